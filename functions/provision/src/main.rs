@@ -1,0 +1,17 @@
+//! `provision` Lambda function: EventBridge `LicensePurchased` → licence and
+//! buyer seat. See `licensing::provision`.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use licensing::App;
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let app = App::from_env();
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let provisioned = licensing::provision::handle(app, event.payload).await?;
+        Ok::<_, Error>(provisioned)
+    }))
+    .await
+}

@@ -1,0 +1,511 @@
+//! The `assign` function: `POST /licenses/{id}/assignments` (bulk, all or
+//! nothing) and `POST /licenses/{id}/assignments/{email}/invitation`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lambda_http::{http::StatusCode, Body, Request, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{
+    backoff, check_license_id, check_period, commit_result, complete_batch, load_assignment,
+    path_email, serve, Commit, MAX_ATTEMPTS,
+};
+use crate::emails::{self, Parsed, MAX_ADDRESSES};
+use crate::error::{Error, Result};
+use crate::http::identity::Admin;
+use crate::http::json;
+use crate::http::request::{json_object, Fields, Route};
+use crate::model::{
+    Assignment, AssignmentView, Invitation, InvitationStatus, Language, License, LicenseStatus,
+    LicenseView, PendingBatch, Period,
+};
+use crate::store::{Write, MAX_TRANSACTION_ITEMS};
+use crate::App;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let body = json_object(&req, false);
+    serve(app, req, |route, caller| async move {
+        match route {
+            Route::Assign(id) => {
+                let admin = caller.admin()?;
+                let input = parse(body?)?;
+                assign(app, &admin, &id, &input).await
+            }
+            Route::ResendInvitation(id, email) => resend(app, &caller.admin()?, &id, &email).await,
+            _ => Err(Error::RouteNotFound),
+        }
+    })
+    .await
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignInput {
+    pub emails: Vec<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub language: Language,
+    pub dry_run: bool,
+}
+
+pub fn parse(body: serde_json::Map<String, Value>) -> Result<AssignInput> {
+    let mut f = Fields::new(
+        body,
+        &["emails", "validFrom", "validUntil", "language", "dryRun"],
+    );
+    let parsed: Option<Parsed> = match f.take("emails") {
+        Some(Value::String(text)) => Some(emails::parse_paste(&text)),
+        Some(Value::Array(items)) => {
+            match items.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+                Some(entries) => Some(emails::parse_entries(entries)),
+                None => {
+                    f.fail("emails", "must be text or an array of strings");
+                    None
+                }
+            }
+        }
+        Some(_) => {
+            f.fail("emails", "must be text or an array of strings");
+            None
+        }
+        None => {
+            f.fail("emails", "is required");
+            None
+        }
+    };
+    let valid_from = f.date("validFrom");
+    let valid_until = f.date("validUntil");
+    let language = match f.take("language") {
+        None => Language::En,
+        Some(Value::String(s)) if s == "en" => Language::En,
+        Some(Value::String(s)) if s == "de" => Language::De,
+        Some(_) => {
+            f.fail("language", "must be \"en\" or \"de\"");
+            Language::En
+        }
+    };
+    let dry_run = f.bool("dryRun").unwrap_or(false);
+    if let Some(p) = &parsed {
+        let distinct = p.valid.len() + p.invalid.len();
+        if distinct == 0 {
+            f.fail("emails", "at least one e-mail address is required");
+        } else if distinct > MAX_ADDRESSES {
+            f.fail(
+                "emails",
+                format!(
+                    "at most {MAX_ADDRESSES} distinct addresses per request ({distinct} given)"
+                ),
+            );
+        }
+    }
+    if let (Some(from), Some(until)) = (valid_from, valid_until) {
+        if from > until {
+            f.fail("validFrom", "must not be after validUntil");
+        }
+    }
+    f.finish()?;
+    let parsed = parsed.expect("present when there are no field errors");
+    if !parsed.invalid.is_empty() {
+        return Err(Error::InvalidEmails(parsed.invalid));
+    }
+    Ok(AssignInput {
+        emails: parsed.valid,
+        valid_from,
+        valid_until,
+        language,
+        dry_run,
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Assigned,
+    AlreadyAssigned,
+}
+
+/// What an assign request would do to a licence: decided by pure rules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub results: Vec<(Outcome, Assignment)>,
+    /// The licence after the request (seats taken, version bumped).
+    pub license: License,
+    pub new: Vec<Assignment>,
+    /// Periods of ended assignments that new ones replace.
+    pub replaced: Vec<Period>,
+}
+
+pub struct Ask<'a> {
+    pub emails: &'a [String],
+    pub period: Period,
+    pub now: DateTime<Utc>,
+    pub by: &'a str,
+    pub language: Language,
+}
+
+/// Decides outcomes and seats for an assign request (no I/O).
+pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask) -> Result<Plan> {
+    let today = req.now.date_naive();
+    let mut results = Vec::with_capacity(req.emails.len());
+    let mut new = Vec::new();
+    let mut replaced = Vec::new();
+    for email in req.emails {
+        match existing.get(email) {
+            Some(a) if a.is_current(today) => results.push((Outcome::AlreadyAssigned, a.clone())),
+            previous => {
+                if let Some(old) = previous.filter(|a| !a.is_revoked()) {
+                    replaced.push(old.period());
+                }
+                let a = Assignment {
+                    license_id: license.license_id.clone(),
+                    customer_id: license.customer_id.clone(),
+                    product_id: license.product_id.clone(),
+                    email: email.clone(),
+                    valid_from: req.period.from,
+                    valid_until: req.period.until,
+                    assigned_at: req.now,
+                    assigned_by: req.by.to_string(),
+                    revoked_at: None,
+                    revoked_by: None,
+                    invitation: Invitation::new(InvitationStatus::Pending),
+                    language: req.language,
+                    batch: None,
+                };
+                results.push((Outcome::Assigned, a.clone()));
+                new.push(a);
+            }
+        }
+    }
+    let mut after = license.clone();
+    for old in &replaced {
+        after.seats.remove(*old, 1);
+    }
+    let requested = new.len() as u32;
+    if requested > 0 {
+        let available = after.seats.available(license.quantity, req.period);
+        if requested > available {
+            return Err(Error::InsufficientSeats {
+                requested,
+                available,
+            });
+        }
+        after.seats.add(req.period, requested);
+        after.version += 1;
+    }
+    Ok(Plan {
+        results,
+        license: after,
+        new,
+        replaced,
+    })
+}
+
+#[derive(Serialize)]
+struct ResultView {
+    email: String,
+    outcome: Outcome,
+    assignment: AssignmentView,
+}
+
+#[derive(Serialize)]
+struct AssignResponse {
+    results: Vec<ResultView>,
+    license: LicenseView,
+}
+
+fn answer(plan: &Plan, today: NaiveDate, status: StatusCode) -> Response<Body> {
+    let results = plan
+        .results
+        .iter()
+        .map(|(outcome, a)| ResultView {
+            email: a.email.clone(),
+            outcome: *outcome,
+            assignment: a.view(today),
+        })
+        .collect();
+    let mut license = plan.license.clone();
+    license.pending = None;
+    json(
+        status,
+        &AssignResponse {
+            results,
+            license: license.view(today),
+        },
+    )
+}
+
+async fn assign(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    input: &AssignInput,
+) -> Result<Response<Body>> {
+    check_license_id(license_id)?;
+    for attempt in 0..MAX_ATTEMPTS {
+        let (license, existing) = app
+            .store
+            .license_and_assignments(&admin.customer_id, license_id, &input.emails)
+            .await?;
+        let license = license.ok_or(Error::LicenseNotFound)?;
+        if license.pending.is_some() {
+            complete_batch(app, &license).await?;
+            continue;
+        }
+        let now = app.now();
+        let today = now.date_naive();
+        if license.status(today) == LicenseStatus::Expired {
+            return Err(Error::LicenseNotActive);
+        }
+        let default = license.default_period(today);
+        let period = Period::new(
+            input.valid_from.unwrap_or(default.from),
+            input.valid_until.unwrap_or(default.until),
+        );
+        let period = check_period(&license.term, period, today)?;
+        let request = Ask {
+            emails: &input.emails,
+            period,
+            now,
+            by: &admin.name,
+            language: input.language,
+        };
+        let plan = plan(&license, &existing, &request)?;
+        if input.dry_run || plan.new.is_empty() {
+            return Ok(answer(&plan, today, StatusCode::OK));
+        }
+        if let Commit::Done(()) = commit(app, &license, &plan).await? {
+            return Ok(answer(&plan, today, StatusCode::CREATED));
+        }
+        backoff(attempt).await;
+    }
+    Err(Error::Unavailable(
+        "assign kept conflicting with concurrent requests".into(),
+    ))
+}
+
+/// Commits a plan: in one transaction when it fits, otherwise by reserving
+/// the seats on the licence (the commit point) and finishing the batch.
+async fn commit(app: &App, before: &License, plan: &Plan) -> Result<Commit<()>> {
+    let mut license = plan.license.clone();
+    if plan.new.len() < MAX_TRANSACTION_ITEMS {
+        let mut writes = Vec::with_capacity(plan.new.len() + 1);
+        writes.push(Write::License {
+            license,
+            expected_version: Some(before.version),
+        });
+        writes.extend(plan.new.iter().cloned().map(Write::Assignment));
+        return commit_result(app.store.transact(&writes).await);
+    }
+    let first = &plan.new[0];
+    license.pending = Some(PendingBatch {
+        id: ulid::Ulid::new().to_string(),
+        emails: plan.new.iter().map(|a| a.email.clone()).collect(),
+        replaced: plan.replaced.clone(),
+        period: first.period(),
+        assigned_at: first.assigned_at,
+        assigned_by: first.assigned_by.clone(),
+        language: first.language,
+    });
+    let reserve = [Write::License {
+        license: license.clone(),
+        expected_version: Some(before.version),
+    }];
+    match commit_result(app.store.transact(&reserve).await)? {
+        Commit::Retry => Ok(Commit::Retry),
+        Commit::Done(()) => {
+            complete_batch(app, &license).await?;
+            Ok(Commit::Done(()))
+        }
+    }
+}
+
+async fn resend(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    raw_email: &str,
+) -> Result<Response<Body>> {
+    check_license_id(license_id)?;
+    let email = path_email(raw_email);
+    for attempt in 0..MAX_ATTEMPTS {
+        let lookup = email.as_deref().unwrap_or("-");
+        let Some((license, assignment)) = load_assignment(app, admin, license_id, lookup).await?
+        else {
+            continue;
+        };
+        let mut a = assignment
+            .filter(|_| email.is_some())
+            .ok_or(Error::AssignmentNotFound)?;
+        if a.is_revoked() {
+            return Err(Error::AssignmentRevoked);
+        }
+        a.invitation = Invitation::new(InvitationStatus::Pending);
+        let writes = [Write::Invitation {
+            customer_id: license.customer_id.clone(),
+            license_id: license.license_id.clone(),
+            email: a.email.clone(),
+            invitation: a.invitation.clone(),
+        }];
+        if let Commit::Done(()) = commit_result(app.store.transact(&writes).await)? {
+            return Ok(json(StatusCode::ACCEPTED, &a.view(app.today())));
+        }
+        backoff(attempt).await;
+    }
+    Err(Error::Unavailable("resend kept conflicting".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capacity::Timeline;
+    use crate::model::{Subscription, Term};
+    use serde_json::json;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn license(quantity: u32) -> License {
+        License {
+            license_id: "lic_1".into(),
+            customer_id: "c1".into(),
+            product_id: "p".into(),
+            product_name: "P".into(),
+            quantity,
+            term: Term {
+                start: d("2026-01-01"),
+                end: d("2026-12-31"),
+            },
+            subscription: Subscription {
+                id: "S".into(),
+                plan: "annual".into(),
+                auto_renew: true,
+            },
+            invoice_number: "I".into(),
+            order_id: "O".into(),
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            seats: Timeline::default(),
+            version: 7,
+            pending: None,
+        }
+    }
+
+    fn body(v: Value) -> serde_json::Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn parse_rejects_unknown_and_client_owned_fields() {
+        let err = parse(body(
+            json!({"emails": "a@example.com", "quantity": 3, "status": "x"}),
+        ))
+        .unwrap_err();
+        let Error::Validation(errors) = err else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(
+            fields.contains(&"quantity") && fields.contains(&"status"),
+            "{fields:?}"
+        );
+    }
+
+    #[test]
+    fn parse_reports_invalid_entries_as_typed() {
+        let err = parse(body(json!({"emails": "ok@example.com; nope ;x@"}))).unwrap_err();
+        assert!(matches!(err, Error::InvalidEmails(v) if v == ["nope", "x@"]));
+    }
+
+    #[test]
+    fn parse_limits_addresses() {
+        let many: Vec<String> = (0..1001).map(|i| format!("u{i}@example.com")).collect();
+        assert!(matches!(
+            parse(body(json!({"emails": many}))),
+            Err(Error::Validation(_))
+        ));
+        let ok: Vec<String> = (0..1000).map(|i| format!("u{i}@example.com")).collect();
+        assert_eq!(
+            parse(body(json!({"emails": ok}))).unwrap().emails.len(),
+            1000
+        );
+        assert!(matches!(
+            parse(body(json!({"emails": " ;\n"}))),
+            Err(Error::Validation(_))
+        ));
+        assert!(matches!(
+            parse(body(json!({"emails": 5}))),
+            Err(Error::Validation(_))
+        ));
+        assert!(matches!(
+            parse(body(json!({"emails": "a@example.com", "dryRun": "yes"}))),
+            Err(Error::Validation(_))
+        ));
+    }
+
+    #[test]
+    fn plan_is_all_or_nothing_on_seats() {
+        let lic = license(3);
+        let emails: Vec<String> = (0..4).map(|i| format!("u{i}@example.com")).collect();
+        let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let req = Ask {
+            emails: &emails,
+            period: Period::new(d("2026-06-01"), d("2026-12-31")),
+            now,
+            by: "admin@example.com",
+            language: Language::En,
+        };
+        assert!(matches!(
+            plan(&lic, &HashMap::new(), &req),
+            Err(Error::InsufficientSeats {
+                requested: 4,
+                available: 3
+            })
+        ));
+        let req3 = Ask {
+            emails: &emails[..3],
+            ..req
+        };
+        let p = plan(&lic, &HashMap::new(), &req3).unwrap();
+        assert_eq!(p.new.len(), 3);
+        assert_eq!(p.license.version, 8);
+        assert_eq!(
+            p.license
+                .seats
+                .peak(Period::new(d("2026-06-01"), d("2026-12-31"))),
+            3
+        );
+    }
+
+    #[test]
+    fn current_assignments_are_already_assigned_and_ended_ones_are_replaced() {
+        let mut lic = license(1);
+        let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let ended = Period::new(d("2026-01-01"), d("2026-05-31"));
+        lic.seats.add(ended, 1);
+        let emails = vec!["a@example.com".to_string()];
+        let req = Ask {
+            emails: &emails,
+            period: Period::new(d("2026-06-01"), d("2026-12-31")),
+            now,
+            by: "x",
+            language: Language::En,
+        };
+        let mut old = plan(&lic, &HashMap::new(), &req).unwrap().new.remove(0);
+        old.valid_from = ended.from;
+        old.valid_until = ended.until;
+        let existing = HashMap::from([(old.email.clone(), old.clone())]);
+        let p = plan(&lic, &existing, &req).unwrap();
+        assert_eq!(p.results[0].0, Outcome::Assigned);
+        assert_eq!(p.replaced, vec![ended]);
+        assert_eq!(p.license.seats.count_on(d("2026-03-01")), 0);
+
+        let mut current = old.clone();
+        current.valid_until = d("2026-12-31");
+        let existing = HashMap::from([(current.email.clone(), current)]);
+        let p = plan(&lic, &existing, &req).unwrap();
+        assert_eq!(p.results[0].0, Outcome::AlreadyAssigned);
+        assert!(p.new.is_empty());
+        assert_eq!(p.license.version, lic.version, "nothing to write");
+    }
+}

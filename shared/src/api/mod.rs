@@ -1,0 +1,226 @@
+//! One handler per Lambda function. Each decodes the request, asks the store
+//! and the pure rules, and answers; none formats keys or status codes itself.
+
+pub mod assign;
+pub mod change;
+pub mod list;
+pub mod revoke;
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use lambda_http::{Body, Request, Response};
+
+use crate::emails;
+use crate::error::{Error, FieldError, Result};
+use crate::http::identity::{self, Admin, Caller};
+use crate::http::request::{self, Route};
+use crate::http::respond;
+use crate::model::{Assignment, Invitation, InvitationStatus, License, Period, Term};
+use crate::store::{TxError, Write, MAX_TRANSACTION_ITEMS};
+use crate::App;
+
+/// How often an operation re-reads and retries when another request changed
+/// the same licence between its read and its commit.
+pub(crate) const MAX_ATTEMPTS: u32 = 40;
+
+/// Routing, identity and problem mapping around one function's operations.
+pub(crate) async fn serve<F, Fut>(app: &App, req: Request, dispatch: F) -> Response<Body>
+where
+    F: FnOnce(Route, Caller) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>>>,
+{
+    let result = async {
+        let route = request::route(&req)?;
+        let caller = identity::caller(&req, app.auth)?;
+        dispatch(route, caller).await
+    }
+    .await;
+    respond(result)
+}
+
+/// Licence ids are opaque, but never anything that could bend a key.
+pub(crate) fn check_license_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::LicenseNotFound)
+    }
+}
+
+/// The e-mail of a path segment, normalised like stored addresses.
+pub(crate) fn path_email(raw: &str) -> Option<String> {
+    emails::normalize(raw)
+}
+
+/// Checks a requested access period against the contract's rules.
+pub fn check_period(term: &Term, period: Period, today: NaiveDate) -> Result<Period> {
+    let mut errors = Vec::new();
+    if period.from < term.start || period.from > term.end {
+        errors.push(FieldError::new(
+            "validFrom",
+            format!(
+                "must lie inside the licence term {} .. {}",
+                term.start, term.end
+            ),
+        ));
+    }
+    if period.until > term.end || period.until < term.start {
+        errors.push(FieldError::new(
+            "validUntil",
+            format!(
+                "must lie inside the licence term {} .. {}",
+                term.start, term.end
+            ),
+        ));
+    }
+    if period.from > period.until {
+        errors.push(FieldError::new("validFrom", "must not be after validUntil"));
+    }
+    if period.until < today {
+        errors.push(FieldError::new(
+            "validUntil",
+            format!("must not be before today ({today})"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(period)
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// A short, jittered pause before retrying a conflicting commit.
+pub(crate) async fn backoff(attempt: u32) {
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos() % 15))
+        .unwrap_or(0);
+    let base = 3u64 << attempt.min(4);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+/// The commit of one optimistic attempt.
+pub(crate) enum Commit<T> {
+    Done(T),
+    Retry,
+}
+
+pub(crate) fn commit_result(result: std::result::Result<(), TxError>) -> Result<Commit<()>> {
+    match result {
+        Ok(()) => Ok(Commit::Done(())),
+        Err(TxError::Condition(_)) | Err(TxError::Busy) => Ok(Commit::Retry),
+        Err(TxError::Failed(e)) => Err(e),
+    }
+}
+
+/// The assignment items of a pending bulk batch.
+pub(crate) fn batch_assignments(license: &License) -> Vec<Assignment> {
+    let Some(batch) = &license.pending else {
+        return Vec::new();
+    };
+    batch
+        .emails
+        .iter()
+        .map(|email| Assignment {
+            license_id: license.license_id.clone(),
+            customer_id: license.customer_id.clone(),
+            product_id: license.product_id.clone(),
+            email: email.clone(),
+            valid_from: batch.period.from,
+            valid_until: batch.period.until,
+            assigned_at: batch.assigned_at,
+            assigned_by: batch.assigned_by.clone(),
+            revoked_at: None,
+            revoked_by: None,
+            invitation: Invitation::new(InvitationStatus::Pending),
+            language: batch.language,
+            batch: Some(batch.id.clone()),
+        })
+        .collect()
+}
+
+/// Finishes a bulk batch whose seats are reserved on `license`: writes its
+/// assignment items (each chunk only while the batch is still pending, so a
+/// late writer can never overwrite later changes), then clears the marker.
+/// Whoever meets a pending batch calls this first, so a crashed request is
+/// finished by the next one instead of staying half-written.
+pub(crate) async fn complete_batch(app: &App, license: &License) -> Result<()> {
+    let Some(batch) = &license.pending else {
+        return Ok(());
+    };
+    let assignments = batch_assignments(license);
+    for chunk in assignments.chunks(MAX_TRANSACTION_ITEMS - 1) {
+        let mut writes = Vec::with_capacity(chunk.len() + 1);
+        writes.push(Write::BatchStillPending {
+            customer_id: license.customer_id.clone(),
+            license_id: license.license_id.clone(),
+            batch_id: batch.id.clone(),
+        });
+        writes.extend(chunk.iter().cloned().map(Write::Assignment));
+        let mut attempt = 0;
+        loop {
+            match app.store.transact(&writes).await {
+                Ok(()) => break,
+                // Someone else finished the batch already.
+                Err(TxError::Condition(_)) => return Ok(()),
+                Err(TxError::Busy) if attempt < MAX_ATTEMPTS => {
+                    backoff(attempt).await;
+                    attempt += 1;
+                }
+                Err(TxError::Busy) => {
+                    return Err(Error::Unavailable("batch chunk kept conflicting".into()))
+                }
+                Err(TxError::Failed(e)) => return Err(e),
+            }
+        }
+    }
+    let mut done = license.clone();
+    done.pending = None;
+    done.version += 1;
+    let clear = [Write::License {
+        license: done,
+        expected_version: Some(license.version),
+    }];
+    let mut attempt = 0;
+    loop {
+        match app.store.transact(&clear).await {
+            Ok(()) | Err(TxError::Condition(_)) => return Ok(()),
+            Err(TxError::Busy) if attempt < MAX_ATTEMPTS => {
+                backoff(attempt).await;
+                attempt += 1;
+            }
+            Err(TxError::Busy) => {
+                return Err(Error::Unavailable(
+                    "batch completion kept conflicting".into(),
+                ))
+            }
+            Err(TxError::Failed(e)) => return Err(e),
+        }
+    }
+}
+
+/// Loads a licence and one assignment for a change, finishing any pending
+/// batch first. `Ok(None)` means "read again".
+pub(crate) async fn load_assignment(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    email: &str,
+) -> Result<Option<(License, Option<Assignment>)>> {
+    let (license, mut found) = app
+        .store
+        .license_and_assignments(&admin.customer_id, license_id, &[email.to_string()])
+        .await?;
+    let license = license.ok_or(Error::LicenseNotFound)?;
+    if license.pending.is_some() {
+        complete_batch(app, &license).await?;
+        return Ok(None);
+    }
+    Ok(Some((license, found.remove(email))))
+}

@@ -1,0 +1,78 @@
+//! What a function builds once, outside its handler: the DynamoDB client,
+//! the table, the identity mode and the clock.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{
+    retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
+};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+
+use crate::http::identity::AuthMode;
+use crate::store::Store;
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: Store,
+    pub auth: AuthMode,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// A DynamoDB client from the standard environment variables, without
+/// aws-config's provider chain: Lambda hands the function its credentials and
+/// region in the environment, and skipping the chain keeps cold starts short.
+pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "eu-central-1".into());
+    let credentials = Credentials::new(
+        env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
+        env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
+        env("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    );
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(credentials)
+        // Fail fast into a 503 the client can retry, rather than hanging until
+        // API Gateway's 30 s timeout.
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(8))
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    if let Some(url) = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")) {
+        config = config.endpoint_url(url);
+    }
+    aws_sdk_dynamodb::Client::from_conf(config.build())
+}
+
+impl App {
+    pub fn new(store: Store, auth: AuthMode) -> Self {
+        Self { store, auth }
+    }
+
+    /// `TABLE_NAME` (default `licensing`), `AUTH_MODE`, and the AWS variables.
+    pub fn from_env() -> Self {
+        let table = env("TABLE_NAME").unwrap_or_else(|| "licensing".into());
+        Self::new(Store::new(dynamodb_client(), table), AuthMode::from_env())
+    }
+
+    /// Now, to the second (the contract's timestamps carry no fractions).
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(0)
+    }
+
+    /// "Today" is the UTC date.
+    pub fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}

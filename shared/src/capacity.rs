@@ -1,0 +1,221 @@
+//! Seat capacity over time.
+//!
+//! The contract's rule: at no date may more than `quantity` non-revoked
+//! assignments have overlapping access periods. A licence keeps the periods of
+//! its non-revoked assignments as a timeline (how many periods start and end on
+//! each date), so the check needs the licence item only, however many
+//! assignments it has: its size is bounded by the number of distinct dates in
+//! the term, not by the number of users.
+
+use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Included};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Period;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Number of periods whose first day is the key.
+    starts: BTreeMap<NaiveDate, u32>,
+    /// Number of periods whose last day is the key.
+    ends: BTreeMap<NaiveDate, u32>,
+}
+
+impl Timeline {
+    pub fn add(&mut self, period: Period, n: u32) {
+        if n == 0 {
+            return;
+        }
+        *self.starts.entry(period.from).or_default() += n;
+        *self.ends.entry(period.until).or_default() += n;
+    }
+
+    /// Takes `n` periods out again. Removing what was never added is a bug in
+    /// the caller; it saturates rather than corrupting the counts.
+    pub fn remove(&mut self, period: Period, n: u32) {
+        fn dec(map: &mut BTreeMap<NaiveDate, u32>, key: NaiveDate, n: u32) {
+            if let Some(v) = map.get_mut(&key) {
+                *v = v.saturating_sub(n);
+                if *v == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+        dec(&mut self.starts, period.from, n);
+        dec(&mut self.ends, period.until, n);
+    }
+
+    /// How many periods include `date`.
+    pub fn count_on(&self, date: NaiveDate) -> u32 {
+        let started: u32 = self.starts.range(..=date).map(|(_, n)| n).sum();
+        let ended: u32 = self.ends.range(..date).map(|(_, n)| n).sum();
+        started - ended
+    }
+
+    /// The largest number of periods that overlap on any date of `range`.
+    pub fn peak(&self, range: Period) -> u32 {
+        if range.from > range.until {
+            return 0;
+        }
+        let mut count = i64::from(self.count_on(range.from));
+        let mut peak = count;
+        // Dates inside the range where the count can change: a period starts
+        // on d, or one ended the day before d.
+        let mut changes: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+        for (&d, &n) in self
+            .starts
+            .range((Excluded(range.from), Included(range.until)))
+        {
+            *changes.entry(d).or_default() += i64::from(n);
+        }
+        for (&d, &n) in self.ends.range(range.from..range.until) {
+            if let Some(next) = d.succ_opt() {
+                *changes.entry(next).or_default() -= i64::from(n);
+            }
+        }
+        for delta in changes.values() {
+            count += delta;
+            peak = peak.max(count);
+        }
+        peak as u32
+    }
+
+    /// Periods that have not ended before `today`: active and scheduled ones.
+    pub fn holders_from(&self, today: NaiveDate) -> u32 {
+        let all: u32 = self.starts.values().sum();
+        let ended: u32 = self.ends.range(..today).map(|(_, n)| n).sum();
+        all - ended
+    }
+
+    /// Seats still free on every date of `range` for `quantity` seats.
+    pub fn available(&self, quantity: u32, range: Period) -> u32 {
+        quantity.saturating_sub(self.peak(range))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Days;
+    use proptest::prelude::*;
+
+    fn day(n: u64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Days::new(n)
+    }
+
+    fn period(a: u64, b: u64) -> Period {
+        Period::new(day(a.min(b)), day(a.max(b)))
+    }
+
+    /// The naive model: count every period on every date.
+    fn naive_count(periods: &[Period], date: NaiveDate) -> u32 {
+        periods.iter().filter(|p| p.contains(date)).count() as u32
+    }
+
+    fn naive_peak(periods: &[Period], range: Period) -> u32 {
+        range
+            .from
+            .iter_days()
+            .take_while(|d| *d <= range.until)
+            .map(|d| naive_count(periods, d))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn timeline(periods: &[Period]) -> Timeline {
+        let mut t = Timeline::default();
+        for p in periods {
+            t.add(*p, 1);
+        }
+        t
+    }
+
+    #[test]
+    fn five_seats_buyer_takes_one() {
+        let mut t = Timeline::default();
+        t.add(period(0, 364), 1);
+        assert_eq!(t.available(5, period(0, 364)), 4);
+        assert_eq!(t.holders_from(day(10)), 1);
+    }
+
+    #[test]
+    fn a_seat_is_free_again_after_its_period_ends() {
+        let t = timeline(&[period(0, 9), period(10, 19)]);
+        assert_eq!(t.peak(period(0, 19)), 1);
+        assert_eq!(t.count_on(day(9)), 1);
+        assert_eq!(t.count_on(day(10)), 1);
+        assert_eq!(t.holders_from(day(10)), 1);
+        assert_eq!(t.holders_from(day(20)), 0);
+    }
+
+    #[test]
+    fn inclusive_ends_overlap_on_the_shared_day() {
+        let t = timeline(&[period(0, 10), period(10, 20)]);
+        assert_eq!(t.peak(period(0, 20)), 2);
+        assert_eq!(t.peak(period(11, 20)), 1);
+        assert_eq!(t.peak(period(0, 9)), 1);
+    }
+
+    #[test]
+    fn removing_restores_the_previous_timeline() {
+        let mut t = timeline(&[period(0, 10)]);
+        let before = t.clone();
+        t.add(period(3, 7), 2);
+        t.remove(period(3, 7), 2);
+        assert_eq!(t, before);
+    }
+
+    proptest! {
+        #[test]
+        fn peak_and_counts_match_the_naive_model(
+            raw in prop::collection::vec((0u64..60, 0u64..60), 0..25),
+            (a, b) in (0u64..70, 0u64..70),
+        ) {
+            let periods: Vec<Period> = raw.iter().map(|(x, y)| period(*x, *y)).collect();
+            let t = timeline(&periods);
+            let range = period(a, b);
+            prop_assert_eq!(t.peak(range), naive_peak(&periods, range));
+            prop_assert_eq!(t.count_on(day(a)), naive_count(&periods, day(a)));
+            let holders = periods.iter().filter(|p| p.until >= day(a)).count() as u32;
+            prop_assert_eq!(t.holders_from(day(a)), holders);
+        }
+
+        #[test]
+        fn add_then_remove_is_identity(
+            raw in prop::collection::vec((0u64..60, 0u64..60), 0..15),
+            (a, b, n) in (0u64..60, 0u64..60, 1u32..5),
+        ) {
+            let periods: Vec<Period> = raw.iter().map(|(x, y)| period(*x, *y)).collect();
+            let mut t = timeline(&periods);
+            let before = t.clone();
+            t.add(period(a, b), n);
+            t.remove(period(a, b), n);
+            prop_assert_eq!(t, before);
+        }
+
+        /// Admitting periods one by one only while they fit never lets any
+        /// date exceed the quantity (the invariant every write relies on).
+        #[test]
+        fn admission_never_oversubscribes(
+            raw in prop::collection::vec((0u64..60, 0u64..60), 0..40),
+            quantity in 1u32..6,
+        ) {
+            let mut t = Timeline::default();
+            let mut admitted = Vec::new();
+            for (x, y) in raw {
+                let p = period(x, y);
+                if t.available(quantity, p) >= 1 {
+                    t.add(p, 1);
+                    admitted.push(p);
+                }
+            }
+            prop_assert!(naive_peak(&admitted, period(0, 70)) <= quantity);
+        }
+    }
+}

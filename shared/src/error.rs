@@ -1,0 +1,62 @@
+//! The one error type of the domain. `http::problem` maps it to problem+json
+//! in one place; nothing else decides a status code.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("no or unreadable identity")]
+    Unauthorized,
+    #[error("the caller is not a licence admin")]
+    Forbidden,
+    #[error("licence not found")]
+    LicenseNotFound,
+    #[error("assignment not found")]
+    AssignmentNotFound,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("invalid e-mail addresses")]
+    InvalidEmails(Vec<String>),
+    #[error("insufficient seats: {requested} requested, {available} available")]
+    InsufficientSeats { requested: u32, available: u32 },
+    #[error("the licence term has ended")]
+    LicenseNotActive,
+    #[error("the assignment is revoked")]
+    AssignmentRevoked,
+    #[error("idempotency key reused with a different request")]
+    IdempotencyConflict,
+    #[error("route not found")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed(&'static [&'static str]),
+    /// A dependency failed. The text is for the log only, never for the caller.
+    #[error("dependency failed: {0}")]
+    Unavailable(String),
+}
+
+impl Error {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

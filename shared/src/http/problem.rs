@@ -1,0 +1,117 @@
+//! RFC 9457 problem details: the single mapping from [`Error`] to a response.
+
+use lambda_http::{http::StatusCode, Body, Response};
+use serde_json::{json, Map, Value};
+
+use crate::error::Error;
+
+pub const TYPE_PREFIX: &str = "https://licensing.example/problems/";
+/// Seconds a client should wait before retrying after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Slug, status and title of each problem.
+pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
+    use StatusCode as S;
+    match error {
+        Error::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
+        Error::Forbidden => ("forbidden", S::FORBIDDEN, "Forbidden"),
+        Error::LicenseNotFound => ("license-not-found", S::NOT_FOUND, "License not found"),
+        Error::AssignmentNotFound => ("assignment-not-found", S::NOT_FOUND, "Assignment not found"),
+        Error::Validation(_) => ("validation-error", S::BAD_REQUEST, "Validation error"),
+        Error::InvalidEmails(_) => ("invalid-emails", S::BAD_REQUEST, "Invalid e-mail addresses"),
+        Error::InsufficientSeats { .. } => {
+            ("insufficient-seats", S::CONFLICT, "Insufficient seats")
+        }
+        Error::LicenseNotActive => ("license-not-active", S::CONFLICT, "License not active"),
+        Error::AssignmentRevoked => ("assignment-revoked", S::CONFLICT, "Assignment revoked"),
+        Error::IdempotencyConflict => (
+            "idempotency-conflict",
+            S::UNPROCESSABLE_ENTITY,
+            "Idempotency key reused",
+        ),
+        Error::RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
+        Error::MethodNotAllowed(_) => (
+            "method-not-allowed",
+            S::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+        ),
+        Error::Unavailable(_) => (
+            "service-unavailable",
+            S::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+        ),
+    }
+}
+
+fn detail(error: &Error) -> String {
+    match error {
+        Error::Unauthorized => "Sign in: the request carries no readable identity.".into(),
+        Error::Forbidden => "Only licence admins may manage licences.".into(),
+        Error::LicenseNotFound => "There is no such licence.".into(),
+        Error::AssignmentNotFound => "There is no assignment for that e-mail address on this licence.".into(),
+        Error::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Error::InvalidEmails(list) => format!(
+            "{} entr{} not valid e-mail address{}; nothing was assigned.",
+            list.len(),
+            if list.len() == 1 { "y is" } else { "ies are" },
+            if list.len() == 1 { "" } else { "es" }
+        ),
+        Error::InsufficientSeats { requested, available } => format!(
+            "The request needs {requested} seat(s) but only {available} are free over the requested period; nothing was assigned."
+        ),
+        Error::LicenseNotActive => "The licence term has ended.".into(),
+        Error::AssignmentRevoked => "The assignment is revoked; assign the address afresh instead.".into(),
+        Error::IdempotencyConflict => "This Idempotency-Key was used with a different request.".into(),
+        Error::RouteNotFound => "No such route.".into(),
+        Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
+        Error::Unavailable(_) => "A dependency is unavailable; nothing was changed. Retry later.".into(),
+    }
+}
+
+/// The problem+json body of an error.
+pub fn body(error: &Error) -> Value {
+    let (slug, status, title) = describe(error);
+    let mut doc = Map::new();
+    doc.insert("type".into(), json!(format!("{TYPE_PREFIX}{slug}")));
+    doc.insert("title".into(), json!(title));
+    doc.insert("status".into(), json!(status.as_u16()));
+    doc.insert("detail".into(), json!(detail(error)));
+    match error {
+        Error::Validation(errors) => {
+            doc.insert("errors".into(), json!(errors));
+        }
+        Error::InvalidEmails(list) => {
+            doc.insert("invalidEmails".into(), json!(list));
+        }
+        Error::InsufficientSeats {
+            requested,
+            available,
+        } => {
+            doc.insert("requested".into(), json!(requested));
+            doc.insert("available".into(), json!(available));
+        }
+        _ => {}
+    }
+    Value::Object(doc)
+}
+
+pub fn response(error: &Error) -> Response<Body> {
+    let (_, status, _) = describe(error);
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", "application/problem+json");
+    match error {
+        Error::Unavailable(_) => {
+            builder = builder.header("retry-after", RETRY_AFTER_SECONDS.to_string())
+        }
+        Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),
+        _ => {}
+    }
+    builder
+        .body(Body::Text(body(error).to_string()))
+        .expect("static headers are valid")
+}

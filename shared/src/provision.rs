@@ -1,0 +1,254 @@
+//! The `provision` function: an EventBridge `LicensePurchased` event becomes a
+//! licence, and the buyer gets one seat. Idempotent on `orderId`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::capacity::Timeline;
+use crate::emails;
+use crate::error::Error;
+use crate::model::{
+    Assignment, Invitation, InvitationStatus, Language, License, LicenseStatus, Subscription, Term,
+};
+use crate::store::{Order, TxError, Write};
+use crate::App;
+
+pub const DETAIL_TYPE: &str = "LicensePurchased";
+/// What `assignedBy` says for the buyer's automatic seat.
+pub const SYSTEM_ASSIGNER: &str = "system";
+const MAX_QUANTITY: u32 = 100_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Buyer {
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Purchase {
+    pub order_id: String,
+    pub customer_id: String,
+    pub buyer: Buyer,
+    pub product_id: String,
+    pub product_name: String,
+    pub quantity: u32,
+    pub term: Term,
+    pub subscription: Subscription,
+    pub invoice_number: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provisioned {
+    pub license_id: String,
+    pub buyer_assigned: bool,
+}
+
+/// Why an event was refused; the invocation fails with this message.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("invalid LicensePurchased event: {0}")]
+    Invalid(String),
+    #[error("provisioning failed, retry: {0}")]
+    Unavailable(String),
+}
+
+impl From<Error> for ProvisionError {
+    fn from(e: Error) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// Validates an EventBridge envelope (or a bare detail) into a purchase.
+pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
+    let invalid = |m: String| ProvisionError::Invalid(m);
+    let detail = match event.get("detail") {
+        Some(detail) => {
+            match event.get("detail-type").and_then(Value::as_str) {
+                Some(DETAIL_TYPE) => {}
+                other => {
+                    return Err(invalid(format!(
+                        "detail-type must be {DETAIL_TYPE}, got {other:?}"
+                    )))
+                }
+            }
+            detail
+        }
+        None => event,
+    };
+    let purchase: Purchase =
+        serde_json::from_value(detail.clone()).map_err(|e| invalid(e.to_string()))?;
+    let nonblank = [
+        ("orderId", &purchase.order_id),
+        ("customerId", &purchase.customer_id),
+        ("productId", &purchase.product_id),
+        ("productName", &purchase.product_name),
+        ("invoiceNumber", &purchase.invoice_number),
+        ("subscription.id", &purchase.subscription.id),
+    ];
+    for (field, value) in nonblank {
+        if value.trim().is_empty() || value.len() > 256 {
+            return Err(invalid(format!("{field} must be 1 to 256 characters")));
+        }
+    }
+    for (field, value) in [
+        ("orderId", &purchase.order_id),
+        ("customerId", &purchase.customer_id),
+    ] {
+        if value.contains('#') {
+            return Err(invalid(format!("{field} must not contain '#'")));
+        }
+    }
+    if purchase.quantity < 1 || purchase.quantity > MAX_QUANTITY {
+        return Err(invalid(format!("quantity must be 1 to {MAX_QUANTITY}")));
+    }
+    if purchase.term.end < purchase.term.start {
+        return Err(invalid("term.end is before term.start".into()));
+    }
+    if emails::normalize(&purchase.buyer.email).is_none() {
+        return Err(invalid("buyer.email is not a valid e-mail address".into()));
+    }
+    Ok(purchase)
+}
+
+pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionError> {
+    let purchase = parse(&event)?;
+    if let Some(order) = app.store.order(&purchase.order_id).await? {
+        return Ok(Provisioned {
+            license_id: order.license_id,
+            buyer_assigned: order.buyer_assigned,
+        });
+    }
+    let buyer = emails::normalize(&purchase.buyer.email).expect("validated");
+    let now = app.now();
+    let today = now.date_naive();
+    let mut license = License {
+        license_id: format!("lic_{}", ulid::Ulid::new()),
+        customer_id: purchase.customer_id.clone(),
+        product_id: purchase.product_id.clone(),
+        product_name: purchase.product_name.clone(),
+        quantity: purchase.quantity,
+        term: purchase.term,
+        subscription: purchase.subscription.clone(),
+        invoice_number: purchase.invoice_number.clone(),
+        order_id: purchase.order_id.clone(),
+        created_at: now,
+        seats: Timeline::default(),
+        version: 1,
+        pending: None,
+    };
+    let seat = if license.status(today) == LicenseStatus::Expired {
+        None
+    } else {
+        let holds_one = app
+            .store
+            .assignments_of_user(&buyer)
+            .await?
+            .iter()
+            .any(|a| {
+                a.customer_id == purchase.customer_id
+                    && a.product_id == purchase.product_id
+                    && a.is_current(today)
+            });
+        (!holds_one).then(|| {
+            let period = license.default_period(today);
+            license.seats.add(period, 1);
+            Assignment {
+                license_id: license.license_id.clone(),
+                customer_id: license.customer_id.clone(),
+                product_id: license.product_id.clone(),
+                email: buyer.clone(),
+                valid_from: period.from,
+                valid_until: period.until,
+                assigned_at: now,
+                assigned_by: SYSTEM_ASSIGNER.into(),
+                revoked_at: None,
+                revoked_by: None,
+                invitation: Invitation::new(InvitationStatus::None),
+                language: Language::En,
+                batch: None,
+            }
+        })
+    };
+    let provisioned = Provisioned {
+        license_id: license.license_id.clone(),
+        buyer_assigned: seat.is_some(),
+    };
+    let mut writes = vec![
+        Write::Order(Order {
+            order_id: purchase.order_id.clone(),
+            customer_id: purchase.customer_id.clone(),
+            license_id: license.license_id.clone(),
+            buyer_assigned: seat.is_some(),
+        }),
+        Write::License {
+            license,
+            expected_version: None,
+        },
+    ];
+    writes.extend(seat.map(Write::Assignment));
+    match app.store.transact(&writes).await {
+        Ok(()) => Ok(provisioned),
+        // The same order was provisioned concurrently: answer with that licence.
+        Err(TxError::Condition(_)) | Err(TxError::Busy) => {
+            let order = app.store.order(&purchase.order_id).await?.ok_or_else(|| {
+                ProvisionError::Unavailable("order write conflicted, retry".into())
+            })?;
+            Ok(Provisioned {
+                license_id: order.license_id,
+                buyer_assigned: order.buyer_assigned,
+            })
+        }
+        Err(TxError::Failed(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event() -> Value {
+        json!({"version": "0", "id": "x", "detail-type": "LicensePurchased", "source": "licensing.orders",
+               "account": "1", "time": "2026-11-28T14:49:43Z", "region": "eu-central-1", "resources": [],
+               "detail": {"orderId": "ORD-77", "customerId": "cust-1001", "buyer": {"email": "Buyer@Example.com"},
+                          "productId": "tecdoc-catalogue", "productName": "TecDoc Catalogue", "quantity": 5,
+                          "term": {"start": "2026-01-01", "end": "2026-12-31"},
+                          "subscription": {"id": "SUB-1001", "plan": "annual", "autoRenew": true},
+                          "invoiceNumber": "INV-2026-0001"}})
+    }
+
+    #[test]
+    fn accepts_the_contract_example() {
+        let p = parse(&event()).unwrap();
+        assert_eq!(p.quantity, 5);
+        assert_eq!(p.buyer.email, "Buyer@Example.com");
+    }
+
+    #[test]
+    fn rejects_invalid_events() {
+        let cases: Vec<(&str, Value)> = vec![
+            ("/detail/quantity", json!(0)),
+            ("/detail/quantity", json!("5")),
+            ("/detail/term/end", json!("2025-12-31")),
+            ("/detail/buyer/email", json!("not-an-address")),
+            ("/detail/orderId", json!("")),
+            ("/detail-type", json!("SomethingElse")),
+        ];
+        for (pointer, value) in cases {
+            let mut e = event();
+            *e.pointer_mut(pointer).unwrap() = value;
+            assert!(
+                matches!(parse(&e), Err(ProvisionError::Invalid(_))),
+                "{pointer}"
+            );
+        }
+        let mut missing = event();
+        missing["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("productId");
+        assert!(matches!(parse(&missing), Err(ProvisionError::Invalid(_))));
+    }
+}

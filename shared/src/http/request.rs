@@ -22,6 +22,34 @@ pub enum Route {
     ResendInvitation(String, String),
 }
 
+impl Route {
+    /// The operation's name, for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::ListLicenses => "list-licenses",
+            Route::GetLicense(_) => "get-license",
+            Route::ListAssignments(_) => "list-assignments",
+            Route::MyLicenses => "my-licenses",
+            Route::Assign(_) => "assign",
+            Route::Change(..) => "change",
+            Route::Revoke(..) => "revoke",
+            Route::ResendInvitation(..) => "resend-invitation",
+        }
+    }
+
+    pub fn license_id(&self) -> Option<&str> {
+        match self {
+            Route::ListLicenses | Route::MyLicenses => None,
+            Route::GetLicense(id)
+            | Route::ListAssignments(id)
+            | Route::Assign(id)
+            | Route::Change(id, _)
+            | Route::Revoke(id, _)
+            | Route::ResendInvitation(id, _) => Some(id),
+        }
+    }
+}
+
 /// The request path as the client sent it (without an API Gateway stage).
 fn path(req: &Request) -> String {
     let raw = req.raw_http_path();

@@ -1,0 +1,40 @@
+# Two commands: `make dev` runs the whole API locally, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+NODE_DIR := infra/local/node_modules
+
+.PHONY: help setup dev test lint fmt clean
+
+help:
+	@echo "make dev    run the licence API locally (DynamoDB Local, cargo lambda watch, demo data)"
+	@echo "make test   run every test (fmt, clippy, unit, property, DynamoDB Local, end to end, OpenAPI)"
+
+## setup: install what the local stack needs into the project (idempotent)
+setup: $(VENV)/.installed $(NODE_DIR)/.installed
+
+$(VENV)/.installed: infra/local/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	touch $@
+
+$(NODE_DIR)/.installed: infra/local/package.json infra/local/package-lock.json
+	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: setup
+	bash infra/local/dev.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+test: setup lint
+	bash infra/local/test.sh
+
+fmt:
+	cargo fmt --all
+
+clean:
+	rm -rf .local

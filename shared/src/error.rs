@@ -40,6 +40,8 @@ pub enum Error {
     AssignmentRevoked,
     #[error("idempotency key reused with a different request")]
     IdempotencyConflict,
+    #[error("a request with this idempotency key is still running")]
+    IdempotencyInProgress,
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

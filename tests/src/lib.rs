@@ -212,6 +212,19 @@ pub async fn call(app: &App, method: &str, path: &str, token: &str, body: Option
     send(app, request(method, path, Some(token), body.as_deref())).await
 }
 
+/// The raw text of a response body, for byte-for-byte comparisons.
+pub fn raw(answer: &Answer) -> String {
+    answer.body.to_string()
+}
+
+/// A POST with an `Idempotency-Key` header.
+pub async fn post_with_key(app: &App, path: &str, token: &str, key: &str, body: &Value) -> Answer {
+    let mut req = request("POST", path, Some(token), Some(&body.to_string()));
+    req.headers_mut()
+        .insert("idempotency-key", key.parse().unwrap());
+    send(app, req).await
+}
+
 pub fn purchase(
     order: &str,
     customer: &str,

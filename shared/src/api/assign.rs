@@ -15,29 +15,123 @@ use super::{
 use crate::emails::{self, Parsed, MAX_ADDRESSES};
 use crate::error::{Error, Result};
 use crate::http::identity::Admin;
-use crate::http::json;
 use crate::http::request::{json_object, Fields, Route};
+use crate::http::{json, respond};
 use crate::model::{
     Assignment, AssignmentView, Invitation, InvitationStatus, Language, License, LicenseStatus,
     LicenseView, PendingBatch, Period,
 };
-use crate::store::{Write, MAX_TRANSACTION_ITEMS};
+use crate::store::{Claim, Write, MAX_TRANSACTION_ITEMS};
 use crate::App;
+
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let body = json_object(&req, false);
+    let key = idempotency_key(&req);
+    let fingerprint = fingerprint(&req);
     serve(app, req, |route, caller| async move {
         match route {
             Route::Assign(id) => {
                 let admin = caller.admin()?;
-                let input = parse(body?)?;
-                assign(app, &admin, &id, &input).await
+                let run = async {
+                    let input = parse(body?)?;
+                    assign(app, &admin, &id, &input).await
+                };
+                match key? {
+                    None => run.await,
+                    Some(key) => idempotent(app, &admin, &key, &fingerprint, run).await,
+                }
             }
             Route::ResendInvitation(id, email) => resend(app, &caller.admin()?, &id, &email).await,
             _ => Err(Error::RouteNotFound),
         }
     })
     .await
+}
+
+/// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(req: &Request) -> Result<Option<String>> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(k)
+            if !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(Error::field(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+        )),
+    }
+}
+
+/// What makes two requests "the same": method, path and the exact body.
+fn fingerprint(req: &Request) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(req.method().as_str());
+    hash.update(b" ");
+    hash.update(req.uri().path());
+    hash.update(b"\n");
+    hash.update(req.body().as_ref());
+    hex::encode(hash.finalize())
+}
+
+/// Runs `run` at most once per key and body within 24 hours; a retry gets
+/// the first response back, byte for byte. Failures worth retrying (5xx)
+/// give the key back.
+async fn idempotent(
+    app: &App,
+    admin: &Admin,
+    key: &str,
+    fingerprint: &str,
+    run: impl std::future::Future<Output = Result<Response<Body>>>,
+) -> Result<Response<Body>> {
+    let now = app.now().timestamp();
+    let customer = &admin.customer_id;
+    match app
+        .store
+        .claim_idempotency(customer, key, fingerprint, now)
+        .await?
+    {
+        Claim::Mismatch => Err(Error::IdempotencyConflict),
+        Claim::InProgress => Err(Error::IdempotencyInProgress),
+        Claim::Replay { status, body } => {
+            let content_type = if status >= 400 {
+                "application/problem+json"
+            } else {
+                "application/json"
+            };
+            Ok(Response::builder()
+                .status(status)
+                .header("content-type", content_type)
+                .header("idempotent-replayed", "true")
+                .body(Body::Text(body))
+                .expect("valid status and headers"))
+        }
+        Claim::Started => {
+            let response = respond(run.await);
+            let status = response.status().as_u16();
+            let stored = match response.body() {
+                Body::Text(text) if status < 500 => {
+                    app.store
+                        .complete_idempotency(customer, key, fingerprint, now, status, text)
+                        .await
+                }
+                _ => app.store.release_idempotency(customer, key).await,
+            };
+            if let Err(e) = stored {
+                tracing::warn!(error = %e, "could not record the idempotency key");
+            }
+            Ok(response)
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -240,3 +240,104 @@ pub(crate) async fn load_assignment(
     }
     Ok(Some((license, found.remove(email))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Days;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn term() -> Term {
+        Term {
+            start: d("2026-01-01"),
+            end: d("2026-12-31"),
+        }
+    }
+
+    fn fields(result: Result<Period>) -> Vec<String> {
+        match result {
+            Err(Error::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn periods_inside_the_term_that_have_not_ended_are_accepted() {
+        let today = d("2026-06-15");
+        let p = Period::new(d("2026-01-01"), d("2026-12-31"));
+        assert_eq!(check_period(&term(), p, today), Ok(p));
+        let one_day = Period::new(today, today);
+        assert_eq!(check_period(&term(), one_day, today), Ok(one_day));
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let today = d("2026-06-15");
+        let t = term();
+        assert_eq!(
+            fields(check_period(
+                &t,
+                Period::new(d("2025-12-31"), d("2026-03-01")),
+                today
+            )),
+            ["validFrom", "validUntil"]
+        );
+        assert_eq!(
+            fields(check_period(
+                &t,
+                Period::new(d("2026-07-01"), d("2027-01-01")),
+                today
+            )),
+            ["validUntil"]
+        );
+        assert_eq!(
+            fields(check_period(
+                &t,
+                Period::new(d("2026-07-02"), d("2026-07-01")),
+                today
+            )),
+            ["validFrom"]
+        );
+        assert_eq!(
+            fields(check_period(
+                &t,
+                Period::new(d("2026-01-01"), d("2026-06-14")),
+                today
+            )),
+            ["validUntil"]
+        );
+    }
+
+    proptest! {
+        /// Whatever is accepted lies inside the term, is ordered, and has not ended.
+        #[test]
+        fn accepted_periods_obey_every_rule(a in 0u64..500, b in 0u64..500, t in 0u64..500) {
+            let base = d("2025-10-01");
+            let (from, until, today) = (base + Days::new(a), base + Days::new(b), base + Days::new(t));
+            if let Ok(p) = check_period(&term(), Period::new(from, until), today) {
+                prop_assert!(p.within(&term().period()));
+                prop_assert!(p.from <= p.until);
+                prop_assert!(p.until >= today);
+            } else {
+                let ok = from >= term().start && until <= term().end && from <= until && until >= today;
+                prop_assert!(!ok, "a valid period was refused");
+            }
+        }
+
+        /// Exactly one status applies, revocation wins, the others follow the dates.
+        #[test]
+        fn assignment_status_is_a_function_of_dates(a in 0u64..100, len in 0u64..50, t in 0u64..150, revoked: bool) {
+            use crate::model::AssignmentStatus as S;
+            let base = d("2026-01-01");
+            let p = Period::new(base + Days::new(a), base + Days::new(a + len));
+            let today = base + Days::new(t);
+            let status = S::of(&p, revoked, today);
+            let expected = if revoked { S::Revoked } else if today < p.from { S::Scheduled } else if today > p.until { S::Expired } else { S::Active };
+            prop_assert_eq!(status, expected);
+        }
+    }
+}

@@ -29,6 +29,11 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
             S::UNPROCESSABLE_ENTITY,
             "Idempotency key reused",
         ),
+        Error::IdempotencyInProgress => (
+            "idempotency-in-progress",
+            S::CONFLICT,
+            "Request still in progress",
+        ),
         Error::RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         Error::MethodNotAllowed(_) => (
             "method-not-allowed",
@@ -66,6 +71,9 @@ fn detail(error: &Error) -> String {
         Error::LicenseNotActive => "The licence term has ended.".into(),
         Error::AssignmentRevoked => "The assignment is revoked; assign the address afresh instead.".into(),
         Error::IdempotencyConflict => "This Idempotency-Key was used with a different request.".into(),
+        Error::IdempotencyInProgress => {
+            "The first request with this Idempotency-Key is still running; retry shortly.".into()
+        }
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
         Error::Unavailable(_) => "A dependency is unavailable; nothing was changed. Retry later.".into(),

@@ -5,6 +5,7 @@
 //! | licence    | `CUSTOMER#<customer>`  | `LICENSE#<licenseId>`              |                |                     |
 //! | assignment | `CUSTOMER#<customer>`  | `ASSIGNMENT#<licenseId>#<email>`   | `USER#<email>` | `LICENSE#<licenseId>` |
 //! | order      | `ORDER#<orderId>`      | `ORDER`                            |                |                     |
+//! | idempotency| `CUSTOMER#<customer>#IDEMPOTENCY#<key>` | `IDEMPOTENCY`, `PART#<n>` |         |                     |
 //!
 //! Licences and assignments use different SK prefixes so that listing a
 //! customer's licences never reads their assignments.
@@ -50,6 +51,18 @@ pub fn order(order_id: &str) -> String {
 }
 
 pub const ORDER_SK: &str = "ORDER";
+
+/// An `Idempotency-Key` record, scoped to the customer that used the key.
+pub fn idempotency(customer_id: &str, key: &str) -> String {
+    format!("CUSTOMER#{customer_id}#IDEMPOTENCY#{key}")
+}
+
+pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+
+/// Part `n` of a stored response too large for one item.
+pub fn idempotency_part(n: usize) -> String {
+    format!("PART#{n:03}")
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! serde_dynamo; every key comes from [`keys`]. All capacity decisions read the
 //! base table strongly consistently and commit with a version condition.
 
+mod idempotency;
 pub mod keys;
 mod table;
 
@@ -19,6 +20,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Assignment, Invitation, License, Period};
+pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use table::create_table;
 
 pub type Item = HashMap<String, AttributeValue>;

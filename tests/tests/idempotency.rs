@@ -1,0 +1,118 @@
+//! `Idempotency-Key` on assign: one execution per key and body, the first
+//! response replayed, conflicts and stale claims handled.
+
+use licensing::store::STALE_CLAIM_SECONDS;
+use licensing_tests::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_retry_replays_the_first_response_without_doing_anything_again() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let a = admin(CUSTOMER);
+    let path = format!("/licenses/{id}/assignments");
+    let body = json!({"emails": "k1@example.com, k2@example.com"});
+    let first = post_with_key(&app, &path, &a, "key-1", &body).await;
+    assert_eq!(first.status, 201);
+    let second = post_with_key(&app, &path, &a, "key-1", &body).await;
+    assert_eq!(
+        second.status, 201,
+        "the first status, not 200 already_assigned"
+    );
+    assert_eq!(raw(&second), raw(&first));
+    assert_eq!(second.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 3);
+
+    let other_body = post_with_key(
+        &app,
+        &path,
+        &a,
+        "key-1",
+        &json!({"emails": "k3@example.com"}),
+    )
+    .await;
+    assert_eq!(
+        (other_body.status, other_body.slug()),
+        (422, "idempotency-conflict")
+    );
+    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 3);
+
+    // Keys are scoped per customer.
+    let foreign_id = licence(&app, OTHER_CUSTOMER, 5).await;
+    let foreign = post_with_key(
+        &app,
+        &format!("/licenses/{foreign_id}/assignments"),
+        &admin(OTHER_CUSTOMER),
+        "key-1",
+        &body,
+    )
+    .await;
+    assert_eq!(foreign.status, 201);
+
+    // A refused request is replayed as refused, even after seats were freed.
+    let big = json!({"emails": "a@example.com,b@example.com,c@example.com"});
+    let refused = post_with_key(&app, &path, &a, "key-2", &big).await;
+    assert_eq!(refused.slug(), "insufficient-seats");
+    call(&app, "DELETE", &format!("{path}/k1@example.com"), &a, None).await;
+    let replayed = post_with_key(&app, &path, &a, "key-2", &big).await;
+    assert_eq!((replayed.status, raw(&replayed)), (409, raw(&refused)));
+    assert_eq!(replayed.content_type, "application/problem+json");
+
+    for bad in ["", &"x".repeat(256)] {
+        let mut req = request("POST", &path, Some(&a), Some(&body.to_string()));
+        req.headers_mut()
+            .insert("idempotency-key", bad.parse().unwrap());
+        let answer = send(&app, req).await;
+        assert_eq!(
+            (answer.status, answer.slug()),
+            (400, "validation-error"),
+            "{bad:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let a = admin(CUSTOMER);
+    let path = format!("/licenses/{id}/assignments");
+    let body = json!({"emails": "late@example.com"});
+    let req = request("POST", &path, Some(&a), Some(&body.to_string()));
+    let fingerprint = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(format!("POST {path}\n"));
+        h.update(req.body().as_ref());
+        hex::encode(h.finalize())
+    };
+    let now = chrono::Utc::now().timestamp();
+    // A request that is running right now holds the key...
+    app.store
+        .claim_idempotency(CUSTOMER, "busy", &fingerprint, now)
+        .await
+        .unwrap();
+    let blocked = post_with_key(&app, &path, &a, "busy", &body).await;
+    assert_eq!(
+        (blocked.status, blocked.slug()),
+        (409, "idempotency-in-progress")
+    );
+    assert!(blocked.headers.get("retry-after").is_some());
+    assert_eq!(
+        all_assignments(&app, CUSTOMER, &id).await.len(),
+        1,
+        "never a second execution"
+    );
+    // ...but one that died long ago does not block the key forever.
+    app.store
+        .claim_idempotency(
+            CUSTOMER,
+            "dead",
+            &fingerprint,
+            now - STALE_CLAIM_SECONDS - 5,
+        )
+        .await
+        .unwrap();
+    let taken_over = post_with_key(&app, &path, &a, "dead", &body).await;
+    assert_eq!(taken_over.status, 201);
+}

@@ -15,7 +15,15 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
 fi
 
+.venv/bin/openapi-spec-validator infra/openapi.yaml
+
 # The end-to-end test serves the function binaries through cargo lambda watch.
 cargo build --workspace --bins --quiet
-cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"
-.venv/bin/openapi-spec-validator infra/openapi.yaml
+set +e
+cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$state/test.log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every suite.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$state/test.log"
+exit "$status"

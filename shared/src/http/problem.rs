@@ -113,7 +113,7 @@ pub fn response(error: &Error) -> Response<Body> {
         .status(status)
         .header("content-type", "application/problem+json");
     match error {
-        Error::Unavailable(_) => {
+        Error::Unavailable(_) | Error::IdempotencyInProgress => {
             builder = builder.header("retry-after", RETRY_AFTER_SECONDS.to_string())
         }
         Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),

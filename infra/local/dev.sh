@@ -18,12 +18,13 @@ for port in "$DYNAMODB_PORT" "$API_PORT"; do
   fi
 done
 
+# Stops only what this run started: a newer `make dev` may own the pid files.
+mine=()
 cleanup() {
   trap - EXIT INT TERM
   echo
   echo "stopping the local stack..."
-  stop_pidfile "$state/watch.pid"
-  stop_pidfile "$state/dynamodb.pid"
+  for f in "${mine[@]}"; do stop_pidfile "$f"; done
 }
 trap cleanup EXIT INT TERM
 
@@ -31,12 +32,17 @@ echo "building the functions..."
 cargo build --workspace --bins --quiet
 
 start_dynamodb "$DYNAMODB_PORT" "$state/dynamodb.log" >"$state/dynamodb.pid"
+cp "$state/dynamodb.pid" "$state/dynamodb.pid.$$"
+mine+=("$state/dynamodb.pid.$$")
 wait_port "$DYNAMODB_PORT" 60
 cargo run --quiet -p licensing-tests --bin create-table "$TABLE_NAME"
 
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes \
   >"$state/watch.log" 2>&1 &
-echo $! >"$state/watch.pid"
+watch_pid=$!
+echo "$watch_pid" >"$state/watch.pid"
+cp "$state/watch.pid" "$state/watch.pid.$$"
+mine+=("$state/watch.pid.$$")
 wait_port "$API_PORT" 120
 
 echo "provisioning demo data..."
@@ -69,4 +75,4 @@ A portal user (anna@example.com):
 
 Press Ctrl-C to stop everything.
 TXT
-wait "$(cat "$state/watch.pid")"
+wait "$watch_pid" || true

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use lambda_http::{http::StatusCode, Body, Request, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use super::{check_license_id, serve};
 use crate::emails;
@@ -18,6 +18,18 @@ use crate::model::{AssignmentStatus, LicenseStatus, MyLicenseView};
 use crate::App;
 
 pub const DEFAULT_LIMIT: usize = 50;
+
+#[derive(Serialize)]
+struct Licenses<T> {
+    licenses: Vec<T>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Assignments {
+    assignments: Vec<crate::model::AssignmentView>,
+    next_cursor: Option<String>,
+}
 pub const MAX_LIMIT: usize = 100;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -74,7 +86,7 @@ async fn list_licenses(
         .map(|l| l.view(today))
         .filter(|v| wanted.contains(&v.status))
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "licenses": licenses })))
+    Ok(json(StatusCode::OK, &Licenses { licenses }))
 }
 
 async fn get_license(app: &App, admin: &Admin, id: &str) -> Result<Response<Body>> {
@@ -196,7 +208,10 @@ async fn list_assignments(
     let assignments: Vec<_> = found.iter().map(|a| a.view(today)).collect();
     Ok(json(
         StatusCode::OK,
-        &json!({ "assignments": assignments, "nextCursor": next_cursor }),
+        &Assignments {
+            assignments,
+            next_cursor,
+        },
     ))
 }
 
@@ -242,5 +257,5 @@ async fn my_licenses(app: &App, caller: &Caller) -> Result<Response<Body>> {
         (&a.product_name, &a.assignment.license_id)
             .cmp(&(&b.product_name, &b.assignment.license_id))
     });
-    Ok(json(StatusCode::OK, &json!({ "licenses": views })))
+    Ok(json(StatusCode::OK, &Licenses { licenses: views }))
 }

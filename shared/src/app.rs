@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::{
-    retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
-};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
 use crate::http::identity::AuthMode;
@@ -17,47 +14,66 @@ pub struct App {
     pub auth: AuthMode,
 }
 
-fn env(name: &str) -> Option<String> {
+pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// A DynamoDB client from the standard environment variables, without
+/// Builds an SDK client from the standard environment variables, without
 /// aws-config's provider chain: Lambda hands the function its credentials and
 /// region in the environment, and skipping the chain keeps cold starts short.
+/// Timeouts fail fast into a 503 the client can retry, rather than hanging
+/// until API Gateway's 30 s timeout.
+macro_rules! sdk_client {
+    ($sdk:ident, $endpoint:expr) => {{
+        use $sdk::config::{
+            retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
+        };
+        let region = env("AWS_REGION")
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "eu-central-1".into());
+        let credentials = Credentials::new(
+            env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
+            env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
+            env("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        );
+        let mut config = $sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .credentials_provider(credentials)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .operation_attempt_timeout(Duration::from_secs(3))
+                    .operation_timeout(Duration::from_secs(8))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3));
+        if let Some(url) = $endpoint {
+            config = config.endpoint_url(url);
+        }
+        $sdk::Client::from_conf(config.build())
+    }};
+}
+
+/// The DynamoDB client (`AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local).
 pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     dynamodb_client_at(env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")))
 }
 
 /// The same client, with an explicit endpoint (`None`: the AWS default).
 pub fn dynamodb_client_at(endpoint: Option<String>) -> aws_sdk_dynamodb::Client {
-    let region = env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "eu-central-1".into());
-    let credentials = Credentials::new(
-        env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".into()),
-        env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".into()),
-        env("AWS_SESSION_TOKEN"),
-        None,
-        "environment",
-    );
-    let mut config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region))
-        .credentials_provider(credentials)
-        // Fail fast into a 503 the client can retry, rather than hanging until
-        // API Gateway's 30 s timeout.
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(8))
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
-    if let Some(url) = endpoint {
-        config = config.endpoint_url(url);
-    }
-    aws_sdk_dynamodb::Client::from_conf(config.build())
+    sdk_client!(aws_sdk_dynamodb, endpoint)
+}
+
+/// The SES v2 client (`AWS_ENDPOINT_URL_SESV2` for the local emulator).
+pub fn ses_client() -> aws_sdk_sesv2::Client {
+    ses_client_at(env("AWS_ENDPOINT_URL_SESV2").or_else(|| env("AWS_ENDPOINT_URL")))
+}
+
+pub fn ses_client_at(endpoint: Option<String>) -> aws_sdk_sesv2::Client {
+    sdk_client!(aws_sdk_sesv2, endpoint)
 }
 
 impl App {

@@ -9,7 +9,9 @@ pub mod capacity;
 pub mod emails;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod model;
+pub mod notify;
 pub mod provision;
 pub mod store;
 

@@ -96,6 +96,95 @@ pub fn dynamodb_endpoint() -> &'static str {
     })
 }
 
+/// Endpoint of the SES v2 emulator: `AWS_ENDPOINT_URL_SESV2`, or one this test
+/// process starts on a free port (and that stops when the process ends).
+pub fn ses_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_SESV2") {
+            return url;
+        }
+        let port = free_port();
+        let cli = workspace_root().join("infra/local/node_modules/aws-ses-v2-local/dist/cli.js");
+        assert!(
+            cli.is_file(),
+            "{} is missing: run `make setup`",
+            cli.display()
+        );
+        let script = format!(
+            "node {cli} --host 127.0.0.1 --port {port} >/dev/null 2>&1 & N=$!; \
+             while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $N",
+            cli = cli.display(),
+            pid = std::process::id()
+        );
+        let watchdog = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the SES emulator");
+        static WATCHDOG: OnceLock<std::sync::Mutex<std::process::Child>> = OnceLock::new();
+        let _ = WATCHDOG.set(std::sync::Mutex::new(watchdog));
+        assert!(
+            wait_for_port(port, Duration::from_secs(30)),
+            "the SES emulator did not start"
+        );
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// The mails the SES emulator received for `to`.
+pub fn mails_to(to: &str) -> Vec<Value> {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .arg(format!("{}/store", ses_endpoint()))
+        .output()
+        .expect("curl");
+    let store: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    store["emails"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|m| {
+                    m["destination"]["to"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|a| a == to))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A notifier over `app`'s table that sends through `ses` (an endpoint URL).
+pub fn notifier(app: &App, ses: &str) -> licensing::notify::Notifier {
+    licensing::notify::Notifier {
+        store: app.store.clone(),
+        ses: licensing::app::ses_client_at(Some(ses.to_string())),
+        from: "licensing@example.com".into(),
+        configuration_set: None,
+        portal_url: "https://portal.example.com/sign-in".into(),
+    }
+}
+
+/// A DynamoDB Streams event for new pending invitations, as Lambda delivers it.
+pub fn stream_event(records: &[(&str, &str, &str, &str)]) -> Value {
+    let records: Vec<Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (event_id, customer, license_id, email))| {
+            json!({"eventID": event_id, "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                   "awsRegion": "eu-central-1",
+                   "dynamodb": {"Keys": {"PK": {"S": format!("CUSTOMER#{customer}")}, "SK": {"S": format!("ASSIGNMENT#{license_id}#{email}")}},
+                                "NewImage": {"type": {"S": "Assignment"}, "customerId": {"S": customer}, "licenseId": {"S": license_id},
+                                             "email": {"S": email}, "invitation": {"M": {"status": {"S": "pending"}}}},
+                                "SequenceNumber": format!("{:021}", i + 1), "SizeBytes": 200, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+                   "eventSourceARN": "arn:aws:dynamodb:eu-central-1:000000000000:table/local/stream/2026-11-28T00:00:00.000"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
 /// An app over a fresh, empty table.
 pub async fn fresh_app() -> App {
     dynamodb_endpoint();
@@ -283,4 +372,55 @@ pub async fn all_assignments(app: &App, customer: &str, license_id: &str) -> Vec
             None => return found,
         }
     }
+}
+
+/// An SES endpoint that answers every call with one error, like SES does
+/// (`x-amzn-errortype`), e.g. `(400, "MessageRejected")` or `(429, "TooManyRequestsException")`.
+pub fn ses_failing_with(status: u16, error_type: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = vec![0u8; 65536];
+            let mut seen = Vec::new();
+            // Read the headers and the body the client announced.
+            loop {
+                let n = match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| {
+                            l.strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let body = format!("{{\"message\":\"{error_type} (test double)\"}}");
+            let response = format!(
+                "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\nx-amzn-errortype: {error_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A unique address, so tests can share one SES emulator.
+pub fn unique(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
 }

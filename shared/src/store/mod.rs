@@ -3,6 +3,7 @@
 //! base table strongly consistently and commit with a version condition.
 
 mod idempotency;
+mod invitations;
 pub mod keys;
 mod table;
 
@@ -21,6 +22,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, Invitation, License, Period};
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
+pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use table::create_table;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -456,7 +458,7 @@ impl Store {
                 Update::builder()
                     .table_name(table)
                     .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
-                    .update_expression("SET invitation = :inv")
+                    .update_expression("SET invitation = :inv REMOVE invitationClaim")
                     .condition_expression("attribute_exists(#pk)")
                     .expression_attribute_names("#pk", keys::PK)
                     .expression_attribute_values(":inv", attr(invitation)?)

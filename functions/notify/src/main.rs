@@ -1,0 +1,17 @@
+//! `notify` Lambda function: DynamoDB Stream of the table → invitation mails
+//! through SES, with partial batch responses. See `licensing::notify`.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use licensing::notify::Notifier;
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let notifier = Notifier::from_env();
+    let notifier = &notifier;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        Ok::<_, Error>(notifier.handle(&event.payload).await)
+    }))
+    .await
+}

@@ -1,0 +1,252 @@
+//! Invitation mails through the SES v2 emulator: content, exactly once,
+//! outages, rejections and resends.
+
+use licensing_tests::*;
+use serde_json::{json, Value};
+
+async fn assign(app: &licensing::App, id: &str, email: &str, language: &str) {
+    let answer = call(
+        app,
+        "POST",
+        &format!("/licenses/{id}/assignments"),
+        &admin(CUSTOMER),
+        Some(json!({"emails": email, "language": language})),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    assert_eq!(
+        answer.body["results"][0]["assignment"]["invitation"]["status"],
+        "pending"
+    );
+}
+
+async fn invitation(app: &licensing::App, id: &str, email: &str) -> Value {
+    all_assignments(app, CUSTOMER, id)
+        .await
+        .into_iter()
+        .find(|a| a["email"] == email)
+        .unwrap()["invitation"]
+        .clone()
+}
+
+#[tokio::test]
+async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let (anna, jonas) = (unique("anna"), unique("jonas"));
+    assign(&app, &id, &anna, "en").await;
+    assign(&app, &id, &jonas, "de").await;
+    let notifier = notifier(&app, ses_endpoint());
+    let result = notifier
+        .handle(&stream_event(&[
+            ("e1", CUSTOMER, &id, &anna),
+            ("e2", CUSTOMER, &id, &jonas),
+        ]))
+        .await;
+    assert_eq!(result, json!({"batchItemFailures": []}));
+
+    let product = format!(
+        "Product {}",
+        app.store
+            .license(CUSTOMER, &id)
+            .await
+            .unwrap()
+            .unwrap()
+            .order_id
+    );
+    let en = mails_to(&anna);
+    assert_eq!(en.len(), 1);
+    assert_eq!(en[0]["subject"], format!("Your access to {product}"));
+    assert_eq!(en[0]["from"], "licensing@example.com");
+    let text = en[0]["body"]["text"].as_str().unwrap();
+    assert!(text.contains(&product) && text.contains("https://portal.example.com/sign-in"));
+    assert!(text.contains(&format!("Your user name is your e-mail address: {anna}")));
+    assert!(text.contains(&days_from_today(365).format("%-d %B %Y").to_string()));
+    assert!(en[0]["body"]["html"]
+        .as_str()
+        .unwrap()
+        .contains("<a href=\"https://portal.example.com/sign-in\">"));
+
+    let de = mails_to(&jonas);
+    assert_eq!(de.len(), 1);
+    assert_eq!(de[0]["subject"], format!("Ihr Zugang zu {product}"));
+    let text = de[0]["body"]["text"].as_str().unwrap();
+    assert!(text.contains(&format!(
+        "Ihr Benutzername ist Ihre E-Mail-Adresse: {jonas}"
+    )));
+    assert!(text.contains(&days_from_today(365).format("%d.%m.%Y").to_string()));
+
+    let sent = invitation(&app, &id, &anna).await;
+    assert_eq!(sent["status"], "sent");
+    assert!(sent["sentAt"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_delivered_twice_sends_once() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let to = unique("twice");
+    assign(&app, &id, &to, "en").await;
+    let notifier = notifier(&app, ses_endpoint());
+    let event = stream_event(&[("dup", CUSTOMER, &id, &to)]);
+    let (a, b) = tokio::join!(notifier.handle(&event), notifier.handle(&event));
+    // The loser of the claim may hand the record back for a retry; never both.
+    let retried = a["batchItemFailures"].as_array().unwrap().len()
+        + b["batchItemFailures"].as_array().unwrap().len();
+    assert!(retried <= 1, "{a} {b}");
+    assert_eq!(
+        notifier.handle(&event).await["batchItemFailures"],
+        json!([]),
+        "the retry is a no-op"
+    );
+    notifier.handle(&event).await;
+    // A later, different record about the same assignment sends nothing either.
+    notifier
+        .handle(&stream_event(&[("other", CUSTOMER, &id, &to)]))
+        .await;
+    assert_eq!(mails_to(&to).len(), 1);
+}
+
+#[tokio::test]
+async fn mails_arrive_exactly_once_after_an_ses_outage_or_throttling() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let (down, throttled) = (unique("down"), unique("throttled"));
+    assign(&app, &id, &down, "en").await;
+    assign(&app, &id, &throttled, "en").await;
+    let event = stream_event(&[
+        ("o1", CUSTOMER, &id, &down),
+        ("o2", CUSTOMER, &id, &throttled),
+    ]);
+
+    let unreachable = notifier(&app, &format!("http://127.0.0.1:{}", free_port()));
+    let failed = unreachable.handle(&event).await;
+    assert_eq!(
+        failed["batchItemFailures"].as_array().unwrap().len(),
+        2,
+        "both come back for a retry"
+    );
+    let throttling = notifier(&app, &ses_failing_with(429, "TooManyRequestsException"));
+    assert_eq!(
+        throttling.handle(&event).await["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(invitation(&app, &id, &down).await["status"], "pending");
+
+    // SES is back: Lambda retries the same records.
+    let back = notifier(&app, ses_endpoint());
+    assert_eq!(back.handle(&event).await["batchItemFailures"], json!([]));
+    assert_eq!(back.handle(&event).await["batchItemFailures"], json!([]));
+    assert_eq!(mails_to(&down).len(), 1);
+    assert_eq!(mails_to(&throttled).len(), 1);
+    assert_eq!(invitation(&app, &id, &throttled).await["status"], "sent");
+}
+
+#[tokio::test]
+async fn a_rejected_address_ends_failed_and_resend_works() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let to = unique("rejected");
+    assign(&app, &id, &to, "en").await;
+    let rejecting = notifier(&app, &ses_failing_with(400, "MessageRejected"));
+    let result = rejecting
+        .handle(&stream_event(&[("r1", CUSTOMER, &id, &to)]))
+        .await;
+    assert_eq!(
+        result["batchItemFailures"],
+        json!([]),
+        "a permanent failure is not retried"
+    );
+    let failed = invitation(&app, &id, &to).await;
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("MessageRejected"),
+        "{failed}"
+    );
+
+    let resent = call(
+        &app,
+        "POST",
+        &format!("/licenses/{id}/assignments/{to}/invitation"),
+        &admin(CUSTOMER),
+        None,
+    )
+    .await;
+    assert_eq!(resent.status, 202);
+    assert_eq!(resent.body["invitation"], json!({"status": "pending"}));
+    // The resend's stream record (a MODIFY) triggers notify again.
+    let mut event = stream_event(&[("r2", CUSTOMER, &id, &to)]);
+    event["Records"][0]["eventName"] = json!("MODIFY");
+    assert_eq!(
+        notifier(&app, ses_endpoint()).handle(&event).await["batchItemFailures"],
+        json!([])
+    );
+    assert_eq!(mails_to(&to).len(), 1);
+    assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_crashed_run_is_taken_over() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 5).await;
+    let to = unique("crash");
+    assign(&app, &id, &to, "en").await;
+    let now = chrono::Utc::now().timestamp();
+    let event = stream_event(&[("e1", CUSTOMER, &id, &to)]);
+    let notifier = notifier(&app, ses_endpoint());
+    // A run claimed it just now and died before sending: the record comes
+    // back for a retry while that claim is fresh...
+    let claim = app
+        .store
+        .claim_invitation(CUSTOMER, &id, &to, "dead-run", now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        claim,
+        licensing::store::InvitationClaim::Claimed(_)
+    ));
+    assert_eq!(
+        notifier.handle(&event).await["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(mails_to(&to).is_empty());
+    // ...and once the claim is old, the retry takes it over and sends.
+    let stale = now - licensing::store::STALE_INVITATION_CLAIM_SECONDS - 10;
+    let age = app
+        .store
+        .client()
+        .update_item()
+        .table_name(app.store.table())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CUSTOMER#{CUSTOMER}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ASSIGNMENT#{id}#{to}")),
+        )
+        .update_expression("SET invitationClaim.#at = :old")
+        .expression_attribute_names("#at", "at")
+        .expression_attribute_values(
+            ":old",
+            aws_sdk_dynamodb::types::AttributeValue::N(stale.to_string()),
+        )
+        .send()
+        .await;
+    assert!(age.is_ok());
+    assert_eq!(
+        notifier.handle(&event).await["batchItemFailures"],
+        json!([])
+    );
+    assert_eq!(mails_to(&to).len(), 1);
+    assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
+}

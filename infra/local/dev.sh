@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# `make dev`: DynamoDB Local, the table, every function behind the contract's
-# routes (cargo lambda watch), demo data from events/demo/. Ctrl-C stops it all.
+# `make dev`: DynamoDB Local, the SES v2 emulator, the table (with its stream),
+# every function behind the contract's routes (cargo lambda watch), the stream
+# relay that feeds `notify`, demo data from events/demo/. Ctrl-C stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/env.sh
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
+export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$SES_PORT"
 state=.local
 mkdir -p "$state"
 
 # A previous `make dev` that is still running is replaced, not fought with.
-stop_pidfile "$state/watch.pid"
-stop_pidfile "$state/dynamodb.pid"
-for port in "$DYNAMODB_PORT" "$API_PORT"; do
+for name in relay watch ses dynamodb; do stop_pidfile "$state/$name.pid"; done
+for port in "$DYNAMODB_PORT" "$API_PORT" "$SES_PORT"; do
   if port_in_use "$port"; then
     echo "port $port is taken by another program; stop it or set DYNAMODB_PORT / API_PORT" >&2
     exit 1
@@ -37,6 +38,11 @@ mine+=("$state/dynamodb.pid.$$")
 wait_port "$DYNAMODB_PORT" 60
 cargo run --quiet -p licensing-tests --bin create-table "$TABLE_NAME"
 
+start_ses "$SES_PORT" "$state/ses.log" >"$state/ses.pid"
+cp "$state/ses.pid" "$state/ses.pid.$$"
+mine+=("$state/ses.pid.$$")
+wait_port "$SES_PORT" 30
+
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes \
   >"$state/watch.log" 2>&1 &
 watch_pid=$!
@@ -44,6 +50,12 @@ echo "$watch_pid" >"$state/watch.pid"
 cp "$state/watch.pid" "$state/watch.pid.$$"
 mine+=("$state/watch.pid.$$")
 wait_port "$API_PORT" 120
+
+NOTIFY_INVOKE_URL="http://127.0.0.1:$API_PORT/2015-03-31/functions/notify/invocations" \
+  setsid .venv/bin/python infra/local/stream_relay.py >"$state/relay.log" 2>&1 &
+echo $! >"$state/relay.pid"
+cp "$state/relay.pid" "$state/relay.pid.$$"
+mine+=("$state/relay.pid.$$")
 
 echo "provisioning demo data..."
 for event in events/demo/*.json; do
@@ -58,7 +70,10 @@ user_token=$(cat events/demo/tokens/user.jwt)
 cat <<TXT
 
 The licence API runs on http://127.0.0.1:$API_PORT  (DynamoDB Local on :$DYNAMODB_PORT, table $TABLE_NAME)
-Logs: $state/watch.log, $state/dynamodb.log
+Logs: $state/watch.log, $state/relay.log, $state/dynamodb.log, $state/ses.log
+
+Invitation mails land in the SES emulator: http://127.0.0.1:$SES_PORT (web page),
+http://127.0.0.1:$SES_PORT/store (JSON). The stream relay feeds new assignments to notify.
 
 Demo licence admin of cust-1001 (buyer@example.com):
   export TOKEN=$admin_token

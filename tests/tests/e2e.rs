@@ -10,11 +10,14 @@ use serde_json::{json, Value};
 
 struct Watch {
     child: Child,
+    relay: Child,
     base: String,
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
+        let _ = self.relay.kill();
+        let _ = self.relay.wait();
         // cargo-lambda stops the functions it runs when it gets SIGTERM.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
@@ -62,6 +65,9 @@ fn start_watch(table: &str) -> Watch {
         .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
         .env("TABLE_NAME", table)
         .env("AUTH_MODE", "local-unverified")
+        .env("AWS_ENDPOINT_URL_SESV2", ses_endpoint())
+        .env("SES_FROM_ADDRESS", "licensing@example.com")
+        .env("PORTAL_URL", "https://portal.example.com/sign-in")
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -76,8 +82,25 @@ fn start_watch(table: &str) -> Watch {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The local stand-in for the stream trigger: DynamoDB Local's stream → notify.
+    let relay_log =
+        std::fs::File::create(root.join(format!(".local/e2e-relay-{port}.log"))).unwrap();
+    let relay = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("infra/local/stream_relay.py"))
+        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
+        .env("TABLE_NAME", table)
+        .env(
+            "NOTIFY_INVOKE_URL",
+            format!("http://127.0.0.1:{port}/2015-03-31/functions/notify/invocations"),
+        )
+        .stdin(Stdio::null())
+        .stdout(relay_log.try_clone().unwrap())
+        .stderr(relay_log)
+        .spawn()
+        .expect("the stream relay (run `make setup`)");
     Watch {
         child,
+        relay,
         base: format!("http://127.0.0.1:{port}"),
     }
 }
@@ -169,61 +192,78 @@ fn the_seed_story_through_the_http_routes() {
     assert_eq!((status, ct.as_str()), (200, "application/json"));
     assert_eq!(list["licenses"][0]["availableSeats"], 4);
 
-    let paste = "anna@example.com;\"Meier, Bob\" <bob@example.com>\r\ncarl@example.com";
-    let (status, _, assigned) = http.send(
-        "POST",
-        &format!("/licenses/{id}/assignments"),
-        Some(&a),
-        Some(json!({"emails": paste})),
-    );
+    let (anna, bob, carl) = (unique("anna"), unique("bob"), unique("carl"));
+    let paste = format!("{anna};\"Meier, Bob\" <{}>\r\n{carl}", bob.to_uppercase());
+    let assigned_at = Instant::now();
+    let path = format!("/licenses/{id}/assignments");
+    let (status, _, assigned) = http.send("POST", &path, Some(&a), Some(json!({"emails": paste})));
     assert_eq!(status, 201, "{assigned}");
     assert_eq!(assigned["license"]["availableSeats"], 1);
 
+    // The stream relay hands the new assignments to notify: one mail each.
+    for to in [&anna, &bob, &carl] {
+        while mails_to(to).is_empty() {
+            assert!(
+                assigned_at.elapsed() < Duration::from_secs(60),
+                "no invitation for {to}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    eprintln!(
+        "three invitations arrived {:?} after the assign",
+        assigned_at.elapsed()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    for to in [&anna, &bob, &carl] {
+        assert_eq!(mails_to(to).len(), 1, "exactly one mail for {to}");
+    }
+    let (_, _, listed) = http.send("GET", &path, Some(&a), None);
+    let sent = listed["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["invitation"]["status"] == "sent")
+        .count();
+    assert_eq!(sent, 3, "{listed}");
+
+    let encoded = anna.to_uppercase().replace('@', "%40");
+    let until = days_from_today(30).to_string();
     let (status, _, changed) = http.send(
         "PATCH",
-        &format!("/licenses/{id}/assignments/Anna%40Example.com"),
+        &format!("{path}/{encoded}"),
         Some(&a),
-        Some(json!({"validUntil": days_from_today(30)})),
+        Some(json!({"validUntil": until})),
     );
     assert_eq!(status, 200, "{changed}");
-    assert_eq!(changed["validUntil"], days_from_today(30).to_string());
+    assert_eq!(changed["validUntil"], until);
 
-    let (status, _, revoked) = http.send(
-        "DELETE",
-        &format!("/licenses/{id}/assignments/bob@example.com"),
-        Some(&a),
-        None,
-    );
+    let (status, _, revoked) = http.send("DELETE", &format!("{path}/{bob}"), Some(&a), None);
     assert_eq!((status, revoked["status"].as_str()), (200, Some("revoked")));
 
-    let (status, _, page) = http.send(
-        "GET",
-        &format!("/licenses/{id}/assignments?status=active"),
-        Some(&a),
-        None,
-    );
+    let (status, _, page) = http.send("GET", &format!("{path}?status=active"), Some(&a), None);
     assert_eq!(status, 200);
     assert_eq!(page["assignments"].as_array().unwrap().len(), 3);
 
-    let (status, _, mine) = http.send(
-        "GET",
-        "/me/licenses",
-        Some(&user("carl@example.com", CUSTOMER)),
-        None,
-    );
+    let (status, _, mine) = http.send("GET", "/me/licenses", Some(&user(&carl, CUSTOMER)), None);
     assert_eq!(status, 200);
     assert_eq!(mine["licenses"][0]["licenseId"], id.as_str());
 
-    let (status, _, resent) = http.send(
-        "POST",
-        &format!("/licenses/{id}/assignments/carl@example.com/invitation"),
-        Some(&a),
-        None,
-    );
+    // A resend goes through the stream again: a second mail for Carl.
+    let (status, _, resent) =
+        http.send("POST", &format!("{path}/{carl}/invitation"), Some(&a), None);
     assert_eq!(
         (status, resent["invitation"]["status"].as_str()),
         (202, Some("pending"))
     );
+    let resent_at = Instant::now();
+    while mails_to(&carl).len() < 2 {
+        assert!(
+            resent_at.elapsed() < Duration::from_secs(60),
+            "no second invitation"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // Errors are problem+json on every path, including the router's fallbacks.
     for (method, path, token, status) in [
@@ -234,18 +274,8 @@ fn the_seed_story_through_the_http_routes() {
             Some(admin(OTHER_CUSTOMER)),
             404,
         ),
-        (
-            "PUT",
-            format!("/licenses/{id}/assignments"),
-            Some(a.clone()),
-            405,
-        ),
-        (
-            "GET",
-            format!("/licenses/{id}/assignments/carl@example.com"),
-            Some(a.clone()),
-            405,
-        ),
+        ("PUT", path.clone(), Some(a.clone()), 405),
+        ("GET", format!("{path}/{carl}"), Some(a.clone()), 405),
         ("GET", "/no/such/route".to_string(), Some(a.clone()), 404),
     ] {
         let (got, ct, body) = http.send(method, &path, token.as_deref(), None);

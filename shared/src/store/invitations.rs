@@ -96,6 +96,26 @@ impl Store {
         })
     }
 
+    /// An update of an assignment that only applies while `claim_id` holds
+    /// its invitation. Sent, it answers whether the claim was still held.
+    fn while_claimed(
+        &self,
+        assignment: &Assignment,
+        claim_id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::assignment_key(
+                &assignment.customer_id,
+                &assignment.license_id,
+                &assignment.email,
+            )))
+            .condition_expression("invitationClaim.#id = :id")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":id", s(claim_id))
+    }
+
     /// Records the outcome of a claimed invitation. `false`: the claim was
     /// lost meanwhile (a resend reset it, or a stale claim was taken over).
     pub async fn finish_invitation(
@@ -105,20 +125,10 @@ impl Store {
         outcome: &Invitation,
         message_id: Option<&str>,
     ) -> Result<bool> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::assignment_key(
-                &assignment.customer_id,
-                &assignment.license_id,
-                &assignment.email,
-            )))
-            .condition_expression("invitationClaim.#id = :id")
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_values(":id", s(claim_id))
+        let update = self
+            .while_claimed(assignment, claim_id)
             .expression_attribute_values(":inv", attr(outcome)?);
-        update = match message_id {
+        let update = match message_id {
             Some(id) => update
                 .update_expression(
                     "SET invitation = :inv, invitationMessageId = :mid REMOVE invitationClaim",
@@ -126,45 +136,41 @@ impl Store {
                 .expression_attribute_values(":mid", s(id)),
             None => update.update_expression("SET invitation = :inv REMOVE invitationClaim"),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk(e)),
-        }
+        held(update.send().await)
     }
 
     /// Gives a claim back after a failure worth retrying, so that the retry
     /// need not wait for the claim to go stale.
-    pub async fn release_invitation(&self, assignment: &Assignment, claim_id: &str) -> Result<()> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::assignment_key(
-                &assignment.customer_id,
-                &assignment.license_id,
-                &assignment.email,
-            )))
-            .update_expression("REMOVE invitationClaim")
-            .condition_expression("invitationClaim.#id = :id")
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_values(":id", s(claim_id))
-            .send()
-            .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(sdk(e)),
+    pub async fn release_invitation(
+        &self,
+        assignment: &Assignment,
+        claim_id: &str,
+    ) -> Result<bool> {
+        let update = self
+            .while_claimed(assignment, claim_id)
+            .update_expression("REMOVE invitationClaim");
+        held(update.send().await)
+    }
+}
+
+/// Whether an update conditioned on a claim applied.
+fn held<T>(
+    result: std::result::Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
         }
+        Err(e) => Err(sdk(e)),
     }
 }

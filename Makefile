@@ -5,11 +5,14 @@ SHELL := /bin/bash
 VENV := .venv
 NODE_DIR := infra/local/node_modules
 
-.PHONY: help setup dev test lint fmt clean
+FUNCTIONS := list assign change revoke provision notify
+
+.PHONY: help setup dev test lint fmt clean build-arm64
 
 help:
 	@echo "make dev    run the licence API locally (DynamoDB Local, cargo lambda watch, demo data)"
-	@echo "make test   run every test (fmt, clippy, unit, property, DynamoDB Local, end to end, OpenAPI)"
+	@echo "make test   run every test (fmt, clippy, unit, property, DynamoDB Local, SES emulator, end to end, OpenAPI, template)"
+	@echo "make build-arm64   release build of every function for Lambda arm64 (cargo lambda + zig), with sizes"
 
 ## setup: install what the local stack needs into the project (idempotent)
 setup: $(VENV)/.installed $(NODE_DIR)/.installed
@@ -32,6 +35,14 @@ lint:
 
 test: setup lint
 	bash infra/local/test.sh
+
+## build-arm64: what `sam build` deploys, built here; prints each binary's size
+build-arm64: setup
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+	  printf '%-10s %8d bytes\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap)"; \
+	done
 
 fmt:
 	cargo fmt --all

@@ -81,7 +81,7 @@ A portal user (anna@example.com):
   export USER_TOKEN=$user_token
 
   curl -s http://127.0.0.1:$API_PORT/licenses -H "Authorization: Bearer \$TOKEN"
-  LIC=\$(curl -s http://127.0.0.1:$API_PORT/licenses -H "Authorization: Bearer \$TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["licenses"][0]["licenseId"])')
+  LIC=lic_6CGKN22FHMWP935DWKR78NWDA8   # TecDoc Catalogue, 5 seats, the buyer holds one
   curl -s -X POST http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments -H "Authorization: Bearer \$TOKEN" \\
        -d '{"emails": "anna@example.com; \"Meier, Bob\" <bob@example.com>\ncarl@example.com"}'
   curl -s -X PATCH http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/anna@example.com -H "Authorization: Bearer \$TOKEN" -d '{"validUntil": "2027-06-30"}'

@@ -60,6 +60,21 @@ impl From<Error> for ProvisionError {
     }
 }
 
+/// The licence id of an order: derived from customer and order, so every
+/// delivery of the same purchase names the same licence (and examples and
+/// demo data can name it ahead of time). ULID-shaped, opaque to clients.
+pub fn license_id_for(customer_id: &str, order_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(customer_id)
+        .chain_update("\n")
+        .chain_update(order_id)
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    format!("lic_{}", ulid::Ulid::from_bytes(bytes))
+}
+
 /// Validates an EventBridge envelope (or a bare detail) into a purchase.
 pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
     let invalid = |m: String| ProvisionError::Invalid(m);
@@ -124,7 +139,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
     let now = app.now();
     let today = now.date_naive();
     let mut license = License {
-        license_id: format!("lic_{}", ulid::Ulid::new()),
+        license_id: license_id_for(&purchase.customer_id, &purchase.order_id),
         customer_id: purchase.customer_id.clone(),
         product_id: purchase.product_id.clone(),
         product_name: purchase.product_name.clone(),
@@ -217,6 +232,23 @@ mod tests {
                           "term": {"start": "2026-01-01", "end": "2026-12-31"},
                           "subscription": {"id": "SUB-1001", "plan": "annual", "autoRenew": true},
                           "invoiceNumber": "INV-2026-0001"}})
+    }
+
+    #[test]
+    fn licence_ids_are_stable_per_customer_and_order() {
+        // The demo licence of `make dev` (events/demo/01-tecdoc-catalogue.json).
+        assert_eq!(
+            license_id_for("cust-1001", "ORD-77"),
+            "lic_6CGKN22FHMWP935DWKR78NWDA8"
+        );
+        assert_ne!(
+            license_id_for("cust-1001", "ORD-77"),
+            license_id_for("cust-1002", "ORD-77")
+        );
+        assert_ne!(
+            license_id_for("cust-1001", "ORD-7"),
+            license_id_for("cust-1001", "ORD-77")
+        );
     }
 
     #[test]

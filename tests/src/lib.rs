@@ -2,6 +2,8 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` is not set), a fresh table per test so tests run
 //! in parallel, and helpers that drive the real handlers with real requests.
 
+pub mod local;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

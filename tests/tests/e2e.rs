@@ -1,162 +1,17 @@
 //! End to end through `cargo lambda watch`: the contract's routes from
 //! Cargo.toml's router, the real function binaries, DynamoDB Local.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use licensing_tests::local::{start_watch, Http};
 use licensing_tests::*;
-use serde_json::{json, Value};
-
-struct Watch {
-    child: Child,
-    relay: Child,
-    base: String,
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.relay.kill();
-        let _ = self.relay.wait();
-        // cargo-lambda stops the functions it runs when it gets SIGTERM.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-s", "TERM", "--", &group])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &group])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_watch(table: &str) -> Watch {
-    let root = workspace_root();
-    let port = free_port();
-    let local = root.join(".venv/bin/cargo-lambda");
-    let mut cmd = if local.is_file() {
-        let mut c = Command::new(local);
-        c.arg("lambda");
-        c
-    } else {
-        let mut c = Command::new("cargo");
-        c.arg("lambda");
-        c
-    };
-    std::fs::create_dir_all(root.join(".local")).unwrap();
-    let log = std::fs::File::create(root.join(format!(".local/e2e-watch-{port}.log"))).unwrap();
-    let child = cmd
-        .args([
-            "watch",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-            &port.to_string(),
-            "--ignore-changes",
-        ])
-        .current_dir(&root)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
-        .env("TABLE_NAME", table)
-        .env("AUTH_MODE", "local-unverified")
-        .env("AWS_ENDPOINT_URL_SESV2", ses_endpoint())
-        .env("SES_FROM_ADDRESS", "licensing@example.com")
-        .env("PORTAL_URL", "https://portal.example.com/sign-in")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .expect("cargo lambda watch (run `make setup` to install cargo-lambda)");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not start"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    // The local stand-in for the stream trigger: DynamoDB Local's stream → notify.
-    let relay_log =
-        std::fs::File::create(root.join(format!(".local/e2e-relay-{port}.log"))).unwrap();
-    let relay = Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("infra/local/stream_relay.py"))
-        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
-        .env("TABLE_NAME", table)
-        .env(
-            "NOTIFY_INVOKE_URL",
-            format!("http://127.0.0.1:{port}/2015-03-31/functions/notify/invocations"),
-        )
-        .stdin(Stdio::null())
-        .stdout(relay_log.try_clone().unwrap())
-        .stderr(relay_log)
-        .spawn()
-        .expect("the stream relay (run `make setup`)");
-    Watch {
-        child,
-        relay,
-        base: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-/// Plain curl: the portal's view of the API, with nothing of ours in between.
-struct Http {
-    base: String,
-}
-
-impl Http {
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, String, Value) {
-        let mut cmd = Command::new("curl");
-        cmd.args([
-            "-sS",
-            "--max-time",
-            "300",
-            "-X",
-            method,
-            "-w",
-            "\n%{http_code}\n%{content_type}",
-        ]);
-        if let Some(t) = token {
-            cmd.arg("-H").arg(format!("authorization: Bearer {t}"));
-        }
-        if let Some(b) = body {
-            cmd.args(["-H", "content-type: application/json", "--data-binary"])
-                .arg(b.to_string());
-        }
-        let out = cmd
-            .arg(format!("{}{path}", self.base))
-            .output()
-            .expect("curl");
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let mut lines = text.rsplitn(3, '\n');
-        let content_type = lines.next().unwrap_or("").to_string();
-        let status = lines.next().unwrap_or("0").parse().unwrap_or(0);
-        let body = lines.next().unwrap_or("");
-        (
-            status,
-            content_type,
-            serde_json::from_str(body).unwrap_or(Value::Null),
-        )
-    }
-}
+use serde_json::json;
 
 #[test]
 fn the_seed_story_through_the_http_routes() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let app = rt.block_on(fresh_app());
-    let watch = start_watch(app.store.table());
+    let watch = start_watch(app.store.table(), true);
     let http = Http {
         base: watch.base.clone(),
     };

@@ -78,7 +78,7 @@ async fn list_licenses(
         }
     };
     let today = app.today();
-    let licenses: Vec<_> = app
+    let mut licenses: Vec<_> = app
         .store
         .licenses(&admin.customer_id)
         .await?
@@ -86,6 +86,13 @@ async fn list_licenses(
         .map(|l| l.view(today))
         .filter(|v| wanted.contains(&v.status))
         .collect();
+    licenses.sort_by(|a, b| {
+        (&a.product_name, &a.term.start, &a.license_id).cmp(&(
+            &b.product_name,
+            &b.term.start,
+            &b.license_id,
+        ))
+    });
     Ok(json(StatusCode::OK, &Licenses { licenses }))
 }
 

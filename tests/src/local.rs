@@ -1,0 +1,165 @@
+//! The local stack as a new user runs it: `cargo lambda watch`, the stream
+//! relay, curl.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{dynamodb_endpoint, free_port, ses_endpoint, workspace_root};
+
+/// The cargo-lambda the project installed (`make setup`), else the one on PATH.
+pub fn cargo_lambda() -> Command {
+    let local = workspace_root().join(".venv/bin/cargo-lambda");
+    let mut c = if local.is_file() {
+        Command::new(local)
+    } else {
+        Command::new("cargo")
+    };
+    c.arg("lambda");
+    c
+}
+
+pub struct Watch {
+    child: Child,
+    relay: Option<Child>,
+    pub base: String,
+    pub port: u16,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(relay) = &mut self.relay {
+            let _ = relay.kill();
+            let _ = relay.wait();
+        }
+        // cargo-lambda stops the functions it runs when it gets SIGTERM.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &group])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// `cargo lambda watch` on a free port over `table`, with the SES emulator,
+/// and (if `relay`) the stream relay feeding `notify`.
+pub fn start_watch(table: &str, relay: bool) -> Watch {
+    let root = workspace_root();
+    let port = free_port();
+    let mut cmd = cargo_lambda();
+    std::fs::create_dir_all(root.join(".local")).unwrap();
+    let log = std::fs::File::create(root.join(format!(".local/e2e-watch-{port}.log"))).unwrap();
+    let child = cmd
+        .args([
+            "watch",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+            "--ignore-changes",
+        ])
+        .current_dir(&root)
+        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
+        .env("TABLE_NAME", table)
+        .env("AUTH_MODE", "local-unverified")
+        .env("AWS_ENDPOINT_URL_SESV2", ses_endpoint())
+        .env("SES_FROM_ADDRESS", "licensing@example.com")
+        .env("PORTAL_URL", "https://portal.example.com/sign-in")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .expect("cargo lambda watch (run `make setup` to install cargo-lambda)");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "cargo lambda watch did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The local stand-in for the stream trigger: DynamoDB Local's stream → notify.
+    let relay_log =
+        std::fs::File::create(root.join(format!(".local/e2e-relay-{port}.log"))).unwrap();
+    let relay = relay.then(|| {
+        Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("infra/local/stream_relay.py"))
+            .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
+            .env("TABLE_NAME", table)
+            .env(
+                "NOTIFY_INVOKE_URL",
+                format!("http://127.0.0.1:{port}/2015-03-31/functions/notify/invocations"),
+            )
+            .stdin(Stdio::null())
+            .stdout(relay_log.try_clone().unwrap())
+            .stderr(relay_log)
+            .spawn()
+            .expect("the stream relay (run `make setup`)")
+    });
+    Watch {
+        child,
+        relay,
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+    }
+}
+
+/// Plain curl: the portal's view of the API, with nothing of ours in between.
+pub struct Http {
+    pub base: String,
+}
+
+impl Http {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, String, Value) {
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-sS",
+            "--max-time",
+            "300",
+            "-X",
+            method,
+            "-w",
+            "\n%{http_code}\n%{content_type}",
+        ]);
+        if let Some(t) = token {
+            cmd.arg("-H").arg(format!("authorization: Bearer {t}"));
+        }
+        if let Some(b) = body {
+            cmd.args(["-H", "content-type: application/json", "--data-binary"])
+                .arg(b.to_string());
+        }
+        let out = cmd
+            .arg(format!("{}{path}", self.base))
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.rsplitn(3, '\n');
+        let content_type = lines.next().unwrap_or("").to_string();
+        let status = lines.next().unwrap_or("0").parse().unwrap_or(0);
+        let body = lines.next().unwrap_or("");
+        (
+            status,
+            content_type,
+            serde_json::from_str(body).unwrap_or(Value::Null),
+        )
+    }
+}

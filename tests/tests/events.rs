@@ -1,0 +1,111 @@
+//! Every file in events/ invoked as a new user would, with
+//! `cargo lambda invoke <function> --data-file events/<file>.json`, against
+//! the local stack, in the order of the seed's story.
+
+use licensing_tests::local::{cargo_lambda, start_watch};
+use licensing_tests::*;
+use serde_json::Value;
+
+const DEMO_LICENSE: &str = "lic_6CGKN22FHMWP935DWKR78NWDA8";
+
+#[test]
+fn every_event_file_invokes_its_function() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(fresh_app());
+    let watch = start_watch(app.store.table(), false);
+    let invoke = |function: &str, file: &str| -> Value {
+        let out = cargo_lambda()
+            .args(["invoke", function, "--data-file", file])
+            .args([
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &watch.port.to_string(),
+            ])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo lambda invoke");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{function} {file}: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{file}: {e}: {stdout}"))
+    };
+    // An HTTP function's answer: status and the decoded JSON body.
+    let http = |function: &str, file: &str| -> (u64, Value) {
+        let response = invoke(function, file);
+        let body = response["body"]
+            .as_str()
+            .map(|b| serde_json::from_str(b).unwrap())
+            .unwrap_or(Value::Null);
+        (response["statusCode"].as_u64().unwrap(), body)
+    };
+
+    let demo = invoke("provision", "events/demo/01-tecdoc-catalogue.json");
+    assert_eq!(
+        demo["licenseId"], DEMO_LICENSE,
+        "the licence the HTTP events name"
+    );
+    let bought = invoke("provision", "events/provision.json");
+    assert_eq!(bought["buyerAssigned"], true);
+    assert_eq!(
+        invoke("provision", "events/provision.json"),
+        bought,
+        "idempotent"
+    );
+
+    let (status, list) = http("list", "events/list-licenses.json");
+    assert_eq!(status, 200);
+    assert_eq!(list["licenses"].as_array().unwrap().len(), 2);
+    let (status, one) = http("list", "events/get-license.json");
+    assert_eq!((status, one["availableSeats"].as_u64()), (200, Some(4)));
+
+    let (status, assigned) = http("assign", "events/assign.json");
+    assert_eq!(status, 201, "{assigned}");
+    let emails: Vec<_> = assigned["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            "anna@example.com",
+            "bob.meier@example.com",
+            "carl@example.com"
+        ]
+    );
+
+    let (status, page) = http("list", "events/list-assignments.json");
+    assert_eq!(status, 200);
+    assert_eq!(page["assignments"].as_array().unwrap().len(), 2);
+    assert!(page["nextCursor"].is_string());
+
+    let (status, changed) = http("change", "events/change.json");
+    assert_eq!(
+        (status, changed["validUntil"].as_str()),
+        (200, Some("2027-06-30"))
+    );
+    let (status, revoked) = http("revoke", "events/revoke.json");
+    assert_eq!((status, revoked["status"].as_str()), (200, Some("revoked")));
+    let (status, resent) = http("assign", "events/resend.json");
+    assert_eq!(
+        (status, resent["invitation"]["status"].as_str()),
+        (202, Some("pending"))
+    );
+    let (status, mine) = http("list", "events/me-licenses.json");
+    assert_eq!(status, 200);
+    assert_eq!(mine["licenses"][0]["licenseId"], DEMO_LICENSE);
+
+    let notified = invoke("notify", "events/notify.json");
+    assert_eq!(notified["batchItemFailures"], serde_json::json!([]));
+    let mails = mails_to("carl@example.com");
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("Ihr Zugang zu"));
+}

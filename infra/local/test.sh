@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test` after the lint steps: one DynamoDB Local for every suite (each
-# test makes its own table), all workspace tests, and the OpenAPI check.
+# `make test` after the lint steps: the OpenAPI, template and route checks, then
+# one DynamoDB Local for every suite (each test makes its own table) and all
+# workspace tests. Suites start their own SES emulator.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/env.sh
@@ -16,6 +17,9 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
 fi
 
 .venv/bin/openapi-spec-validator infra/openapi.yaml
+.venv/bin/cfn-lint infra/template.yaml && echo "cfn-lint: 0 errors, 0 warnings"
+.venv/bin/checkov -d infra --framework cloudformation --quiet --compact --skip-download 2>/dev/null
+.venv/bin/python infra/local/check_routes.py
 
 # The end-to-end test serves the function binaries through cargo lambda watch.
 cargo build --workspace --bins --quiet

@@ -646,6 +646,14 @@ async fn tenants_roles_and_identity_are_enforced() {
             (404, "license-not-found"),
             "{method} {path}"
         );
+        // Nothing of the other customer's data leaks into the answer.
+        let text = raw(&other);
+        assert!(
+            !text.contains("t@example.com")
+                && !text.contains(CUSTOMER)
+                && !text.contains("product-"),
+            "{text}"
+        );
         let not_admin = call(&app, method, path, &member, body.clone()).await;
         assert_eq!(
             (not_admin.status, not_admin.slug()),

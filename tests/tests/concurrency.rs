@@ -149,3 +149,36 @@ async fn concurrent_revoke_and_change_end_consistent() {
     );
     assert_eq!(license.body["availableSeats"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_parallel_assigns_for_ten_free_seats() {
+    let app = Arc::new(fresh_app().await);
+    let id = licence(&app, CUSTOMER, 11).await; // the buyer holds one: 10 free
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let (app, id) = (app.clone(), id.clone());
+            tokio::spawn(async move {
+                let body = json!({"emails": format!("crowd{i:03}@example.com")});
+                call(
+                    &app,
+                    "POST",
+                    &format!("/licenses/{id}/assignments"),
+                    &admin(CUSTOMER),
+                    Some(body),
+                )
+                .await
+            })
+        })
+        .collect();
+    let (mut created, mut refused, mut errors) = (0, 0, 0);
+    for t in tasks {
+        let answer = t.await.unwrap();
+        match (answer.status, answer.slug()) {
+            (201, _) => created += 1,
+            (409, "insufficient-seats") => refused += 1,
+            _ => errors += 1,
+        }
+    }
+    assert_eq!((created, refused, errors), (10, 190, 0));
+    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 11);
+}

@@ -11,8 +11,8 @@ state=.local
 mkdir -p "$state"
 
 # A previous `make dev` that is still running is replaced, not fought with.
-for name in relay watch ses dynamodb; do stop_pidfile "$state/$name.pid"; done
-for port in "$DYNAMODB_PORT" "$API_PORT" "$SES_PORT"; do
+for name in relay gateway watch ses dynamodb; do stop_pidfile "$state/$name.pid"; done
+for port in "$DYNAMODB_PORT" "$API_PORT" "$WATCH_PORT" "$SES_PORT"; do
   if port_in_use "$port"; then
     echo "port $port is taken by another program; stop it or set DYNAMODB_PORT / API_PORT" >&2
     exit 1
@@ -43,15 +43,22 @@ cp "$state/ses.pid" "$state/ses.pid.$$"
 mine+=("$state/ses.pid.$$")
 wait_port "$SES_PORT" 30
 
-setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes \
+setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --ignore-changes \
   >"$state/watch.log" 2>&1 &
 watch_pid=$!
 echo "$watch_pid" >"$state/watch.pid"
 cp "$state/watch.pid" "$state/watch.pid.$$"
 mine+=("$state/watch.pid.$$")
-wait_port "$API_PORT" 120
+wait_port "$WATCH_PORT" 120
 
-NOTIFY_INVOKE_URL="http://127.0.0.1:$API_PORT/2015-03-31/functions/notify/invocations" \
+# The portal's entry point: API Gateway's request limits in front of the watch.
+setsid .venv/bin/python infra/local/gateway.py "$API_PORT" "$WATCH_PORT" >"$state/gateway.log" 2>&1 &
+echo $! >"$state/gateway.pid"
+cp "$state/gateway.pid" "$state/gateway.pid.$$"
+mine+=("$state/gateway.pid.$$")
+wait_port "$API_PORT" 30
+
+NOTIFY_INVOKE_URL="http://127.0.0.1:$WATCH_PORT/2015-03-31/functions/notify/invocations" \
   setsid .venv/bin/python infra/local/stream_relay.py >"$state/relay.log" 2>&1 &
 echo $! >"$state/relay.pid"
 cp "$state/relay.pid" "$state/relay.pid.$$"

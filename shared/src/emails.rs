@@ -8,8 +8,8 @@
 use email_address::{EmailAddress, Options};
 
 pub const MAX_ADDRESSES: usize = 1000;
-const MAX_LOCAL_PART: usize = 64;
-const MAX_ADDRESS: usize = 254;
+pub const MAX_LOCAL_PART: usize = 64;
+pub const MAX_ADDRESS: usize = 254;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Parsed {

@@ -23,16 +23,20 @@ pub fn cargo_lambda() -> Command {
 
 pub struct Watch {
     child: Child,
+    gateway: Child,
     relay: Option<Child>,
+    /// The API as the portal sees it: the local gateway in front of the watch.
     pub base: String,
     pub port: u16,
+    /// What the functions wrote (JSON logs, as in Lambda with `LogFormat: JSON`).
+    pub log: std::path::PathBuf,
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        if let Some(relay) = &mut self.relay {
-            let _ = relay.kill();
-            let _ = relay.wait();
+        for child in self.relay.iter_mut().chain([&mut self.gateway]) {
+            let _ = child.kill();
+            let _ = child.wait();
         }
         // cargo-lambda stops the functions it runs when it gets SIGTERM.
         let group = format!("-{}", self.child.id());
@@ -53,14 +57,16 @@ impl Drop for Watch {
     }
 }
 
-/// `cargo lambda watch` on a free port over `table`, with the SES emulator,
-/// and (if `relay`) the stream relay feeding `notify`.
+/// `cargo lambda watch` on a free port over `table`, behind the local gateway
+/// (infra/local/gateway.py, API Gateway's request limits) as `make dev` runs
+/// it, with the SES emulator, and (if `relay`) the stream relay feeding `notify`.
 pub fn start_watch(table: &str, relay: bool) -> Watch {
     let root = workspace_root();
     let port = free_port();
     let mut cmd = cargo_lambda();
     std::fs::create_dir_all(root.join(".local")).unwrap();
-    let log = std::fs::File::create(root.join(format!(".local/e2e-watch-{port}.log"))).unwrap();
+    let log_path = root.join(format!(".local/e2e-watch-{port}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
     let child = cmd
         .args([
             "watch",
@@ -74,6 +80,7 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
         .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
         .env("TABLE_NAME", table)
         .env("AUTH_MODE", "local-unverified")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("AWS_ENDPOINT_URL_SESV2", ses_endpoint())
         .env("SES_FROM_ADDRESS", "licensing@example.com")
         .env("PORTAL_URL", "https://portal.example.com/sign-in")
@@ -90,6 +97,17 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
             "cargo lambda watch did not start"
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+    let gateway_port = free_port();
+    let gateway = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("infra/local/gateway.py"))
+        .args([gateway_port.to_string(), port.to_string()])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("the local gateway (run `make setup`)");
+    while std::net::TcpStream::connect(("127.0.0.1", gateway_port)).is_err() {
+        assert!(Instant::now() < deadline, "the local gateway did not start");
+        std::thread::sleep(Duration::from_millis(50));
     }
     // The local stand-in for the stream trigger: DynamoDB Local's stream → notify.
     let relay_log =
@@ -111,9 +129,11 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
     });
     Watch {
         child,
+        gateway,
         relay,
-        base: format!("http://127.0.0.1:{port}"),
-        port,
+        base: format!("http://127.0.0.1:{gateway_port}"),
+        port: gateway_port,
+        log: log_path,
     }
 }
 

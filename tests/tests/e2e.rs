@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use licensing_tests::local::{start_watch, Http};
 use licensing_tests::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[test]
 fn the_seed_story_through_the_http_routes() {
@@ -137,4 +137,210 @@ fn the_seed_story_through_the_http_routes() {
         assert_eq!(got, status, "{method} {path}: {body}");
         assert_eq!(ct, "application/problem+json", "{method} {path}");
     }
+}
+
+/// curl with a raw body file and extra headers: status, content type, body.
+fn curl_raw(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: Option<&std::path::Path>,
+) -> (u16, String, String) {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args([
+        "-sS",
+        "--max-time",
+        "120",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}\n%{content_type}",
+    ]);
+    for h in headers {
+        cmd.arg("-H").arg(h);
+    }
+    if let Some(file) = body {
+        cmd.arg("--data-binary").arg(format!("@{}", file.display()));
+    }
+    let out = cmd.arg(format!("{base}{path}")).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = text.rsplitn(3, '\n');
+    let content_type = lines.next().unwrap_or("").to_string();
+    let status = lines.next().unwrap_or("0").parse().unwrap_or(0);
+    (status, content_type, lines.next().unwrap_or("").to_string())
+}
+
+/// The contract under attack, through the local gateway as `make dev` serves it:
+/// hostile bodies and headers, then schemathesis (every check, every phase)
+/// against `infra/openapi.yaml`, then the JSON request logs an operator reads.
+#[test]
+fn hostile_requests_schemathesis_and_request_logs() {
+    let root = workspace_root();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(fresh_app());
+    // The demo purchases: the OpenAPI examples name their licence ids.
+    let mut demo: Vec<_> = std::fs::read_dir(root.join("events/demo"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    demo.sort();
+    for file in &demo {
+        let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        rt.block_on(licensing::provision::handle(&app, event))
+            .unwrap();
+    }
+    const LICENSE: &str = "lic_6CGKN22FHMWP935DWKR78NWDA8";
+    let watch = start_watch(app.store.table(), false);
+    let token = std::fs::read_to_string(root.join("events/demo/tokens/admin.jwt")).unwrap();
+    let auth = format!("authorization: Bearer {}", token.trim());
+    let json = "content-type: application/json".to_string();
+    let before = rt.block_on(all_assignments(&app, CUSTOMER, LICENSE));
+
+    let dir = root.join(format!(".local/hostile-{}", watch.port));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, bytes: Vec<u8>| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let big = |n: usize| {
+        let mut b = b"{\"emails\":\"".to_vec();
+        b.resize(n, b'a');
+        b.extend(b"\"}");
+        b
+    };
+    let assign = format!("/licenses/{LICENSE}/assignments");
+    let long = "x".repeat(20_000);
+    let many: Vec<String> = (0..150).map(|i| format!("x-header-{i}: {i}")).collect();
+    let cases: Vec<(&str, Vec<String>, Option<std::path::PathBuf>, u16)> = vec![
+        (
+            "non-UTF-8 JSON",
+            vec![auth.clone(), json.clone()],
+            Some(file(
+                "latin1.json",
+                b"{\"emails\":\"j\xf6rg@example.com\"}".to_vec(),
+            )),
+            400,
+        ),
+        (
+            "100,000 nested arrays",
+            vec![auth.clone(), json.clone()],
+            Some(file("nested.json", "[".repeat(100_000).into_bytes())),
+            400,
+        ),
+        (
+            "8 MiB body",
+            vec![auth.clone(), json.clone()],
+            Some(file("8m.json", big(8 << 20))),
+            400,
+        ),
+        (
+            "11 MiB body",
+            vec![auth.clone(), json.clone()],
+            Some(file("11m.json", big(11 << 20))),
+            413,
+        ),
+        (
+            "20 kB header",
+            vec![auth.clone(), format!("x-junk: {long}")],
+            None,
+            431,
+        ),
+        (
+            "20 kB bearer token",
+            vec![format!("authorization: Bearer {long}")],
+            None,
+            431,
+        ),
+        (
+            "150 headers",
+            [vec![auth.clone()], many].concat(),
+            None,
+            431,
+        ),
+        (
+            "control characters in a header",
+            vec![auth.clone(), "x-junk: \u{1}\u{7f}".to_string()],
+            None,
+            400,
+        ),
+        (
+            "bytes that are no UTF-8 in a header",
+            vec![auth.clone(), "x-junk: j\u{f6}rg".to_string()],
+            None,
+            200,
+        ),
+    ];
+    for (name, headers, body, expected) in cases {
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let (status, content_type, text) =
+            curl_raw(&watch.base, method, &assign, &headers, body.as_deref());
+        assert_eq!(status, expected, "{name}: {text}");
+        if status != 200 {
+            assert_eq!(content_type, "application/problem+json", "{name}: {text}");
+        }
+    }
+    let after = rt.block_on(all_assignments(&app, CUSTOMER, LICENSE));
+    assert_eq!(before, after, "a hostile request wrote something");
+
+    // Schemathesis: a fixed seed keeps CI reproducible; set SCHEMATHESIS_SEED
+    // and SCHEMATHESIS_MAX_EXAMPLES for a longer, different run.
+    let seed = std::env::var("SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".into());
+    let examples = std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| "30".into());
+    let out = std::process::Command::new(root.join(".venv/bin/schemathesis"))
+        .args([
+            "--config-file",
+            "infra/schemathesis.toml",
+            "--no-color",
+            "run",
+            "infra/openapi.yaml",
+        ])
+        .args([
+            "--url",
+            &watch.base,
+            "-H",
+            &format!("Authorization: Bearer {}", token.trim()),
+        ])
+        .args(["--checks", "all"])
+        .args(["--max-examples", &examples, "--seed", &seed])
+        .current_dir(&root)
+        .output()
+        .expect("schemathesis (run `make setup`)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found problems:\n{report}"
+    );
+    let summary = report
+        .lines()
+        .find(|l| l.contains("generated,"))
+        .unwrap_or_default()
+        .trim();
+    eprintln!("schemathesis (seed {seed}, {examples} examples): {summary}");
+
+    // One JSON line per request with the Lambda request id, operation, licence,
+    // customer, status and outcome; never a token or an e-mail address.
+    let log = std::fs::read_to_string(&watch.log).unwrap();
+    let payload = token.trim().split('.').nth(1).unwrap();
+    assert!(!log.contains(payload), "a token in the logs");
+    let handled: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+        .filter(|v| v["fields"]["message"] == "request handled")
+        .collect();
+    assert!(handled.len() > 100, "only {} request lines", handled.len());
+    for line in &handled {
+        let text = line.to_string();
+        assert!(!text.contains('@') && !text.contains("Bearer"), "{text}");
+        assert!(line["span"]["requestId"].is_string(), "{text}");
+        assert!(line["fields"]["operation"].is_string(), "{text}");
+        assert!(line["fields"]["status"].is_u64(), "{text}");
+        assert!(line["fields"]["outcome"].is_string(), "{text}");
+    }
+    assert!(handled.iter().any(|l| l["fields"]["license_id"] == LICENSE
+        && l["fields"]["customer_id"] == CUSTOMER
+        && l["fields"]["outcome"] == "ok"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -32,7 +32,13 @@ where
 {
     let route = request::route(&req);
     let (operation, license_id) = match &route {
-        Ok(r) => (r.name(), r.license_id().map(str::to_string)),
+        // Only ids that could be ours: a path is caller input, not a log line.
+        Ok(r) => (
+            r.name(),
+            r.license_id()
+                .filter(|id| check_license_id(id).is_ok())
+                .map(str::to_string),
+        ),
         Err(_) => ("unknown-route", None),
     };
     let mut customer = None;
@@ -43,6 +49,11 @@ where
         dispatch(route, caller).await
     }
     .await;
+    // The problem's slug, or "ok": what an operator filters on.
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => crate::http::problem::describe(e).0,
+    };
     let response = respond(result);
     // One line per request; never tokens, bodies or e-mail addresses.
     tracing::info!(
@@ -50,6 +61,7 @@ where
         license_id = license_id.as_deref(),
         customer_id = customer.as_deref(),
         status = response.status().as_u16(),
+        outcome,
         "request handled"
     );
     response

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The local stand-in for API Gateway's front door, in front of `cargo lambda watch`.
+
+`make dev` and the end-to-end tests serve the API through this proxy so that the local
+stack treats hostile requests the way the deployed HTTP API does, where `cargo lambda
+watch` alone does not:
+
+- header values with control characters -> 400, request line plus headers over 10 KiB (API Gateway's limit) -> 431, a body over 10 MiB
+  (API Gateway's payload limit) -> 413, both as application/problem+json;
+- a body that is not UTF-8 although its content type says text or JSON is handed on as
+  binary (API Gateway base64-encodes it; `cargo lambda watch` would answer 500), so the
+  function rejects it with its own 400 problem.
+
+Everything else passes through unchanged. Usage: gateway.py LISTEN_PORT UPSTREAM_PORT
+"""
+
+import http.client
+import http.server
+import json
+import socketserver
+import sys
+
+MAX_HEADER_BYTES = 10 * 1024
+MAX_BODY_BYTES = 10 * 1024 * 1024
+HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+    "upgrade", "content-length", "host",
+}
+UPSTREAM = ("127.0.0.1", 0)
+
+
+def is_textual(content_type):
+    ct = (content_type or "").split(";")[0].strip().lower()
+    return ct.startswith("text/") or ct.startswith("application/json") or ct.endswith("+json")
+
+
+class Gateway(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "local-gateway"
+    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+    def problem(self, status, title, detail):
+        body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/problem+json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.close_connection = True
+
+    def send_error(self, code, message=None, explain=None):
+        # http.server's own refusals (too many headers, a line too long, a request
+        # line it cannot parse) as problems too, like every other answer.
+        short, long = self.responses.get(code, ("Error", ""))
+        self.problem(code, message or short, explain or long)
+
+    def read_body(self):
+        """The request body, or None when it exceeds the payload limit."""
+        if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+            chunks, size = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                n = int(line.split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                size += n
+                if size > MAX_BODY_BYTES:
+                    return None
+                chunks.append(self.rfile.read(n))
+                self.rfile.readline(1024)
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def forward(self):
+        header_bytes = len(self.requestline) + sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+        if header_bytes > MAX_HEADER_BYTES:
+            return self.problem(431, "Request Header Fields Too Large",
+                                f"The request line and headers must be at most {MAX_HEADER_BYTES} bytes.")
+        if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for v in self.headers.values() for c in v):
+            return self.problem(400, "Bad Request", "A header value holds control characters.")
+        try:
+            body = self.read_body()
+        except ValueError:
+            return self.problem(400, "Bad Request", "The chunked body is malformed.")
+        if body is None:
+            return self.problem(413, "Payload Too Large", f"The body must be at most {MAX_BODY_BYTES} bytes.")
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if body and is_textual(self.headers.get("content-type")):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+                headers["content-type"] = "application/octet-stream"
+        upstream = http.client.HTTPConnection(*UPSTREAM, timeout=330)
+        try:
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            data = response.read()
+        except OSError as e:
+            return self.problem(502, "Bad Gateway", f"cargo lambda watch did not answer: {e.__class__.__name__}")
+        finally:
+            upstream.close()
+        self.send_response(response.status)
+        for k, v in response.getheaders():
+            if k.lower() not in HOP_BY_HOP:
+                self.send_header(k, v)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def __getattr__(self, name):
+        # Every method goes to the functions (`do_QUERY`, `do_FOO`, ...): they answer
+        # the ones no route has with 405/404 problems, as API Gateway's $default does.
+        if name.startswith("do_"):
+            return self.forward
+        raise AttributeError(name)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def main():
+    global UPSTREAM
+    listen, upstream = int(sys.argv[1]), int(sys.argv[2])
+    UPSTREAM = ("127.0.0.1", upstream)
+    Server(("127.0.0.1", listen), Gateway).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -678,12 +678,36 @@ async fn tenants_roles_and_identity_are_enforced() {
         let garbage = send(&app, request(method, path, Some("not.a-jwt"), None)).await;
         assert_eq!(garbage.status, 401, "{method} {path}");
     }
-    assert!(
-        call(&app, "GET", "/licenses", &foreign, None).await.body["licenses"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    // Claims in query strings or bodies are never trusted over the token.
+    for path in [
+        format!("/licenses?customerId={CUSTOMER}&custom:customer_id={CUSTOMER}"),
+        format!("/licenses?status=all&customer_id={CUSTOMER}"),
+    ] {
+        let listed = call(&app, "GET", &path, &foreign, None).await;
+        assert_eq!(listed.status, 200, "{path}");
+        assert!(
+            listed.body["licenses"].as_array().unwrap().is_empty(),
+            "{path}"
+        );
+    }
+    let smuggled = call(
+        &app,
+        "POST",
+        &format!("/licenses/{id}/assignments"),
+        &foreign,
+        Some(json!({"emails": "x@example.com", "customerId": CUSTOMER})),
+    )
+    .await;
+    assert!(matches!(smuggled.status, 400 | 404), "{:?}", smuggled.body);
+    assert!(!raw(&smuggled).contains("t@example.com"));
+    for path in ["/licenses", "/me/licenses"] {
+        let anonymous = send(&app, request("GET", path, None, None)).await;
+        assert_eq!(
+            (anonymous.status, anonymous.slug()),
+            (401, "unauthorized"),
+            "{path}"
+        );
+    }
     assert_eq!(
         call(&app, "GET", "/licenses", &member, None).await.status,
         403

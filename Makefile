@@ -7,12 +7,13 @@ NODE_DIR := infra/local/node_modules
 
 FUNCTIONS := list assign change revoke provision notify
 
-.PHONY: help setup dev test lint fmt clean build-arm64
+.PHONY: help setup dev test lint fmt clean build-arm64 bench
 
 help:
 	@echo "make dev    run the licence API locally (DynamoDB Local, cargo lambda watch, demo data)"
 	@echo "make test   run every test (fmt, clippy, unit, property, DynamoDB Local, SES emulator, end to end, OpenAPI, template)"
 	@echo "make build-arm64   release build of every function for Lambda arm64 (cargo lambda + zig), with sizes"
+	@echo "make bench  cold start, RSS, warm latency, DynamoDB round trips, scaling, sizes; PASS/FAIL budgets (BENCH_QUICK=1: fewer iterations)"
 
 ## setup: install what the local stack needs into the project (idempotent)
 setup: $(VENV)/.installed $(NODE_DIR)/.installed
@@ -43,6 +44,12 @@ build-arm64: setup
 	@for f in $(FUNCTIONS); do \
 	  printf '%-10s %8d bytes\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap)"; \
 	done
+
+## bench: the performance budgets against DynamoDB Local (JSON in .local/bench.json).
+## Sizes are read from target/lambda (run `make build-arm64` first to include them).
+bench: setup
+	cargo build --release $(addprefix -p ,$(FUNCTIONS))
+	cargo run --release -p bench -- $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
 
 fmt:
 	cargo fmt --all

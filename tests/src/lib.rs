@@ -3,6 +3,7 @@
 //! in parallel, and helpers that drive the real handlers with real requests.
 
 pub mod local;
+pub mod proxy;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -425,4 +426,11 @@ pub fn unique(tag: &str) -> String {
         "{tag}-{}@example.com",
         ulid::Ulid::new().to_string().to_lowercase()
     )
+}
+
+/// An app over an existing `table` whose DynamoDB client talks to `endpoint`
+/// (e.g. a [`proxy::Proxy`] in front of DynamoDB Local).
+pub fn app_at(endpoint: &str, table: &str) -> App {
+    let client = licensing::app::dynamodb_client_at(Some(endpoint.to_string()));
+    App::new(Store::new(client, table), AuthMode::LocalUnverified)
 }

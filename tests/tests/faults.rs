@@ -1,0 +1,555 @@
+//! DynamoDB failing in the middle of a request: unreachable, dropping
+//! connections, throttling or slow. Every request goes through the fault proxy
+//! ([`licensing_tests::proxy`]); the answer is 503 `service-unavailable` with
+//! `Retry-After`, and afterwards the data a client can read equals the state
+//! before the request or the state after a successful one, never anything in
+//! between, a 1000-address assign included.
+
+use std::time::{Duration, Instant};
+
+use licensing::App;
+use licensing_tests::proxy::{Fault, Proxy};
+use licensing_tests::*;
+use serde_json::{json, Value};
+
+const TX: &str = "TransactWriteItems";
+const READ: &str = "BatchGetItem";
+
+/// What a client can read of a licence: the licence and all its assignments.
+#[derive(Clone, Debug, PartialEq)]
+struct Snapshot {
+    license: Value,
+    assignments: Vec<Value>,
+}
+
+async fn snapshot(app: &App, id: &str) -> Snapshot {
+    let license = call(
+        app,
+        "GET",
+        &format!("/licenses/{id}"),
+        &admin(CUSTOMER),
+        None,
+    )
+    .await;
+    assert_eq!(license.status, 200, "{:?}", license.body);
+    Snapshot {
+        license: license.body,
+        assignments: all_assignments(app, CUSTOMER, id).await,
+    }
+}
+
+/// A snapshot without what differs between two licences set up alike (ids,
+/// order data, timestamps), to compare a licence with its twin.
+fn alike(s: &Snapshot) -> Snapshot {
+    let mut s = s.clone();
+    if let Some(l) = s.license.as_object_mut() {
+        for k in [
+            "licenseId",
+            "productId",
+            "productName",
+            "subscription",
+            "invoiceNumber",
+            "orderId",
+        ] {
+            l.remove(k);
+        }
+    }
+    for a in &mut s.assignments {
+        if let Some(a) = a.as_object_mut() {
+            for k in ["licenseId", "assignedAt", "revokedAt"] {
+                a.remove(k);
+            }
+        }
+    }
+    s
+}
+
+fn assert_unavailable(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 503, "{what}: {:?}", answer.body);
+    assert_eq!(answer.slug(), "service-unavailable", "{what}");
+    assert_eq!(answer.content_type, "application/problem+json", "{what}");
+    assert!(
+        answer.headers.get("retry-after").is_some(),
+        "{what}: no Retry-After"
+    );
+}
+
+/// The single-item writes of the contract, each on a licence with 5 seats
+/// where the buyer, anna and bob hold one.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Assign,
+    Change,
+    Revoke,
+}
+
+const OPS: [Op; 3] = [Op::Assign, Op::Change, Op::Revoke];
+
+impl Op {
+    fn request(self, id: &str) -> (&'static str, String, Option<Value>) {
+        match self {
+            Op::Assign => (
+                "POST",
+                format!("/licenses/{id}/assignments"),
+                Some(json!({"emails": "carl@example.com", "validUntil": days_from_today(40)})),
+            ),
+            Op::Change => (
+                "PATCH",
+                format!("/licenses/{id}/assignments/anna@example.com"),
+                Some(json!({"validUntil": days_from_today(20)})),
+            ),
+            Op::Revoke => (
+                "DELETE",
+                format!("/licenses/{id}/assignments/bob@example.com"),
+                None,
+            ),
+        }
+    }
+
+    async fn run(self, app: &App, id: &str) -> Answer {
+        let (method, path, body) = self.request(id);
+        call(app, method, &path, &admin(CUSTOMER), body).await
+    }
+
+    /// The status of a successful first run, and of a retry after it.
+    fn ok(self) -> (u16, u16) {
+        match self {
+            Op::Assign => (201, 200),
+            Op::Change | Op::Revoke => (200, 200),
+        }
+    }
+}
+
+async fn prepared(app: &App) -> String {
+    let id = licence(app, CUSTOMER, 5).await;
+    let assigned = call(
+        app,
+        "POST",
+        &format!("/licenses/{id}/assignments"),
+        &admin(CUSTOMER),
+        Some(json!({"emails": "anna@example.com, bob@example.com"})),
+    )
+    .await;
+    assert_eq!(assigned.status, 201, "{:?}", assigned.body);
+    id
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    Before,
+    After,
+    Either,
+}
+
+/// Runs `op` through the proxy with `fault` armed by `arm`, then checks the
+/// 503 and that the licence equals its state before, or its twin's after the
+/// same request succeeded there.
+async fn faulty_case(proxy: &Proxy, direct: &App, op: Op, arm: &dyn Fn(&Proxy), expect: Expect) {
+    let id = prepared(direct).await;
+    let twin = prepared(direct).await;
+    let before = snapshot(direct, &id).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.reset();
+    proxy.clear_counts();
+    arm(proxy);
+    let started = Instant::now();
+    let answer = op.run(&via, &id).await;
+    let took = started.elapsed();
+    assert_unavailable(&answer, &format!("{op:?}"));
+    proxy.reset();
+    proxy.idle().await;
+    assert!(took < Duration::from_secs(10), "{op:?} took {took:?}");
+
+    let (first, retry) = op.ok();
+    let done = op.run(direct, &twin).await;
+    assert_eq!(done.status, first, "{op:?} on the twin: {:?}", done.body);
+    let after = alike(&snapshot(direct, &twin).await);
+    let now = alike(&snapshot(direct, &id).await);
+    let seen = if now == alike(&before) {
+        Expect::Before
+    } else if now == after {
+        Expect::After
+    } else {
+        panic!(
+            "{op:?}: the state is neither before nor after:\nnow    {now:?}\nbefore {:?}\nafter  {after:?}",
+            alike(&before)
+        )
+    };
+    if expect == Expect::Either {
+        eprintln!("{op:?}: the state equals the one {seen:?} the request");
+    } else {
+        assert_eq!(seen, expect, "{op:?}");
+    }
+    // The client's retry (through the same, now healthy, path) finishes the job.
+    let again = op.run(&via, &id).await;
+    let wanted = if seen == Expect::After { retry } else { first };
+    assert_eq!(again.status, wanted, "{op:?} retried: {:?}", again.body);
+    assert_eq!(alike(&snapshot(direct, &id).await), after, "{op:?} retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_dropped_before_dynamodb_saw_it_writes_nothing() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    for op in OPS {
+        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Drop);
+        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+        assert_eq!(proxy.seen(TX), 3 + 1, "3 attempts, then the retry");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_answer_was_lost_took_effect_whole() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    for op in OPS {
+        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::DropAfterForward);
+        faulty_case(&proxy, &direct, op, &arm, Expect::After).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_commit_writes_nothing() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    for op in OPS {
+        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Throttle);
+        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+        assert_eq!(proxy.faulted(TX), 3, "the SDK tries 3 times");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_vanishing_mid_request_writes_nothing() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    for op in OPS {
+        // After the reads, at the commit.
+        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Unreachable);
+        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+        // At the first read.
+        let arm = |p: &Proxy| p.fail_after(READ, 0, Fault::Unreachable);
+        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+        // Throttled reads.
+        let arm = |p: &Proxy| p.fail_after(READ, 0, Fault::Throttle);
+        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+    }
+    // Refused from the start: every route answers 503 too.
+    let id = prepared(&direct).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.unreachable();
+    for path in [
+        "/licenses".to_string(),
+        format!("/licenses/{id}"),
+        format!("/licenses/{id}/assignments"),
+    ] {
+        let answer = call(&via, "GET", &path, &admin(CUSTOMER), None).await;
+        assert_unavailable(&answer, &path);
+    }
+    proxy.reset();
+    let answer = call(&via, "GET", "/licenses", &admin(CUSTOMER), None).await;
+    assert_eq!(answer.status, 200, "reachable again");
+}
+
+/// A commit slower than the client's timeouts (3 s an attempt, 8 s in all):
+/// 503 after the operation timeout. The stalled request still reaches
+/// DynamoDB later, so the write may have happened: before or after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_slower_than_the_timeout_is_a_503_and_whole() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Delay(Duration::from_millis(3500)));
+    faulty_case(&proxy, &direct, Op::Assign, &arm, Expect::Either).await;
+}
+
+/// 200 ms on every DynamoDB call: slower, but every answer is right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_dynamodb_still_answers_correctly() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_all(Fault::Delay(Duration::from_millis(200)));
+    for op in OPS {
+        let id = prepared(&direct).await;
+        let twin = prepared(&direct).await;
+        let started = Instant::now();
+        let answer = op.run(&via, &id).await;
+        assert_eq!(answer.status, op.ok().0, "{op:?}: {:?}", answer.body);
+        assert!(started.elapsed() >= Duration::from_millis(400), "{op:?}");
+        assert_eq!(op.run(&direct, &twin).await.status, op.ok().0);
+        assert_eq!(
+            alike(&snapshot(&via, &id).await),
+            alike(&snapshot(&direct, &twin).await),
+            "{op:?}"
+        );
+    }
+    // A 1000-address assign: reserve, eleven chunks and the clear, all slow.
+    let id = licence(&direct, CUSTOMER, 1005).await;
+    let emails = addresses(1000, "slow");
+    let answer = call(
+        &via,
+        "POST",
+        &format!("/licenses/{id}/assignments"),
+        &admin(CUSTOMER),
+        Some(json!({ "emails": emails })),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body["detail"]);
+    assert_eq!(answer.body["license"]["assignedUsers"], 1001);
+    assert_eq!(all_assignments(&direct, CUSTOMER, &id).await.len(), 1001);
+}
+
+fn addresses(n: usize, tag: &str) -> Vec<String> {
+    (0..n).map(|i| format!("{tag}{i:04}@example.com")).collect()
+}
+
+/// The number of commits of a 1000-address assign: the reservation, the
+/// chunks of 99 items, the clearing of the batch marker.
+const CHUNKS: usize = 1000usize.div_ceil(99);
+
+/// Cuts a 1000-address assign after `chunks` chunk commits (`None`: at the
+/// reservation), then checks that readers see the state before it, and that
+/// both an unrelated assign and a retry of the same request work and count
+/// right, in the order `retry_first` says.
+async fn bulk_case(
+    proxy: &Proxy,
+    direct: &App,
+    chunks: Option<usize>,
+    fault: Fault,
+    retry_first: bool,
+) {
+    let id = licence(direct, CUSTOMER, 1010).await;
+    let a = admin(CUSTOMER);
+    let path = format!("/licenses/{id}/assignments");
+    // Addresses of this case only, so `/me/licenses` shows nothing of other cases.
+    let pass = chunks.map_or(0, |k| 1 + k);
+    let tag = format!("u{pass}-");
+    let body = json!({"emails": addresses(1000, &tag)});
+    let before = snapshot(direct, &id).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.reset();
+    proxy.clear_counts();
+    proxy.fail_after(TX, pass, fault.clone());
+    let answer = call(&via, "POST", &path, &a, Some(body.clone())).await;
+    let what = format!("cut after {chunks:?} chunks ({fault:?})");
+    assert_unavailable(&answer, &what);
+    proxy.reset();
+    proxy.idle().await;
+    assert!(proxy.seen(TX) > pass, "{what}: the fault was reached");
+    let reserved = chunks.is_some();
+
+    // Readers see the state before the request: the half-written batch is invisible.
+    assert_eq!(snapshot(direct, &id).await, before, "{what}");
+    let me = call(
+        &via,
+        "GET",
+        "/me/licenses",
+        &user(&format!("{tag}0000@example.com"), CUSTOMER),
+        None,
+    )
+    .await;
+    assert_eq!(me.status, 200);
+    assert!(
+        me.body["licenses"].as_array().unwrap().is_empty(),
+        "{what}: {:?}",
+        me.body
+    );
+
+    let late = || async {
+        let late = call(
+            &via,
+            "POST",
+            &path,
+            &a,
+            Some(json!({"emails": "late@example.com"})),
+        )
+        .await;
+        assert_eq!(late.status, 201, "{what}: {:?}", late.body);
+        late
+    };
+    let retry = || async {
+        let again = call(&via, "POST", &path, &a, Some(body.clone())).await;
+        let results = again.body["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(results.len(), 1000, "{what}: {:?}", again.body["detail"]);
+        again
+    };
+    if retry_first {
+        let again = retry().await;
+        // A reserved batch is finished by whoever comes next: the retry finds
+        // all 1000 assigned already.
+        assert_eq!(again.status, if reserved { 200 } else { 201 }, "{what}");
+        assert_eq!(again.body["license"]["assignedUsers"], 1001, "{what}");
+        let late = late().await;
+        assert_eq!(late.body["license"]["assignedUsers"], 1002, "{what}");
+    } else {
+        let late = late().await;
+        let users = if reserved { 1002 } else { 2 };
+        assert_eq!(late.body["license"]["assignedUsers"], users, "{what}");
+        assert_eq!(
+            late.body["license"]["availableSeats"],
+            1010 - users,
+            "{what}"
+        );
+        let again = retry().await;
+        assert_eq!(again.status, if reserved { 200 } else { 201 }, "{what}");
+    }
+    let after = snapshot(direct, &id).await;
+    assert_eq!(after.license["assignedUsers"], 1002, "{what}");
+    assert_eq!(after.license["assignedSeats"], 1002, "{what}");
+    assert_eq!(after.license["availableSeats"], 8, "{what}");
+    assert_eq!(after.assignments.len(), 1002, "{what}");
+    let period = (
+        days_from_today(0).to_string(),
+        days_from_today(365).to_string(),
+    );
+    for x in &after.assignments {
+        assert_eq!(x["status"], "active", "{what}: {x}");
+        assert_eq!(
+            (
+                x["validFrom"].as_str().unwrap(),
+                x["validUntil"].as_str().unwrap()
+            ),
+            (period.0.as_str(), period.1.as_str()),
+            "{what}: {x}"
+        );
+    }
+    let raw = direct.store.license(CUSTOMER, &id).await.unwrap().unwrap();
+    assert!(raw.pending.is_none(), "{what}: the batch is finished");
+}
+
+/// One test per cut, so they run in parallel and each stays short.
+macro_rules! bulk_cut {
+    ($name:ident, $chunks:expr, $fault:expr, $retry_first:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let direct = fresh_app().await;
+            let proxy = Proxy::start(dynamodb_endpoint()).await;
+            bulk_case(&proxy, &direct, $chunks, $fault, $retry_first).await;
+        }
+    };
+}
+
+bulk_cut!(bulk_assign_cut_at_the_reservation, None, Fault::Drop, true);
+bulk_cut!(bulk_assign_cut_after_0_chunks, Some(0), Fault::Drop, false);
+bulk_cut!(
+    bulk_assign_throttled_after_1_chunk,
+    Some(1),
+    Fault::Throttle,
+    true
+);
+bulk_cut!(
+    bulk_assign_unreachable_after_5_chunks,
+    Some(5),
+    Fault::Unreachable,
+    false
+);
+bulk_cut!(
+    bulk_assign_answer_lost_after_9_chunks,
+    Some(9),
+    Fault::DropAfterForward,
+    true
+);
+// Every chunk written, only clearing the batch marker failed.
+bulk_cut!(
+    bulk_assign_cut_at_the_clearing,
+    Some(CHUNKS),
+    Fault::Drop,
+    false
+);
+
+/// The batch's items overwrite earlier, revoked assignments of the same
+/// addresses. Until the batch is finished, readers must still see those.
+///
+/// Product bug, reported, not fixed yet: the chunks overwrite the revoked (or
+/// ended) assignment items of re-assigned addresses before the batch is
+/// finished, and the list hides the batch's items, so while a batch is pending
+/// those addresses vanish from `GET /licenses/{id}/assignments` (neither the
+/// state before nor after). Run with `--ignored` to reproduce.
+#[ignore = "product bug: a pending bulk batch hides the revoked assignments it replaces"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let id = licence(&direct, CUSTOMER, 1010).await;
+    let a = admin(CUSTOMER);
+    let path = format!("/licenses/{id}/assignments");
+    let emails = addresses(1000, "r");
+    let first = call(
+        &direct,
+        "POST",
+        &path,
+        &a,
+        Some(json!({"emails": &emails[..3]})),
+    )
+    .await;
+    assert_eq!(first.status, 201);
+    for e in &emails[..3] {
+        let revoked = call(&direct, "DELETE", &format!("{path}/{e}"), &a, None).await;
+        assert_eq!(revoked.status, 200);
+    }
+    let before = snapshot(&direct, &id).await;
+    assert_eq!(before.assignments.len(), 4);
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_after(TX, 2, Fault::Drop);
+    let answer = call(&via, "POST", &path, &a, Some(json!({ "emails": emails }))).await;
+    assert_unavailable(&answer, "cut after the first chunk");
+    proxy.reset();
+    proxy.idle().await;
+    let seen = snapshot(&direct, &id).await;
+    let emails_of = |s: &Snapshot| -> Vec<String> {
+        s.assignments
+            .iter()
+            .map(|a| a["email"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        emails_of(&seen),
+        emails_of(&before),
+        "the revoked assignments are gone while the batch is pending"
+    );
+    assert_eq!(seen, before);
+}
+
+/// A request with an `Idempotency-Key` that failed with a 503 gives the key
+/// back, so the client's retry (after `Retry-After`) runs it afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_with_an_idempotency_key_can_be_retried() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    let id = prepared(&direct).await;
+    let path = format!("/licenses/{id}/assignments");
+    let body = json!({"emails": "carl@example.com"});
+    // The commit is throttled; giving the key back works.
+    proxy.fail_after(TX, 0, Fault::Throttle);
+    let first = post_with_key(&via, &path, &admin(CUSTOMER), "k-throttled", &body).await;
+    assert_unavailable(&first, "throttled");
+    proxy.reset();
+    let retry = post_with_key(&via, &path, &admin(CUSTOMER), "k-throttled", &body).await;
+    assert_eq!(retry.status, 201, "{:?}", retry.body);
+}
+
+/// The same when DynamoDB is gone at the commit: the key cannot be given back
+/// then, and the retry the 503's `Retry-After: 1` invites is answered 409
+/// `idempotency-in-progress` (a slug the contract does not list) until the
+/// claim is stale after 60 s. Reported; run with `--ignored` to reproduce.
+#[ignore = "product issue: after an outage the idempotency claim blocks retries for 60 s"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_from_an_outage_with_an_idempotency_key_can_be_retried() {
+    let direct = fresh_app().await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    let id = prepared(&direct).await;
+    let path = format!("/licenses/{id}/assignments");
+    let body = json!({"emails": "dora@example.com"});
+    proxy.fail_after(TX, 0, Fault::Unreachable);
+    let first = post_with_key(&via, &path, &admin(CUSTOMER), "k-gone", &body).await;
+    assert_unavailable(&first, "unreachable");
+    proxy.reset();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let retry = post_with_key(&via, &path, &admin(CUSTOMER), "k-gone", &body).await;
+    assert_eq!(retry.status, 201, "{:?}", retry.body);
+}

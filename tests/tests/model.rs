@@ -839,8 +839,9 @@ async fn run(case: Case) -> Result<(), String> {
             &format!("GET /licenses/{}", l.id),
         )?;
         let in_default = listed.iter().any(|v| v["licenseId"] == l.id.as_str());
+        let expired = l.expired(model.today);
         ensure!(
-            in_default == !l.expired(model.today),
+            in_default != expired,
             "GET /licenses lists {} ({}): {in_default}",
             l.id,
             l.status(model.today)

@@ -1,6 +1,9 @@
 //! Cold starts: spawn a function's release binary against a minimal Lambda
 //! Runtime API served here, and time spawn → first response POSTed back.
-//! Peak RSS is the child's `ru_maxrss` from `wait4` after it is stopped.
+//! Peak RSS is the child's `VmHWM` (the high-water mark of its own address
+//! space), read after it answered and before it is stopped. (`ru_maxrss`
+//! from `wait4` would not do: Linux carries the RSS of the pre-`exec` image
+//! into it, and Rust spawns with `vfork`, which shares the bench's memory.)
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -139,21 +142,23 @@ pub fn spawn_once(
         .spawn()
         .map_err(|e| format!("{}: {e}", binary.display()))?;
     let outcome = rx.recv_timeout(Duration::from_secs(15));
-    // Stop it and collect its peak RSS.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGKILL);
-    }
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    // Its peak RSS, then stop it.
+    let peak_rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kib| kib * 1024)
+        .unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout.take() {
         let _ = out.read_to_string(&mut stdout);
     }
-    if waited <= 0 {
-        return Err("wait4 failed".into());
-    }
-    let peak_rss = usage.ru_maxrss as u64 * 1024;
     match outcome {
         Ok(Outcome::Response(at, body)) => Ok(Spawned {
             elapsed: at - started,

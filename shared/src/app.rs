@@ -52,12 +52,39 @@ macro_rules! sdk_client {
                     .operation_timeout(Duration::from_secs(8))
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(3));
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .http_client(https_client());
         if let Some(url) = $endpoint {
             config = config.endpoint_url(url);
         }
         $sdk::Client::from_conf(customize(config, $customize).build())
     }};
+}
+
+/// The Amazon Trust Services roots (Amazon Root CA 1-4 and the Starfield
+/// Services G2 root that cross-signs them): every AWS service endpoint's
+/// certificate chains to one of them.
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// The SDK's default HTTPS client (hyper 1, rustls, aws-lc), trusting the
+/// embedded Amazon roots instead of loading the platform's whole store (one
+/// bundle plus ~150 files, parsed during init). `TLS_NATIVE_ROOTS=1` trusts
+/// the platform store as well, e.g. behind a TLS-inspecting proxy.
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let native =
+        env("TLS_NATIVE_ROOTS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    let trust = TrustStore::empty()
+        .with_native_roots(native)
+        .with_pem_certificate(AWS_ROOTS);
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a TLS context from embedded roots");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 fn customize<B>(builder: B, f: impl FnOnce(B) -> B) -> B {

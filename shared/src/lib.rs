@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod emails;
 pub mod error;
 pub mod http;
+pub mod logging;
 pub mod mail;
 pub mod model;
 pub mod notify;

@@ -5,7 +5,7 @@ use licensing::App;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    licensing::logging::init();
     let app = App::from_env();
     let app = &app;
     lambda_http::run(service_fn(move |req: Request| async move {

@@ -40,8 +40,9 @@ pub enum Error {
     AssignmentRevoked,
     #[error("idempotency key reused with a different request")]
     IdempotencyConflict,
+    /// Seconds until the running request's claim would go stale.
     #[error("a request with this idempotency key is still running")]
-    IdempotencyInProgress,
+    IdempotencyInProgress { retry_after: u32 },
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

@@ -263,11 +263,35 @@ pub struct Assignment {
     /// The bulk batch that wrote this item, if any (see [`PendingBatch`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
+    /// The ended or revoked assignment of the same address that this batch
+    /// item replaced: what readers see until the batch is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Box<Assignment>>,
 }
 
 impl Assignment {
     pub fn period(&self) -> Period {
         Period::new(self.valid_from, self.valid_until)
+    }
+
+    /// What readers may see of this item while `hidden` (the licence's
+    /// pending batch, if any) is still being written: the item itself, the
+    /// assignment it replaces, or nothing.
+    pub fn visible(&self, hidden: Option<&str>) -> Option<&Assignment> {
+        if self.batch.is_some() && self.batch.as_deref() == hidden {
+            self.previous.as_deref()
+        } else {
+            Some(self)
+        }
+    }
+
+    /// [`Assignment::visible`], by value.
+    pub fn into_visible(self, hidden: Option<&str>) -> Option<Assignment> {
+        if self.batch.is_some() && self.batch.as_deref() == hidden {
+            self.previous.map(|p| *p)
+        } else {
+            Some(self)
+        }
     }
 
     pub fn is_revoked(&self) -> bool {

@@ -183,6 +183,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
                 invitation: Invitation::new(InvitationStatus::None),
                 language: Language::En,
                 batch: None,
+                previous: None,
             }
         })
     };

@@ -471,12 +471,9 @@ bulk_cut!(
 /// The batch's items overwrite earlier, revoked assignments of the same
 /// addresses. Until the batch is finished, readers must still see those.
 ///
-/// Product bug, reported, not fixed yet: the chunks overwrite the revoked (or
-/// ended) assignment items of re-assigned addresses before the batch is
-/// finished, and the list hides the batch's items, so while a batch is pending
-/// those addresses vanish from `GET /licenses/{id}/assignments` (neither the
-/// state before nor after). Run with `--ignored` to reproduce.
-#[ignore = "product bug: a pending bulk batch hides the revoked assignments it replaces"]
+/// The chunks overwrite the revoked (or ended) items of re-assigned
+/// addresses; each new item keeps the one it replaced, and readers show that
+/// while the batch is pending (found by this test, fixed in the product).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
     let direct = fresh_app().await;
@@ -541,23 +538,60 @@ async fn a_503_with_an_idempotency_key_can_be_retried() {
 }
 
 /// The same when DynamoDB is gone at the commit: the key cannot be given back
-/// then, and the retry the 503's `Retry-After: 1` invites is answered 409
-/// `idempotency-in-progress` (a slug the contract does not list) until the
-/// claim is stale after 60 s. Reported; run with `--ignored` to reproduce.
-#[ignore = "product issue: after an outage the idempotency claim blocks retries for 60 s"]
+/// then. The retry that comes too early is a 409 `idempotency-in-progress`
+/// whose `Retry-After` ends with the first invocation's deadline (here 3 s,
+/// in Lambda the function timeout); honoured, the retry runs the request once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_from_an_outage_with_an_idempotency_key_can_be_retried() {
+    use lambda_http::RequestExt;
     let direct = fresh_app().await;
     let proxy = Proxy::start(dynamodb_endpoint()).await;
     let via = app_at(&proxy.url, direct.store.table());
     let id = prepared(&direct).await;
     let path = format!("/licenses/{id}/assignments");
     let body = json!({"emails": "dora@example.com"});
+    // As Lambda hands it over: the request with its invocation's deadline.
+    let invocation = |seconds: u64| {
+        let mut req = request(
+            "POST",
+            &path,
+            Some(&admin(CUSTOMER)),
+            Some(&body.to_string()),
+        );
+        req.headers_mut()
+            .insert("idempotency-key", "k-gone".parse().unwrap());
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + seconds * 1000;
+        let mut context = lambda_http::Context::default();
+        context.deadline = deadline;
+        req.with_lambda_context(context)
+    };
     proxy.fail_after(TX, 0, Fault::Unreachable);
-    let first = post_with_key(&via, &path, &admin(CUSTOMER), "k-gone", &body).await;
+    let first = send(&via, invocation(3)).await;
     assert_unavailable(&first, "unreachable");
     proxy.reset();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let retry = post_with_key(&via, &path, &admin(CUSTOMER), "k-gone", &body).await;
+    let early = send(&via, invocation(3)).await;
+    assert_eq!(
+        (early.status, early.slug()),
+        (409, "idempotency-in-progress")
+    );
+    let wait: u64 = early.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=5).contains(&wait), "Retry-After {wait}");
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let retry = send(&via, invocation(3)).await;
     assert_eq!(retry.status, 201, "{:?}", retry.body);
+    let dora = all_assignments(&direct, CUSTOMER, &id)
+        .await
+        .into_iter()
+        .filter(|a| a["email"] == "dora@example.com")
+        .count();
+    assert_eq!(dora, 1);
 }

@@ -89,7 +89,13 @@ async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
     let now = chrono::Utc::now().timestamp();
     // A request that is running right now holds the key...
     app.store
-        .claim_idempotency(CUSTOMER, "busy", &fingerprint, now)
+        .claim_idempotency(
+            CUSTOMER,
+            "busy",
+            &fingerprint,
+            now,
+            now + STALE_CLAIM_SECONDS,
+        )
         .await
         .unwrap();
     let blocked = post_with_key(&app, &path, &a, "busy", &body).await;
@@ -97,7 +103,16 @@ async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
         (blocked.status, blocked.slug()),
         (409, "idempotency-in-progress")
     );
-    assert!(blocked.headers.get("retry-after").is_some());
+    // Retry-After says when the claim goes stale at the latest.
+    let retry_after: i64 = blocked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (STALE_CLAIM_SECONDS - 2..=STALE_CLAIM_SECONDS).contains(&retry_after),
+        "{retry_after}"
+    );
     assert_eq!(
         all_assignments(&app, CUSTOMER, &id).await.len(),
         1,
@@ -110,6 +125,7 @@ async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
             "dead",
             &fingerprint,
             now - STALE_CLAIM_SECONDS - 5,
+            now - 5,
         )
         .await
         .unwrap();

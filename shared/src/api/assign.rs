@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{http::StatusCode, Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ use crate::model::{
     Assignment, AssignmentView, Invitation, InvitationStatus, Language, License, LicenseStatus,
     LicenseView, PendingBatch, Period,
 };
-use crate::store::{Claim, Write, MAX_TRANSACTION_ITEMS};
+use crate::store::{Claim, Write, MAX_TRANSACTION_ITEMS, STALE_CLAIM_SECONDS};
 use crate::App;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -31,6 +31,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let body = json_object(&req, false);
     let key = idempotency_key(&req);
     let fingerprint = fingerprint(&req);
+    let deadline = req.lambda_context_ref().map(|c| c.deadline);
     serve(app, req, |route, caller| async move {
         match route {
             Route::Assign(id) => {
@@ -41,7 +42,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 };
                 match key? {
                     None => run.await,
-                    Some(key) => idempotent(app, &admin, &key, &fingerprint, run).await,
+                    Some(key) => idempotent(app, &admin, &key, &fingerprint, deadline, run).await,
                 }
             }
             Route::ResendInvitation(id, email) => resend(app, &caller.admin()?, &id, &email).await,
@@ -91,17 +92,25 @@ async fn idempotent(
     admin: &Admin,
     key: &str,
     fingerprint: &str,
+    deadline_ms: Option<u64>,
     run: impl std::future::Future<Output = Result<Response<Body>>>,
 ) -> Result<Response<Body>> {
     let now = app.now().timestamp();
     let customer = &admin.customer_id;
+    // The claim outlives this invocation by a second at most (a deadline that
+    // has passed already is no deadline: a context built without one).
+    let latest = now + STALE_CLAIM_SECONDS;
+    let stale_at = deadline_ms
+        .map(|ms| ms.div_ceil(1000) as i64 + 1)
+        .filter(|&at| at > now)
+        .map_or(latest, |at| at.min(latest));
     match app
         .store
-        .claim_idempotency(customer, key, fingerprint, now)
+        .claim_idempotency(customer, key, fingerprint, now, stale_at)
         .await?
     {
         Claim::Mismatch => Err(Error::IdempotencyConflict),
-        Claim::InProgress => Err(Error::IdempotencyInProgress),
+        Claim::InProgress { retry_after } => Err(Error::IdempotencyInProgress { retry_after }),
         Claim::Replay { status, body } => {
             let content_type = if status >= 400 {
                 "application/problem+json"
@@ -265,6 +274,7 @@ pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask
                     invitation: Invitation::new(InvitationStatus::Pending),
                     language: req.language,
                     batch: None,
+                    previous: None,
                 };
                 results.push((Outcome::Assigned, a.clone()));
                 new.push(a);
@@ -343,7 +353,7 @@ async fn assign(
             .await?;
         let license = license.ok_or(Error::LicenseNotFound)?;
         if license.pending.is_some() {
-            complete_batch(app, &license).await?;
+            complete_batch(app, &license, None).await?;
             continue;
         }
         let now = app.now();
@@ -368,7 +378,7 @@ async fn assign(
         if input.dry_run || plan.new.is_empty() {
             return Ok(answer(&plan, today, StatusCode::OK));
         }
-        if let Commit::Done(()) = commit(app, &license, &plan).await? {
+        if let Commit::Done(()) = commit(app, &license, &existing, &plan).await? {
             return Ok(answer(&plan, today, StatusCode::CREATED));
         }
         backoff(attempt).await;
@@ -380,7 +390,12 @@ async fn assign(
 
 /// Commits a plan: in one transaction when it fits, otherwise by reserving
 /// the seats on the licence (the commit point) and finishing the batch.
-async fn commit(app: &App, before: &License, plan: &Plan) -> Result<Commit<()>> {
+async fn commit(
+    app: &App,
+    before: &License,
+    existing: &HashMap<String, Assignment>,
+    plan: &Plan,
+) -> Result<Commit<()>> {
     let mut license = plan.license.clone();
     if plan.new.len() < MAX_TRANSACTION_ITEMS {
         let mut writes = Vec::with_capacity(plan.new.len() + 1);
@@ -408,7 +423,7 @@ async fn commit(app: &App, before: &License, plan: &Plan) -> Result<Commit<()>> 
     match commit_result(app.store.transact(&reserve).await)? {
         Commit::Retry => Ok(Commit::Retry),
         Commit::Done(()) => {
-            complete_batch(app, &license).await?;
+            complete_batch(app, &license, Some(existing)).await?;
             Ok(Commit::Done(()))
         }
     }

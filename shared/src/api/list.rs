@@ -185,10 +185,10 @@ async fn list_assignments(
     loop {
         let (items, more) = page;
         let last = items.last().map(|a| a.email.clone());
-        for a in items {
-            if a.batch.is_some() && a.batch.as_deref() == hidden {
+        for item in items {
+            let Some(a) = item.into_visible(hidden) else {
                 continue;
-            }
+            };
             if status.is_some_and(|s| a.status(today) != s) {
                 continue;
             }
@@ -249,9 +249,7 @@ async fn my_licenses(app: &App, caller: &Caller) -> Result<Response<Body>> {
         .filter_map(|a| {
             let license = licenses.get(&a.license_id)?;
             let hidden = license.pending.as_ref().map(|b| b.id.as_str());
-            if a.batch.is_some() && a.batch.as_deref() == hidden {
-                return None;
-            }
+            let a = a.visible(hidden)?;
             Some(MyLicenseView {
                 assignment: a.view(today),
                 product_id: license.product_id.clone(),

@@ -6,6 +6,7 @@ pub mod change;
 pub mod list;
 pub mod revoke;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -169,6 +170,7 @@ pub(crate) fn batch_assignments(license: &License) -> Vec<Assignment> {
             invitation: Invitation::new(InvitationStatus::Pending),
             language: batch.language,
             batch: Some(batch.id.clone()),
+            previous: None,
         })
         .collect()
 }
@@ -178,19 +180,53 @@ pub(crate) fn batch_assignments(license: &License) -> Vec<Assignment> {
 /// late writer can never overwrite later changes), then clears the marker.
 /// Whoever meets a pending batch calls this first, so a crashed request is
 /// finished by the next one instead of staying half-written.
-pub(crate) async fn complete_batch(app: &App, license: &License) -> Result<()> {
+///
+/// `known`: the assignments the batch replaces, when the caller has just read
+/// them (the request that reserved the batch); others read them per chunk.
+pub(crate) async fn complete_batch(
+    app: &App,
+    license: &License,
+    known: Option<&HashMap<String, Assignment>>,
+) -> Result<()> {
     let Some(batch) = &license.pending else {
         return Ok(());
     };
     let assignments = batch_assignments(license);
     for chunk in assignments.chunks(MAX_TRANSACTION_ITEMS - 1) {
-        let mut writes = Vec::with_capacity(chunk.len() + 1);
+        // The assignments a chunk replaces stay readable inside the new items
+        // until the batch is complete (a retried chunk keeps what it kept).
+        let mut existing = match known {
+            Some(known) => chunk
+                .iter()
+                .filter_map(|a| Some((a.email.clone(), known.get(&a.email)?.clone())))
+                .collect(),
+            None => {
+                let emails: Vec<String> = chunk.iter().map(|a| a.email.clone()).collect();
+                app.store
+                    .license_and_assignments(&license.customer_id, &license.license_id, &emails)
+                    .await?
+                    .1
+            }
+        };
+        let chunk = chunk.iter().cloned().map(|mut a| {
+            a.previous = existing.remove(&a.email).and_then(|mut old| {
+                if old.batch == a.batch {
+                    old.previous
+                } else {
+                    // One level only: what an older batch replaced is history.
+                    old.previous = None;
+                    Some(Box::new(old))
+                }
+            });
+            a
+        });
+        let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
         writes.push(Write::BatchStillPending {
             customer_id: license.customer_id.clone(),
             license_id: license.license_id.clone(),
             batch_id: batch.id.clone(),
         });
-        writes.extend(chunk.iter().cloned().map(Write::Assignment));
+        writes.extend(chunk.map(Write::Assignment));
         let mut attempt = 0;
         loop {
             match app.store.transact(&writes).await {
@@ -247,7 +283,7 @@ pub(crate) async fn load_assignment(
         .await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
     if license.pending.is_some() {
-        complete_batch(app, &license).await?;
+        complete_batch(app, &license, None).await?;
         return Ok(None);
     }
     Ok(Some((license, found.remove(email))))

@@ -29,7 +29,7 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
             S::UNPROCESSABLE_ENTITY,
             "Idempotency key reused",
         ),
-        Error::IdempotencyInProgress => (
+        Error::IdempotencyInProgress { .. } => (
             "idempotency-in-progress",
             S::CONFLICT,
             "Request still in progress",
@@ -71,7 +71,7 @@ fn detail(error: &Error) -> String {
         Error::LicenseNotActive => "The licence term has ended.".into(),
         Error::AssignmentRevoked => "The assignment is revoked; assign the address afresh instead.".into(),
         Error::IdempotencyConflict => "This Idempotency-Key was used with a different request.".into(),
-        Error::IdempotencyInProgress => {
+        Error::IdempotencyInProgress { .. } => {
             "The first request with this Idempotency-Key is still running; retry shortly.".into()
         }
         Error::RouteNotFound => "No such route.".into(),
@@ -113,8 +113,11 @@ pub fn response(error: &Error) -> Response<Body> {
         .status(status)
         .header("content-type", "application/problem+json");
     match error {
-        Error::Unavailable(_) | Error::IdempotencyInProgress => {
+        Error::Unavailable(_) => {
             builder = builder.header("retry-after", RETRY_AFTER_SECONDS.to_string())
+        }
+        Error::IdempotencyInProgress { retry_after } => {
+            builder = builder.header("retry-after", retry_after.to_string())
         }
         Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),
         _ => {}

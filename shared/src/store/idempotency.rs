@@ -9,8 +9,10 @@ use super::{keys, s, sdk, Item, Store};
 use crate::error::{Error, Result};
 
 pub const KEEP_SECONDS: i64 = 24 * 3600;
-/// A claim older than this belongs to a request that died; it is taken over.
-pub const STALE_CLAIM_SECONDS: i64 = 60;
+/// The longest a claim can hold a key: API Gateway's 30 s integration
+/// timeout. A request that knows its invocation's deadline (in Lambda, 10 s;
+/// infra/template.yaml) lets its claim go stale then instead.
+pub const STALE_CLAIM_SECONDS: i64 = 30;
 /// Responses are stored in parts below DynamoDB's 400 KB item limit.
 const PART_BYTES: usize = 300 * 1024;
 
@@ -23,8 +25,9 @@ pub enum Claim {
     Replay { status: u16, body: String },
     /// The key was used with a different request.
     Mismatch,
-    /// The first request with this key is still running.
-    InProgress,
+    /// The first request with this key is still running (or died): retry
+    /// after this many seconds, when its claim would go stale.
+    InProgress { retry_after: u32 },
 }
 
 fn n(v: i64) -> AttributeValue {
@@ -47,18 +50,24 @@ impl Store {
         ])
     }
 
-    /// Claims `key` for a request with this fingerprint at `now` (epoch seconds).
+    /// Claims `key` for a request with this fingerprint at `now` (epoch
+    /// seconds), until `stale_at`: the latest moment the claiming request can
+    /// still be running (its invocation's deadline). A claim past it belongs to
+    /// a request that died, or that answered 503 and could not give the key
+    /// back because DynamoDB was gone; the next request takes it over.
     pub async fn claim_idempotency(
         &self,
         customer_id: &str,
         key: &str,
         fingerprint: &str,
         now: i64,
+        stale_at: i64,
     ) -> Result<Claim> {
         let mut item = Self::idempotency_key(customer_id, key, keys::IDEMPOTENCY_SK.into());
         item.insert("fingerprint".into(), s(fingerprint));
         item.insert("state".into(), s("running"));
         item.insert("startedAt".into(), n(now));
+        item.insert("staleAt".into(), n(stale_at));
         item.insert("expiresAt".into(), n(now + KEEP_SECONDS));
         item.insert(keys::TYPE.into(), s("Idempotency"));
         let put = self
@@ -67,13 +76,12 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression(
-                "attribute_not_exists(#pk) OR expiresAt < :now OR (#state = :running AND startedAt < :stale)",
+                "attribute_not_exists(#pk) OR expiresAt < :now OR (#state = :running AND staleAt < :now)",
             )
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":running", s("running"))
-            .expression_attribute_values(":stale", n(now - STALE_CLAIM_SECONDS))
             .send()
             .await;
         match put {
@@ -102,7 +110,11 @@ impl Store {
             return Ok(Claim::Mismatch);
         }
         if text(&existing, "state") != Some("done") {
-            return Ok(Claim::InProgress);
+            let stale_at = num(&existing, "staleAt").unwrap_or(now);
+            let left = (stale_at + 1 - now).clamp(1, STALE_CLAIM_SECONDS);
+            return Ok(Claim::InProgress {
+                retry_after: left as u32,
+            });
         }
         let status = num(&existing, "status").unwrap_or(200) as u16;
         let parts = num(&existing, "parts").unwrap_or(0) as usize;

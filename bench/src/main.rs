@@ -337,7 +337,34 @@ impl Budgets {
     }
 }
 
+/// `bench --rng-probe`: the time of aws-lc's first random bytes in a fresh
+/// process (the seeding a function pays in its first TLS handshake), in µs.
+fn rng_probe() -> ! {
+    let started = Instant::now();
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).expect("random bytes");
+    println!("{}", started.elapsed().as_micros());
+    std::process::exit(0)
+}
+
+/// Median of `rng_probe` over fresh processes, in ms.
+fn first_rng_use(spawns: usize) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let mut times: Vec<f64> = (0..spawns)
+        .filter_map(|_| {
+            let out = Command::new(&exe).arg("--rng-probe").output().ok()?;
+            let micros: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+            Some(micros / 1000.0)
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied()
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--rng-probe") {
+        rng_probe();
+    }
     let opts = opts();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -371,6 +398,11 @@ async fn run(opts: Opts) {
     } else {
         Vec::new()
     };
+    let rng_ms = if opts.cold {
+        first_rng_use(if opts.quick { 5 } else { 20 })
+    } else {
+        None
+    };
     let sizes: Vec<(String, Option<u64>)> = FUNCTIONS
         .iter()
         .map(|f| {
@@ -386,6 +418,17 @@ async fn run(opts: Opts) {
     println!();
     println!("Scaling");
     print_table(&scaling);
+    let by_name = |name: &str| warm.iter().chain(scaling.iter()).find(|m| m.name == name);
+    if let (Some(a100), Some(a1000)) = (by_name("assign 100"), by_name("assign 1000")) {
+        let overhead = |m: &Measured| pct(&m.overhead, 50.0).as_secs_f64();
+        println!(
+            "assign 1000 / assign 100 (p50): total {:.1}×, handler overhead {:.1}×, round trips {}/{}",
+            pct(&a1000.total, 50.0).as_secs_f64() / pct(&a100.total, 50.0).as_secs_f64(),
+            overhead(a1000) / overhead(a100),
+            a1000.round_trips.1,
+            a100.round_trips.1
+        );
+    }
     if !cold.is_empty() {
         println!();
         println!(
@@ -410,6 +453,13 @@ async fn run(opts: Opts) {
                 Err(e) => println!("{:<10} error: {e}", c.function),
             }
         }
+    }
+    if let Some(rng) = rng_ms {
+        println!();
+        println!(
+            "aws-lc's first random bytes in a fresh process (paid in a function's first TLS handshake, \
+             not in the cold starts above, which use plain HTTP): median {rng:.2} ms"
+        );
     }
     println!();
     println!("Size of the stripped arm64 binary (target/lambda/<fn>/bootstrap)");
@@ -524,6 +574,7 @@ async fn run(opts: Opts) {
                 "peak_rss_bytes": rss, "json_log_with_request_id": c.logged}),
             Err(e) => json!({"function": c.function, "error": e}),
         }).collect::<Vec<_>>(),
+        "aws_lc_first_rng_ms": rng_ms,
         "arm64_bytes": sizes.iter().map(|(f, s)| (f.clone(), json!(s))).collect::<serde_json::Map<_, _>>(),
         "budgets": b.lines.iter().map(|(pass, hard, text)| json!({"pass": pass, "deterministic": hard, "text": text})).collect::<Vec<_>>(),
     });
@@ -704,7 +755,7 @@ async fn warm_and_scaling(app: &App, probe: &Probe, quick: bool) -> Measurements
         })
         .await,
     );
-    let bulk_n = if opts_quick { 10 } else { 50 };
+    let bulk_n = if opts_quick { 10 } else { 200 };
     let bulk_warm = if opts_quick { 2 } else { 5 };
     let hundreds: Vec<Vec<String>> = (0..bulk_n + bulk_warm)
         .map(|i| addresses(&format!("h{i}"), 100))

@@ -176,7 +176,10 @@ async fn two_hundred_parallel_assigns_for_ten_free_seats() {
         match (answer.status, answer.slug()) {
             (201, _) => created += 1,
             (409, "insufficient-seats") => refused += 1,
-            _ => errors += 1,
+            _ => {
+                eprintln!("{} {}", answer.status, answer.body);
+                errors += 1
+            }
         }
     }
     assert_eq!((created, refused, errors), (10, 190, 0));

@@ -125,13 +125,17 @@ pub fn check_period(term: &Term, period: Period, today: NaiveDate) -> Result<Per
 }
 
 /// A short, jittered pause before retrying a conflicting commit.
+/// Exponential backoff with "equal jitter" (half fixed, half random, capped
+/// at 160 ms): under a crowd of writers on one licence the retries spread out
+/// instead of arriving together and conflicting again.
 pub(crate) async fn backoff(attempt: u32) {
-    let jitter = std::time::SystemTime::now()
+    let cap = 5u64 << attempt.min(5);
+    let random = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::from(d.subsec_nanos() % 15))
+        .map(|d| u64::from(d.subsec_nanos()))
         .unwrap_or(0);
-    let base = 3u64 << attempt.min(4);
-    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+    let wait = cap / 2 + random % (cap / 2 + 1);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
 }
 
 /// The commit of one optimistic attempt.

@@ -94,20 +94,37 @@ def main():
     while True:
         if time.monotonic() - last_refresh > 5:
             last_refresh = time.monotonic()
-            shards = streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", [])
+            try:
+                shards = streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", [])
+            except Exception as error:
+                log(f"describe_stream failed ({error.__class__.__name__}); will retry")
+                shards = []
             for shard in shards:
                 sid = shard["ShardId"]
                 if sid not in iterators:
-                    iterators[sid] = streams.get_shard_iterator(
-                        StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
+                    try:
+                        iterators[sid] = streams.get_shard_iterator(
+                            StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+                        )["ShardIterator"]
+                    except Exception as error:
+                        log(f"{sid}: no iterator yet ({error.__class__.__name__}); will retry")
+                        last_refresh = 0.0
         for sid in list(iterators):
             records = retry.pop(sid, None)
             if records is None:
                 iterator = iterators[sid]
                 if iterator is None:
                     continue
-                response = streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+                try:
+                    response = streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+                except Exception as error:
+                    # DynamoDB Local answers TrimmedDataAccessException for a TRIM_HORIZON
+                    # iterator of a young shard, and iterators expire: start the shard
+                    # again (notify sends each invitation once, so a redelivery is harmless).
+                    log(f"{sid}: {error.__class__.__name__}; reading the shard again")
+                    del iterators[sid]
+                    last_refresh = 0.0
+                    continue
                 iterators[sid] = response.get("NextShardIterator")
                 records = response.get("Records", [])
             if not records:

@@ -32,9 +32,19 @@ dev: setup
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	cargo clippy --workspace --all-targets --quiet --features licensing/local -- -D warnings
+	# Without local mode, as the release build for Lambda compiles the crate.
+	cargo clippy --workspace --lib --bins --quiet -- -D warnings
 
-test: setup lint
+# tests/tests/release.rs checks the release binaries for Lambda: built here when
+# missing or older than the sources (CI builds them first with `make build-arm64`).
+ARM64_BINARIES := $(foreach f,$(FUNCTIONS),target/lambda/$(f)/bootstrap)
+RUST_SOURCES := Cargo.toml Cargo.lock $(shell find shared/src functions -name '*.rs' -o -name Cargo.toml)
+
+$(ARM64_BINARIES) &: $(RUST_SOURCES)
+	$(MAKE) build-arm64
+
+test: setup lint $(ARM64_BINARIES)
 	bash infra/local/test.sh
 
 ## build-arm64: what `sam build` deploys, built here; prints each binary's size

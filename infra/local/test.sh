@@ -22,9 +22,10 @@ fi
 .venv/bin/python infra/local/check_routes.py
 
 # The end-to-end test serves the function binaries through cargo lambda watch.
-cargo build --workspace --bins --quiet
+# With local mode (`--features licensing/local`), as `make dev` builds them.
+cargo build --workspace --bins --quiet --features licensing/local
 set +e
-cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$state/test.log"
+cargo test --workspace --features licensing/local --no-fail-fast -- --test-threads="${TEST_THREADS:-4}" 2>&1 | tee "$state/test.log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over every suite.

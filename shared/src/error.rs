@@ -24,6 +24,9 @@ pub enum Error {
     Unauthorized,
     #[error("the caller is not a licence admin")]
     Forbidden,
+    /// `GET /me/licenses` without a verified, valid e-mail claim.
+    #[error("the caller's e-mail is not verified")]
+    EmailNotVerified,
     #[error("licence not found")]
     LicenseNotFound,
     #[error("assignment not found")]

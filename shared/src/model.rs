@@ -5,6 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::capacity::Timeline;
 
+/// The contract's shape of a customer id (`custom:customer_id`, an order's
+/// `customerId`): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. It prefixes keys, so
+/// nothing else may reach one.
+pub fn is_customer_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id.len() <= 128
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// An inclusive range of calendar dates: `from ..= until`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Period {

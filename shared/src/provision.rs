@@ -107,13 +107,14 @@ pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
             return Err(invalid(format!("{field} must be 1 to 256 characters")));
         }
     }
-    for (field, value) in [
-        ("orderId", &purchase.order_id),
-        ("customerId", &purchase.customer_id),
-    ] {
-        if value.contains('#') {
-            return Err(invalid(format!("{field} must not contain '#'")));
-        }
+    if purchase.order_id.contains('#') {
+        return Err(invalid("orderId must not contain '#'".into()));
+    }
+    // The same shape as the `custom:customer_id` claim that must reach it.
+    if !crate::model::is_customer_id(&purchase.customer_id) {
+        return Err(invalid(
+            "customerId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$".into(),
+        ));
     }
     if purchase.quantity < 1 || purchase.quantity > MAX_QUANTITY {
         return Err(invalid(format!("quantity must be 1 to {MAX_QUANTITY}")));
@@ -267,6 +268,8 @@ mod tests {
             ("/detail/term/end", json!("2025-12-31")),
             ("/detail/buyer/email", json!("not-an-address")),
             ("/detail/orderId", json!("")),
+            ("/detail/customerId", json!("cust#1")),
+            ("/detail/customerId", json!("-cust")),
             ("/detail-type", json!("SomethingElse")),
         ];
         for (pointer, value) in cases {

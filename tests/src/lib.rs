@@ -4,6 +4,7 @@
 
 pub mod local;
 pub mod proxy;
+pub mod runtime_api;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -196,7 +197,7 @@ pub async fn fresh_app() -> App {
     licensing::store::create_table(&client, &table)
         .await
         .expect("create table");
-    App::new(Store::new(client, table), AuthMode::LocalUnverified)
+    App::new(Store::new(client, table), AuthMode::Verified)
 }
 
 pub fn today() -> NaiveDate {
@@ -224,18 +225,75 @@ pub fn token(claims: Value) -> String {
 pub fn admin(customer: &str) -> String {
     token(
         json!({"sub": format!("admin-{customer}"), "email": format!("admin@{customer}.example.com"),
-                 "custom:customer_id": customer, "cognito:groups": "[license-admin portal-user]"}),
+                 "email_verified": true, "custom:customer_id": customer,
+                 "cognito:groups": "[license-admin portal-user]"}),
     )
 }
 
 pub fn user(email: &str, customer: &str) -> String {
     token(
-        json!({"sub": format!("user-{email}"), "email": email, "custom:customer_id": customer,
-                 "cognito:groups": ["portal-user"]}),
+        json!({"sub": format!("user-{email}"), "email": email, "email_verified": "true",
+                 "custom:customer_id": customer, "cognito:groups": ["portal-user"]}),
     )
 }
 
+/// The claims of an unsigned test token.
+pub fn claims_of(token: &str) -> Option<serde_json::Map<String, Value>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// What API Gateway's JWT authorizer hands a function for these claims:
+/// every value a string (`true`, arrays as `[a b]`).
+pub fn authorizer_context(
+    claims: &serde_json::Map<String, Value>,
+) -> lambda_http::request::RequestContext {
+    use lambda_http::aws_lambda_events::apigw::{
+        ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+        ApiGatewayV2httpRequestContext,
+    };
+    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+    for (name, value) in claims {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            other => other.to_string(),
+        };
+        jwt.claims.insert(name.clone(), text);
+    }
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.jwt = Some(jwt);
+    let mut ctx = ApiGatewayV2httpRequestContext::default();
+    ctx.authorizer = Some(authorizer);
+    lambda_http::request::RequestContext::ApiGatewayV2(ctx)
+}
+
+/// A request as the deployed API hands it to a function: a token whose
+/// claims the JWT authorizer verified arrives as the authorizer's context.
+/// A token that is no JWT arrives without one (API Gateway itself would
+/// refuse it), like a request without a token.
 pub fn request(method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Request {
+    let mut req = bare_request(method, path, token, body);
+    if let Some(claims) = token.and_then(claims_of) {
+        req.extensions_mut().insert(authorizer_context(&claims));
+    }
+    req
+}
+
+/// A request with only the bearer header, no authorizer context (what
+/// `cargo lambda watch` hands over locally).
+pub fn bare_request(method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Request {
     let mut builder = lambda_http::http::Request::builder()
         .method(method)
         .uri(format!("https://api.example.com{path}"));
@@ -432,5 +490,5 @@ pub fn unique(tag: &str) -> String {
 /// (e.g. a [`proxy::Proxy`] in front of DynamoDB Local).
 pub fn app_at(endpoint: &str, table: &str) -> App {
     let client = licensing::app::dynamodb_client_at(Some(endpoint.to_string()));
-    App::new(Store::new(client, table), AuthMode::LocalUnverified)
+    App::new(Store::new(client, table), AuthMode::Verified)
 }

@@ -75,6 +75,9 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
             "--invoke-port",
             &port.to_string(),
             "--ignore-changes",
+            // Local mode (AUTH_MODE=local-unverified) exists only with this feature.
+            "--features",
+            "licensing/local",
         ])
         .current_dir(&root)
         .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())

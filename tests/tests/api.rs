@@ -759,7 +759,7 @@ async fn verified_claims_from_the_authorizer_are_used() {
     // Without an authorizer and without local mode, a bearer token is not trusted.
     let unverified = send(
         &app,
-        request("GET", "/licenses", Some(&admin(CUSTOMER)), None),
+        bare_request("GET", "/licenses", Some(&admin(CUSTOMER)), None),
     )
     .await;
     assert_eq!(unverified.status, 401);

@@ -143,7 +143,7 @@ async fn dynamodb_unreachable_is_a_503_without_details() {
     dynamodb_endpoint();
     let client =
         licensing::app::dynamodb_client_at(Some(format!("http://127.0.0.1:{}", free_port())));
-    let app = App::new(Store::new(client, "nowhere"), AuthMode::LocalUnverified);
+    let app = App::new(Store::new(client, "nowhere"), AuthMode::Verified);
     let a = admin(CUSTOMER);
     for (method, path, body) in [
         ("GET", "/licenses".to_string(), None),

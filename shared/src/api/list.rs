@@ -223,7 +223,7 @@ async fn list_assignments(
 }
 
 async fn my_licenses(app: &App, caller: &Caller) -> Result<Response<Body>> {
-    let email = caller.email.as_deref().ok_or(Error::Unauthorized)?;
+    let email = caller.verified_email()?;
     let today = app.today();
     let mine: Vec<_> = app
         .store

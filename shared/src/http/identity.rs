@@ -1,8 +1,6 @@
 //! Who is calling: the claims of API Gateway's JWT authorizer, or (local mode
 //! only) the unverified payload of the bearer token.
 
-use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
-use base64::Engine;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::Value;
@@ -17,24 +15,30 @@ pub enum AuthMode {
     /// Only the authorizer's verified claims count (every deployment).
     Verified,
     /// `AUTH_MODE=local-unverified`: without an authorizer context, decode the
-    /// bearer token without verifying it. For `cargo lambda watch` only.
+    /// bearer token without verifying it. Exists only in builds with the
+    /// `local` feature (`make dev`, the tests), never in a release for Lambda.
+    #[cfg(feature = "local")]
     LocalUnverified,
 }
 
 impl AuthMode {
     pub fn from_env() -> Self {
-        match std::env::var("AUTH_MODE").as_deref() {
-            Ok("local-unverified") => Self::LocalUnverified,
-            _ => Self::Verified,
+        #[cfg(feature = "local")]
+        if std::env::var("AUTH_MODE").as_deref() == Ok("local-unverified") {
+            return Self::LocalUnverified;
         }
+        Self::Verified
     }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
     pub sub: Option<String>,
-    /// Normalised (trimmed, lower-cased) e-mail claim.
+    /// The e-mail claim, only when the identity provider verified it and it
+    /// is a valid address: trimmed and ASCII lower-cased, nothing else.
     pub email: Option<String>,
+    /// The tenant, only when the claim has the contract's shape (it becomes
+    /// a key prefix).
     pub customer_id: Option<String>,
     pub groups: Vec<String>,
 }
@@ -43,7 +47,8 @@ pub struct Caller {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Admin {
     pub customer_id: String,
-    /// What `assignedBy` / `revokedBy` record: the e-mail, else the subject.
+    /// What `assignedBy` / `revokedBy` record: the verified e-mail, else
+    /// `sub:<sub>`.
     pub name: String,
 }
 
@@ -56,9 +61,14 @@ impl Caller {
         let name = self
             .email
             .clone()
-            .or_else(|| self.sub.clone())
+            .or_else(|| self.sub.as_ref().map(|sub| format!("sub:{sub}")))
             .ok_or(Error::Unauthorized)?;
         Ok(Admin { customer_id, name })
+    }
+
+    /// The caller's own verified address (what `GET /me/licenses` matches on).
+    pub fn verified_email(&self) -> Result<&str> {
+        self.email.as_deref().ok_or(Error::EmailNotVerified)
     }
 }
 
@@ -79,6 +89,7 @@ pub fn caller(req: &Request, mode: AuthMode) -> Result<Caller> {
     };
     let claims = match (from_authorizer, mode) {
         (Some(claims), _) => claims,
+        #[cfg(feature = "local")]
         (None, AuthMode::LocalUnverified) => unverified_claims(req).ok_or(Error::Unauthorized)?,
         (None, AuthMode::Verified) => return Err(Error::Unauthorized),
     };
@@ -89,7 +100,10 @@ pub fn caller(req: &Request, mode: AuthMode) -> Result<Caller> {
     Ok(caller)
 }
 
+#[cfg(feature = "local")]
 fn unverified_claims(req: &Request) -> Option<serde_json::Map<String, Value>> {
+    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
     let header = req.headers().get("authorization")?.to_str().ok()?;
     let token = header
         .strip_prefix("Bearer ")
@@ -115,13 +129,28 @@ fn string_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Option<S
         .map(str::to_string)
 }
 
+/// `email_verified` as identity providers send it: a JSON boolean, or the
+/// string API Gateway makes of it.
+fn verified(claims: &serde_json::Map<String, Value>) -> bool {
+    match claims.get("email_verified") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
+}
+
 pub fn from_claims(claims: &serde_json::Map<String, Value>) -> Caller {
     let email = string_claim(claims, "email")
-        .map(|e| emails::normalize(&e).unwrap_or_else(|| e.to_lowercase()));
+        .filter(|_| verified(claims))
+        .and_then(|e| emails::normalize_exact(&e));
     Caller {
         sub: string_claim(claims, "sub"),
         email,
-        customer_id: string_claim(claims, "custom:customer_id"),
+        customer_id: claims
+            .get("custom:customer_id")
+            .and_then(Value::as_str)
+            .filter(|id| crate::model::is_customer_id(id))
+            .map(str::to_string),
         groups: claims.get("cognito:groups").map(groups).unwrap_or_default(),
     }
 }
@@ -174,8 +203,8 @@ mod tests {
 
     #[test]
     fn admin_needs_group_and_customer() {
-        let claims = json!({"sub": "u1", "email": " Buyer@Example.com ", "custom:customer_id": "c1",
-                            "cognito:groups": "[license-admin]"});
+        let claims = json!({"sub": "u1", "email": " Buyer@Example.com ", "email_verified": true,
+                            "custom:customer_id": "c1", "cognito:groups": "[license-admin]"});
         let caller = from_claims(claims.as_object().unwrap());
         assert_eq!(caller.email.as_deref(), Some("buyer@example.com"));
         assert_eq!(
@@ -197,5 +226,79 @@ mod tests {
                 .unwrap(),
         );
         assert!(matches!(no_tenant.admin(), Err(Error::Forbidden)));
+    }
+
+    fn claims(v: serde_json::Value) -> Caller {
+        from_claims(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn only_a_verified_email_counts_and_it_is_never_folded() {
+        let base =
+            json!({"sub": "s1", "custom:customer_id": "c1", "cognito:groups": ["license-admin"]});
+        let with = |extra: serde_json::Value| {
+            let mut v = base.clone();
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            claims(v)
+        };
+        for verified in [json!(true), json!("true")] {
+            let c = with(json!({"email": "Kate@Example.com", "email_verified": verified}));
+            assert_eq!(c.email.as_deref(), Some("kate@example.com"));
+        }
+        for unverified in [
+            json!(false),
+            json!("false"),
+            json!("TRUE"),
+            json!(1),
+            json!(null),
+        ] {
+            let c = with(json!({"email": "kate@example.com", "email_verified": unverified}));
+            assert_eq!(c.email, None, "{unverified}");
+            assert_eq!(c.verified_email(), Err(Error::EmailNotVerified));
+            // Admin actions still work, recorded under the subject.
+            assert_eq!(c.admin().unwrap().name, "sub:s1");
+        }
+        assert_eq!(with(json!({"email": "kate@example.com"})).email, None);
+        // KELVIN SIGN, fullwidth and other look-alikes are not folded into ASCII.
+        for lookalike in [
+            "\u{212A}ate@example.com",
+            "kate@\u{212A}example.com",
+            "kate@EXAMPLE.\u{FF43}om",
+            "kate@M\u{DC}LLER.de",
+            "not-an-address",
+        ] {
+            let c = with(json!({"email": lookalike, "email_verified": true}));
+            assert_eq!(c.email, None, "{lookalike}");
+        }
+        // A valid IDN domain in its canonical form is kept (as punycode).
+        let idn = with(json!({"email": "kate@m\u{fc}ller.de", "email_verified": "true"}));
+        assert_eq!(idn.email.as_deref(), Some("kate@xn--mller-kva.de"));
+    }
+
+    #[test]
+    fn a_customer_claim_must_have_the_contracts_shape() {
+        for good in ["cust-1001", "A", "a.b_c-d", &"x".repeat(128)] {
+            let c = claims(json!({"sub": "s", "custom:customer_id": good}));
+            assert_eq!(c.customer_id.as_deref(), Some(good));
+        }
+        for bad in [
+            "cust#1",
+            "c1#IDEMPOTENCY#k",
+            "-c",
+            ".c",
+            "",
+            " c1",
+            "c1 ",
+            "c/1",
+            "c\u{e9}",
+            &"x".repeat(129),
+        ] {
+            let c = claims(json!({"sub": "s", "custom:customer_id": bad,
+                                  "cognito:groups": ["license-admin"]}));
+            assert_eq!(c.customer_id, None, "{bad}");
+            assert_eq!(c.admin(), Err(Error::Forbidden), "{bad}");
+        }
     }
 }

@@ -15,6 +15,11 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
     match error {
         Error::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
         Error::Forbidden => ("forbidden", S::FORBIDDEN, "Forbidden"),
+        Error::EmailNotVerified => (
+            "email-not-verified",
+            S::FORBIDDEN,
+            "E-mail address not verified",
+        ),
         Error::LicenseNotFound => ("license-not-found", S::NOT_FOUND, "License not found"),
         Error::AssignmentNotFound => ("assignment-not-found", S::NOT_FOUND, "Assignment not found"),
         Error::Validation(_) => ("validation-error", S::BAD_REQUEST, "Validation error"),
@@ -52,6 +57,7 @@ fn detail(error: &Error) -> String {
     match error {
         Error::Unauthorized => "Sign in: the request carries no readable identity.".into(),
         Error::Forbidden => "Only licence admins may manage licences.".into(),
+        Error::EmailNotVerified => "Your sign-in carries no verified e-mail address; verify it with your identity provider and sign in again.".into(),
         Error::LicenseNotFound => "There is no such licence.".into(),
         Error::AssignmentNotFound => "There is no assignment for that e-mail address on this licence.".into(),
         Error::Validation(errors) => errors

@@ -1,5 +1,7 @@
-//! Cold starts: spawn a function's release binary against a minimal Lambda
-//! Runtime API served here, and time spawn → first response POSTed back.
+//! A minimal Lambda Runtime API: spawn a function's binary against it, hand
+//! it one event, and take the response it POSTs back (with the time from
+//! spawn to response). The bench times cold starts with it; the tests run the
+//! release binaries with it (tests/tests/release.rs).
 //! Peak RSS is the child's `VmHWM` (the high-water mark of its own address
 //! space), read after it answered and before it is stopped. (`ru_maxrss`
 //! from `wait4` would not do: Linux carries the RSS of the pre-`exec` image
@@ -110,12 +112,59 @@ fn serve_connection(
     }
 }
 
+/// The environment Lambda gives a function (128 MB, JSON logs, dummy
+/// credentials), over DynamoDB at `endpoint` and `table`.
+pub fn lambda_env(endpoint: &str, table: &str) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("AWS_REGION", "eu-central-1"),
+        ("AWS_DEFAULT_REGION", "eu-central-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_SESSION_TOKEN", "local"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/29/[$LATEST]0123456789abcdef",
+        ),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ("LAMBDA_TASK_ROOT", "/var/task"),
+        ("_HANDLER", "bootstrap"),
+        ("AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:9"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.into());
+    env.insert("TABLE_NAME".into(), table.into());
+    env
+}
+
+/// Names the function in a [`lambda_env`].
+pub fn name_function(env: &mut HashMap<String, String>, function: &str) {
+    env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), function.into());
+    env.insert(
+        "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+        format!("/aws/lambda/{function}"),
+    );
+}
+
 /// Starts the binary once, hands it `event`, and stops it after it answered.
 pub fn spawn_once(
     binary: &Path,
     env: &HashMap<String, String>,
     event: &[u8],
 ) -> Result<Spawned, String> {
+    let mut command = Command::new(binary);
+    command.env_clear().envs(env);
+    spawn_command(command, event)
+}
+
+/// [`spawn_once`] for a command of the caller's (e.g. a binary of another
+/// architecture under an emulator); its environment is left as given.
+pub fn spawn_command(mut command: Command, event: &[u8]) -> Result<Spawned, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
@@ -129,18 +178,14 @@ pub fn spawn_once(
             std::thread::spawn(move || serve_connection(stream, event, handed_out, tx));
         }
     });
-    let mut command = Command::new(binary);
+    let program = command.get_program().to_string_lossy().into_owned();
     command
-        .env_clear()
-        .envs(env)
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    let mut child = command.spawn().map_err(|e| format!("{program}: {e}"))?;
     let outcome = rx.recv_timeout(Duration::from_secs(15));
     // Its peak RSS, then stop it.
     let peak_rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))

@@ -17,46 +17,84 @@ pub struct Parsed {
     pub valid: Vec<String>,
     /// Entries that are not addresses, as typed (trimmed), without duplicates.
     pub invalid: Vec<String>,
+    /// More than [`MAX_ADDRESSES`] distinct entries: parsing stopped at the
+    /// first one past the limit (`valid` and `invalid` hold what came before).
+    pub too_many: bool,
 }
 
-/// Splits pasted text into trimmed, non-empty entries.
-pub fn split_entries(text: &str) -> Vec<&str> {
-    let mut entries = Vec::new();
-    let mut start = 0;
-    let mut in_quotes = false;
-    let mut in_angle = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if in_quotes => escaped = true,
-            '"' if !in_angle => in_quotes = !in_quotes,
-            '<' if !in_quotes => in_angle = true,
-            '>' if !in_quotes => in_angle = false,
-            // A line break always ends an entry, so one unbalanced quote cannot
-            // swallow the rest of a pasted list.
-            '\r' | '\n' => {
-                entries.push(&text[start..i]);
-                start = i + 1;
-                in_quotes = false;
-                in_angle = false;
-            }
-            ',' | ';' if !in_quotes && !in_angle => {
-                entries.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
+impl Parsed {
+    pub fn distinct(&self) -> usize {
+        self.valid.len() + self.invalid.len()
     }
-    entries.push(&text[start..]);
-    entries
-        .into_iter()
-        .map(|e| e.trim_matches(|c: char| c == ' ' || c == '\t'))
-        .filter(|e| !e.is_empty())
-        .collect()
+}
+
+/// Splits pasted text into trimmed, non-empty entries, lazily: a caller that
+/// stops early pays only for what it read.
+pub fn split_entries(text: &str) -> impl Iterator<Item = &str> {
+    Entries {
+        text,
+        chars: text.char_indices(),
+        start: 0,
+        done: false,
+    }
+    .map(|e| e.trim_matches(|c: char| c == ' ' || c == '\t'))
+    .filter(|e| !e.is_empty())
+}
+
+struct Entries<'a> {
+    text: &'a str,
+    chars: std::str::CharIndices<'a>,
+    start: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let mut in_quotes = false;
+        let mut in_angle = false;
+        let mut escaped = false;
+        for (i, c) in self.chars.by_ref() {
+            if escaped {
+                escaped = false;
+                continue;
+            }
+            let ends_entry = match c {
+                '\\' if in_quotes => {
+                    escaped = true;
+                    false
+                }
+                '"' if !in_angle => {
+                    in_quotes = !in_quotes;
+                    false
+                }
+                '<' if !in_quotes => {
+                    in_angle = true;
+                    false
+                }
+                '>' if !in_quotes => {
+                    in_angle = false;
+                    false
+                }
+                // A line break always ends an entry, so one unbalanced quote
+                // cannot swallow the rest of a pasted list.
+                '\r' | '\n' => true,
+                ',' | ';' => !in_quotes && !in_angle,
+                _ => false,
+            };
+            if ends_entry {
+                let entry = &self.text[self.start..i];
+                self.start = i + c.len_utf8();
+                return Some(entry);
+            }
+        }
+        self.done = true;
+        Some(&self.text[self.start..])
+    }
 }
 
 /// The address an entry names: `Name <addr>` → `addr`, otherwise the entry.
@@ -119,28 +157,62 @@ pub fn normalize(address: &str) -> Option<String> {
     Some(normalized)
 }
 
+/// An address someone else vouched for (an identity provider's verified
+/// `email` claim): valid, trimmed and ASCII lower-cased, and nothing else.
+/// Unlike [`normalize`], no Unicode mapping is applied: a look-alike such as
+/// KELVIN SIGN (U+212A) or a fullwidth letter is refused rather than folded
+/// into the ASCII address it resembles. A non-ASCII domain must already be in
+/// the canonical form its punycode stands for.
+pub fn normalize_exact(address: &str) -> Option<String> {
+    let trimmed = address.trim();
+    let normalized = normalize(trimmed)?;
+    let (local, domain) = trimmed.rsplit_once('@')?;
+    let (n_local, n_domain) = normalized.rsplit_once('@')?;
+    let domain = domain.to_ascii_lowercase();
+    let same_domain = if domain.is_ascii() {
+        domain == n_domain
+    } else {
+        let (unicode, result) = idna::domain_to_unicode(n_domain);
+        result.is_ok() && unicode == domain
+    };
+    (local.to_ascii_lowercase() == n_local && same_domain).then_some(normalized)
+}
+
 fn is_atext(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c)
 }
 
-/// Parses entries (already split) into valid and invalid ones.
+/// Parses entries (already split) into valid and invalid ones, in time
+/// linear in their number, and stops at the first distinct entry past
+/// [`MAX_ADDRESSES`]: a request that is refused anyway costs no more.
 pub fn parse_entries<'a>(entries: impl IntoIterator<Item = &'a str>) -> Parsed {
     let mut parsed = Parsed::default();
+    let mut seen_valid = std::collections::HashSet::new();
+    let mut seen_invalid = std::collections::HashSet::new();
     for entry in entries {
         let entry = entry.trim_matches(|c: char| c == ' ' || c == '\t');
-        if entry.is_empty() {
+        if entry.is_empty() || seen_invalid.contains(entry) {
             continue;
         }
         match address_of(entry).and_then(normalize) {
             Some(addr) => {
-                if !parsed.valid.contains(&addr) {
-                    parsed.valid.push(addr);
+                if seen_valid.contains(&addr) {
+                    continue;
                 }
+                if parsed.distinct() == MAX_ADDRESSES {
+                    parsed.too_many = true;
+                    break;
+                }
+                seen_valid.insert(addr.clone());
+                parsed.valid.push(addr);
             }
             None => {
-                if !parsed.invalid.iter().any(|e| e == entry) {
-                    parsed.invalid.push(entry.to_string());
+                if parsed.distinct() == MAX_ADDRESSES {
+                    parsed.too_many = true;
+                    break;
                 }
+                seen_invalid.insert(entry);
+                parsed.invalid.push(entry.to_string());
             }
         }
     }
@@ -265,6 +337,36 @@ mod tests {
         let p = parse_paste("\"Schmidt, Anna\nbob@example.com");
         assert_eq!(p.valid, ["bob@example.com"]);
         assert_eq!(p.invalid, ["\"Schmidt, Anna"]);
+    }
+
+    #[test]
+    fn a_paste_past_the_limit_stops_at_the_first_entry_beyond_it() {
+        let mut text: String = (0..MAX_ADDRESSES)
+            .map(|i| format!("u{i}@example.com, "))
+            .collect();
+        // Duplicates never count, however many.
+        for _ in 0..50_000 {
+            text.push_str("U0@Example.com;");
+        }
+        let p = parse_paste(&text);
+        assert!(!p.too_many);
+        assert_eq!(p.valid.len(), MAX_ADDRESSES);
+        // One more distinct entry is one too many; nothing after it is read
+        // (the invalid entry behind it would otherwise be reported).
+        text.push_str("one-more@example.com\nnot-an-address");
+        let p = parse_paste(&text);
+        assert!(p.too_many);
+        assert_eq!(p.distinct(), MAX_ADDRESSES);
+        assert!(p.invalid.is_empty());
+    }
+
+    #[test]
+    fn entries_come_out_lazily() {
+        let mut entries = split_entries("a@x.de, b@x.de\n\"unbalanced");
+        assert_eq!(entries.next(), Some("a@x.de"));
+        assert_eq!(entries.next(), Some("b@x.de"));
+        assert_eq!(entries.next(), Some("\"unbalanced"));
+        assert_eq!(entries.next(), None);
     }
 
     fn address() -> impl Strategy<Value = String> {

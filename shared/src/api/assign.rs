@@ -190,16 +190,13 @@ pub fn parse(body: serde_json::Map<String, Value>) -> Result<AssignInput> {
     };
     let dry_run = f.bool("dryRun").unwrap_or(false);
     if let Some(p) = &parsed {
-        let distinct = p.valid.len() + p.invalid.len();
-        if distinct == 0 {
-            f.fail("emails", "at least one e-mail address is required");
-        } else if distinct > MAX_ADDRESSES {
+        if p.too_many {
             f.fail(
                 "emails",
-                format!(
-                    "at most {MAX_ADDRESSES} distinct addresses per request ({distinct} given)"
-                ),
+                format!("at most {MAX_ADDRESSES} distinct addresses per request (more were given)"),
             );
+        } else if p.distinct() == 0 {
+            f.fail("emails", "at least one e-mail address is required");
         }
     }
     if let (Some(from), Some(until)) = (valid_from, valid_until) {

@@ -12,7 +12,16 @@ use crate::store::Store;
 pub struct App {
     pub store: Store,
     pub auth: AuthMode,
+    /// Seconds added to the system clock. Always 0 in the functions; tests
+    /// move it to act later in time (a cooldown that has passed, a budget
+    /// window that has ended) against the same table.
+    pub clock_offset: i64,
+    /// Addresses a customer may put through assign per minute, dry runs
+    /// included (`ASSIGN_BUDGET_PER_MINUTE`, default 5,000).
+    pub assign_budget: u32,
 }
+
+pub const DEFAULT_ASSIGN_BUDGET: u32 = 5_000;
 
 pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -125,18 +134,36 @@ pub fn ses_client_at(endpoint: Option<String>) -> aws_sdk_sesv2::Client {
 
 impl App {
     pub fn new(store: Store, auth: AuthMode) -> Self {
-        Self { store, auth }
+        Self {
+            store,
+            auth,
+            clock_offset: 0,
+            assign_budget: DEFAULT_ASSIGN_BUDGET,
+        }
     }
 
-    /// `TABLE_NAME` (default `licensing`), `AUTH_MODE`, and the AWS variables.
+    /// The same app, `seconds` later.
+    pub fn later(&self, seconds: i64) -> Self {
+        Self {
+            clock_offset: self.clock_offset + seconds,
+            ..self.clone()
+        }
+    }
+
+    /// `TABLE_NAME` (default `licensing`), `ASSIGN_BUDGET_PER_MINUTE`,
+    /// `AUTH_MODE` (local builds only), and the AWS variables.
     pub fn from_env() -> Self {
         let table = env("TABLE_NAME").unwrap_or_else(|| "licensing".into());
-        Self::new(Store::new(dynamodb_client(), table), AuthMode::from_env())
+        let mut app = Self::new(Store::new(dynamodb_client(), table), AuthMode::from_env());
+        if let Some(budget) = env("ASSIGN_BUDGET_PER_MINUTE").and_then(|b| b.parse().ok()) {
+            app.assign_budget = budget;
+        }
+        app
     }
 
     /// Now, to the second (the contract's timestamps carry no fractions).
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(0)
+        (Utc::now() + chrono::Duration::seconds(self.clock_offset)).trunc_subsecs(0)
     }
 
     /// "Today" is the UTC date.

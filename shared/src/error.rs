@@ -46,6 +46,9 @@ pub enum Error {
     /// Seconds until the running request's claim would go stale.
     #[error("a request with this idempotency key is still running")]
     IdempotencyInProgress { retry_after: u32 },
+    /// A limit was reached; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after: u32 },
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

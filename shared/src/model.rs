@@ -125,14 +125,41 @@ pub enum InvitationStatus {
     None,
 }
 
+/// Why an invitation is `failed`: a short stable code, never SES's own text
+/// (which goes to the log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InvitationError {
+    /// SES refused the message (also: a recipient not verified in the SES sandbox).
+    Rejected,
+    /// SES found the address unusable.
+    InvalidAddress,
+    /// The sender identity is not verified in SES.
+    SenderNotVerified,
+    /// The assignment was revoked (or its licence is gone) before the mail was sent.
+    NotSent,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invitation {
     pub status: InvitationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "error_code"
+    )]
+    pub error: Option<InvitationError>,
+}
+
+/// Stored errors of older versions were SES's text: they read as `rejected`.
+fn error_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<InvitationError>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    Ok(text.map(|t| {
+        serde_json::from_value(serde_json::Value::String(t)).unwrap_or(InvitationError::Rejected)
+    }))
 }
 
 impl Invitation {
@@ -141,6 +168,14 @@ impl Invitation {
             status,
             sent_at: None,
             error: None,
+        }
+    }
+
+    pub fn failed(error: InvitationError) -> Self {
+        Self {
+            status: InvitationStatus::Failed,
+            sent_at: None,
+            error: Some(error),
         }
     }
 }
@@ -153,9 +188,11 @@ impl Invitation {
 pub struct PendingBatch {
     pub id: String,
     pub emails: Vec<String>,
-    /// Assignments that the batch replaces (ended ones assigned afresh): their
-    /// old periods were taken out of the timeline with the reservation.
-    #[serde(default)]
+    /// Periods that older versions took out of the timeline with the
+    /// reservation (ended assignments assigned afresh). Used days now stay in
+    /// the timeline, so new batches leave this empty; it is kept so that a
+    /// batch reserved by an older version is still hidden correctly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<Period>,
     pub period: Period,
     pub assigned_at: DateTime<Utc>,
@@ -277,11 +314,87 @@ pub struct Assignment {
     /// item replaced: what readers see until the batch is complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Box<Assignment>>,
+    /// When the last invitation was asked for (the assignment, or a resend):
+    /// the resend cooldown counts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_at: Option<DateTime<Utc>>,
+    /// Earlier assignments of this address on this licence (revoked or
+    /// ended ones that this one replaced), oldest first: reassigning never
+    /// loses who assigned and who revoked before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former: Vec<FormerAssignment>,
+}
+
+/// What an assignment that was replaced by a new one of the same address leaves behind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormerAssignment {
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub assigned_at: DateTime<Utc>,
+    pub assigned_by: String,
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub revoked_by: Option<String>,
 }
 
 impl Assignment {
+    /// A new assignment of `email` to `license`, invitation in `invitation`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        license: &License,
+        email: &str,
+        period: Period,
+        assigned_at: DateTime<Utc>,
+        assigned_by: &str,
+        language: Language,
+        invitation: InvitationStatus,
+    ) -> Self {
+        Self {
+            license_id: license.license_id.clone(),
+            customer_id: license.customer_id.clone(),
+            product_id: license.product_id.clone(),
+            email: email.to_string(),
+            valid_from: period.from,
+            valid_until: period.until,
+            assigned_at,
+            assigned_by: assigned_by.to_string(),
+            revoked_at: None,
+            revoked_by: None,
+            invitation: Invitation::new(invitation),
+            language,
+            batch: None,
+            previous: None,
+            invited_at: (invitation == InvitationStatus::Pending).then_some(assigned_at),
+            former: Vec::new(),
+        }
+    }
+
+    /// This new assignment, taking over the record of `old` (the revoked or
+    /// ended assignment of the same address it replaces).
+    pub fn replacing(mut self, old: &Assignment) -> Self {
+        self.former = old.former.clone();
+        self.former.push(FormerAssignment {
+            valid_from: old.valid_from,
+            valid_until: old.valid_until,
+            assigned_at: old.assigned_at,
+            assigned_by: old.assigned_by.clone(),
+            revoked_at: old.revoked_at,
+            revoked_by: old.revoked_by.clone(),
+        });
+        self
+    }
+
     pub fn period(&self) -> Period {
         Period::new(self.valid_from, self.valid_until)
+    }
+
+    /// The days of the period before `date`, if any: what a revocation on
+    /// `date` leaves used in the licence's timeline.
+    pub fn used_before(&self, date: NaiveDate) -> Option<Period> {
+        let last = date.pred_opt()?.min(self.valid_until);
+        (self.valid_from <= last).then(|| Period::new(self.valid_from, last))
     }
 
     /// What readers may see of this item while `hidden` (the licence's
@@ -388,6 +501,56 @@ mod tests {
         assert_eq!(
             LicenseStatus::of(&term, d("2027-01-01")),
             LicenseStatus::Expired
+        );
+    }
+
+    #[test]
+    fn a_revocation_keeps_the_days_before_it() {
+        let license: License = serde_json::from_value(serde_json::json!({
+            "licenseId": "l", "customerId": "c", "productId": "p", "productName": "P", "quantity": 1,
+            "term": {"start": "2026-01-01", "end": "2026-12-31"},
+            "subscription": {"id": "s", "plan": "annual", "autoRenew": true},
+            "invoiceNumber": "i", "orderId": "o", "createdAt": "2026-01-01T00:00:00Z",
+            "seats": {"starts": {}, "ends": {}}, "version": 1}))
+        .unwrap();
+        let a = Assignment::new(
+            &license,
+            "a@example.com",
+            Period::new(d("2026-03-01"), d("2026-03-31")),
+            "2026-02-01T00:00:00Z".parse().unwrap(),
+            "x",
+            Language::En,
+            InvitationStatus::Pending,
+        );
+        assert_eq!(a.used_before(d("2026-03-01")), None, "not started yet");
+        assert_eq!(
+            a.used_before(d("2026-03-02")),
+            Some(Period::new(d("2026-03-01"), d("2026-03-01")))
+        );
+        assert_eq!(a.used_before(d("2026-05-01")), Some(a.period()), "ended");
+        let b = a.clone().replacing(&a);
+        let c = a.clone().replacing(&b);
+        assert_eq!(
+            c.former.len(),
+            2,
+            "each replacement keeps the older records"
+        );
+    }
+
+    #[test]
+    fn stored_ses_text_reads_as_a_stable_code() {
+        let old: Invitation = serde_json::from_value(
+            serde_json::json!({"status": "failed", "error": "MessageRejected: Email address is not verified."}),
+        )
+        .unwrap();
+        assert_eq!(old.error, Some(InvitationError::Rejected));
+        let new: Invitation =
+            serde_json::from_value(serde_json::json!({"status": "failed", "error": "not-sent"}))
+                .unwrap();
+        assert_eq!(new.error, Some(InvitationError::NotSent));
+        assert_eq!(
+            serde_json::to_value(Invitation::failed(InvitationError::SenderNotVerified)).unwrap(),
+            serde_json::json!({"status": "failed", "error": "sender-not-verified"})
         );
     }
 

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::error::Error;
 use crate::mail::{self, Mail};
-use crate::model::{Assignment, Invitation, InvitationStatus};
+use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus};
 use crate::store::{InvitationClaim, Store};
 
 const SEND_ATTEMPTS: u32 = 2;
@@ -33,8 +33,9 @@ pub struct Notifier {
 /// Why a mail was not sent.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SendFailure {
-    /// SES refused this message for good (bad address, rejected content).
-    Permanent(String),
+    /// SES refused this message for good: the stable code the assignment
+    /// shows, and SES's own words for the log.
+    Permanent(InvitationError, String),
     /// Throttling, a network fault, SES unavailable: try again later.
     Transient(String),
 }
@@ -66,8 +67,10 @@ impl Pending {
             .get("status")?
             .get("S")?
             .as_str()?;
+        let revoked = image.get("revokedAt").and_then(|r| r.get("S")).is_some();
         if s(image, "type")? != "Assignment"
             || status != "pending"
+            || revoked
             || image.get("invitationClaim").is_some()
         {
             return None;
@@ -97,25 +100,36 @@ fn short(text: impl Into<String>) -> String {
     text
 }
 
-/// Sorts SES errors into "never" and "later".
-pub fn classify(error: &SdkError<SendEmailError>) -> SendFailure {
+/// Sorts SES errors into "never" (with the code the assignment shows) and "later".
+pub fn classify(error: &SdkError<SendEmailError>, from: &str) -> SendFailure {
     match error {
         SdkError::ServiceError(e) => {
             let message = e.err().meta().message().unwrap_or("").to_string();
+            let code = e.err().meta().code().unwrap_or("SES error");
+            let detail = short(format!("{code}: {message}"));
+            let lower = message.to_ascii_lowercase();
             match e.err() {
+                // "Email address is not verified. The following identities
+                // failed the check: <addresses>" names the sender when it is
+                // ours, else a recipient (the SES sandbox).
                 SendEmailError::MessageRejected(_)
-                | SendEmailError::BadRequestException(_)
-                | SendEmailError::MailFromDomainNotVerifiedException(_)
-                | SendEmailError::NotFoundException(_) => {
-                    let code = e.err().meta().code().unwrap_or("Rejected");
-                    SendFailure::Permanent(short(format!("{code}: {message}")))
+                    if lower.contains("not verified")
+                        && lower.contains(&from.to_ascii_lowercase()) =>
+                {
+                    SendFailure::Permanent(InvitationError::SenderNotVerified, detail)
+                }
+                SendEmailError::MailFromDomainNotVerifiedException(_) => {
+                    SendFailure::Permanent(InvitationError::SenderNotVerified, detail)
+                }
+                SendEmailError::BadRequestException(_) => {
+                    SendFailure::Permanent(InvitationError::InvalidAddress, detail)
+                }
+                SendEmailError::MessageRejected(_) | SendEmailError::NotFoundException(_) => {
+                    SendFailure::Permanent(InvitationError::Rejected, detail)
                 }
                 // Throttling, quota, a paused or suspended account: an
                 // operator or time fixes these; the invitation waits.
-                _ => SendFailure::Transient(short(format!(
-                    "{}: {message}",
-                    e.err().meta().code().unwrap_or("SES error")
-                ))),
+                _ => SendFailure::Transient(detail),
             }
         }
         other => SendFailure::Transient(short(format!("SES unreachable: {other}"))),
@@ -192,6 +206,7 @@ impl Notifier {
             .map_err(|e: Error| e.to_string())?;
         let outcome = match license {
             None => Err(SendFailure::Permanent(
+                InvitationError::NotSent,
                 "the licence no longer exists".into(),
             )),
             Some(license) => {
@@ -215,14 +230,11 @@ impl Notifier {
                 },
                 Some(id),
             ),
-            Err(SendFailure::Permanent(reason)) => (
-                Invitation {
-                    status: InvitationStatus::Failed,
-                    sent_at: None,
-                    error: Some(reason),
-                },
-                None,
-            ),
+            Err(SendFailure::Permanent(code, detail)) => {
+                // SES's words stay in the log; the assignment shows the code.
+                tracing::warn!(license_id = %p.license_id, error = ?code, %detail, "invitation refused");
+                (Invitation::failed(code), None)
+            }
             Err(SendFailure::Transient(reason)) => {
                 if let Err(e) = self.store.release_invitation(&assignment, &claim_id).await {
                     tracing::warn!(error = %e, "could not release the claim; it goes stale");
@@ -239,21 +251,21 @@ impl Notifier {
     }
 
     async fn send(&self, to: &Assignment, mail: &Mail) -> Result<String, SendFailure> {
-        let content = |text: &str| Content::builder().data(text).charset("UTF-8").build();
+        let content = |text: &str| {
+            Content::builder()
+                .data(text)
+                .charset("UTF-8")
+                .build()
+                .map_err(|e| {
+                    SendFailure::Permanent(InvitationError::Rejected, short(e.to_string()))
+                })
+        };
         let message = Message::builder()
-            .subject(
-                content(&mail.subject).map_err(|e| SendFailure::Permanent(short(e.to_string())))?,
-            )
+            .subject(content(&mail.subject)?)
             .body(
                 Body::builder()
-                    .text(
-                        content(&mail.text)
-                            .map_err(|e| SendFailure::Permanent(short(e.to_string())))?,
-                    )
-                    .html(
-                        content(&mail.html)
-                            .map_err(|e| SendFailure::Permanent(short(e.to_string())))?,
-                    )
+                    .text(content(&mail.text)?)
+                    .html(content(&mail.html)?)
                     .build(),
             )
             .build();
@@ -273,9 +285,9 @@ impl Notifier {
                 .await;
             match result {
                 Ok(out) => return Ok(out.message_id.unwrap_or_default()),
-                Err(e) => match classify(&e) {
-                    SendFailure::Permanent(reason) => return Err(SendFailure::Permanent(reason)),
-                    transient => last = transient,
+                Err(e) => match classify(&e, &self.from) {
+                    SendFailure::Transient(reason) => last = SendFailure::Transient(reason),
+                    permanent => return Err(permanent),
                 },
             }
         }
@@ -286,6 +298,15 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revoked_assignments_are_not_picked_up() {
+        let mut r = record("MODIFY", "pending", false);
+        r["dynamodb"]["NewImage"]["revokedAt"] = json!({"S": "2026-11-29T10:00:00Z"});
+        assert!(Pending::from_record(&r).is_none());
+        r["dynamodb"]["NewImage"]["revokedAt"] = json!({"NULL": true});
+        assert!(Pending::from_record(&r).is_some());
+    }
 
     fn record(event: &str, status: &str, claimed: bool) -> Value {
         let mut image = json!({

@@ -8,7 +8,7 @@ use crate::capacity::Timeline;
 use crate::emails;
 use crate::error::Error;
 use crate::model::{
-    Assignment, Invitation, InvitationStatus, Language, License, LicenseStatus, Subscription, Term,
+    Assignment, InvitationStatus, Language, License, LicenseStatus, Subscription, Term,
 };
 use crate::store::{Order, TxError, Write};
 use crate::App;
@@ -157,35 +157,40 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
     let seat = if license.status(today) == LicenseStatus::Expired {
         None
     } else {
-        let holds_one = app
+        // Decided on strongly consistent reads of the base table (the index
+        // lags): the customer's licences of this product, then the buyer's
+        // assignments on them.
+        let same_product: Vec<String> = app
             .store
-            .assignments_of_user(&buyer)
+            .licenses_consistent(&purchase.customer_id)
             .await?
-            .iter()
-            .any(|a| {
-                a.customer_id == purchase.customer_id
-                    && a.product_id == purchase.product_id
-                    && a.is_current(today)
-            });
+            .into_iter()
+            .filter(|l| l.product_id == purchase.product_id)
+            .map(|l| l.license_id)
+            .collect();
+        let holds_one = !same_product.is_empty()
+            && app
+                .store
+                .assignments_of(
+                    &purchase.customer_id,
+                    &same_product.iter().map(String::as_str).collect::<Vec<_>>(),
+                    &buyer,
+                )
+                .await?
+                .iter()
+                .any(|a| a.is_current(today));
         (!holds_one).then(|| {
             let period = license.default_period(today);
             license.seats.add(period, 1);
-            Assignment {
-                license_id: license.license_id.clone(),
-                customer_id: license.customer_id.clone(),
-                product_id: license.product_id.clone(),
-                email: buyer.clone(),
-                valid_from: period.from,
-                valid_until: period.until,
-                assigned_at: now,
-                assigned_by: SYSTEM_ASSIGNER.into(),
-                revoked_at: None,
-                revoked_by: None,
-                invitation: Invitation::new(InvitationStatus::None),
-                language: Language::En,
-                batch: None,
-                previous: None,
-            }
+            Assignment::new(
+                &license,
+                &buyer,
+                period,
+                now,
+                SYSTEM_ASSIGNER,
+                Language::En,
+                InvitationStatus::None,
+            )
         })
     };
     let provisioned = Provisioned {

@@ -438,6 +438,11 @@ pub async fn all_assignments(app: &App, customer: &str, license_id: &str) -> Vec
 /// An SES endpoint that answers every call with one error, like SES does
 /// (`x-amzn-errortype`), e.g. `(400, "MessageRejected")` or `(429, "TooManyRequestsException")`.
 pub fn ses_failing_with(status: u16, error_type: &'static str) -> String {
+    ses_failing_with_message(status, error_type, format!("{error_type} (test double)"))
+}
+
+/// [`ses_failing_with`], with SES's message text.
+pub fn ses_failing_with_message(status: u16, error_type: &'static str, message: String) -> String {
     use std::io::{Read, Write};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -467,7 +472,7 @@ pub fn ses_failing_with(status: u16, error_type: &'static str) -> String {
                     }
                 }
             }
-            let body = format!("{{\"message\":\"{error_type} (test double)\"}}");
+            let body = serde_json::json!({ "message": message }).to_string();
             let response = format!(
                 "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\nx-amzn-errortype: {error_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()

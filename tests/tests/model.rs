@@ -196,6 +196,8 @@ struct MAssignment {
     until: NaiveDate,
     revoked: bool,
     invitation: &'static str,
+    /// An invitation was asked for (assign or resend): a resend waits 10 minutes.
+    invited: bool,
     by: String,
 }
 
@@ -208,6 +210,10 @@ struct MLicence {
     end: NaiveDate,
     buyer_assigned: bool,
     assignments: BTreeMap<String, MAssignment>,
+    /// Days that stay used although no current assignment holds them: the
+    /// part of a revoked period before its revocation, ended periods of
+    /// addresses assigned afresh.
+    used: Vec<(NaiveDate, NaiveDate)>,
 }
 
 impl MLicence {
@@ -215,14 +221,18 @@ impl MLicence {
         self.end < today
     }
 
-    /// Non-revoked periods covering `d`, leaving out `except`.
+    /// Non-revoked periods covering `d`, leaving out `except`, plus the
+    /// days that stay used.
     fn count_on(&self, d: NaiveDate, except: Option<&str>) -> u32 {
-        self.assignments
+        let current = self
+            .assignments
             .iter()
             .filter(|(e, a)| {
                 Some(e.as_str()) != except && !a.revoked && a.from <= d && d <= a.until
             })
-            .count() as u32
+            .count();
+        let used = self.used.iter().filter(|(f, u)| *f <= d && d <= *u).count();
+        (current + used) as u32
     }
 
     fn peak(&self, from: NaiveDate, until: NaiveDate, except: Option<&str>) -> u32 {
@@ -331,6 +341,7 @@ impl Model {
             end: day(e),
             buyer_assigned: false,
             assignments: BTreeMap::new(),
+            used: Vec::new(),
         };
         let buyer = PEOPLE[0];
         let holds_one = self.licences.iter().flatten().any(|other| {
@@ -348,6 +359,7 @@ impl Model {
                     until: l.end,
                     revoked: false,
                     invitation: "none",
+                    invited: false,
                     by: "system".into(),
                 },
             );
@@ -407,16 +419,23 @@ impl Model {
                 if new.is_empty() {
                     return Status(200);
                 }
-                // Ended assignments that the new ones replace free their dates.
+                // Ended assignments that the new ones replace keep their days.
                 let mut without = l.clone();
                 for e in &new {
-                    without.assignments.remove(*e);
+                    if let Some(old) = without.assignments.remove(*e) {
+                        if !old.revoked {
+                            without.used.push((old.from, old.until));
+                        }
+                    }
                 }
-                let available = l.quantity.saturating_sub(without.peak(from, until, None));
+                let available = without
+                    .quantity
+                    .saturating_sub(without.peak(from, until, None));
                 let requested = new.len() as u32;
                 if requested > available {
                     return Insufficient(requested, available);
                 }
+                *l = without;
                 for e in new {
                     l.assignments.insert(
                         e.into(),
@@ -425,6 +444,7 @@ impl Model {
                             until,
                             revoked: false,
                             invitation: "pending",
+                            invited: true,
                             by: admin_name.clone(),
                         },
                     );
@@ -478,6 +498,16 @@ impl Model {
                 match l.assignments.get_mut(PEOPLE[*person]) {
                     None => Problem(404, "assignment-not-found"),
                     Some(a) => {
+                        if !a.revoked {
+                            // The days before today stay used.
+                            let last = today.pred_opt().unwrap().min(a.until);
+                            if a.from <= last {
+                                l.used.push((a.from, last));
+                            }
+                            if a.invitation == "pending" {
+                                a.invitation = "failed";
+                            }
+                        }
                         a.revoked = true;
                         Status(200)
                     }
@@ -490,8 +520,14 @@ impl Model {
                 match l.assignments.get_mut(PEOPLE[*person]) {
                     None => Problem(404, "assignment-not-found"),
                     Some(a) if a.revoked => Problem(409, "assignment-revoked"),
+                    // Within 10 minutes of the last invitation (a sequence
+                    // runs in seconds); a failed one may be resent at once.
+                    Some(a) if a.invited && a.invitation != "failed" => {
+                        Problem(429, "rate-limited")
+                    }
                     Some(a) => {
                         a.invitation = "pending";
+                        a.invited = true;
                         Status(202)
                     }
                 }
@@ -642,6 +678,7 @@ fn check_answer(
                 "assignment-not-found" => "assignment-not-found",
                 "license-not-active" => "license-not-active",
                 "assignment-revoked" => "assignment-revoked",
+                "rate-limited" => "rate-limited",
                 _ => "unexpected",
             },
         ),

@@ -21,7 +21,7 @@ use crate::model::{
     Assignment, AssignmentView, Invitation, InvitationStatus, Language, License, LicenseStatus,
     LicenseView, PendingBatch, Period,
 };
-use crate::store::{Claim, Write, MAX_TRANSACTION_ITEMS, STALE_CLAIM_SECONDS};
+use crate::store::{Claim, TxError, Write, MAX_TRANSACTION_ITEMS, STALE_CLAIM_SECONDS};
 use crate::App;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -127,8 +127,10 @@ async fn idempotent(
         Claim::Started => {
             let response = respond(run.await);
             let status = response.status().as_u16();
+            // Answers worth retrying (5xx, and 429: a limit that passes) give
+            // the key back; every other answer is the request's for good.
             let stored = match response.body() {
-                Body::Text(text) if status < 500 => {
+                Body::Text(text) if status < 500 && status != 429 => {
                     app.store
                         .complete_idempotency(customer, key, fingerprint, now, status, text)
                         .await
@@ -232,8 +234,6 @@ pub struct Plan {
     /// The licence after the request (seats taken, version bumped).
     pub license: License,
     pub new: Vec<Assignment>,
-    /// Periods of ended assignments that new ones replace.
-    pub replaced: Vec<Period>,
 }
 
 pub struct Ask<'a> {
@@ -244,44 +244,35 @@ pub struct Ask<'a> {
     pub language: Language,
 }
 
-/// Decides outcomes and seats for an assign request (no I/O).
+/// Decides outcomes and seats for an assign request (no I/O). An address
+/// whose assignment was revoked or has ended gets a new one that keeps the
+/// old one's record; the days the old one used stay in the timeline.
 pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask) -> Result<Plan> {
     let today = req.now.date_naive();
     let mut results = Vec::with_capacity(req.emails.len());
     let mut new = Vec::new();
-    let mut replaced = Vec::new();
     for email in req.emails {
         match existing.get(email) {
             Some(a) if a.is_current(today) => results.push((Outcome::AlreadyAssigned, a.clone())),
             previous => {
-                if let Some(old) = previous.filter(|a| !a.is_revoked()) {
-                    replaced.push(old.period());
+                let mut a = Assignment::new(
+                    license,
+                    email,
+                    req.period,
+                    req.now,
+                    req.by,
+                    req.language,
+                    InvitationStatus::Pending,
+                );
+                if let Some(old) = previous {
+                    a = a.replacing(old);
                 }
-                let a = Assignment {
-                    license_id: license.license_id.clone(),
-                    customer_id: license.customer_id.clone(),
-                    product_id: license.product_id.clone(),
-                    email: email.clone(),
-                    valid_from: req.period.from,
-                    valid_until: req.period.until,
-                    assigned_at: req.now,
-                    assigned_by: req.by.to_string(),
-                    revoked_at: None,
-                    revoked_by: None,
-                    invitation: Invitation::new(InvitationStatus::Pending),
-                    language: req.language,
-                    batch: None,
-                    previous: None,
-                };
                 results.push((Outcome::Assigned, a.clone()));
                 new.push(a);
             }
         }
     }
     let mut after = license.clone();
-    for old in &replaced {
-        after.seats.remove(*old, 1);
-    }
     let requested = new.len() as u32;
     if requested > 0 {
         let available = after.seats.available(license.quantity, req.period);
@@ -298,7 +289,6 @@ pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask
         results,
         license: after,
         new,
-        replaced,
     })
 }
 
@@ -336,6 +326,58 @@ fn answer(plan: &Plan, today: NaiveDate, status: StatusCode) -> Response<Body> {
     )
 }
 
+/// The addresses a request puts through assign, against the customer's
+/// budget for the current minute (`App::assign_budget`).
+struct Budget {
+    customer_id: String,
+    window: i64,
+    addresses: u32,
+    limit: u32,
+    retry_after: u32,
+}
+
+impl Budget {
+    fn of(app: &App, customer_id: &str, addresses: usize) -> Self {
+        let now = app.now().timestamp();
+        let window = now - now.rem_euclid(60);
+        Self {
+            customer_id: customer_id.to_string(),
+            window,
+            addresses: addresses as u32,
+            limit: app.assign_budget,
+            retry_after: (window + 60 - now).clamp(1, 60) as u32,
+        }
+    }
+
+    fn write(&self) -> Write {
+        Write::Budget {
+            customer_id: self.customer_id.clone(),
+            window: self.window,
+            addresses: self.addresses,
+            limit: self.limit,
+        }
+    }
+
+    fn exceeded(&self) -> Error {
+        Error::RateLimited {
+            retry_after: self.retry_after,
+        }
+    }
+
+    /// Counts the request on its own, for a request that commits nothing.
+    async fn charge(&self, app: &App) -> Result<()> {
+        let fits = app
+            .store
+            .charge_budget(&self.customer_id, self.window, self.addresses, self.limit)
+            .await?;
+        if fits {
+            Ok(())
+        } else {
+            Err(self.exceeded())
+        }
+    }
+}
+
 async fn assign(
     app: &App,
     admin: &Admin,
@@ -343,11 +385,24 @@ async fn assign(
     input: &AssignInput,
 ) -> Result<Response<Body>> {
     check_license_id(license_id)?;
-    for attempt in 0..MAX_ATTEMPTS {
-        let (license, existing) = app
-            .store
+    let budget = Budget::of(app, &admin.customer_id, input.emails.len());
+    let read = || {
+        app.store
             .license_and_assignments(&admin.customer_id, license_id, &input.emails)
-            .await?;
+    };
+    // A dry run commits nothing: it is counted on its own, alongside the read.
+    let mut first_read = if input.dry_run {
+        let (read, charged) = tokio::join!(read(), budget.charge(app));
+        charged?;
+        Some(read)
+    } else {
+        None
+    };
+    for attempt in 0..MAX_ATTEMPTS {
+        let (license, existing) = match first_read.take() {
+            Some(read) => read?,
+            None => read().await?,
+        };
         let license = license.ok_or(Error::LicenseNotFound)?;
         if license.pending.is_some() {
             complete_batch(app, &license, None).await?;
@@ -372,10 +427,14 @@ async fn assign(
             language: input.language,
         };
         let plan = plan(&license, &existing, &request)?;
-        if input.dry_run || plan.new.is_empty() {
+        if input.dry_run {
             return Ok(answer(&plan, today, StatusCode::OK));
         }
-        if let Commit::Done(()) = commit(app, &license, &existing, &plan).await? {
+        if plan.new.is_empty() {
+            budget.charge(app).await?;
+            return Ok(answer(&plan, today, StatusCode::OK));
+        }
+        if let Commit::Done(()) = commit(app, &license, &existing, &plan, &budget).await? {
             return Ok(answer(&plan, today, StatusCode::CREATED));
         }
         backoff(attempt).await;
@@ -385,46 +444,57 @@ async fn assign(
     ))
 }
 
+/// Items of a commit besides the assignments: the licence and the budget.
+const COMMIT_OVERHEAD: usize = 2;
+
 /// Commits a plan: in one transaction when it fits, otherwise by reserving
-/// the seats on the licence (the commit point) and finishing the batch.
+/// the seats on the licence (the commit point) and finishing the batch. The
+/// budget rides in the commit's transaction, so it costs no round trip.
 async fn commit(
     app: &App,
     before: &License,
     existing: &HashMap<String, Assignment>,
     plan: &Plan,
+    budget: &Budget,
 ) -> Result<Commit<()>> {
     let mut license = plan.license.clone();
-    if plan.new.len() < MAX_TRANSACTION_ITEMS {
-        let mut writes = Vec::with_capacity(plan.new.len() + 1);
-        writes.push(Write::License {
-            license,
-            expected_version: Some(before.version),
+    let single = plan.new.len() + COMMIT_OVERHEAD <= MAX_TRANSACTION_ITEMS;
+    if !single {
+        let first = &plan.new[0];
+        license.pending = Some(PendingBatch {
+            id: ulid::Ulid::new().to_string(),
+            emails: plan.new.iter().map(|a| a.email.clone()).collect(),
+            replaced: Vec::new(),
+            period: first.period(),
+            assigned_at: first.assigned_at,
+            assigned_by: first.assigned_by.clone(),
+            language: first.language,
         });
-        writes.extend(plan.new.iter().cloned().map(Write::Assignment));
-        return commit_result(app.store.transact(&writes).await);
     }
-    let first = &plan.new[0];
-    license.pending = Some(PendingBatch {
-        id: ulid::Ulid::new().to_string(),
-        emails: plan.new.iter().map(|a| a.email.clone()).collect(),
-        replaced: plan.replaced.clone(),
-        period: first.period(),
-        assigned_at: first.assigned_at,
-        assigned_by: first.assigned_by.clone(),
-        language: first.language,
-    });
-    let reserve = [Write::License {
+    let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
+    writes.push(Write::License {
         license: license.clone(),
         expected_version: Some(before.version),
-    }];
-    match commit_result(app.store.transact(&reserve).await)? {
-        Commit::Retry => Ok(Commit::Retry),
-        Commit::Done(()) => {
-            complete_batch(app, &license, Some(existing)).await?;
-            Ok(Commit::Done(()))
-        }
+    });
+    writes.push(budget.write());
+    if single {
+        writes.extend(plan.new.iter().cloned().map(Write::Assignment));
+    }
+    match app.store.transact(&writes).await {
+        Err(TxError::Condition(failed)) if failed.contains(&1) => Err(budget.exceeded()),
+        result => match commit_result(result)? {
+            Commit::Retry => Ok(Commit::Retry),
+            Commit::Done(()) if single => Ok(Commit::Done(())),
+            Commit::Done(()) => {
+                complete_batch(app, &license, Some(existing)).await?;
+                Ok(Commit::Done(()))
+            }
+        },
     }
 }
+
+/// How long after an invitation another may be asked for (API.md, Limits).
+pub const RESEND_COOLDOWN_SECONDS: i64 = 600;
 
 async fn resend(
     app: &App,
@@ -446,19 +516,39 @@ async fn resend(
         if a.is_revoked() {
             return Err(Error::AssignmentRevoked);
         }
-        a.invitation = Invitation::new(InvitationStatus::Pending);
-        let writes = [Write::Invitation {
+        let now = app.now();
+        if let Some(wait) = resend_wait(&a, now) {
+            return Err(Error::RateLimited { retry_after: wait });
+        }
+        let writes = [Write::Reinvite {
             customer_id: license.customer_id.clone(),
             license_id: license.license_id.clone(),
             email: a.email.clone(),
-            invitation: a.invitation.clone(),
+            at: now,
+            invited_before: a.invited_at,
         }];
         if let Commit::Done(()) = commit_result(app.store.transact(&writes).await)? {
+            a.invitation = Invitation::new(InvitationStatus::Pending);
+            a.invited_at = Some(now);
             return Ok(json(StatusCode::ACCEPTED, &a.view(app.today())));
         }
         backoff(attempt).await;
     }
     Err(Error::Unavailable("resend kept conflicting".into()))
+}
+
+/// Seconds until `a`'s invitation may be asked for again, if it must wait:
+/// 10 minutes after the last one (a failed one may be resent at once).
+pub fn resend_wait(a: &Assignment, now: DateTime<Utc>) -> Option<u32> {
+    if a.invitation.status == InvitationStatus::Failed {
+        return None;
+    }
+    let last = a
+        .invited_at
+        .or(a.invitation.sent_at)
+        .or((a.invitation.status != InvitationStatus::None).then_some(a.assigned_at))?;
+    let wait = (last - now).num_seconds() + RESEND_COOLDOWN_SECONDS;
+    (wait > 0).then_some(wait as u32)
 }
 
 #[cfg(test)]
@@ -584,7 +674,7 @@ mod tests {
     }
 
     #[test]
-    fn current_assignments_are_already_assigned_and_ended_ones_are_replaced() {
+    fn current_assignments_are_already_assigned_and_ended_ones_are_replaced_keeping_their_days() {
         let mut lic = license(1);
         let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
         let ended = Period::new(d("2026-01-01"), d("2026-05-31"));
@@ -603,8 +693,12 @@ mod tests {
         let existing = HashMap::from([(old.email.clone(), old.clone())]);
         let p = plan(&lic, &existing, &req).unwrap();
         assert_eq!(p.results[0].0, Outcome::Assigned);
-        assert_eq!(p.replaced, vec![ended]);
-        assert_eq!(p.license.seats.count_on(d("2026-03-01")), 0);
+        assert_eq!(p.new[0].former.len(), 1, "the old record is kept");
+        assert_eq!(
+            p.license.seats.count_on(d("2026-03-01")),
+            1,
+            "the days the ended assignment used stay used"
+        );
 
         let mut current = old.clone();
         current.valid_until = d("2026-12-31");

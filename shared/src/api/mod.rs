@@ -17,7 +17,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::http::identity::{self, Admin, Caller};
 use crate::http::request::{self, Route};
 use crate::http::respond;
-use crate::model::{Assignment, Invitation, InvitationStatus, License, Period, Term};
+use crate::model::{Assignment, InvitationStatus, License, Period, Term};
 use crate::store::{TxError, Write, MAX_TRANSACTION_ITEMS};
 use crate::App;
 
@@ -160,21 +160,18 @@ pub(crate) fn batch_assignments(license: &License) -> Vec<Assignment> {
     batch
         .emails
         .iter()
-        .map(|email| Assignment {
-            license_id: license.license_id.clone(),
-            customer_id: license.customer_id.clone(),
-            product_id: license.product_id.clone(),
-            email: email.clone(),
-            valid_from: batch.period.from,
-            valid_until: batch.period.until,
-            assigned_at: batch.assigned_at,
-            assigned_by: batch.assigned_by.clone(),
-            revoked_at: None,
-            revoked_by: None,
-            invitation: Invitation::new(InvitationStatus::Pending),
-            language: batch.language,
-            batch: Some(batch.id.clone()),
-            previous: None,
+        .map(|email| {
+            let mut a = Assignment::new(
+                license,
+                email,
+                batch.period,
+                batch.assigned_at,
+                &batch.assigned_by,
+                batch.language,
+                InvitationStatus::Pending,
+            );
+            a.batch = Some(batch.id.clone());
+            a
         })
         .collect()
 }
@@ -212,18 +209,25 @@ pub(crate) async fn complete_batch(
                     .1
             }
         };
-        let chunk = chunk.iter().cloned().map(|mut a| {
-            a.previous = existing.remove(&a.email).and_then(|mut old| {
-                if old.batch == a.batch {
-                    old.previous
-                } else {
-                    // One level only: what an older batch replaced is history.
+        let chunk = chunk
+            .iter()
+            .cloned()
+            .map(|a| match existing.remove(&a.email) {
+                None => a,
+                // A retried chunk keeps what the first attempt kept.
+                Some(old) if old.batch == a.batch => Assignment {
+                    previous: old.previous,
+                    former: old.former,
+                    ..a
+                },
+                Some(mut old) => {
+                    let mut a = a.replacing(&old);
+                    // One level only: the record of older ones is in `former`.
                     old.previous = None;
-                    Some(Box::new(old))
+                    a.previous = Some(Box::new(old));
+                    a
                 }
             });
-            a
-        });
         let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
         writes.push(Write::BatchStillPending {
             customer_id: license.customer_id.clone(),

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http::identity::Admin;
 use crate::http::json;
 use crate::http::request::Route;
+use crate::model::{Invitation, InvitationError, InvitationStatus};
 use crate::store::Write;
 use crate::App;
 
@@ -46,7 +47,11 @@ async fn revoke(
         }
         let now = app.now();
         let mut after = license.clone();
+        // The seat is free from today on; the days before stay used.
         after.seats.remove(a.period(), 1);
+        if let Some(used) = a.used_before(today) {
+            after.seats.add(used, 1);
+        }
         after.version += 1;
         let writes = [
             Write::License {
@@ -59,11 +64,15 @@ async fn revoke(
                 email: a.email.clone(),
                 at: now,
                 by: admin.name.clone(),
+                invitation: a.invitation.status,
             },
         ];
         if let Commit::Done(()) = commit_result(app.store.transact(&writes).await)? {
             a.revoked_at = Some(now);
             a.revoked_by = Some(admin.name.clone());
+            if a.invitation.status == InvitationStatus::Pending {
+                a.invitation = Invitation::failed(InvitationError::NotSent);
+            }
             return Ok(json(StatusCode::OK, &a.view(today)));
         }
         backoff(attempt).await;

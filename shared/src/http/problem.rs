@@ -39,6 +39,7 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
             S::CONFLICT,
             "Request still in progress",
         ),
+        Error::RateLimited { .. } => ("rate-limited", S::TOO_MANY_REQUESTS, "Rate limited"),
         Error::RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         Error::MethodNotAllowed(_) => (
             "method-not-allowed",
@@ -80,6 +81,9 @@ fn detail(error: &Error) -> String {
         Error::IdempotencyInProgress { .. } => {
             "The first request with this Idempotency-Key is still running; retry shortly.".into()
         }
+        Error::RateLimited { retry_after } => format!(
+            "A limit was reached; nothing was done. Retry after {retry_after} s."
+        ),
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
         Error::Unavailable(_) => "A dependency is unavailable; nothing was changed. Retry later.".into(),
@@ -122,7 +126,7 @@ pub fn response(error: &Error) -> Response<Body> {
         Error::Unavailable(_) => {
             builder = builder.header("retry-after", RETRY_AFTER_SECONDS.to_string())
         }
-        Error::IdempotencyInProgress { retry_after } => {
+        Error::IdempotencyInProgress { retry_after } | Error::RateLimited { retry_after } => {
             builder = builder.header("retry-after", retry_after.to_string())
         }
         Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),

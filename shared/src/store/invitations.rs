@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use super::{attr, from_item, s, sdk, Store};
 use crate::error::Result;
-use crate::model::{Assignment, Invitation};
+use crate::model::{Assignment, Invitation, InvitationError};
 
 /// A claim older than this belongs to a `notify` run that died before it
 /// finished; another run takes it over. Longer than the function's timeout.
@@ -45,9 +45,13 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
             .update_expression("SET invitationClaim = :claim")
+            // Never for a revoked assignment: a revoke may come between the
+            // stream record and this claim, or while SES retries are pending.
             .condition_expression(
-                "invitation.#st = :pending AND (attribute_not_exists(invitationClaim) OR invitationClaim.#at < :stale)",
+                "invitation.#st = :pending AND (attribute_not_exists(revokedAt) OR attribute_type(revokedAt, :null)) \
+                 AND (attribute_not_exists(invitationClaim) OR invitationClaim.#at < :stale)",
             )
+            .expression_attribute_values(":null", s("NULL"))
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#at", "at")
             .expression_attribute_values(":claim", claim)
@@ -77,23 +81,53 @@ impl Store {
                 _ => return Err(sdk(e)),
             },
         };
+        let Some(current) = current else {
+            return Ok(InvitationClaim::Settled);
+        };
         let pending = current
-            .as_ref()
-            .and_then(|item| {
-                item.get("invitation")?
-                    .as_m()
-                    .ok()?
-                    .get("status")?
-                    .as_s()
-                    .ok()
-                    .cloned()
-            })
+            .get("invitation")
+            .and_then(|i| i.as_m().ok()?.get("status")?.as_s().ok())
             .is_some_and(|status| status == "pending");
-        Ok(if pending {
-            InvitationClaim::Busy
-        } else {
-            InvitationClaim::Settled
+        let revoked = current.get("revokedAt").is_some_and(|r| r.as_s().is_ok());
+        Ok(match (pending, revoked) {
+            (false, _) => InvitationClaim::Settled,
+            // Revoked by an older version that left the invitation pending.
+            (true, true) => {
+                self.cancel_invitation(customer_id, license_id, email)
+                    .await?;
+                InvitationClaim::Settled
+            }
+            (true, false) => InvitationClaim::Busy,
         })
+    }
+
+    /// Ends a revoked assignment's unsent invitation as `not-sent`.
+    async fn cancel_invitation(
+        &self,
+        customer_id: &str,
+        license_id: &str,
+        email: &str,
+    ) -> Result<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
+            .update_expression("SET invitation = :inv")
+            .condition_expression(
+                "invitation.#st = :pending AND attribute_type(revokedAt, :string) \
+                 AND attribute_not_exists(invitationClaim)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":string", s("S"))
+            .expression_attribute_values(
+                ":inv",
+                attr(&Invitation::failed(InvitationError::NotSent))?,
+            )
+            .send()
+            .await;
+        held(result).map(|_| ())
     }
 
     /// An update of an assignment that only applies while `claim_id` holds

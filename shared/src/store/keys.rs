@@ -6,6 +6,7 @@
 //! | assignment | `CUSTOMER#<customer>`  | `ASSIGNMENT#<licenseId>#<email>`   | `USER#<email>` | `LICENSE#<licenseId>` |
 //! | order      | `ORDER#<orderId>`      | `ORDER`                            |                |                     |
 //! | idempotency| `CUSTOMER#<customer>#IDEMPOTENCY#<key>` | `IDEMPOTENCY`, `PART#<n>` |         |                     |
+//! | assign budget | `CUSTOMER#<customer>` | `BUDGET#ASSIGN#<minute>`       |                |                     |
 //!
 //! Licences and assignments use different SK prefixes so that listing a
 //! customer's licences never reads their assignments.
@@ -40,6 +41,12 @@ pub fn email_of<'a>(sk: &'a str, license_id: &str) -> Option<&'a str> {
     sk.strip_prefix("ASSIGNMENT#")?
         .strip_prefix(license_id)?
         .strip_prefix('#')
+}
+
+/// A customer's assign budget for the minute starting at `window` (epoch
+/// seconds), in the customer's partition (no licence or assignment prefix).
+pub fn assign_budget(window: i64) -> String {
+    format!("BUDGET#ASSIGN#{window}")
 }
 
 pub fn user(email: &str) -> String {

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Assignment, Invitation, License, Period};
+use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus, License, Period};
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use table::create_table;
@@ -78,19 +78,34 @@ pub enum Write {
         email: String,
         period: Period,
     },
+    /// Revokes an assignment whose invitation was read in `invitation` (the
+    /// write fails if it changed meanwhile); a pending one ends `not-sent`.
     Revoke {
         customer_id: String,
         license_id: String,
         email: String,
         at: DateTime<Utc>,
         by: String,
+        invitation: InvitationStatus,
     },
-    /// Sets an assignment's invitation state (e.g. back to pending on resend).
-    Invitation {
+    /// Asks for the invitation again (a resend): pending, unclaimed, invited
+    /// `at`; only if the last invitation was still the one read
+    /// (`invited_before`), so that two resends cannot both pass the cooldown.
+    Reinvite {
         customer_id: String,
         license_id: String,
         email: String,
-        invitation: Invitation,
+        at: DateTime<Utc>,
+        invited_before: Option<DateTime<Utc>>,
+    },
+    /// Counts `addresses` against the customer's assign budget of `limit`
+    /// addresses in the window starting at `window` (epoch seconds); fails
+    /// the transaction when they do not fit.
+    Budget {
+        customer_id: String,
+        window: i64,
+        addresses: u32,
+        limit: u32,
     },
     /// Fails the transaction unless the licence still has this bulk batch pending.
     BatchStillPending {
@@ -189,6 +204,15 @@ impl Store {
 
     /// Every licence of a customer (one Query; more pages only beyond 1 MB).
     pub async fn licenses(&self, customer_id: &str) -> Result<Vec<License>> {
+        self.licenses_read(customer_id, false).await
+    }
+
+    /// [`Store::licenses`], read strongly consistently (for decisions).
+    pub async fn licenses_consistent(&self, customer_id: &str) -> Result<Vec<License>> {
+        self.licenses_read(customer_id, true).await
+    }
+
+    async fn licenses_read(&self, customer_id: &str, consistent: bool) -> Result<Vec<License>> {
         let mut licenses = Vec::new();
         let mut start = None;
         loop {
@@ -202,6 +226,7 @@ impl Store {
                 .expression_attribute_values(":pk", s(keys::customer(customer_id)))
                 .expression_attribute_values(":prefix", s(keys::LICENSE_PREFIX))
                 .set_exclusive_start_key(start)
+                .consistent_read(consistent)
                 .send()
                 .await
                 .map_err(sdk)?;
@@ -304,6 +329,25 @@ impl Store {
             }
         }
         Ok((license, assignments))
+    }
+
+    /// The assignments of `email` on each of `license_ids` (one customer's),
+    /// read strongly consistently.
+    pub async fn assignments_of(
+        &self,
+        customer_id: &str,
+        license_ids: &[&str],
+        email: &str,
+    ) -> Result<Vec<Assignment>> {
+        let keys = license_ids
+            .iter()
+            .map(|l| Self::assignment_key(customer_id, l, email))
+            .collect();
+        self.batch_get(keys, true)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Licences by (customer, licence id), eventually consistent.
@@ -437,34 +481,72 @@ impl Store {
                 email,
                 at,
                 by,
-            } => TransactWriteItem::builder().update(
-                Update::builder()
+                invitation,
+            } => {
+                let update = Update::builder()
                     .table_name(table)
                     .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
-                    .update_expression("SET revokedAt = :at, revokedBy = :by")
-                    .condition_expression("attribute_exists(#pk)")
+                    .condition_expression("attribute_exists(#pk) AND invitation.#st = :read")
                     .expression_attribute_names("#pk", keys::PK)
+                    .expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":read", attr(invitation)?)
                     .expression_attribute_values(":at", attr(at)?)
-                    .expression_attribute_values(":by", s(by.clone()))
-                    .build()
-                    .map_err(built)?,
-            ),
-            Write::Invitation {
+                    .expression_attribute_values(":by", s(by.clone()));
+                // A live claim stays: if that run did send, it records `sent`.
+                let update = if *invitation == InvitationStatus::Pending {
+                    update
+                        .update_expression(
+                            "SET revokedAt = :at, revokedBy = :by, invitation = :inv",
+                        )
+                        .expression_attribute_values(
+                            ":inv",
+                            attr(&Invitation::failed(InvitationError::NotSent))?,
+                        )
+                } else {
+                    update.update_expression("SET revokedAt = :at, revokedBy = :by")
+                };
+                TransactWriteItem::builder().update(update.build().map_err(built)?)
+            }
+            Write::Reinvite {
                 customer_id,
                 license_id,
                 email,
-                invitation,
-            } => TransactWriteItem::builder().update(
-                Update::builder()
+                at,
+                invited_before,
+            } => {
+                let update = Update::builder()
                     .table_name(table)
                     .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
-                    .update_expression("SET invitation = :inv REMOVE invitationClaim")
-                    .condition_expression("attribute_exists(#pk)")
+                    .update_expression(
+                        "SET invitation = :inv, invitedAt = :at REMOVE invitationClaim",
+                    )
                     .expression_attribute_names("#pk", keys::PK)
-                    .expression_attribute_values(":inv", attr(invitation)?)
-                    .build()
-                    .map_err(built)?,
-            ),
+                    .expression_attribute_values(
+                        ":inv",
+                        attr(&Invitation::new(InvitationStatus::Pending))?,
+                    )
+                    .expression_attribute_values(":at", attr(at)?);
+                let update = match invited_before {
+                    Some(before) => update
+                        .condition_expression("attribute_exists(#pk) AND invitedAt = :before")
+                        .expression_attribute_values(":before", attr(before)?),
+                    None => update.condition_expression(
+                        "attribute_exists(#pk) AND attribute_not_exists(invitedAt)",
+                    ),
+                };
+                TransactWriteItem::builder().update(update.build().map_err(built)?)
+            }
+            Write::Budget {
+                customer_id,
+                window,
+                addresses,
+                limit,
+            } => TransactWriteItem::builder().update(self.budget_update(
+                customer_id,
+                *window,
+                *addresses,
+                *limit,
+            )?),
             Write::BatchStillPending {
                 customer_id,
                 license_id,
@@ -495,6 +577,70 @@ impl Store {
             }
         };
         Ok(item.build())
+    }
+}
+
+impl Store {
+    fn budget_update(
+        &self,
+        customer_id: &str,
+        window: i64,
+        addresses: u32,
+        limit: u32,
+    ) -> Result<Update> {
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(HashMap::from([
+                (keys::PK.into(), s(keys::customer(customer_id))),
+                (keys::SK.into(), s(keys::assign_budget(window))),
+            ])))
+            .update_expression("ADD #used :n SET #exp = :exp")
+            .condition_expression("attribute_not_exists(#used) OR #used <= :room")
+            .expression_attribute_names("#used", "used")
+            .expression_attribute_names("#exp", "expiresAt")
+            .expression_attribute_values(":n", AttributeValue::N(addresses.to_string()))
+            .expression_attribute_values(
+                ":room",
+                AttributeValue::N((i64::from(limit) - i64::from(addresses)).to_string()),
+            )
+            // Kept a little past its window, then DynamoDB's TTL removes it.
+            .expression_attribute_values(":exp", AttributeValue::N((window + 3600).to_string()))
+            .build()
+            .map_err(Error::unavailable)
+    }
+
+    /// Counts `addresses` against the customer's assign budget on its own
+    /// (a request that writes nothing else: a dry run, nothing new).
+    /// `false`: they do not fit.
+    pub async fn charge_budget(
+        &self,
+        customer_id: &str,
+        window: i64,
+        addresses: u32,
+        limit: u32,
+    ) -> Result<bool> {
+        let update = self.budget_update(customer_id, window, addresses, limit)?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_string))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk(e)),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ NODE_DIR := infra/local/node_modules
 
 FUNCTIONS := list assign change revoke provision notify
 
-.PHONY: help setup dev test lint fmt clean build-arm64 bench
+.PHONY: help setup system dev test lint fmt clean build-arm64 bench
 
 help:
 	@echo "make dev    run the licence API locally (DynamoDB Local, cargo lambda watch, demo data)"
@@ -17,6 +17,18 @@ help:
 
 ## setup: install what the local stack needs into the project (idempotent)
 setup: $(VENV)/.installed $(NODE_DIR)/.installed
+
+## system: Debian packages the tests need (qemu-aarch64 and an arm64 libc, to run the
+## release binaries in tests/tests/release.rs); apt-get installs them when run as root.
+SYSTEM_PACKAGES := qemu-user libc6-arm64-cross
+system:
+	@if ! command -v qemu-aarch64 >/dev/null || [ ! -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "make test needs Debian's $(SYSTEM_PACKAGES): sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; \
+	  fi; \
+	fi
 
 $(VENV)/.installed: infra/local/requirements.txt
 	python3 -m venv $(VENV)
@@ -44,7 +56,7 @@ RUST_SOURCES := Cargo.toml Cargo.lock $(shell find shared/src functions -name '*
 $(ARM64_BINARIES) &: $(RUST_SOURCES)
 	$(MAKE) build-arm64
 
-test: setup lint $(ARM64_BINARIES)
+test: setup system lint $(ARM64_BINARIES)
 	bash infra/local/test.sh
 
 ## build-arm64: what `sam build` deploys, built here; prints each binary's size

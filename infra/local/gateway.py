@@ -9,7 +9,13 @@ watch` alone does not:
   (API Gateway's payload limit) -> 413, both as application/problem+json;
 - a body that is not UTF-8 although its content type says text or JSON is handed on as
   binary (API Gateway base64-encodes it; `cargo lambda watch` would answer 500), so the
-  function rejects it with its own 400 problem.
+  function rejects it with its own 400 problem;
+- CORS as the deployed API's CorsConfiguration does it, for the local origins only
+  (`http://localhost:<port>` and `http://127.0.0.1:<port>`): those get
+  Access-Control-Allow-Origin (and, on a preflight, the allowed methods and headers),
+  every response exposes Retry-After, Idempotent-Replayed and Allow to them, and any
+  other origin gets no CORS header at all. Whatever CORS headers `cargo lambda watch`
+  adds (it echoes every origin, with credentials) are dropped.
 
 Everything else passes through unchanged. Usage: gateway.py LISTEN_PORT UPSTREAM_PORT
 """
@@ -17,6 +23,7 @@ Everything else passes through unchanged. Usage: gateway.py LISTEN_PORT UPSTREAM
 import http.client
 import http.server
 import json
+import re
 import socketserver
 import sys
 
@@ -27,6 +34,25 @@ HOP_BY_HOP = {
     "upgrade", "content-length", "host",
 }
 UPSTREAM = ("127.0.0.1", 0)
+LOCAL_ORIGIN = re.compile(r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
+CORS = {
+    "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
+    "access-control-allow-headers": "authorization, content-type, idempotency-key",
+    "access-control-max-age": "600",
+}
+EXPOSE = "Retry-After, Idempotent-Replayed, Allow"
+
+
+def cors_headers(origin, preflight):
+    """The CORS headers for a request from `origin`: none unless it is local."""
+    if not origin or not LOCAL_ORIGIN.fullmatch(origin):
+        return {}
+    headers = {"access-control-allow-origin": origin}
+    if preflight:
+        headers.update(CORS)
+    else:
+        headers["access-control-expose-headers"] = EXPOSE
+    return headers
 
 
 def is_textual(content_type):
@@ -96,6 +122,18 @@ class Gateway(http.server.BaseHTTPRequestHandler):
             return self.problem(400, "Bad Request", "The chunked body is malformed.")
         if body is None:
             return self.problem(413, "Payload Too Large", f"The body must be at most {MAX_BODY_BYTES} bytes.")
+        origin = self.headers.get("origin")
+        preflight = self.command == "OPTIONS" and "access-control-request-method" in self.headers
+        if preflight:
+            # Answered here, as API Gateway answers it (`cargo lambda watch` would
+            # answer it itself too, with its permissive CORS layer).
+            self.send_response(204)
+            for k, v in cors_headers(origin, True).items():
+                self.send_header(k, v)
+            self.send_header("vary", "Origin")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         if body and is_textual(self.headers.get("content-type")):
             try:
@@ -114,8 +152,13 @@ class Gateway(http.server.BaseHTTPRequestHandler):
             upstream.close()
         self.send_response(response.status)
         for k, v in response.getheaders():
-            if k.lower() not in HOP_BY_HOP:
+            # Its own Date and Server instead of a second copy; CORS is decided here.
+            if k.lower() not in HOP_BY_HOP | {"date", "server", "vary"} and not k.lower().startswith("access-control-"):
                 self.send_header(k, v)
+        for k, v in cors_headers(origin, False).items():
+            self.send_header(k, v)
+        if origin:
+            self.send_header("vary", "Origin")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":

@@ -17,9 +17,11 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
 fi
 
 .venv/bin/openapi-spec-validator infra/openapi.yaml
+.venv/bin/python infra/local/check_spec.py
 .venv/bin/cfn-lint infra/template.yaml && echo "cfn-lint: 0 errors, 0 warnings"
 .venv/bin/checkov -d infra --framework cloudformation --quiet --compact --skip-download 2>/dev/null
 .venv/bin/python infra/local/check_routes.py
+.venv/bin/python infra/local/check_template.py
 
 # The end-to-end test serves the function binaries through cargo lambda watch.
 # With local mode (`--features licensing/local`), as `make dev` builds them.

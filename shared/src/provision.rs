@@ -160,14 +160,10 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
         // Decided on strongly consistent reads of the base table (the index
         // lags): the customer's licences of this product, then the buyer's
         // assignments on them.
-        let same_product: Vec<String> = app
+        let same_product = app
             .store
-            .licenses_consistent(&purchase.customer_id)
-            .await?
-            .into_iter()
-            .filter(|l| l.product_id == purchase.product_id)
-            .map(|l| l.license_id)
-            .collect();
+            .license_ids_of_product(&purchase.customer_id, &purchase.product_id)
+            .await?;
         let holds_one = !same_product.is_empty()
             && app
                 .store

@@ -78,9 +78,14 @@ pub fn dynamodb_endpoint() -> &'static str {
         let port = free_port();
         let dir = dynamodb_local_dir();
         // A watchdog shell ends the JVM when this test process is gone.
+        // As infra/local/env.sh starts it: bound to 127.0.0.1, no telemetry,
+        // CORS for no real origin.
+        let launcher = workspace_root().join("infra/local/DynamoDBLocalLoopback.java");
         let script = format!(
-            "java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -sharedDb -inMemory -port {port} >/dev/null 2>&1 & J=$!; \
+            "java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' -Djava.library.path=DynamoDBLocal_lib {launcher} \
+             -sharedDb -inMemory -disableTelemetry -cors https://dynamodb-local.invalid -port {port} >/dev/null 2>&1 & J=$!; \
              while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $J",
+            launcher = launcher.display(),
             pid = std::process::id()
         );
         let watchdog = Command::new("bash")

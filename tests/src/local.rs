@@ -146,6 +146,47 @@ pub struct Http {
 }
 
 impl Http {
+    /// The status and the response headers (lower-cased names) of a request
+    /// with these extra headers, e.g. a browser's CORS preflight.
+    pub fn headers(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[&str],
+    ) -> (u16, Vec<(String, String)>) {
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-sS",
+            "--max-time",
+            "60",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "-X",
+            method,
+        ]);
+        for h in headers {
+            cmd.arg("-H").arg(h);
+        }
+        let out = cmd
+            .arg(format!("{}{path}", self.base))
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (status, headers)
+    }
+
     pub fn send(
         &self,
         method: &str,

@@ -979,7 +979,7 @@ async fn unknown_routes_and_methods_are_problems() {
     );
     let wrong = call(&app, "PUT", "/licenses", &a, None).await;
     assert_eq!(wrong.status, 405);
-    assert_eq!(wrong.headers.get("allow").unwrap(), "GET");
+    assert_eq!(wrong.headers.get("allow").unwrap(), "GET, OPTIONS");
     let missing = call(&app, "GET", "/licenses/lic_doesnotexist", &a, None).await;
     assert_eq!((missing.status, missing.slug()), (404, "license-not-found"));
     let odd = call(&app, "GET", "/licenses/a%23b", &a, None).await;

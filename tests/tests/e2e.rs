@@ -104,20 +104,34 @@ fn the_seed_story_through_the_http_routes() {
     assert_eq!(status, 200);
     assert_eq!(mine["licenses"][0]["licenseId"], id.as_str());
 
-    // A resend goes through the stream again: a second mail for Carl.
-    let (status, _, resent) =
+    // A resend within 10 minutes of the invitation waits (429, Retry-After).
+    let (status, _, early) =
         http.send("POST", &format!("{path}/{carl}/invitation"), Some(&a), None);
     assert_eq!(
-        (status, resent["invitation"]["status"].as_str()),
-        (202, Some("pending"))
+        (status, early["status"].as_u64()),
+        (429, Some(429)),
+        "{early}"
     );
-    let resent_at = Instant::now();
-    while mails_to(&carl).len() < 2 {
-        assert!(
-            resent_at.elapsed() < Duration::from_secs(60),
-            "no second invitation"
+
+    // Assigned and revoked at once, five times: no invitation goes out.
+    let quick: Vec<String> = (0..5).map(|i| unique(&format!("quick{i}"))).collect();
+    for to in &quick {
+        let (status, _, _) = http.send("POST", &path, Some(&a), Some(json!({"emails": to})));
+        assert_eq!(status, 201);
+        let (status, _, revoked) = http.send("DELETE", &format!("{path}/{to}"), Some(&a), None);
+        assert_eq!(
+            revoked["invitation"],
+            json!({"status": "failed", "error": "not-sent"}),
+            "{status} {revoked}"
         );
-        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Long enough for the relay to have delivered every record to notify.
+    std::thread::sleep(Duration::from_secs(4));
+    for to in &quick {
+        assert!(
+            mails_to(to).is_empty(),
+            "an invitation was sent to revoked {to}"
+        );
     }
 
     // Errors are problem+json on every path, including the router's fallbacks.
@@ -136,6 +150,97 @@ fn the_seed_story_through_the_http_routes() {
         let (got, ct, body) = http.send(method, &path, token.as_deref(), None);
         assert_eq!(got, status, "{method} {path}: {body}");
         assert_eq!(ct, "application/problem+json", "{method} {path}");
+    }
+}
+
+/// A browser portal on a local origin can call the local API; other origins
+/// get no CORS headers; the gateway never echoes an origin with credentials.
+#[test]
+fn cors_for_local_origins_only() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(fresh_app());
+    let id = rt.block_on(licence(&app, CUSTOMER, 5));
+    let watch = start_watch(app.store.table(), false);
+    let http = Http {
+        base: watch.base.clone(),
+    };
+    let path = format!("/licenses/{id}/assignments");
+    let header = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    for origin in ["http://localhost:5173", "http://127.0.0.1:9000"] {
+        // The preflight needs no token.
+        let (status, headers) = http.headers(
+            "OPTIONS",
+            &path,
+            &[
+                &format!("origin: {origin}"),
+                "access-control-request-method: POST",
+                "access-control-request-headers: authorization, content-type, idempotency-key",
+            ],
+        );
+        assert_eq!(status, 204, "{headers:?}");
+        assert_eq!(
+            header(&headers, "access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        let methods = header(&headers, "access-control-allow-methods").unwrap_or_default();
+        assert!(
+            methods.contains("POST") && methods.contains("PATCH"),
+            "{methods}"
+        );
+        let allowed = header(&headers, "access-control-allow-headers").unwrap_or_default();
+        assert!(allowed.contains("idempotency-key"), "{allowed}");
+        assert_eq!(header(&headers, "access-control-allow-credentials"), None);
+        // The real request: the portal's scripts may read these headers.
+        let (status, headers) = http.headers(
+            "GET",
+            &path,
+            &[
+                &format!("origin: {origin}"),
+                &format!("authorization: Bearer {}", admin(CUSTOMER)),
+            ],
+        );
+        assert_eq!(status, 200);
+        assert_eq!(
+            header(&headers, "access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        let exposed = header(&headers, "access-control-expose-headers").unwrap_or_default();
+        for name in ["Retry-After", "Idempotent-Replayed", "Allow"] {
+            assert!(exposed.contains(name), "{exposed}");
+        }
+    }
+    for origin in [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "null",
+        "http://localhost:5173.evil.example",
+    ] {
+        for (method, extra) in [
+            ("OPTIONS", "access-control-request-method: POST"),
+            ("GET", "x-probe: 1"),
+        ] {
+            let (status, headers) = http.headers(
+                method,
+                &path,
+                &[
+                    &format!("origin: {origin}"),
+                    extra,
+                    &format!("authorization: Bearer {}", admin(CUSTOMER)),
+                ],
+            );
+            assert!(matches!(status, 200 | 204), "{method} {status}");
+            assert!(
+                !headers
+                    .iter()
+                    .any(|(k, _)| k.starts_with("access-control-")),
+                "{origin} {method}: {headers:?}"
+            );
+        }
     }
 }
 

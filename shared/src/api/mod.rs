@@ -45,6 +45,9 @@ where
     let mut customer = None;
     let result = async {
         let route = route?;
+        if let Route::Preflight(allowed) = route {
+            return Ok(preflight(allowed));
+        }
         let caller = identity::caller(&req, app.auth)?;
         customer = caller.customer_id.clone();
         dispatch(route, caller).await
@@ -66,6 +69,17 @@ where
         "request handled"
     );
     response
+}
+
+/// `OPTIONS`: 204 with the path's methods. Browsers send it without a token
+/// before a cross-origin request; API Gateway adds the CORS headers (for the
+/// configured origins only) to this answer, so it needs no identity.
+fn preflight(allowed: &[&str]) -> Response<Body> {
+    Response::builder()
+        .status(lambda_http::http::StatusCode::NO_CONTENT)
+        .header("allow", allowed.join(", "))
+        .body(Body::Empty)
+        .expect("static headers are valid")
 }
 
 /// Licence ids are opaque, but never anything that could bend a key.

@@ -20,6 +20,8 @@ pub enum Route {
     Change(String, String),
     Revoke(String, String),
     ResendInvitation(String, String),
+    /// `OPTIONS` on a known path: 204 with `Allow`, no identity needed.
+    Preflight(&'static [&'static str]),
 }
 
 impl Route {
@@ -34,12 +36,13 @@ impl Route {
             Route::Change(..) => "change",
             Route::Revoke(..) => "revoke",
             Route::ResendInvitation(..) => "resend-invitation",
+            Route::Preflight(_) => "preflight",
         }
     }
 
     pub fn license_id(&self) -> Option<&str> {
         match self {
-            Route::ListLicenses | Route::MyLicenses => None,
+            Route::ListLicenses | Route::MyLicenses | Route::Preflight(_) => None,
             Route::GetLicense(id)
             | Route::ListAssignments(id)
             | Route::Assign(id)
@@ -78,48 +81,56 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
         .unwrap_or(path);
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     let m = method.clone();
-    let allow = |allowed: &'static [&'static str], ok: bool, route: Route| {
-        if ok {
-            Ok(route)
-        } else {
-            Err(Error::MethodNotAllowed(allowed))
-        }
-    };
-    match segments.as_slice() {
-        ["licenses"] => allow(&["GET"], m == Method::GET, Route::ListLicenses),
-        ["me", "licenses"] => allow(&["GET"], m == Method::GET, Route::MyLicenses),
-        ["licenses", id] if !id.is_empty() => allow(
-            &["GET"],
-            m == Method::GET,
-            Route::GetLicense(decode_segment(id)?),
+    // Each path: the methods it has, and the route for this request's method.
+    let (allowed, route): (&'static [&'static str], Option<Route>) = match segments.as_slice() {
+        ["licenses"] => (
+            &["GET", "OPTIONS"],
+            (m == Method::GET).then_some(Route::ListLicenses),
         ),
+        ["me", "licenses"] => (
+            &["GET", "OPTIONS"],
+            (m == Method::GET).then_some(Route::MyLicenses),
+        ),
+        ["licenses", id] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (
+                &["GET", "OPTIONS"],
+                (m == Method::GET).then_some(Route::GetLicense(id)),
+            )
+        }
         ["licenses", id, "assignments"] if !id.is_empty() => {
             let id = decode_segment(id)?;
-            match m {
-                Method::GET => Ok(Route::ListAssignments(id)),
-                Method::POST => Ok(Route::Assign(id)),
-                _ => Err(Error::MethodNotAllowed(&["GET", "POST"])),
-            }
+            let route = match m {
+                Method::GET => Some(Route::ListAssignments(id)),
+                Method::POST => Some(Route::Assign(id)),
+                _ => None,
+            };
+            (&["GET", "POST", "OPTIONS"], route)
         }
         ["licenses", id, "assignments", email] if !id.is_empty() && !email.is_empty() => {
             let (id, email) = (decode_segment(id)?, decode_segment(email)?);
-            match m {
-                Method::PATCH => Ok(Route::Change(id, email)),
-                Method::DELETE => Ok(Route::Revoke(id, email)),
-                _ => Err(Error::MethodNotAllowed(&["PATCH", "DELETE"])),
-            }
+            let route = match m {
+                Method::PATCH => Some(Route::Change(id, email)),
+                Method::DELETE => Some(Route::Revoke(id, email)),
+                _ => None,
+            };
+            (&["PATCH", "DELETE", "OPTIONS"], route)
         }
         ["licenses", id, "assignments", email, "invitation"]
             if !id.is_empty() && !email.is_empty() =>
         {
             let (id, email) = (decode_segment(id)?, decode_segment(email)?);
-            allow(
-                &["POST"],
-                m == Method::POST,
-                Route::ResendInvitation(id, email),
-            )
+            let route = (m == Method::POST).then_some(Route::ResendInvitation(id, email));
+            (&["POST", "OPTIONS"], route)
         }
-        _ => Err(Error::RouteNotFound),
+        _ => return Err(Error::RouteNotFound),
+    };
+    match route {
+        Some(route) => Ok(route),
+        // A browser's CORS preflight (or any OPTIONS): answered without a
+        // token; API Gateway adds the CORS headers for the portal's origins.
+        None if m == Method::OPTIONS => Ok(Route::Preflight(allowed)),
+        None => Err(Error::MethodNotAllowed(allowed)),
     }
 }
 
@@ -271,6 +282,14 @@ mod tests {
         ));
         assert!(matches!(
             route_of(&Method::GET, "/nope"),
+            Err(Error::RouteNotFound)
+        ));
+        assert_eq!(
+            route_of(&Method::OPTIONS, "/licenses/lic_1/assignments"),
+            Ok(Route::Preflight(&["GET", "POST", "OPTIONS"]))
+        );
+        assert!(matches!(
+            route_of(&Method::OPTIONS, "/nope"),
             Err(Error::RouteNotFound)
         ));
         assert!(matches!(

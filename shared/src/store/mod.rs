@@ -204,15 +204,6 @@ impl Store {
 
     /// Every licence of a customer (one Query; more pages only beyond 1 MB).
     pub async fn licenses(&self, customer_id: &str) -> Result<Vec<License>> {
-        self.licenses_read(customer_id, false).await
-    }
-
-    /// [`Store::licenses`], read strongly consistently (for decisions).
-    pub async fn licenses_consistent(&self, customer_id: &str) -> Result<Vec<License>> {
-        self.licenses_read(customer_id, true).await
-    }
-
-    async fn licenses_read(&self, customer_id: &str, consistent: bool) -> Result<Vec<License>> {
         let mut licenses = Vec::new();
         let mut start = None;
         loop {
@@ -226,7 +217,6 @@ impl Store {
                 .expression_attribute_values(":pk", s(keys::customer(customer_id)))
                 .expression_attribute_values(":prefix", s(keys::LICENSE_PREFIX))
                 .set_exclusive_start_key(start)
-                .consistent_read(consistent)
                 .send()
                 .await
                 .map_err(sdk)?;
@@ -236,6 +226,49 @@ impl Store {
             start = out.last_evaluated_key;
             if start.is_none() {
                 return Ok(licenses);
+            }
+        }
+    }
+
+    /// The ids of a customer's licences of `product_id`, read strongly
+    /// consistently (one Query of the customer's licences, filtered and
+    /// projected to the id, so its answer stays small).
+    pub async fn license_ids_of_product(
+        &self,
+        customer_id: &str,
+        product_id: &str,
+    ) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .filter_expression("#product = :product")
+                .projection_expression("#id")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_names("#product", "productId")
+                .expression_attribute_names("#id", "licenseId")
+                .expression_attribute_values(":pk", s(keys::customer(customer_id)))
+                .expression_attribute_values(":prefix", s(keys::LICENSE_PREFIX))
+                .expression_attribute_values(":product", s(product_id))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(sdk)?;
+            ids.extend(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|item| item.get("licenseId")?.as_s().ok().cloned()),
+            );
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ids);
             }
         }
     }

@@ -1,7 +1,16 @@
-//! Licence management domain: the pure rules (periods, capacity over time,
-//! e-mail parsing), the single-table DynamoDB store, and the HTTP glue the
-//! Lambda functions share. Each function's `main.rs` only wires one of the
-//! `api::*` handlers to the Lambda runtime.
+//! Licence management domain, in layers:
+//!
+//! - the pure core: `model` (licences, assignments, periods, statuses),
+//!   `capacity` (seats over time), `plan` (the seat planner), `emails` (the
+//!   paste parser), `mail` (the invitation text);
+//! - `usecase`: each operation, typed input to typed outcome or `Error`,
+//!   under one optimistic retry loop; `provision` and `notify` are use cases
+//!   the event-driven functions call directly;
+//! - `store`: the single-table DynamoDB store (keys, items, conditions);
+//! - `http` and `api`: routing, identity, decoding, problem+json, the
+//!   Idempotency-Key wrapper, and one thin handler per HTTP function.
+//!
+//! Each function's `main.rs` only wires one handler to the Lambda runtime.
 
 pub mod api;
 pub mod app;
@@ -12,9 +21,11 @@ pub mod http;
 pub mod logging;
 pub mod mail;
 pub mod model;
-pub mod notify;
-pub mod provision;
+pub mod plan;
+pub mod runtime;
 pub mod store;
+pub mod usecase;
 
 pub use app::App;
 pub use error::Error;
+pub use usecase::{notify, provision};

@@ -14,8 +14,9 @@ use lambda_http::{Body, Request};
 use licensing::api::{assign, change, list};
 use licensing::emails::{self, MAX_ADDRESS};
 use licensing::error::Error;
+use licensing::http::decode::{self, MAX_BODY_BYTES};
 use licensing::http::identity::{self, AuthMode};
-use licensing::http::request::{self, MAX_BODY_BYTES};
+use licensing::http::request;
 use licensing::http::{problem, respond};
 use licensing::provision;
 use proptest::prelude::*;
@@ -95,7 +96,7 @@ proptest! {
     #[test]
     fn arbitrary_body_bytes_are_an_object_or_a_client_error(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         for allow_empty in [false, true] {
-            match request::json_object(&body_request(bytes.clone()), allow_empty) {
+            match decode::json_object(&body_request(bytes.clone()), allow_empty) {
                 Ok(map) => {
                     // Decoded objects go on to the operation parsers.
                     if let Err(e) = assign::parse(map.clone()) { assert_client_error(&e) }
@@ -109,7 +110,7 @@ proptest! {
     #[test]
     fn arbitrary_json_bodies_parse_or_fail_as_validation_errors(value in json_value()) {
         let bytes = serde_json::to_vec(&value).unwrap();
-        match request::json_object(&body_request(bytes), false) {
+        match decode::json_object(&body_request(bytes), false) {
             Ok(map) => {
                 match assign::parse(map.clone()) {
                     Ok(input) => prop_assert!(value.get("emails").is_some(), "{input:?}"),
@@ -146,7 +147,7 @@ proptest! {
         }
         let uri = format!("https://api.example.com/licenses?{query}");
         let req = HttpRequest::builder().uri(uri).body(Body::Empty).unwrap();
-        for (k, v) in request::query(&req) {
+        for (k, v) in decode::query(&req) {
             if let Some(email) = (k == "cursor").then_some(v) {
                 let _ = list::decode_cursor(&email);
             }
@@ -188,7 +189,7 @@ proptest! {
     #[test]
     fn arbitrary_dates_and_cursors_never_panic(text in "\\PC{0,24}", digits in "[0-9-]{0,12}") {
         for s in [&text, &digits] {
-            if let Some(date) = request::parse_date(s) {
+            if let Some(date) = decode::parse_date(s) {
                 prop_assert_eq!(date.to_string(), s.clone());
             }
             if let Some(email) = list::decode_cursor(s) {
@@ -235,7 +236,7 @@ fn huge_nested_and_non_utf8_bodies_are_validation_errors() {
         ),
     ];
     for (name, bytes) in cases {
-        let result = request::json_object(&body_request(bytes), false).and_then(assign::parse);
+        let result = decode::json_object(&body_request(bytes), false).and_then(assign::parse);
         let error = result.expect_err(name);
         let response = respond(Err(error));
         assert_eq!(response.status(), 400, "{name}");
@@ -250,5 +251,5 @@ fn huge_nested_and_non_utf8_bodies_are_validation_errors() {
     exact.resize(MAX_BODY_BYTES - 2, b' ');
     exact.extend(b"\"}");
     assert_eq!(exact.len(), MAX_BODY_BYTES);
-    assert!(request::json_object(&body_request(exact), false).is_ok());
+    assert!(decode::json_object(&body_request(exact), false).is_ok());
 }

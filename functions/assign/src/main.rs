@@ -1,15 +1,6 @@
 //! `assign` Lambda function: see `licensing::api::assign`.
 
-use lambda_http::{service_fn, Error, Request};
-use licensing::App;
-
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    licensing::logging::init();
-    let app = App::from_env();
-    let app = &app;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(licensing::api::assign::handle(app, req).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    licensing::runtime::run_http(licensing::api::assign::handle).await
 }

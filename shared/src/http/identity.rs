@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::emails;
 use crate::error::{Error, Result};
+pub use crate::model::Admin;
 
 pub const ADMIN_GROUP: &str = "license-admin";
 
@@ -41,15 +42,6 @@ pub struct Caller {
     /// a key prefix).
     pub customer_id: Option<String>,
     pub groups: Vec<String>,
-}
-
-/// A licence admin, scoped to their own customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Admin {
-    pub customer_id: String,
-    /// What `assignedBy` / `revokedBy` record: the verified e-mail, else
-    /// `sub:<sub>`.
-    pub name: String,
 }
 
 impl Caller {

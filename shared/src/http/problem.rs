@@ -132,7 +132,11 @@ pub fn response(error: &Error) -> Response<Body> {
         Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),
         _ => {}
     }
-    builder
+    let mut response = builder
         .body(Body::Text(body(error).to_string()))
-        .expect("static headers are valid")
+        .expect("static headers are valid");
+    response
+        .extensions_mut()
+        .insert(super::Outcome(describe(error).0));
+    response
 }

@@ -1,11 +1,12 @@
 //! Records of `Idempotency-Key`s: claimed before a request runs, completed
 //! with its response, kept 24 hours (DynamoDB TTL on `expiresAt`).
 
-use std::collections::HashMap;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-
-use super::{keys, s, sdk, Item, Store};
+use super::expr::{self, Expr};
+use super::items::idempotency_key;
+use super::keys::{self, attr, kind};
+use super::{applied, n, s, sdk, Item, Store};
 use crate::error::{Error, Result};
 
 pub const KEEP_SECONDS: i64 = 24 * 3600;
@@ -15,6 +16,8 @@ pub const KEEP_SECONDS: i64 = 24 * 3600;
 pub const STALE_CLAIM_SECONDS: i64 = 30;
 /// Responses are stored in parts below DynamoDB's 400 KB item limit.
 const PART_BYTES: usize = 300 * 1024;
+const RUNNING: &str = "running";
+const DONE: &str = "done";
 
 /// What a claim found.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,10 +33,6 @@ pub enum Claim {
     InProgress { retry_after: u32 },
 }
 
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 fn num(item: &Item, name: &str) -> Option<i64> {
     item.get(name)?.as_n().ok()?.parse().ok()
 }
@@ -42,14 +41,32 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name)?.as_s().ok().map(String::as_str)
 }
 
-impl Store {
-    fn idempotency_key(customer_id: &str, key: &str, sk: String) -> Item {
-        HashMap::from([
-            (keys::PK.into(), s(keys::idempotency(customer_id, key))),
-            (keys::SK.into(), s(sk)),
-        ])
-    }
+/// The record of a key, before its own attributes.
+fn record(customer_id: &str, key: &str, fingerprint: &str, state: &str, now: i64) -> Item {
+    let mut item = idempotency_key(customer_id, key, keys::IDEMPOTENCY_SK.into());
+    item.insert(attr::FINGERPRINT.into(), s(fingerprint));
+    item.insert(attr::STATE.into(), s(state));
+    item.insert(attr::EXPIRES_AT.into(), n(now + KEEP_SECONDS));
+    item.insert(keys::TYPE.into(), s(kind::IDEMPOTENCY));
+    item
+}
 
+/// `body` cut into parts below the item size limit, on character boundaries.
+fn parts(body: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(PART_BYTES);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        parts.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    parts
+}
+
+impl Store {
     /// Claims `key` for a request with this fingerprint at `now` (epoch
     /// seconds), until `stale_at`: the latest moment the claiming request can
     /// still be running (its invocation's deadline). A claim past it belongs to
@@ -63,78 +80,72 @@ impl Store {
         now: i64,
         stale_at: i64,
     ) -> Result<Claim> {
-        let mut item = Self::idempotency_key(customer_id, key, keys::IDEMPOTENCY_SK.into());
-        item.insert("fingerprint".into(), s(fingerprint));
-        item.insert("state".into(), s("running"));
-        item.insert("startedAt".into(), n(now));
-        item.insert("staleAt".into(), n(stale_at));
-        item.insert("expiresAt".into(), n(now + KEEP_SECONDS));
-        item.insert(keys::TYPE.into(), s("Idempotency"));
-        let put = self
+        let mut item = record(customer_id, key, fingerprint, RUNNING, now);
+        item.insert(attr::STARTED_AT.into(), n(now));
+        item.insert(attr::STALE_AT.into(), n(stale_at));
+        let free = Expr::new(
+            "attribute_not_exists(#pk) OR #expires_at < :now OR (#state = :running AND #stale_at < :now)",
+        )
+        .name("#pk", keys::PK)
+        .name("#expires_at", attr::EXPIRES_AT)
+        .name("#state", attr::STATE)
+        .name("#stale_at", attr::STALE_AT)
+        .value(":now", n(now))
+        .value(":running", s(RUNNING));
+        let put = expr::put(&self.table, item, Some(free))?;
+        let claimed = self
             .client
             .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(#pk) OR expiresAt < :now OR (#state = :running AND staleAt < :now)",
-            )
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":running", s("running"))
+            .table_name(put.table_name())
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(str::to_string))
+            .set_expression_attribute_names(put.expression_attribute_names().cloned())
+            .set_expression_attribute_values(put.expression_attribute_values().cloned())
             .send()
             .await;
-        match put {
-            Ok(_) => return Ok(Claim::Started),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-            Err(e) => return Err(sdk(e)),
+        if applied(claimed)? {
+            return Ok(Claim::Started);
         }
+        let key_item = idempotency_key(customer_id, key, keys::IDEMPOTENCY_SK.into());
         let existing = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::idempotency_key(
-                customer_id,
-                key,
-                keys::IDEMPOTENCY_SK.into(),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk)?
-            .item
+            .get(key_item, true)
+            .await?
             .ok_or_else(|| Error::Unavailable("idempotency record vanished".into()))?;
-        if text(&existing, "fingerprint") != Some(fingerprint) {
+        if text(&existing, attr::FINGERPRINT) != Some(fingerprint) {
             return Ok(Claim::Mismatch);
         }
-        if text(&existing, "state") != Some("done") {
-            let stale_at = num(&existing, "staleAt").unwrap_or(now);
+        if text(&existing, attr::STATE) != Some(DONE) {
+            let stale_at = num(&existing, attr::STALE_AT).unwrap_or(now);
             let left = (stale_at + 1 - now).clamp(1, STALE_CLAIM_SECONDS);
             return Ok(Claim::InProgress {
                 retry_after: left as u32,
             });
         }
-        let status = num(&existing, "status").unwrap_or(200) as u16;
-        let parts = num(&existing, "parts").unwrap_or(0) as usize;
-        let mut body = text(&existing, "body").unwrap_or_default().to_string();
-        if parts > 0 {
-            let keys = (0..parts)
-                .map(|i| Self::idempotency_key(customer_id, key, keys::idempotency_part(i)))
-                .collect();
-            let mut found: Vec<(String, String)> = self
-                .batch_get(keys, true)
-                .await?
-                .iter()
-                .filter_map(|i| {
-                    Some((text(i, keys::SK)?.to_string(), text(i, "body")?.to_string()))
-                })
-                .collect();
-            found.sort();
-            body = found.into_iter().map(|(_, b)| b).collect();
-        }
+        let status = num(&existing, attr::STATUS).unwrap_or(200) as u16;
+        let body = match num(&existing, attr::PARTS).unwrap_or(0) as usize {
+            0 => text(&existing, attr::BODY).unwrap_or_default().to_string(),
+            count => self.stored_parts(customer_id, key, count).await?,
+        };
         Ok(Claim::Replay { status, body })
+    }
+
+    async fn stored_parts(&self, customer_id: &str, key: &str, count: usize) -> Result<String> {
+        let keys = (0..count)
+            .map(|i| idempotency_key(customer_id, key, keys::idempotency_part(i)))
+            .collect();
+        let mut found: Vec<(String, String)> = self
+            .batch_get(keys, true)
+            .await?
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    text(i, keys::SK)?.to_string(),
+                    text(i, attr::BODY)?.to_string(),
+                ))
+            })
+            .collect();
+        found.sort();
+        Ok(found.into_iter().map(|(_, b)| b).collect())
     }
 
     /// Stores the response of a claimed key.
@@ -147,57 +158,14 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<()> {
-        let mut item = Self::idempotency_key(customer_id, key, keys::IDEMPOTENCY_SK.into());
-        item.insert("fingerprint".into(), s(fingerprint));
-        item.insert("state".into(), s("done"));
-        item.insert("status".into(), n(i64::from(status)));
-        item.insert("expiresAt".into(), n(now + KEEP_SECONDS));
-        item.insert(keys::TYPE.into(), s("Idempotency"));
+        let mut item = record(customer_id, key, fingerprint, DONE, now);
+        item.insert(attr::STATUS.into(), n(status));
         if body.len() <= PART_BYTES {
-            item.insert("body".into(), s(body));
+            item.insert(attr::BODY.into(), s(body));
         } else {
-            let mut parts = Vec::new();
-            let mut rest = body;
-            while !rest.is_empty() {
-                let mut cut = rest.len().min(PART_BYTES);
-                while !rest.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                parts.push(&rest[..cut]);
-                rest = &rest[cut..];
-            }
-            item.insert("parts".into(), n(parts.len() as i64));
-            let writes: Vec<WriteRequest> = parts
-                .iter()
-                .enumerate()
-                .map(|(i, part)| {
-                    let mut p = Self::idempotency_key(customer_id, key, keys::idempotency_part(i));
-                    p.insert("body".into(), s(*part));
-                    p.insert("expiresAt".into(), n(now + KEEP_SECONDS));
-                    let put = PutRequest::builder()
-                        .set_item(Some(p))
-                        .build()
-                        .map_err(Error::unavailable)?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<_>>()?;
-            for chunk in writes.chunks(25) {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, chunk.to_vec())
-                    .send()
-                    .await
-                    .map_err(sdk)?;
-                if out
-                    .unprocessed_items
-                    .is_some_and(|u| u.values().any(|v| !v.is_empty()))
-                {
-                    return Err(Error::Unavailable(
-                        "idempotency parts left unprocessed".into(),
-                    ));
-                }
-            }
+            let parts = parts(body);
+            item.insert(attr::PARTS.into(), n(parts.len()));
+            self.store_parts(customer_id, key, now, &parts).await?;
         }
         self.client
             .put_item()
@@ -209,12 +177,53 @@ impl Store {
         Ok(())
     }
 
+    async fn store_parts(
+        &self,
+        customer_id: &str,
+        key: &str,
+        now: i64,
+        parts: &[&str],
+    ) -> Result<()> {
+        let writes: Vec<WriteRequest> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let mut p = idempotency_key(customer_id, key, keys::idempotency_part(i));
+                p.insert(attr::BODY.into(), s(*part));
+                p.insert(attr::EXPIRES_AT.into(), n(now + KEEP_SECONDS));
+                let put = PutRequest::builder()
+                    .set_item(Some(p))
+                    .build()
+                    .map_err(Error::unavailable)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<_>>()?;
+        for chunk in writes.chunks(25) {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, chunk.to_vec())
+                .send()
+                .await
+                .map_err(sdk)?;
+            if out
+                .unprocessed_items
+                .is_some_and(|u| u.values().any(|v| !v.is_empty()))
+            {
+                return Err(Error::Unavailable(
+                    "idempotency parts left unprocessed".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Gives a claimed key back (the request failed in a way worth retrying).
     pub async fn release_idempotency(&self, customer_id: &str, key: &str) -> Result<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(Self::idempotency_key(
+            .set_key(Some(idempotency_key(
                 customer_id,
                 key,
                 keys::IDEMPOTENCY_SK.into(),
@@ -223,5 +232,19 @@ impl Store {
             .await
             .map_err(sdk)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_bodies_are_cut_on_character_boundaries() {
+        let body = "ä".repeat(PART_BYTES);
+        let cut = parts(&body);
+        assert_eq!(cut.len(), 2);
+        assert_eq!(cut.concat(), body);
+        assert!(cut.iter().all(|p| p.len() <= PART_BYTES));
     }
 }

@@ -4,11 +4,16 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use super::{attr, from_item, s, sdk, Store};
+use super::expr::{self, Expr};
+use super::items::{self, from_item, value};
+use super::keys::attr;
+use super::{applied, n, s, sdk, Item, Store};
 use crate::error::Result;
-use crate::model::{Assignment, Invitation, InvitationError};
+use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus};
 
 /// A claim older than this belongs to a `notify` run that died before it
 /// finished; another run takes it over. Longer than the function's timeout.
@@ -19,14 +24,22 @@ pub const STALE_INVITATION_CLAIM_SECONDS: i64 = 60;
 pub enum InvitationClaim {
     /// Ours to send.
     Claimed(Box<Assignment>),
-    /// Nothing to send: sent, failed for good, or the assignment is gone.
+    /// Nothing to send: sent, failed for good, revoked, or the assignment is gone.
     Settled,
     /// Another run holds a fresh claim: try again later (it may have died).
     Busy,
 }
 
+/// `SET #invitation = :inv` with the invitation's item form.
+fn set_invitation(invitation: &Invitation) -> Result<Expr> {
+    Ok(Expr::new("SET #invitation = :inv")
+        .name("#invitation", attr::INVITATION)
+        .value(":inv", value(invitation)?))
+}
+
 impl Store {
-    /// Claims a pending invitation for `claim_id`, unique per attempt.
+    /// Claims a pending invitation of an assignment that is not revoked, for
+    /// `claim_id` (unique per attempt).
     pub async fn claim_invitation(
         &self,
         customer_id: &str,
@@ -36,30 +49,23 @@ impl Store {
         now: i64,
     ) -> Result<InvitationClaim> {
         let claim = AttributeValue::M(HashMap::from([
-            ("id".to_string(), s(claim_id)),
-            ("at".to_string(), AttributeValue::N(now.to_string())),
+            (attr::ID.to_string(), s(claim_id)),
+            (attr::AT.to_string(), n(now)),
         ]));
+        let set = Expr::new("SET #claim = :claim")
+            .name("#claim", attr::INVITATION_CLAIM)
+            .value(":claim", claim);
+        // Never for a revoked assignment: a revoke may come between the
+        // stream record and this claim, or while retries are pending.
+        let condition = Expr::invitation_is(InvitationStatus::Pending)
+            .and(Expr::not_revoked())
+            .and(Expr::claim_free_or_stale(
+                now - STALE_INVITATION_CLAIM_SECONDS,
+            ));
+        let key = items::assignment_key(customer_id, license_id, email);
+        let update = expr::update(&self.table, key, set, condition)?;
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
-            .update_expression("SET invitationClaim = :claim")
-            // Never for a revoked assignment: a revoke may come between the
-            // stream record and this claim, or while SES retries are pending.
-            .condition_expression(
-                "invitation.#st = :pending AND (attribute_not_exists(revokedAt) OR attribute_type(revokedAt, :null)) \
-                 AND (attribute_not_exists(invitationClaim) OR invitationClaim.#at < :stale)",
-            )
-            .expression_attribute_values(":null", s("NULL"))
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_names("#at", "at")
-            .expression_attribute_values(":claim", claim)
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(
-                ":stale",
-                AttributeValue::N((now - STALE_INVITATION_CLAIM_SECONDS).to_string()),
-            )
+            .update_item(update)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -69,27 +75,18 @@ impl Store {
                 return match out.attributes {
                     Some(item) => Ok(InvitationClaim::Claimed(Box::new(from_item(item)?))),
                     None => Ok(InvitationClaim::Settled),
-                }
+                };
             }
-            Err(e) => match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => match se {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
-                        c.item().cloned()
-                    }
-                    _ => None,
-                },
-                _ => return Err(sdk(e)),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                UpdateItemError::ConditionalCheckFailedException(c) => c.item,
+                other => return Err(crate::error::Error::Unavailable(format!("{other:?}"))),
             },
+            Err(e) => return Err(sdk(e)),
         };
         let Some(current) = current else {
             return Ok(InvitationClaim::Settled);
         };
-        let pending = current
-            .get("invitation")
-            .and_then(|i| i.as_m().ok()?.get("status")?.as_s().ok())
-            .is_some_and(|status| status == "pending");
-        let revoked = current.get("revokedAt").is_some_and(|r| r.as_s().is_ok());
-        Ok(match (pending, revoked) {
+        Ok(match (pending(&current), revoked(&current)) {
             (false, _) => InvitationClaim::Settled,
             // Revoked by an older version that left the invitation pending.
             (true, true) => {
@@ -108,46 +105,13 @@ impl Store {
         license_id: &str,
         email: &str,
     ) -> Result<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::assignment_key(customer_id, license_id, email)))
-            .update_expression("SET invitation = :inv")
-            .condition_expression(
-                "invitation.#st = :pending AND attribute_type(revokedAt, :string) \
-                 AND attribute_not_exists(invitationClaim)",
-            )
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":string", s("S"))
-            .expression_attribute_values(
-                ":inv",
-                attr(&Invitation::failed(InvitationError::NotSent))?,
-            )
-            .send()
-            .await;
-        held(result).map(|_| ())
-    }
-
-    /// An update of an assignment that only applies while `claim_id` holds
-    /// its invitation. Sent, it answers whether the claim was still held.
-    fn while_claimed(
-        &self,
-        assignment: &Assignment,
-        claim_id: &str,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::assignment_key(
-                &assignment.customer_id,
-                &assignment.license_id,
-                &assignment.email,
-            )))
-            .condition_expression("invitationClaim.#id = :id")
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_values(":id", s(claim_id))
+        let set = set_invitation(&Invitation::failed(InvitationError::NotSent))?;
+        let condition = Expr::invitation_is(InvitationStatus::Pending)
+            .and(Expr::revoked())
+            .and(Expr::new("attribute_not_exists(#claim)").name("#claim", attr::INVITATION_CLAIM));
+        let key = items::assignment_key(customer_id, license_id, email);
+        let update = expr::update(&self.table, key, set, condition)?;
+        applied(self.update_item(update).send().await).map(|_| ())
     }
 
     /// Records the outcome of a claimed invitation. `false`: the claim was
@@ -159,18 +123,15 @@ impl Store {
         outcome: &Invitation,
         message_id: Option<&str>,
     ) -> Result<bool> {
-        let update = self
-            .while_claimed(assignment, claim_id)
-            .expression_attribute_values(":inv", attr(outcome)?);
-        let update = match message_id {
-            Some(id) => update
-                .update_expression(
-                    "SET invitation = :inv, invitationMessageId = :mid REMOVE invitationClaim",
-                )
-                .expression_attribute_values(":mid", s(id)),
-            None => update.update_expression("SET invitation = :inv REMOVE invitationClaim"),
-        };
-        held(update.send().await)
+        let mut set = set_invitation(outcome)?.name("#claim", attr::INVITATION_CLAIM);
+        if let Some(id) = message_id {
+            set = set
+                .name("#message_id", attr::INVITATION_MESSAGE_ID)
+                .value(":message_id", s(id));
+            set.text.push_str(", #message_id = :message_id");
+        }
+        set.text.push_str(" REMOVE #claim");
+        self.while_claimed(assignment, claim_id, set).await
     }
 
     /// Gives a claim back after a failure worth retrying, so that the retry
@@ -180,31 +141,25 @@ impl Store {
         assignment: &Assignment,
         claim_id: &str,
     ) -> Result<bool> {
-        let update = self
-            .while_claimed(assignment, claim_id)
-            .update_expression("REMOVE invitationClaim");
-        held(update.send().await)
+        let remove = Expr::new("REMOVE #claim").name("#claim", attr::INVITATION_CLAIM);
+        self.while_claimed(assignment, claim_id, remove).await
+    }
+
+    /// Applies `update` to the assignment only while `claim_id` holds its
+    /// invitation; answers whether it still did.
+    async fn while_claimed(&self, a: &Assignment, claim_id: &str, update: Expr) -> Result<bool> {
+        let key = items::assignment_key(&a.customer_id, &a.license_id, &a.email);
+        let update = expr::update(&self.table, key, update, Expr::claim_is(claim_id))?;
+        applied(self.update_item(update).send().await)
     }
 }
 
-/// Whether an update conditioned on a claim applied.
-fn held<T>(
-    result: std::result::Result<
-        T,
-        aws_sdk_dynamodb::error::SdkError<
-            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
-            aws_sdk_dynamodb::config::http::HttpResponse,
-        >,
-    >,
-) -> Result<bool> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(sdk(e)),
-    }
+fn pending(item: &Item) -> bool {
+    item.get(attr::INVITATION)
+        .and_then(|i| i.as_m().ok()?.get(attr::STATUS)?.as_s().ok())
+        .is_some_and(|status| status == InvitationStatus::Pending.as_str())
+}
+
+fn revoked(item: &Item) -> bool {
+    item.get(attr::REVOKED_AT).is_some_and(|r| r.as_s().is_ok())
 }

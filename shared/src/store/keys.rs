@@ -9,7 +9,10 @@
 //! | assign budget | `CUSTOMER#<customer>` | `BUDGET#ASSIGN#<minute>`       |                |                     |
 //!
 //! Licences and assignments use different SK prefixes so that listing a
-//! customer's licences never reads their assignments.
+//! customer's licences never reads their assignments. Beside the keys: the
+//! names of the attributes the store's expressions read or write (the rest of
+//! an item is the serde form of its domain type; `items.rs` tests that the two
+//! agree) and the `type` of each kind of item.
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -17,6 +20,41 @@ pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
 pub const TYPE: &str = "type";
+
+/// Attribute names used in expressions.
+pub mod attr {
+    pub const VERSION: &str = "version";
+    pub const PENDING: &str = "pending";
+    pub const ID: &str = "id";
+    pub const AT: &str = "at";
+    pub const LICENSE_ID: &str = "licenseId";
+    pub const PRODUCT_ID: &str = "productId";
+    pub const VALID_FROM: &str = "validFrom";
+    pub const VALID_UNTIL: &str = "validUntil";
+    pub const REVOKED_AT: &str = "revokedAt";
+    pub const REVOKED_BY: &str = "revokedBy";
+    pub const INVITATION: &str = "invitation";
+    pub const STATUS: &str = "status";
+    pub const INVITED_AT: &str = "invitedAt";
+    pub const INVITATION_CLAIM: &str = "invitationClaim";
+    pub const INVITATION_MESSAGE_ID: &str = "invitationMessageId";
+    pub const USED: &str = "used";
+    pub const EXPIRES_AT: &str = "expiresAt";
+    pub const FINGERPRINT: &str = "fingerprint";
+    pub const STATE: &str = "state";
+    pub const STARTED_AT: &str = "startedAt";
+    pub const STALE_AT: &str = "staleAt";
+    pub const BODY: &str = "body";
+    pub const PARTS: &str = "parts";
+}
+
+/// The `type` attribute of each kind of item.
+pub mod kind {
+    pub const LICENSE: &str = "License";
+    pub const ASSIGNMENT: &str = "Assignment";
+    pub const ORDER: &str = "Order";
+    pub const IDEMPOTENCY: &str = "Idempotency";
+}
 
 pub fn customer(customer_id: &str) -> String {
     format!("CUSTOMER#{customer_id}")

@@ -1,80 +1,10 @@
-//! Plain domain types and the status rules. No AWS type appears here.
+//! An assignment: one user's seat on one licence, its status, and the
+//! invitation mail it owes (the assignment item is that mail's outbox).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::capacity::Timeline;
-
-/// The contract's shape of a customer id (`custom:customer_id`, an order's
-/// `customerId`): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. It prefixes keys, so
-/// nothing else may reach one.
-pub fn is_customer_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id.len() <= 128
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// An inclusive range of calendar dates: `from ..= until`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Period {
-    pub from: NaiveDate,
-    pub until: NaiveDate,
-}
-
-impl Period {
-    pub fn new(from: NaiveDate, until: NaiveDate) -> Self {
-        Self { from, until }
-    }
-
-    pub fn contains(&self, date: NaiveDate) -> bool {
-        self.from <= date && date <= self.until
-    }
-
-    pub fn within(&self, outer: &Period) -> bool {
-        outer.from <= self.from && self.until <= outer.until
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Term {
-    pub start: NaiveDate,
-    pub end: NaiveDate,
-}
-
-impl Term {
-    pub fn period(&self) -> Period {
-        Period::new(self.start, self.end)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Subscription {
-    pub id: String,
-    pub plan: String,
-    pub auto_renew: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LicenseStatus {
-    Upcoming,
-    Active,
-    Expired,
-}
-
-impl LicenseStatus {
-    pub fn of(term: &Term, today: NaiveDate) -> Self {
-        if term.start > today {
-            Self::Upcoming
-        } else if term.end < today {
-            Self::Expired
-        } else {
-            Self::Active
-        }
-    }
-}
+use super::{License, Period};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -123,6 +53,18 @@ pub enum InvitationStatus {
     Sent,
     Failed,
     None,
+}
+
+impl InvitationStatus {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::None => "none",
+        }
+    }
 }
 
 /// Why an invitation is `failed`: a short stable code, never SES's own text
@@ -178,115 +120,6 @@ impl Invitation {
             error: Some(error),
         }
     }
-}
-
-/// A bulk assignment too large for one DynamoDB transaction. Its seats are
-/// already reserved in the licence's timeline; the assignment items are being
-/// written. Readers hide it until it is complete, writers finish it first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingBatch {
-    pub id: String,
-    pub emails: Vec<String>,
-    /// Periods that older versions took out of the timeline with the
-    /// reservation (ended assignments assigned afresh). Used days now stay in
-    /// the timeline, so new batches leave this empty; it is kept so that a
-    /// batch reserved by an older version is still hidden correctly.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub replaced: Vec<Period>,
-    pub period: Period,
-    pub assigned_at: DateTime<Utc>,
-    pub assigned_by: String,
-    pub language: Language,
-}
-
-/// A licence as stored: the purchase facts plus the seat timeline that makes
-/// capacity checks a single-item read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct License {
-    pub license_id: String,
-    pub customer_id: String,
-    pub product_id: String,
-    pub product_name: String,
-    pub quantity: u32,
-    pub term: Term,
-    pub subscription: Subscription,
-    pub invoice_number: String,
-    pub order_id: String,
-    pub created_at: DateTime<Utc>,
-    /// Non-revoked access periods of all assignments, as a timeline.
-    pub seats: Timeline,
-    /// Bumped by every write that changes the licence's assignments; the
-    /// optimistic-concurrency token of the capacity check.
-    pub version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingBatch>,
-}
-
-impl License {
-    pub fn status(&self, today: NaiveDate) -> LicenseStatus {
-        LicenseStatus::of(&self.term, today)
-    }
-
-    /// The timeline as readers may see it: without a batch still being written.
-    pub fn visible_seats(&self) -> Timeline {
-        let mut seats = self.seats.clone();
-        if let Some(batch) = &self.pending {
-            seats.remove(batch.period, batch.emails.len() as u32);
-            for old in &batch.replaced {
-                seats.add(*old, 1);
-            }
-        }
-        seats
-    }
-
-    /// The default access period of a new assignment: from today (or the term
-    /// start if later) to the end of the term.
-    pub fn default_period(&self, today: NaiveDate) -> Period {
-        Period::new(today.max(self.term.start), self.term.end)
-    }
-
-    pub fn view(&self, today: NaiveDate) -> LicenseView {
-        let seats = self.visible_seats();
-        let rest_of_term = Period::new(today.max(self.term.start), self.term.end);
-        let assigned_seats = if rest_of_term.from > rest_of_term.until {
-            0
-        } else {
-            seats.peak(rest_of_term)
-        };
-        LicenseView {
-            license_id: self.license_id.clone(),
-            product_id: self.product_id.clone(),
-            product_name: self.product_name.clone(),
-            quantity: self.quantity,
-            assigned_seats,
-            available_seats: self.quantity.saturating_sub(assigned_seats),
-            assigned_users: seats.holders_from(today),
-            term: self.term,
-            subscription: self.subscription.clone(),
-            invoice_number: self.invoice_number.clone(),
-            order_id: self.order_id.clone(),
-            status: self.status(today),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LicenseView {
-    pub license_id: String,
-    pub product_id: String,
-    pub product_name: String,
-    pub quantity: u32,
-    pub assigned_seats: u32,
-    pub available_seats: u32,
-    pub assigned_users: u32,
-    pub term: Term,
-    pub subscription: Subscription,
-    pub invoice_number: String,
-    pub order_id: String,
-    pub status: LicenseStatus,
 }
 
 /// One user's seat on one licence, keyed by the normalised e-mail address.
@@ -429,47 +262,6 @@ impl Assignment {
     pub fn is_current(&self, today: NaiveDate) -> bool {
         !self.is_revoked() && self.valid_until >= today
     }
-
-    pub fn view(&self, today: NaiveDate) -> AssignmentView {
-        AssignmentView {
-            license_id: self.license_id.clone(),
-            email: self.email.clone(),
-            valid_from: self.valid_from,
-            valid_until: self.valid_until,
-            status: self.status(today),
-            assigned_at: self.assigned_at,
-            assigned_by: self.assigned_by.clone(),
-            revoked_at: self.revoked_at,
-            revoked_by: self.revoked_by.clone(),
-            invitation: self.invitation.clone(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AssignmentView {
-    pub license_id: String,
-    pub email: String,
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
-    pub status: AssignmentStatus,
-    pub assigned_at: DateTime<Utc>,
-    pub assigned_by: String,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_by: Option<String>,
-    pub invitation: Invitation,
-}
-
-/// The caller's own seat, as `GET /me/licenses` lists it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MyLicenseView {
-    #[serde(flatten)]
-    pub assignment: AssignmentView,
-    pub product_id: String,
-    pub product_name: String,
-    pub term: Term,
 }
 
 #[cfg(test)]
@@ -478,30 +270,6 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn license_status_follows_the_term() {
-        let term = Term {
-            start: d("2026-01-01"),
-            end: d("2026-12-31"),
-        };
-        assert_eq!(
-            LicenseStatus::of(&term, d("2025-12-31")),
-            LicenseStatus::Upcoming
-        );
-        assert_eq!(
-            LicenseStatus::of(&term, d("2026-01-01")),
-            LicenseStatus::Active
-        );
-        assert_eq!(
-            LicenseStatus::of(&term, d("2026-12-31")),
-            LicenseStatus::Active
-        );
-        assert_eq!(
-            LicenseStatus::of(&term, d("2027-01-01")),
-            LicenseStatus::Expired
-        );
     }
 
     #[test]

@@ -167,11 +167,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
         let holds_one = !same_product.is_empty()
             && app
                 .store
-                .assignments_of(
-                    &purchase.customer_id,
-                    &same_product.iter().map(String::as_str).collect::<Vec<_>>(),
-                    &buyer,
-                )
+                .assignments_of(&purchase.customer_id, &same_product, &buyer)
                 .await?
                 .iter()
                 .any(|a| a.is_current(today));

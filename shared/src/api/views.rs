@@ -1,0 +1,114 @@
+//! The contract's JSON shapes of licences and assignments, as of a day.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::model::{
+    Assignment, AssignmentStatus, Invitation, License, LicenseStatus, Subscription, Term,
+};
+use crate::plan::Outcome;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseView {
+    pub license_id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub quantity: u32,
+    pub assigned_seats: u32,
+    pub available_seats: u32,
+    pub assigned_users: u32,
+    pub term: Term,
+    pub subscription: Subscription,
+    pub invoice_number: String,
+    pub order_id: String,
+    pub status: LicenseStatus,
+}
+
+impl LicenseView {
+    pub fn of(l: &License, today: NaiveDate) -> Self {
+        let counts = l.counts(today);
+        Self {
+            license_id: l.license_id.clone(),
+            product_id: l.product_id.clone(),
+            product_name: l.product_name.clone(),
+            quantity: l.quantity,
+            assigned_seats: counts.assigned_seats,
+            available_seats: counts.available_seats,
+            assigned_users: counts.assigned_users,
+            term: l.term,
+            subscription: l.subscription.clone(),
+            invoice_number: l.invoice_number.clone(),
+            order_id: l.order_id.clone(),
+            status: l.status(today),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentView {
+    pub license_id: String,
+    pub email: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub status: AssignmentStatus,
+    pub assigned_at: DateTime<Utc>,
+    pub assigned_by: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+    pub invitation: Invitation,
+}
+
+impl AssignmentView {
+    pub fn of(a: &Assignment, today: NaiveDate) -> Self {
+        Self {
+            license_id: a.license_id.clone(),
+            email: a.email.clone(),
+            valid_from: a.valid_from,
+            valid_until: a.valid_until,
+            status: a.status(today),
+            assigned_at: a.assigned_at,
+            assigned_by: a.assigned_by.clone(),
+            revoked_at: a.revoked_at,
+            revoked_by: a.revoked_by.clone(),
+            invitation: a.invitation.clone(),
+        }
+    }
+}
+
+/// The caller's own seat, as `GET /me/licenses` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyLicenseView {
+    #[serde(flatten)]
+    pub assignment: AssignmentView,
+    pub product_id: String,
+    pub product_name: String,
+    pub term: Term,
+}
+
+#[derive(Serialize)]
+pub struct Licenses<T> {
+    pub licenses: Vec<T>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentPage {
+    pub assignments: Vec<AssignmentView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ResultView {
+    pub email: String,
+    pub outcome: Outcome,
+    pub assignment: AssignmentView,
+}
+
+#[derive(Serialize)]
+pub struct AssignResponse {
+    pub results: Vec<ResultView>,
+    pub license: LicenseView,
+}

@@ -1,0 +1,39 @@
+//! Plain domain types and the rules about them. No AWS or HTTP type appears
+//! here.
+
+mod assignment;
+mod license;
+mod period;
+
+pub use assignment::*;
+pub use license::*;
+pub use period::*;
+
+/// The contract's shape of a customer id (`custom:customer_id`, an order's
+/// `customerId`): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. It prefixes keys, so
+/// nothing else may reach one.
+pub fn is_customer_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id.len() <= 128
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Licence ids are opaque, but never anything that could bend a key:
+/// 1 to 64 of `A-Z a-z 0-9 _ -`.
+pub fn is_license_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A licence admin, scoped to their own customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admin {
+    pub customer_id: String,
+    /// What `assignedBy` / `revokedBy` record: the verified e-mail, else
+    /// `sub:<sub>`.
+    pub name: String,
+}

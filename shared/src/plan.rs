@@ -1,0 +1,289 @@
+//! The seat planner: what an assign, a change or a revoke does to a
+//! licence's seats, decided by pure rules over the licence and the
+//! assignments read (no I/O). The use cases commit what it decides; the
+//! model-based test and the unit tests below reach it without any storage.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{Assignment, InvitationStatus, Language, License, Period};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Assigned,
+    AlreadyAssigned,
+}
+
+/// What an assign request would do to a licence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub results: Vec<(Outcome, Assignment)>,
+    /// The licence after the request (seats taken, version bumped).
+    pub license: License,
+    pub new: Vec<Assignment>,
+}
+
+pub struct Ask<'a> {
+    pub emails: &'a [String],
+    pub period: Period,
+    pub now: DateTime<Utc>,
+    pub by: &'a str,
+    pub language: Language,
+}
+
+/// Decides outcomes and seats for an assign request. An address whose
+/// assignment was revoked or has ended gets a new one that keeps the old
+/// one's record; the days the old one used stay in the timeline.
+pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask) -> Result<Plan> {
+    let today = req.now.date_naive();
+    let mut results = Vec::with_capacity(req.emails.len());
+    let mut new = Vec::new();
+    for email in req.emails {
+        match existing.get(email) {
+            Some(a) if a.is_current(today) => results.push((Outcome::AlreadyAssigned, a.clone())),
+            previous => {
+                let mut a = Assignment::new(
+                    license,
+                    email,
+                    req.period,
+                    req.now,
+                    req.by,
+                    req.language,
+                    InvitationStatus::Pending,
+                );
+                if let Some(old) = previous {
+                    a = a.replacing(old);
+                }
+                results.push((Outcome::Assigned, a.clone()));
+                new.push(a);
+            }
+        }
+    }
+    let mut after = license.clone();
+    let requested = new.len() as u32;
+    if requested > 0 {
+        take_seats(&mut after, license.quantity, req.period, requested)?;
+    }
+    Ok(Plan {
+        results,
+        license: after,
+        new,
+    })
+}
+
+/// The licence with `assignment`'s period moved to `period`, if the seats
+/// allow it.
+pub fn change(license: &License, assignment: &Assignment, period: Period) -> Result<License> {
+    let mut after = license.clone();
+    after.seats.remove(assignment.period(), 1);
+    take_seats(&mut after, license.quantity, period, 1)?;
+    Ok(after)
+}
+
+/// The licence with `assignment` revoked on `today`: its seat is free from
+/// today on; the days before stay used.
+pub fn revoke(license: &License, assignment: &Assignment, today: NaiveDate) -> License {
+    let mut after = license.clone();
+    after.seats.remove(assignment.period(), 1);
+    if let Some(used) = assignment.used_before(today) {
+        after.seats.add(used, 1);
+    }
+    after.version += 1;
+    after
+}
+
+/// Takes `n` seats over `period`, or refuses with what is available.
+fn take_seats(license: &mut License, quantity: u32, period: Period, n: u32) -> Result<()> {
+    let available = license.seats.available(quantity, period);
+    if n > available {
+        return Err(Error::InsufficientSeats {
+            requested: n,
+            available,
+        });
+    }
+    license.seats.add(period, n);
+    license.version += 1;
+    Ok(())
+}
+
+/// The assignment items of a licence's pending bulk batch.
+pub fn batch_assignments(license: &License) -> Vec<Assignment> {
+    let Some(batch) = &license.pending else {
+        return Vec::new();
+    };
+    batch
+        .emails
+        .iter()
+        .map(|email| {
+            let mut a = Assignment::new(
+                license,
+                email,
+                batch.period,
+                batch.assigned_at,
+                &batch.assigned_by,
+                batch.language,
+                InvitationStatus::Pending,
+            );
+            a.batch = Some(batch.id.clone());
+            a
+        })
+        .collect()
+}
+
+/// A batch item, taking over what the item it replaces holds: the earlier
+/// records, and (one level, while the batch is pending) the replaced
+/// assignment itself for readers. A retried chunk keeps what the first
+/// attempt kept.
+pub fn batch_item(new: Assignment, existing: Option<Assignment>) -> Assignment {
+    match existing {
+        None => new,
+        Some(old) if old.batch == new.batch => Assignment {
+            previous: old.previous,
+            former: old.former,
+            ..new
+        },
+        Some(mut old) => {
+            let mut a = new.replacing(&old);
+            old.previous = None;
+            a.previous = Some(Box::new(old));
+            a
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capacity::Timeline;
+    use crate::model::{Subscription, Term};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn license(quantity: u32) -> License {
+        License {
+            license_id: "lic_1".into(),
+            customer_id: "c1".into(),
+            product_id: "p".into(),
+            product_name: "P".into(),
+            quantity,
+            term: Term {
+                start: d("2026-01-01"),
+                end: d("2026-12-31"),
+            },
+            subscription: Subscription {
+                id: "S".into(),
+                plan: "annual".into(),
+                auto_renew: true,
+            },
+            invoice_number: "I".into(),
+            order_id: "O".into(),
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            seats: Timeline::default(),
+            version: 7,
+            pending: None,
+        }
+    }
+
+    #[test]
+    fn plan_is_all_or_nothing_on_seats() {
+        let lic = license(3);
+        let emails: Vec<String> = (0..4).map(|i| format!("u{i}@example.com")).collect();
+        let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let req = Ask {
+            emails: &emails,
+            period: Period::new(d("2026-06-01"), d("2026-12-31")),
+            now,
+            by: "admin@example.com",
+            language: Language::En,
+        };
+        assert!(matches!(
+            plan(&lic, &HashMap::new(), &req),
+            Err(Error::InsufficientSeats {
+                requested: 4,
+                available: 3
+            })
+        ));
+        let req3 = Ask {
+            emails: &emails[..3],
+            ..req
+        };
+        let p = plan(&lic, &HashMap::new(), &req3).unwrap();
+        assert_eq!(p.new.len(), 3);
+        assert_eq!(p.license.version, 8);
+        assert_eq!(
+            p.license
+                .seats
+                .peak(Period::new(d("2026-06-01"), d("2026-12-31"))),
+            3
+        );
+    }
+
+    #[test]
+    fn current_assignments_are_already_assigned_and_ended_ones_are_replaced_keeping_their_days() {
+        let mut lic = license(1);
+        let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let ended = Period::new(d("2026-01-01"), d("2026-05-31"));
+        lic.seats.add(ended, 1);
+        let emails = vec!["a@example.com".to_string()];
+        let req = Ask {
+            emails: &emails,
+            period: Period::new(d("2026-06-01"), d("2026-12-31")),
+            now,
+            by: "x",
+            language: Language::En,
+        };
+        let mut old = plan(&lic, &HashMap::new(), &req).unwrap().new.remove(0);
+        old.valid_from = ended.from;
+        old.valid_until = ended.until;
+        let existing = HashMap::from([(old.email.clone(), old.clone())]);
+        let p = plan(&lic, &existing, &req).unwrap();
+        assert_eq!(p.results[0].0, Outcome::Assigned);
+        assert_eq!(p.new[0].former.len(), 1, "the old record is kept");
+        assert_eq!(
+            p.license.seats.count_on(d("2026-03-01")),
+            1,
+            "the days the ended assignment used stay used"
+        );
+
+        let mut current = old.clone();
+        current.valid_until = d("2026-12-31");
+        let existing = HashMap::from([(current.email.clone(), current)]);
+        let p = plan(&lic, &existing, &req).unwrap();
+        assert_eq!(p.results[0].0, Outcome::AlreadyAssigned);
+        assert!(p.new.is_empty());
+        assert_eq!(p.license.version, lic.version, "nothing to write");
+    }
+
+    #[test]
+    fn a_revoke_keeps_the_days_before_it_and_a_change_moves_the_seat() {
+        let mut lic = license(1);
+        let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let emails = vec!["a@example.com".to_string()];
+        let req = Ask {
+            emails: &emails,
+            period: Period::new(d("2026-03-01"), d("2026-12-31")),
+            now,
+            by: "x",
+            language: Language::En,
+        };
+        let p = plan(&lic, &HashMap::new(), &req).unwrap();
+        lic = p.license;
+        let a = &p.new[0];
+        let moved = change(&lic, a, Period::new(d("2026-03-01"), d("2026-06-30"))).unwrap();
+        assert_eq!(moved.seats.count_on(d("2026-07-01")), 0);
+        assert_eq!(moved.version, lic.version + 1);
+        let revoked = revoke(&lic, a, d("2026-06-01"));
+        assert_eq!(revoked.seats.count_on(d("2026-05-31")), 1, "used");
+        assert_eq!(
+            revoked.seats.count_on(d("2026-06-01")),
+            0,
+            "free from today"
+        );
+    }
+}

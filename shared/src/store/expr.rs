@@ -1,0 +1,272 @@
+//! Expressions by name. Every condition the store puts on a write, and every
+//! update it makes, is built here with its own placeholders (`#name` for an
+//! attribute name, `:value` for a value), so a rule such as "only while the
+//! batch is still pending" is spelled once and its text is unit-tested.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, Update};
+use chrono::{DateTime, Utc};
+
+use super::keys::{self, attr};
+use super::{n, s, Item};
+use crate::error::{Error, Result};
+use crate::model::InvitationStatus;
+
+/// An expression and the placeholders it uses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expr {
+    pub text: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    /// `#placeholder` stands for the attribute `name`.
+    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
+        self.names.insert(placeholder.into(), name.into());
+        self
+    }
+
+    /// `:placeholder` stands for `value`.
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.into(), value);
+        self
+    }
+
+    /// Both conditions.
+    pub fn and(self, other: Expr) -> Expr {
+        let mut both = self.merged(&other);
+        both.text = format!("({}) AND ({})", self.text, other.text);
+        both
+    }
+
+    /// This expression's text with the placeholders of both.
+    fn merged(&self, other: &Expr) -> Expr {
+        let mut merged = self.clone();
+        for (k, v) in &other.names {
+            debug_assert!(merged.names.get(k).is_none_or(|old| old == v), "{k}");
+            merged.names.insert(k.clone(), v.clone());
+        }
+        for (k, v) in &other.values {
+            debug_assert!(merged.values.get(k).is_none_or(|old| old == v), "{k}");
+            merged.values.insert(k.clone(), v.clone());
+        }
+        merged
+    }
+
+    // ------------------------------------------------------------ conditions
+
+    /// The item exists.
+    pub fn item_exists() -> Self {
+        Self::new("attribute_exists(#pk)").name("#pk", keys::PK)
+    }
+
+    /// The item does not exist yet.
+    pub fn item_absent() -> Self {
+        Self::new("attribute_not_exists(#pk)").name("#pk", keys::PK)
+    }
+
+    /// The licence is still at the version the writer read: the
+    /// optimistic-concurrency check of every capacity decision.
+    pub fn version_is(version: u64) -> Self {
+        Self::new("#version = :version")
+            .name("#version", attr::VERSION)
+            .value(":version", n(version))
+    }
+
+    /// The licence still has this bulk batch pending.
+    pub fn batch_pending(batch_id: &str) -> Self {
+        Self::new("#pending.#id = :batch")
+            .name("#pending", attr::PENDING)
+            .name("#id", attr::ID)
+            .value(":batch", s(batch_id))
+    }
+
+    /// The assignment's invitation has this status.
+    pub fn invitation_is(status: InvitationStatus) -> Self {
+        Self::new("#invitation.#status = :invitation_status")
+            .name("#invitation", attr::INVITATION)
+            .name("#status", attr::STATUS)
+            .value(":invitation_status", s(status.as_str()))
+    }
+
+    /// The assignment is not revoked (`revokedAt` absent or null).
+    pub fn not_revoked() -> Self {
+        Self::new("attribute_not_exists(#revoked_at) OR attribute_type(#revoked_at, :null_type)")
+            .name("#revoked_at", attr::REVOKED_AT)
+            .value(":null_type", s("NULL"))
+    }
+
+    /// The assignment is revoked (`revokedAt` is a timestamp).
+    pub fn revoked() -> Self {
+        Self::new("attribute_type(#revoked_at, :string_type)")
+            .name("#revoked_at", attr::REVOKED_AT)
+            .value(":string_type", s("S"))
+    }
+
+    /// The last invitation asked for is still the one read.
+    pub fn invited_at_is(at: Option<DateTime<Utc>>) -> Self {
+        match at {
+            Some(at) => Self::new("#invited_at = :invited_before")
+                .name("#invited_at", attr::INVITED_AT)
+                .value(":invited_before", s(timestamp(at))),
+            None => {
+                Self::new("attribute_not_exists(#invited_at)").name("#invited_at", attr::INVITED_AT)
+            }
+        }
+    }
+
+    /// `claim_id` still holds the assignment's invitation.
+    pub fn claim_is(claim_id: &str) -> Self {
+        Self::new("#claim.#id = :claim_id")
+            .name("#claim", attr::INVITATION_CLAIM)
+            .name("#id", attr::ID)
+            .value(":claim_id", s(claim_id))
+    }
+
+    /// Nobody holds the invitation, or only a claim taken before `stale_before`.
+    pub fn claim_free_or_stale(stale_before: i64) -> Self {
+        Self::new("attribute_not_exists(#claim) OR #claim.#claimed_at < :stale_before")
+            .name("#claim", attr::INVITATION_CLAIM)
+            .name("#claimed_at", attr::AT)
+            .value(":stale_before", n(stale_before))
+    }
+
+    /// A counter has room for `adding` more below `limit`.
+    pub fn room_for(adding: u32, limit: u32) -> Self {
+        Self::new("attribute_not_exists(#used) OR #used <= :room")
+            .name("#used", attr::USED)
+            .value(":room", n(i64::from(limit) - i64::from(adding)))
+    }
+}
+
+/// A timestamp as the items store it (serde's RFC 3339 of `DateTime<Utc>`).
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn names(e: &Expr) -> Option<HashMap<String, String>> {
+    (!e.names.is_empty()).then(|| e.names.clone())
+}
+
+fn values(e: &Expr) -> Option<HashMap<String, AttributeValue>> {
+    (!e.values.is_empty()).then(|| e.values.clone())
+}
+
+/// A Put of `item` under `condition`.
+pub fn put(table: &str, item: Item, condition: Option<Expr>) -> Result<Put> {
+    let condition = condition.unwrap_or_default();
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
+        .set_expression_attribute_names(names(&condition))
+        .set_expression_attribute_values(values(&condition))
+        .build()
+        .map_err(Error::unavailable)
+}
+
+/// An Update of the item at `key`: `update` under `condition`.
+pub fn update(table: &str, key: Item, update: Expr, condition: Expr) -> Result<Update> {
+    let all = update.merged(&condition);
+    Update::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression(update.text)
+        .condition_expression(condition.text)
+        .set_expression_attribute_names(names(&all))
+        .set_expression_attribute_values(values(&all))
+        .build()
+        .map_err(Error::unavailable)
+}
+
+/// A check that fails the transaction unless `condition` holds for `key`.
+pub fn check(table: &str, key: Item, condition: Expr) -> Result<ConditionCheck> {
+    ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .condition_expression(condition.text.clone())
+        .set_expression_attribute_names(names(&condition))
+        .set_expression_attribute_values(values(&condition))
+        .build()
+        .map_err(Error::unavailable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_name_their_attributes_and_values() {
+        let c = Expr::version_is(7).and(Expr::item_exists());
+        assert_eq!(c.text, "(#version = :version) AND (attribute_exists(#pk))");
+        assert_eq!(c.names["#version"], "version");
+        assert_eq!(c.names["#pk"], "PK");
+        assert_eq!(c.values[":version"], AttributeValue::N("7".into()));
+        let pending = Expr::batch_pending("b1");
+        assert_eq!(pending.text, "#pending.#id = :batch");
+        assert_eq!(pending.values[":batch"], AttributeValue::S("b1".into()));
+    }
+
+    #[test]
+    fn the_claim_of_an_invitation() {
+        let c = Expr::invitation_is(InvitationStatus::Pending)
+            .and(Expr::not_revoked())
+            .and(Expr::claim_free_or_stale(100));
+        assert_eq!(
+            c.text,
+            "((#invitation.#status = :invitation_status) AND (attribute_not_exists(#revoked_at) OR \
+             attribute_type(#revoked_at, :null_type))) AND (attribute_not_exists(#claim) OR \
+             #claim.#claimed_at < :stale_before)"
+        );
+        assert_eq!(
+            c.values[":invitation_status"],
+            AttributeValue::S("pending".into())
+        );
+        assert_eq!(c.names["#claim"], "invitationClaim");
+        assert_eq!(c.values[":stale_before"], AttributeValue::N("100".into()));
+    }
+
+    #[test]
+    fn invited_at_compares_with_the_stored_text() {
+        let at: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
+        let c = Expr::invited_at_is(Some(at));
+        assert_eq!(
+            c.values[":invited_before"],
+            AttributeValue::S("2026-11-29T10:00:00Z".into())
+        );
+        // The same text serde writes into the item.
+        assert_eq!(serde_json::to_value(at).unwrap(), "2026-11-29T10:00:00Z");
+        assert_eq!(
+            Expr::invited_at_is(None).text,
+            "attribute_not_exists(#invited_at)"
+        );
+    }
+
+    #[test]
+    fn a_counter_has_room_up_to_its_limit() {
+        let c = Expr::room_for(3, 10);
+        assert_eq!(c.text, "attribute_not_exists(#used) OR #used <= :room");
+        assert_eq!(c.values[":room"], AttributeValue::N("7".into()));
+    }
+
+    #[test]
+    fn an_update_carries_the_placeholders_of_its_condition() {
+        let set = Expr::new("SET #invitation = :inv")
+            .name("#invitation", attr::INVITATION)
+            .value(":inv", s("x"));
+        let u = update("t", Item::new(), set, Expr::claim_is("c1")).unwrap();
+        let names = u.expression_attribute_names().unwrap();
+        assert_eq!(names["#invitation"], "invitation");
+        assert_eq!(names["#claim"], "invitationClaim");
+        assert_eq!(u.condition_expression(), Some("#claim.#id = :claim_id"));
+    }
+}

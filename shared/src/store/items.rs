@@ -1,0 +1,168 @@
+//! Each entity as an item and back: its keys (from `keys`), its `type`, and
+//! the serde form of the domain type (serde_dynamo).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::keys::{self, kind};
+use super::{s, Item, Order};
+use crate::error::{Error, Result};
+use crate::model::{Assignment, License};
+
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item> {
+    serde_dynamo::to_item(value).map_err(Error::unavailable)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
+    serde_dynamo::from_item(item).map_err(|e| Error::Unavailable(format!("unreadable item: {e}")))
+}
+
+/// One value in its item form.
+pub fn value<T: Serialize>(value: &T) -> Result<AttributeValue> {
+    serde_dynamo::to_attribute_value(value).map_err(Error::unavailable)
+}
+
+fn key(pk: String, sk: String) -> Item {
+    HashMap::from([(keys::PK.into(), s(pk)), (keys::SK.into(), s(sk))])
+}
+
+pub fn license_key(customer_id: &str, license_id: &str) -> Item {
+    key(keys::customer(customer_id), keys::license(license_id))
+}
+
+pub fn assignment_key(customer_id: &str, license_id: &str, email: &str) -> Item {
+    key(
+        keys::customer(customer_id),
+        keys::assignment(license_id, email),
+    )
+}
+
+pub fn order_key(order_id: &str) -> Item {
+    key(keys::order(order_id), keys::ORDER_SK.into())
+}
+
+pub fn budget_key(customer_id: &str, window: i64) -> Item {
+    key(keys::customer(customer_id), keys::assign_budget(window))
+}
+
+pub fn idempotency_key(customer_id: &str, idempotency_key: &str, sk: String) -> Item {
+    key(keys::idempotency(customer_id, idempotency_key), sk)
+}
+
+/// Whether an item is of this kind (`type`).
+pub fn is(item: &Item, kind: &str) -> bool {
+    matches!(item.get(keys::TYPE), Some(AttributeValue::S(t)) if t == kind)
+}
+
+pub fn license_item(license: &License) -> Result<Item> {
+    let mut item = to_item(license)?;
+    item.extend(license_key(&license.customer_id, &license.license_id));
+    item.insert(keys::TYPE.into(), s(kind::LICENSE));
+    Ok(item)
+}
+
+/// An assignment, findable by its user across customers (GSI1).
+pub fn assignment_item(a: &Assignment) -> Result<Item> {
+    let mut item = to_item(a)?;
+    item.extend(assignment_key(&a.customer_id, &a.license_id, &a.email));
+    item.insert(keys::GSI1PK.into(), s(keys::user(&a.email)));
+    item.insert(keys::GSI1SK.into(), s(keys::license(&a.license_id)));
+    item.insert(keys::TYPE.into(), s(kind::ASSIGNMENT));
+    Ok(item)
+}
+
+pub fn order_item(order: &Order) -> Result<Item> {
+    let mut item = to_item(order)?;
+    item.extend(order_key(&order.order_id));
+    item.insert(keys::TYPE.into(), s(kind::ORDER));
+    Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{InvitationStatus, Language, Period, Subscription, Term};
+    use keys::attr;
+
+    fn license() -> License {
+        License {
+            license_id: "lic_1".into(),
+            customer_id: "c1".into(),
+            product_id: "p".into(),
+            product_name: "P".into(),
+            quantity: 2,
+            term: Term {
+                start: "2026-01-01".parse().unwrap(),
+                end: "2026-12-31".parse().unwrap(),
+            },
+            subscription: Subscription {
+                id: "S".into(),
+                plan: "annual".into(),
+                auto_renew: true,
+            },
+            invoice_number: "I".into(),
+            order_id: "O".into(),
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            seats: Default::default(),
+            version: 3,
+            pending: None,
+        }
+    }
+
+    /// The attribute names the expressions use are the ones serde writes.
+    #[test]
+    fn expressions_and_items_agree_on_attribute_names() {
+        let l = license();
+        let item = license_item(&l).unwrap();
+        for name in [
+            attr::VERSION,
+            attr::PRODUCT_ID,
+            attr::LICENSE_ID,
+            keys::PK,
+            keys::SK,
+        ] {
+            assert!(item.contains_key(name), "{name}");
+        }
+        let now = "2026-06-01T00:00:00Z".parse().unwrap();
+        let period = Period::new(l.term.start, l.term.end);
+        let a = Assignment::new(
+            &l,
+            "a@example.com",
+            period,
+            now,
+            "x",
+            Language::En,
+            InvitationStatus::Pending,
+        );
+        let item = assignment_item(&a).unwrap();
+        for name in [
+            attr::VALID_FROM,
+            attr::VALID_UNTIL,
+            attr::REVOKED_AT,
+            attr::INVITATION,
+            attr::INVITED_AT,
+            attr::LICENSE_ID,
+            keys::GSI1PK,
+        ] {
+            assert!(item.contains_key(name), "{name}");
+        }
+        let invitation = item[attr::INVITATION].as_m().unwrap();
+        assert_eq!(invitation[attr::STATUS], s("pending"));
+        assert!(is(&item, kind::ASSIGNMENT) && !is(&item, kind::LICENSE));
+        let back: Assignment = from_item(item).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn keys_of_each_entity() {
+        assert_eq!(license_key("c1", "l1")[keys::SK], s("LICENSE#l1"));
+        assert_eq!(
+            assignment_key("c1", "l1", "a@x.de")[keys::SK],
+            s("ASSIGNMENT#l1#a@x.de")
+        );
+        assert_eq!(order_key("o1")[keys::PK], s("ORDER#o1"));
+        assert_eq!(budget_key("c1", 60)[keys::SK], s("BUDGET#ASSIGN#60"));
+    }
+}

@@ -1,0 +1,241 @@
+//! Writes, all in transactions: each `Write` is one item of a
+//! `TransactWriteItems` with the condition that makes it safe.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use chrono::{DateTime, Utc};
+
+use super::expr::{self, Expr};
+use super::items::{self, value};
+use super::keys::attr;
+use super::{sdk, Order, Store};
+use crate::error::{Error, Result};
+use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus, License, Period};
+
+/// DynamoDB's limit on items in one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// One write of a transaction.
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// The whole licence item; `expected_version: None` means it must not exist yet.
+    License {
+        license: License,
+        expected_version: Option<u64>,
+    },
+    /// A whole assignment item (new, or replacing a revoked or ended one).
+    Assignment(Assignment),
+    /// A new period for an existing assignment.
+    Period {
+        customer_id: String,
+        license_id: String,
+        email: String,
+        period: Period,
+    },
+    /// Revokes an assignment whose invitation was read in `invitation` (the
+    /// write fails if it changed meanwhile); a pending one ends `not-sent`.
+    Revoke {
+        customer_id: String,
+        license_id: String,
+        email: String,
+        at: DateTime<Utc>,
+        by: String,
+        invitation: InvitationStatus,
+    },
+    /// Asks for the invitation again (a resend): pending, unclaimed, invited
+    /// `at`; only if the last invitation was still the one read
+    /// (`invited_before`), so that two resends cannot both pass the cooldown.
+    Reinvite {
+        customer_id: String,
+        license_id: String,
+        email: String,
+        at: DateTime<Utc>,
+        invited_before: Option<DateTime<Utc>>,
+    },
+    /// Counts `addresses` against the customer's assign budget of `limit`
+    /// addresses in the window starting at `window` (epoch seconds); fails
+    /// the transaction when they do not fit.
+    Budget {
+        customer_id: String,
+        window: i64,
+        addresses: u32,
+        limit: u32,
+    },
+    /// Fails the transaction unless the licence still has this bulk batch pending.
+    BatchStillPending {
+        customer_id: String,
+        license_id: String,
+        batch_id: String,
+    },
+    Order(Order),
+}
+
+/// Why a transaction did not commit.
+#[derive(Debug)]
+pub enum TxError {
+    /// A condition failed: the indexes of the writes whose condition failed.
+    Condition(Vec<usize>),
+    /// Another transaction touched the same items at the same time.
+    Busy,
+    Failed(Error),
+}
+
+impl From<Error> for TxError {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl Store {
+    /// Commits `writes` (at most 100) atomically.
+    pub async fn transact(&self, writes: &[Write]) -> Result<(), TxError> {
+        debug_assert!(writes.len() <= MAX_TRANSACTION_ITEMS);
+        let items = writes
+            .iter()
+            .map(|w| self.transact_item(w))
+            .collect::<Result<Vec<_>>>()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => Err(cancelled(e.err())),
+            Err(e) => Err(TxError::Failed(sdk(e))),
+        }
+    }
+
+    fn transact_item(&self, write: &Write) -> Result<TransactWriteItem> {
+        let table = &self.table;
+        let item = TransactWriteItem::builder();
+        Ok(match write {
+            Write::License {
+                license,
+                expected_version,
+            } => {
+                let condition = match expected_version {
+                    Some(v) => Expr::version_is(*v),
+                    None => Expr::item_absent(),
+                };
+                item.put(expr::put(
+                    table,
+                    items::license_item(license)?,
+                    Some(condition),
+                )?)
+            }
+            Write::Assignment(a) => item.put(expr::put(table, items::assignment_item(a)?, None)?),
+            Write::Period {
+                customer_id,
+                license_id,
+                email,
+                period,
+            } => {
+                let key = items::assignment_key(customer_id, license_id, email);
+                let set = Expr::new("SET #valid_from = :from, #valid_until = :until")
+                    .name("#valid_from", attr::VALID_FROM)
+                    .name("#valid_until", attr::VALID_UNTIL)
+                    .value(":from", value(&period.from)?)
+                    .value(":until", value(&period.until)?);
+                item.update(expr::update(table, key, set, Expr::item_exists())?)
+            }
+            Write::Revoke {
+                customer_id,
+                license_id,
+                email,
+                at,
+                by,
+                invitation,
+            } => {
+                let key = items::assignment_key(customer_id, license_id, email);
+                item.update(expr::update(table, key, revoke(at, by, *invitation)?, {
+                    Expr::item_exists().and(Expr::invitation_is(*invitation))
+                })?)
+            }
+            Write::Reinvite {
+                customer_id,
+                license_id,
+                email,
+                at,
+                invited_before,
+            } => {
+                let key = items::assignment_key(customer_id, license_id, email);
+                let set = Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim")
+                    .name("#invitation", attr::INVITATION)
+                    .name("#invited_at", attr::INVITED_AT)
+                    .name("#claim", attr::INVITATION_CLAIM)
+                    .value(":inv", value(&Invitation::new(InvitationStatus::Pending))?)
+                    .value(":at", value(at)?);
+                let condition = Expr::item_exists().and(Expr::invited_at_is(*invited_before));
+                item.update(expr::update(table, key, set, condition)?)
+            }
+            Write::Budget {
+                customer_id,
+                window,
+                addresses,
+                limit,
+            } => item.update(self.budget_update(customer_id, *window, *addresses, *limit)?),
+            Write::BatchStillPending {
+                customer_id,
+                license_id,
+                batch_id,
+            } => {
+                let key = items::license_key(customer_id, license_id);
+                item.condition_check(expr::check(table, key, Expr::batch_pending(batch_id))?)
+            }
+            Write::Order(order) => {
+                let put = expr::put(table, items::order_item(order)?, Some(Expr::item_absent()))?;
+                item.put(put)
+            }
+        }
+        .build())
+    }
+}
+
+/// The update of a revoke. A live claim stays: if that run did send the
+/// invitation, it records `sent`.
+fn revoke(at: &DateTime<Utc>, by: &str, invitation: InvitationStatus) -> Result<Expr> {
+    let set = Expr::new("SET #revoked_at = :at, #revoked_by = :by")
+        .name("#revoked_at", attr::REVOKED_AT)
+        .name("#revoked_by", attr::REVOKED_BY)
+        .value(":at", value(at)?)
+        .value(":by", super::s(by));
+    if invitation != InvitationStatus::Pending {
+        return Ok(set);
+    }
+    let not_sent = value(&Invitation::failed(InvitationError::NotSent))?;
+    let mut with_invitation = set
+        .name("#invitation", attr::INVITATION)
+        .value(":not_sent", not_sent);
+    with_invitation.text.push_str(", #invitation = :not_sent");
+    Ok(with_invitation)
+}
+
+/// Sorts a cancelled transaction: a failed condition, a conflict, or else.
+fn cancelled(error: &TransactWriteItemsError) -> TxError {
+    match error {
+        TransactWriteItemsError::TransactionCanceledException(tc) => {
+            let reasons = tc.cancellation_reasons();
+            let failed: Vec<usize> = reasons
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect();
+            if !failed.is_empty() {
+                TxError::Condition(failed)
+            } else if reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+            {
+                TxError::Busy
+            } else {
+                TxError::Failed(Error::Unavailable(format!("{tc:?}")))
+            }
+        }
+        TransactWriteItemsError::TransactionInProgressException(_) => TxError::Busy,
+        other => TxError::Failed(Error::Unavailable(format!("{other:?}"))),
+    }
+}

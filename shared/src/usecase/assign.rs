@@ -1,0 +1,156 @@
+//! Assign: addresses to a licence, all or nothing, within the customer's
+//! assign budget.
+
+use chrono::NaiveDate;
+
+use super::budget::Budget;
+use super::retry::{committed, retry_on_conflict, Step};
+use super::{bulk, known_license_id};
+use crate::error::{Error, Result};
+use crate::model::{Admin, Assignment, Language, License, LicenseStatus, Period};
+use crate::plan::{self, Ask, Outcome, Plan};
+use crate::store::{TxError, Write, MAX_TRANSACTION_ITEMS};
+use crate::App;
+
+/// A decoded assign request: normalised, distinct, valid addresses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignInput {
+    pub emails: Vec<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub language: Language,
+    pub dry_run: bool,
+}
+
+/// What an assign did (or, for a dry run, would do).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assigned {
+    /// Each address with its outcome and assignment, in request order.
+    pub results: Vec<(Outcome, Assignment)>,
+    /// The licence after the request.
+    pub license: License,
+    /// At least one address was newly assigned (and written).
+    pub created: bool,
+    pub today: NaiveDate,
+}
+
+impl Assigned {
+    fn of(plan: Plan, today: NaiveDate, created: bool) -> Self {
+        let mut license = plan.license;
+        license.pending = None;
+        Self {
+            results: plan.results,
+            license,
+            created,
+            today,
+        }
+    }
+}
+
+/// Items of a commit besides the assignments: the licence and the budget.
+const COMMIT_OVERHEAD: usize = 2;
+
+pub async fn assign(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    input: &AssignInput,
+) -> Result<Assigned> {
+    known_license_id(license_id)?;
+    let budget = Budget::of(app, &admin.customer_id, input.emails.len());
+    let read = || {
+        app.store
+            .license_and_assignments(&admin.customer_id, license_id, &input.emails)
+    };
+    // A dry run commits nothing: it is counted on its own, alongside the read.
+    let mut first_read = if input.dry_run {
+        let (read, charged) = tokio::join!(read(), budget.charge(app));
+        charged?;
+        Some(read)
+    } else {
+        None
+    };
+    retry_on_conflict("assign", || {
+        let first = first_read.take();
+        let budget = &budget;
+        async move {
+            let (license, existing) = match first {
+                Some(read) => read?,
+                None => read().await?,
+            };
+            let license = license.ok_or(Error::LicenseNotFound)?;
+            if license.pending.is_some() {
+                bulk::complete(app, &license, None).await?;
+                return Ok(Step::Again);
+            }
+            let now = app.now();
+            let today = now.date_naive();
+            if license.status(today) == LicenseStatus::Expired {
+                return Err(Error::LicenseNotActive);
+            }
+            let default = license.default_period(today);
+            let period = Period::new(
+                input.valid_from.unwrap_or(default.from),
+                input.valid_until.unwrap_or(default.until),
+            );
+            let period = license.term.check(period, today)?;
+            let ask = Ask {
+                emails: &input.emails,
+                period,
+                now,
+                by: &admin.name,
+                language: input.language,
+            };
+            let plan = plan::plan(&license, &existing, &ask)?;
+            if input.dry_run {
+                return Ok(Step::Done(Assigned::of(plan, today, false)));
+            }
+            if plan.new.is_empty() {
+                budget.charge(app).await?;
+                return Ok(Step::Done(Assigned::of(plan, today, false)));
+            }
+            match commit(app, &license, &existing, &plan, budget).await? {
+                Step::Done(()) => Ok(Step::Done(Assigned::of(plan, today, true))),
+                Step::Again => Ok(Step::Again),
+            }
+        }
+    })
+    .await
+}
+
+/// Commits a plan: in one transaction with the licence and the budget when
+/// it fits, otherwise by reserving the seats on the licence (the commit
+/// point, with the budget) and finishing the batch. The budget rides in the
+/// commit's transaction, so it costs no round trip.
+async fn commit(
+    app: &App,
+    before: &License,
+    existing: &std::collections::HashMap<String, Assignment>,
+    plan: &Plan,
+    budget: &Budget,
+) -> Result<Step<()>> {
+    let single = plan.new.len() + COMMIT_OVERHEAD <= MAX_TRANSACTION_ITEMS;
+    let mut license = plan.license.clone();
+    if !single {
+        license.pending = Some(bulk::batch_of(&plan.new));
+    }
+    let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
+    writes.push(Write::License {
+        license: license.clone(),
+        expected_version: Some(before.version),
+    });
+    writes.push(budget.write());
+    if single {
+        writes.extend(plan.new.iter().cloned().map(Write::Assignment));
+    }
+    match app.store.transact(&writes).await {
+        Err(TxError::Condition(failed)) if failed.contains(&1) => Err(budget.exceeded()),
+        result => match committed(result)? {
+            Step::Done(()) if !single => {
+                bulk::complete(app, &license, Some(existing)).await?;
+                Ok(Step::Done(()))
+            }
+            step => Ok(step),
+        },
+    }
+}

@@ -1,0 +1,71 @@
+//! Change: a new access period for an assignment, within the seats.
+
+use chrono::NaiveDate;
+
+use super::on_assignment;
+use super::retry::{committed, Step};
+use crate::error::{Error, Result};
+use crate::model::{Admin, Assignment, LicenseStatus, Period};
+use crate::plan;
+use crate::store::Write;
+use crate::App;
+
+/// The requested new bounds; at least one is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeInput {
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// The assignment with its new period (unchanged if it was already that).
+pub async fn change(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    email: &str,
+    input: ChangeInput,
+) -> Result<Assignment> {
+    on_assignment(
+        "change",
+        app,
+        admin,
+        license_id,
+        email,
+        |license, mut a| async move {
+            if a.is_revoked() {
+                return Err(Error::AssignmentRevoked);
+            }
+            let today = app.today();
+            if license.status(today) == LicenseStatus::Expired {
+                return Err(Error::LicenseNotActive);
+            }
+            let old = a.period();
+            let period = Period::new(
+                input.valid_from.unwrap_or(old.from),
+                input.valid_until.unwrap_or(old.until),
+            );
+            let period = license.term.check(period, today)?;
+            if period == old {
+                return Ok(Step::Done(a));
+            }
+            let writes = [
+                Write::License {
+                    license: plan::change(&license, &a, period)?,
+                    expected_version: Some(license.version),
+                },
+                Write::Period {
+                    customer_id: license.customer_id.clone(),
+                    license_id: license.license_id.clone(),
+                    email: a.email.clone(),
+                    period,
+                },
+            ];
+            Ok(committed(app.store.transact(&writes).await)?.map(|()| {
+                a.valid_from = period.from;
+                a.valid_until = period.until;
+                a
+            }))
+        },
+    )
+    .await
+}

@@ -1,0 +1,85 @@
+//! The use cases: each takes typed input and answers a typed outcome or an
+//! [`Error`], speaking domain, never HTTP. They read what they need, let the
+//! pure rules (`plan`, `model`) decide, and commit through the store under
+//! the optimistic loop of [`retry`]. The HTTP handlers (`api`), `provision`
+//! and `notify` call them.
+
+pub mod assign;
+pub mod budget;
+pub mod bulk;
+pub mod change;
+pub mod notify;
+pub mod provision;
+pub mod query;
+pub mod resend;
+pub mod retry;
+pub mod revoke;
+
+use std::future::Future;
+
+use crate::emails;
+use crate::error::{Error, Result};
+use crate::model::{self, Admin, Assignment, License};
+use crate::App;
+use retry::{retry_on_conflict, Step};
+
+/// `Err(LicenseNotFound)` for an id this API could never have issued.
+pub(crate) fn known_license_id(id: &str) -> Result<()> {
+    if model::is_license_id(id) {
+        Ok(())
+    } else {
+        Err(Error::LicenseNotFound)
+    }
+}
+
+/// A licence and the assignment of one address on it, read strongly
+/// consistently, for a change of that assignment. A pending bulk batch is
+/// finished first (then: read again). An address that is no valid address
+/// has no assignment.
+pub(crate) async fn licence_and_assignment(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    raw_email: &str,
+) -> Result<Step<(License, Assignment)>> {
+    known_license_id(license_id)?;
+    let email = emails::normalize(raw_email);
+    let lookup = email.as_deref().unwrap_or("-");
+    let (license, mut found) = app
+        .store
+        .license_and_assignments(&admin.customer_id, license_id, &[lookup.to_string()])
+        .await?;
+    let license = license.ok_or(Error::LicenseNotFound)?;
+    if license.pending.is_some() {
+        bulk::complete(app, &license, None).await?;
+        return Ok(Step::Again);
+    }
+    let assignment = found
+        .remove(lookup)
+        .filter(|_| email.is_some())
+        .ok_or(Error::AssignmentNotFound)?;
+    Ok(Step::Done((license, assignment)))
+}
+
+/// The optimistic loop of an operation on one assignment: read the licence
+/// and the assignment, let `decide` decide and commit, again on a conflict.
+pub(crate) async fn on_assignment<T, F, Fut>(
+    what: &str,
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    email: &str,
+    decide: F,
+) -> Result<T>
+where
+    F: Fn(License, Assignment) -> Fut,
+    Fut: Future<Output = Result<Step<T>>>,
+{
+    retry_on_conflict(what, || async {
+        match licence_and_assignment(app, admin, license_id, email).await? {
+            Step::Done((license, assignment)) => decide(license, assignment).await,
+            Step::Again => Ok(Step::Again),
+        }
+    })
+    .await
+}

@@ -1,0 +1,62 @@
+//! Resend: the invitation again, at most every 10 minutes (a failed one at
+//! once).
+
+use chrono::{DateTime, Utc};
+
+use super::on_assignment;
+use super::retry::committed;
+use crate::error::{Error, Result};
+use crate::model::{Admin, Assignment, Invitation, InvitationStatus};
+use crate::store::Write;
+use crate::App;
+
+/// How long after an invitation another may be asked for (API.md, Limits).
+pub const RESEND_COOLDOWN_SECONDS: i64 = 600;
+
+/// The assignment, its invitation pending again.
+pub async fn resend(app: &App, admin: &Admin, license_id: &str, email: &str) -> Result<Assignment> {
+    on_assignment(
+        "resend",
+        app,
+        admin,
+        license_id,
+        email,
+        |license, mut a| async move {
+            if a.is_revoked() {
+                return Err(Error::AssignmentRevoked);
+            }
+            let now = app.now();
+            if let Some(wait) = wait(&a, now) {
+                return Err(Error::RateLimited { retry_after: wait });
+            }
+            let writes = [Write::Reinvite {
+                customer_id: license.customer_id.clone(),
+                license_id: license.license_id.clone(),
+                email: a.email.clone(),
+                at: now,
+                invited_before: a.invited_at,
+            }];
+            Ok(committed(app.store.transact(&writes).await)?.map(|()| {
+                a.invitation = Invitation::new(InvitationStatus::Pending);
+                a.invited_at = Some(now);
+                a
+            }))
+        },
+    )
+    .await
+}
+
+/// Seconds until `a`'s invitation may be asked for again, if it must wait:
+/// 10 minutes after the last one (a failed one may be resent at once; the
+/// buyer's automatic seat never had one).
+pub fn wait(a: &Assignment, now: DateTime<Utc>) -> Option<u32> {
+    if a.invitation.status == InvitationStatus::Failed {
+        return None;
+    }
+    let last = a
+        .invited_at
+        .or(a.invitation.sent_at)
+        .or((a.invitation.status != InvitationStatus::None).then_some(a.assigned_at))?;
+    let wait = (last - now).num_seconds() + RESEND_COOLDOWN_SECONDS;
+    (wait > 0).then_some(wait as u32)
+}

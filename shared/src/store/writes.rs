@@ -134,12 +134,12 @@ impl Store {
                 period,
             } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                let set = Expr::new("SET #valid_from = :from, #valid_until = :until")
-                    .name("#valid_from", attr::VALID_FROM)
-                    .name("#valid_until", attr::VALID_UNTIL)
-                    .value(":from", value(&period.from)?)
-                    .value(":until", value(&period.until)?);
-                item.update(expr::update(table, key, set, Expr::item_exists())?)
+                item.update(expr::update(
+                    table,
+                    key,
+                    set_period(period)?,
+                    Expr::item_exists(),
+                )?)
             }
             Write::Revoke {
                 customer_id,
@@ -150,9 +150,13 @@ impl Store {
                 invitation,
             } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                item.update(expr::update(table, key, revoke(at, by, *invitation)?, {
-                    Expr::item_exists().and(Expr::invitation_is(*invitation))
-                })?)
+                let condition = Expr::item_exists().and(Expr::invitation_is(*invitation));
+                item.update(expr::update(
+                    table,
+                    key,
+                    revoke(at, by, *invitation)?,
+                    condition,
+                )?)
             }
             Write::Reinvite {
                 customer_id,
@@ -162,14 +166,8 @@ impl Store {
                 invited_before,
             } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                let set = Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim")
-                    .name("#invitation", attr::INVITATION)
-                    .name("#invited_at", attr::INVITED_AT)
-                    .name("#claim", attr::INVITATION_CLAIM)
-                    .value(":inv", value(&Invitation::new(InvitationStatus::Pending))?)
-                    .value(":at", value(at)?);
                 let condition = Expr::item_exists().and(Expr::invited_at_is(*invited_before));
-                item.update(expr::update(table, key, set, condition)?)
+                item.update(expr::update(table, key, reinvite(at)?, condition)?)
             }
             Write::Budget {
                 customer_id,
@@ -192,6 +190,26 @@ impl Store {
         }
         .build())
     }
+}
+
+fn set_period(period: &Period) -> Result<Expr> {
+    Ok(Expr::new("SET #valid_from = :from, #valid_until = :until")
+        .name("#valid_from", attr::VALID_FROM)
+        .name("#valid_until", attr::VALID_UNTIL)
+        .value(":from", value(&period.from)?)
+        .value(":until", value(&period.until)?))
+}
+
+/// The invitation pending again, unclaimed, asked for `at`.
+fn reinvite(at: &DateTime<Utc>) -> Result<Expr> {
+    Ok(
+        Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim")
+            .name("#invitation", attr::INVITATION)
+            .name("#invited_at", attr::INVITED_AT)
+            .name("#claim", attr::INVITATION_CLAIM)
+            .value(":inv", value(&Invitation::new(InvitationStatus::Pending))?)
+            .value(":at", value(at)?),
+    )
 }
 
 /// The update of a revoke. A live claim stays: if that run did send the

@@ -1,6 +1,8 @@
 //! Assign: addresses to a licence, all or nothing, within the customer's
 //! assign budget.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
 use super::budget::Budget;
@@ -83,39 +85,61 @@ pub async fn assign(
                 bulk::complete(app, &license, None).await?;
                 return Ok(Step::Again);
             }
-            let now = app.now();
-            let today = now.date_naive();
-            if license.status(today) == LicenseStatus::Expired {
-                return Err(Error::LicenseNotActive);
-            }
-            let default = license.default_period(today);
-            let period = Period::new(
-                input.valid_from.unwrap_or(default.from),
-                input.valid_until.unwrap_or(default.until),
-            );
-            let period = license.term.check(period, today)?;
-            let ask = Ask {
-                emails: &input.emails,
-                period,
-                now,
-                by: &admin.name,
-                language: input.language,
-            };
-            let plan = plan::plan(&license, &existing, &ask)?;
-            if input.dry_run {
-                return Ok(Step::Done(Assigned::of(plan, today, false)));
-            }
-            if plan.new.is_empty() {
-                budget.charge(app).await?;
-                return Ok(Step::Done(Assigned::of(plan, today, false)));
-            }
-            match commit(app, &license, &existing, &plan, budget).await? {
-                Step::Done(()) => Ok(Step::Done(Assigned::of(plan, today, true))),
-                Step::Again => Ok(Step::Again),
-            }
+            let (plan, today) = decide(app, admin, &license, &existing, input)?;
+            settle(app, &license, &existing, plan, today, input.dry_run, budget).await
         }
     })
     .await
+}
+
+/// What the request does to the licence as read: the period rules, then
+/// the planner.
+fn decide(
+    app: &App,
+    admin: &Admin,
+    license: &License,
+    existing: &HashMap<String, Assignment>,
+    input: &AssignInput,
+) -> Result<(Plan, NaiveDate)> {
+    let now = app.now();
+    let today = now.date_naive();
+    if license.status(today) == LicenseStatus::Expired {
+        return Err(Error::LicenseNotActive);
+    }
+    let default = license.default_period(today);
+    let period = Period::new(
+        input.valid_from.unwrap_or(default.from),
+        input.valid_until.unwrap_or(default.until),
+    );
+    let ask = Ask {
+        emails: &input.emails,
+        period: license.term.check(period, today)?,
+        now,
+        by: &admin.name,
+        language: input.language,
+    };
+    Ok((plan::plan(license, existing, &ask)?, today))
+}
+
+/// A dry run answers; nothing new is only counted; anything new is committed.
+async fn settle(
+    app: &App,
+    license: &License,
+    existing: &HashMap<String, Assignment>,
+    plan: Plan,
+    today: NaiveDate,
+    dry_run: bool,
+    budget: &Budget,
+) -> Result<Step<Assigned>> {
+    if dry_run {
+        return Ok(Step::Done(Assigned::of(plan, today, false)));
+    }
+    if plan.new.is_empty() {
+        budget.charge(app).await?;
+        return Ok(Step::Done(Assigned::of(plan, today, false)));
+    }
+    let step = commit(app, license, existing, &plan, budget).await?;
+    Ok(step.map(|()| Assigned::of(plan, today, true)))
 }
 
 /// Commits a plan: in one transaction with the licence and the budget when
@@ -125,7 +149,7 @@ pub async fn assign(
 async fn commit(
     app: &App,
     before: &License,
-    existing: &std::collections::HashMap<String, Assignment>,
+    existing: &HashMap<String, Assignment>,
     plan: &Plan,
     budget: &Budget,
 ) -> Result<Step<()>> {

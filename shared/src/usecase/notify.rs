@@ -199,28 +199,7 @@ impl Notifier {
             // Being sent by another run, or by one that died: look again later.
             InvitationClaim::Busy => return Err("claimed by another run".into()),
         };
-        let license = self
-            .store
-            .license(&p.customer_id, &p.license_id)
-            .await
-            .map_err(|e: Error| e.to_string())?;
-        let outcome = match license {
-            None => Err(SendFailure::Permanent(
-                InvitationError::NotSent,
-                "the licence no longer exists".into(),
-            )),
-            Some(license) => {
-                let mail = mail::render(&mail::Invitation {
-                    language: assignment.language,
-                    product_name: &license.product_name,
-                    email: &assignment.email,
-                    valid_from: assignment.valid_from,
-                    valid_until: assignment.valid_until,
-                    portal_url: &self.portal_url,
-                });
-                self.send(&assignment, &mail).await
-            }
-        };
+        let outcome = self.render_and_send(&assignment).await;
         let (invitation, message_id) = match outcome {
             Ok(id) => (
                 Invitation {
@@ -248,6 +227,30 @@ impl Notifier {
             .map_err(|e| e.to_string())?;
         tracing::info!(license_id = %p.license_id, status = ?invitation.status, "invitation processed");
         Ok(())
+    }
+
+    /// The invitation of `assignment`, rendered with its licence and sent.
+    async fn render_and_send(&self, assignment: &Assignment) -> Result<String, SendFailure> {
+        let license = self
+            .store
+            .license(&assignment.customer_id, &assignment.license_id)
+            .await
+            .map_err(|e: Error| SendFailure::Transient(e.to_string()))?
+            .ok_or_else(|| {
+                SendFailure::Permanent(
+                    InvitationError::NotSent,
+                    "the licence no longer exists".into(),
+                )
+            })?;
+        let mail = mail::render(&mail::Invitation {
+            language: assignment.language,
+            product_name: &license.product_name,
+            email: &assignment.email,
+            valid_from: assignment.valid_from,
+            valid_until: assignment.valid_until,
+            portal_url: &self.portal_url,
+        });
+        self.send(assignment, &mail).await
     }
 
     async fn send(&self, to: &Assignment, mail: &Mail) -> Result<String, SendFailure> {

@@ -131,71 +131,37 @@ pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
 pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionError> {
     let purchase = parse(&event)?;
     if let Some(order) = app.store.order(&purchase.order_id).await? {
-        return Ok(Provisioned {
-            license_id: order.license_id,
-            buyer_assigned: order.buyer_assigned,
-        });
+        return Ok(order.into());
     }
     let buyer = emails::normalize(&purchase.buyer.email).expect("validated");
     let now = app.now();
     let today = now.date_naive();
-    let mut license = License {
-        license_id: license_id_for(&purchase.customer_id, &purchase.order_id),
-        customer_id: purchase.customer_id.clone(),
-        product_id: purchase.product_id.clone(),
-        product_name: purchase.product_name.clone(),
-        quantity: purchase.quantity,
-        term: purchase.term,
-        subscription: purchase.subscription.clone(),
-        invoice_number: purchase.invoice_number.clone(),
-        order_id: purchase.order_id.clone(),
-        created_at: now,
-        seats: Timeline::default(),
-        version: 1,
-        pending: None,
-    };
-    let seat = if license.status(today) == LicenseStatus::Expired {
+    let mut license = purchase.license(now);
+    let seat = if license.status(today) == LicenseStatus::Expired
+        || buyer_holds_a_seat(app, &purchase, &buyer, today).await?
+    {
         None
     } else {
-        // Decided on strongly consistent reads of the base table (the index
-        // lags): the customer's licences of this product, then the buyer's
-        // assignments on them.
-        let same_product = app
-            .store
-            .license_ids_of_product(&purchase.customer_id, &purchase.product_id)
-            .await?;
-        let holds_one = !same_product.is_empty()
-            && app
-                .store
-                .assignments_of(&purchase.customer_id, &same_product, &buyer)
-                .await?
-                .iter()
-                .any(|a| a.is_current(today));
-        (!holds_one).then(|| {
-            let period = license.default_period(today);
-            license.seats.add(period, 1);
-            Assignment::new(
-                &license,
-                &buyer,
-                period,
-                now,
-                SYSTEM_ASSIGNER,
-                Language::En,
-                InvitationStatus::None,
-            )
-        })
+        let period = license.default_period(today);
+        license.seats.add(period, 1);
+        Some(Assignment::new(
+            &license,
+            &buyer,
+            period,
+            now,
+            SYSTEM_ASSIGNER,
+            Language::En,
+            InvitationStatus::None,
+        ))
     };
-    let provisioned = Provisioned {
+    let order = Order {
+        order_id: purchase.order_id.clone(),
+        customer_id: purchase.customer_id.clone(),
         license_id: license.license_id.clone(),
         buyer_assigned: seat.is_some(),
     };
     let mut writes = vec![
-        Write::Order(Order {
-            order_id: purchase.order_id.clone(),
-            customer_id: purchase.customer_id.clone(),
-            license_id: license.license_id.clone(),
-            buyer_assigned: seat.is_some(),
-        }),
+        Write::Order(order.clone()),
         Write::License {
             license,
             expected_version: None,
@@ -203,18 +169,70 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
     ];
     writes.extend(seat.map(Write::Assignment));
     match app.store.transact(&writes).await {
-        Ok(()) => Ok(provisioned),
+        Ok(()) => Ok(order.into()),
         // The same order was provisioned concurrently: answer with that licence.
         Err(TxError::Condition(_)) | Err(TxError::Busy) => {
             let order = app.store.order(&purchase.order_id).await?.ok_or_else(|| {
                 ProvisionError::Unavailable("order write conflicted, retry".into())
             })?;
-            Ok(Provisioned {
-                license_id: order.license_id,
-                buyer_assigned: order.buyer_assigned,
-            })
+            Ok(order.into())
         }
         Err(TxError::Failed(e)) => Err(e.into()),
+    }
+}
+
+/// Whether the buyer already holds a current seat of this product at this
+/// customer, decided on strongly consistent reads of the table (the index
+/// lags): the customer's licences of the product, then the buyer's
+/// assignments on them.
+async fn buyer_holds_a_seat(
+    app: &App,
+    purchase: &Purchase,
+    buyer: &str,
+    today: chrono::NaiveDate,
+) -> Result<bool, ProvisionError> {
+    let customer = &purchase.customer_id;
+    let same_product = app
+        .store
+        .license_ids_of_product(customer, &purchase.product_id)
+        .await?;
+    if same_product.is_empty() {
+        return Ok(false);
+    }
+    let held = app
+        .store
+        .assignments_of(customer, &same_product, buyer)
+        .await?;
+    Ok(held.iter().any(|a| a.is_current(today)))
+}
+
+impl Purchase {
+    /// The licence this purchase creates, without seats yet.
+    fn license(&self, now: chrono::DateTime<chrono::Utc>) -> License {
+        License {
+            license_id: license_id_for(&self.customer_id, &self.order_id),
+            customer_id: self.customer_id.clone(),
+            product_id: self.product_id.clone(),
+            product_name: self.product_name.clone(),
+            quantity: self.quantity,
+            term: self.term,
+            subscription: self.subscription.clone(),
+            invoice_number: self.invoice_number.clone(),
+            order_id: self.order_id.clone(),
+            created_at: now,
+            seats: Timeline::default(),
+            version: 1,
+            pending: None,
+        }
+    }
+}
+
+impl From<Order> for Provisioned {
+    fn from(order: Order) -> Self {
+        Self {
+            license_id: order.license_id,
+            buyer_assigned: order.buyer_assigned,
+        }
     }
 }
 

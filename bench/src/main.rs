@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
 use lambda_http::Request;
+use licensing::App;
 use licensing::http::identity::AuthMode;
 use licensing::store::Store;
-use licensing::App;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use probe::Probe;
 
@@ -342,7 +342,9 @@ async fn run(opts: Opts) {
 
     // The report.
     println!();
-    println!("Warm latency, in-process handlers against DynamoDB Local ({mode}; ms; overhead = total − DynamoDB time)");
+    println!(
+        "Warm latency, in-process handlers against DynamoDB Local ({mode}; ms; overhead = total − DynamoDB time)"
+    );
     print_table(&warm);
     println!();
     println!("Scaling");

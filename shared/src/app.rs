@@ -33,12 +33,12 @@ pub(crate) fn env(name: &str) -> Option<String> {
 /// Timeouts fail fast into a 503 the client can retry, rather than hanging
 /// until API Gateway's 30 s timeout.
 macro_rules! sdk_client {
-    ($sdk:ident, $endpoint:expr) => {
+    ($sdk:ident, $endpoint:expr_2021) => {
         sdk_client!($sdk, $endpoint, |config| config)
     };
-    ($sdk:ident, $endpoint:expr, $customize:expr) => {{
+    ($sdk:ident, $endpoint:expr_2021, $customize:expr_2021) => {{
         use $sdk::config::{
-            retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
+            BehaviorVersion, Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig,
         };
         let region = env("AWS_REGION")
             .or_else(|| env("AWS_DEFAULT_REGION"))
@@ -80,7 +80,7 @@ const AWS_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
 /// bundle plus ~150 files, parsed during init). `TLS_NATIVE_ROOTS=1` trusts
 /// the platform store as well, e.g. behind a TLS-inspecting proxy.
 fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
     let native =
         env("TLS_NATIVE_ROOTS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
     let trust = TrustStore::empty()

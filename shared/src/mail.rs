@@ -82,7 +82,10 @@ pub fn render(inv: &Invitation) -> Mail {
     let e = escape_html;
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>{greeting}</p>\n<p>{access}</p>\n<p>{sign_in} <a href=\"{url}\">{url}</a></p>\n<p>{user_name}</p>\n<p>{closing}</p>\n</body></html>\n",
-        lang = match inv.language { Language::En => "en", Language::De => "de" },
+        lang = match inv.language {
+            Language::En => "en",
+            Language::De => "de",
+        },
         title = e(&subject),
         greeting = e(&greeting),
         access = e(&access),
@@ -131,9 +134,10 @@ mod tests {
         let m = render(&invitation(Language::De, "TecDoc Katalog"));
         assert_eq!(m.subject, "Ihr Zugang zu TecDoc Katalog");
         assert!(m.text.contains("vom 28.11.2026 bis zum 30.06.2027"));
-        assert!(m
-            .text
-            .contains("Benutzername ist Ihre E-Mail-Adresse: anna@example.com"));
+        assert!(
+            m.text
+                .contains("Benutzername ist Ihre E-Mail-Adresse: anna@example.com")
+        );
         assert!(m.html.contains("lang=\"de\""));
     }
 
@@ -144,9 +148,10 @@ mod tests {
             "<script>alert('x')</script> & \"Co\"",
         ));
         assert!(!m.html.contains("<script>"));
-        assert!(m
-            .html
-            .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;"));
+        assert!(
+            m.html
+                .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
+        );
         assert!(m.text.contains("<script>"), "the text part is plain text");
     }
 

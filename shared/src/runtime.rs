@@ -1,9 +1,7 @@
 //! What a function's `main` does: set up logging, build the [`App`] once,
 //! and hand each event to its handler.
 
-use std::future::Future;
-
-use lambda_http::{service_fn, Body, Request, Response};
+use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::App;
 

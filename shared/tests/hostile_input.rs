@@ -7,8 +7,8 @@
 //! million generated inputs per property) is
 //! `PROPTEST_CASES=1000000 cargo test --release -p licensing --test hostile_input`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::{Method, Request as HttpRequest};
 use lambda_http::{Body, Request};
 use licensing::api::{assign, change, list};
@@ -20,7 +20,7 @@ use licensing::http::request;
 use licensing::http::{problem, respond};
 use licensing::provision;
 use proptest::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// 2,000 cases unless `PROPTEST_CASES` says otherwise.
 fn config() -> ProptestConfig {

@@ -12,15 +12,15 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Days, NaiveDate, Utc};
-use lambda_http::{http::Method, Body, Request};
-use licensing::http::identity::AuthMode;
-use licensing::http::request::{route_of, Route};
-use licensing::store::Store;
+use lambda_http::{Body, Request, http::Method};
 use licensing::App;
-use serde_json::{json, Value};
+use licensing::http::identity::AuthMode;
+use licensing::http::request::{Route, route_of};
+use licensing::store::Store;
+use serde_json::{Value, json};
 
 pub const CUSTOMER: &str = "cust-1001";
 pub const OTHER_CUSTOMER: &str = "cust-2002";
@@ -69,7 +69,8 @@ pub fn dynamodb_endpoint() -> &'static str {
     ENDPOINT.get_or_init(|| {
         for (k, v) in [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_REGION", "eu-central-1")] {
             if std::env::var(k).is_err() {
-                std::env::set_var(k, v);
+                // TODO: Audit that the environment access only happens in single-threaded code.
+                unsafe { std::env::set_var(k, v) };
             }
         }
         if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
@@ -100,7 +101,8 @@ pub fn dynamodb_endpoint() -> &'static str {
         let _ = WATCHDOG.set(std::sync::Mutex::new(watchdog));
         assert!(wait_for_port(port, Duration::from_secs(30)), "DynamoDB Local did not start");
         let url = format!("http://127.0.0.1:{port}");
-        std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &url);
+        // TODO: Audit that the environment access only happens in single-threaded code.
+        unsafe { std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &url) };
         url
     })
 }

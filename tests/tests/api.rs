@@ -1,7 +1,7 @@
 //! The contract, endpoint by endpoint, through the real handlers on DynamoDB Local.
 
 use licensing_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn seats(license: &Value) -> (u64, u64, u64) {
     (
@@ -875,9 +875,11 @@ async fn provisioning_is_idempotent_and_validates() {
         days_from_today(-1),
         days_from_today(30),
     );
-    assert!(licensing::provision::handle(&app, bad.clone())
-        .await
-        .is_err());
+    assert!(
+        licensing::provision::handle(&app, bad.clone())
+            .await
+            .is_err()
+    );
     bad["detail"]["quantity"] = json!(3);
     bad["detail"]["term"]["end"] = json!(days_from_today(-2));
     assert!(licensing::provision::handle(&app, bad).await.is_err());

@@ -1,11 +1,11 @@
 //! Requests larger than one transaction stay all-or-nothing for every reader,
 //! and a failing DynamoDB answers 503 without details.
 
+use licensing::App;
 use licensing::http::identity::AuthMode;
 use licensing::model::{Language, PendingBatch, Period};
-use licensing::plan::{plan, Ask};
+use licensing::plan::{Ask, plan};
 use licensing::store::{Store, Write};
-use licensing::App;
 use licensing_tests::*;
 use serde_json::json;
 

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use licensing_tests::local::{start_watch, Http};
+use licensing_tests::local::{Http, start_watch};
 use licensing_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[test]
 fn the_seed_story_through_the_http_routes() {

@@ -107,8 +107,10 @@ fn every_event_file_invokes_its_function() {
     assert_eq!(notified["batchItemFailures"], serde_json::json!([]));
     let mails = mails_to("carl@example.com");
     assert_eq!(mails.len(), 1);
-    assert!(mails[0]["subject"]
-        .as_str()
-        .unwrap()
-        .starts_with("Ihr Zugang zu"));
+    assert!(
+        mails[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ihr Zugang zu")
+    );
 }

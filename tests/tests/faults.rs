@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use licensing::App;
 use licensing_tests::proxy::{Fault, Proxy};
 use licensing_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const TX: &str = "TransactWriteItems";
 const READ: &str = "BatchGetItem";
@@ -430,7 +430,7 @@ async fn bulk_case(
 
 /// One test per cut, so they run in parallel and each stays short.
 macro_rules! bulk_cut {
-    ($name:ident, $chunks:expr, $fault:expr, $retry_first:expr) => {
+    ($name:ident, $chunks:expr_2021, $fault:expr_2021, $retry_first:expr_2021) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let direct = fresh_app().await;

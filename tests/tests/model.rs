@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::{Days, NaiveDate};
-use licensing::provision::license_id_for;
 use licensing::App;
+use licensing::provision::license_id_for;
 use licensing_tests::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
 /// The people of every case. The first one buys the licences.
@@ -539,7 +539,7 @@ impl Model {
 // ------------------------------------------------------------------ checking
 
 macro_rules! ensure {
-    ($cond:expr, $($fmt:tt)*) => {
+    ($cond:expr_2021, $($fmt:tt)*) => {
         if !$cond {
             return Err(format!($($fmt)*));
         }
@@ -847,7 +847,8 @@ async fn run(case: Case) -> Result<(), String> {
                     .map_err(|e| context(format!("provision failed: {e}")))?;
                 let buyer_assigned = model.provision(*slot);
                 ensure!(
-                    got.license_id == model.licence_id(*slot) && got.buyer_assigned == buyer_assigned,
+                    got.license_id == model.licence_id(*slot)
+                        && got.buyer_assigned == buyer_assigned,
                     "step {step} {op:?}: provision answered {got:?}, the model says buyer seat {buyer_assigned}"
                 );
             }

@@ -2,7 +2,7 @@
 //! outages, rejections and resends.
 
 use licensing_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 async fn assign(app: &licensing::App, id: &str, email: &str, language: &str) {
     let answer = call(
@@ -62,10 +62,12 @@ async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
     assert!(text.contains(&product) && text.contains("https://portal.example.com/sign-in"));
     assert!(text.contains(&format!("Your user name is your e-mail address: {anna}")));
     assert!(text.contains(&days_from_today(365).format("%-d %B %Y").to_string()));
-    assert!(en[0]["body"]["html"]
-        .as_str()
-        .unwrap()
-        .contains("<a href=\"https://portal.example.com/sign-in\">"));
+    assert!(
+        en[0]["body"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<a href=\"https://portal.example.com/sign-in\">")
+    );
 
     let de = mails_to(&jonas);
     assert_eq!(de.len(), 1);
@@ -338,11 +340,12 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
         sent_at: Some(chrono::Utc::now()),
         error: None,
     };
-    assert!(app
-        .store
-        .finish_invitation(&a, "run-1", &sent, Some("m-1"))
-        .await
-        .unwrap());
+    assert!(
+        app.store
+            .finish_invitation(&a, "run-1", &sent, Some("m-1"))
+            .await
+            .unwrap()
+    );
     assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
 }
 

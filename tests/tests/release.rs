@@ -13,7 +13,7 @@ use std::process::Command;
 
 use licensing_tests::runtime_api::{lambda_env, name_function, spawn_command};
 use licensing_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const FUNCTIONS: [&str; 6] = ["list", "assign", "change", "revoke", "provision", "notify"];
 

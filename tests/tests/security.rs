@@ -2,7 +2,7 @@
 //! trusted only as far as it is proven, and keys that no claim can bend.
 
 use licensing_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn claims_token(claims: Value) -> String {
     token(claims)

@@ -1,7 +1,7 @@
 //! `notify` Lambda function: DynamoDB Stream of the table → invitation mails
 //! through SES, with partial batch responses. See `licensing::notify`.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use licensing::notify::Notifier;
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! `provision` Lambda function: EventBridge `LicensePurchased` → licence and
 //! buyer seat. See `licensing::provision`.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use licensing::App;
 use serde_json::Value;
 

@@ -1,20 +1,20 @@
 //! The `assign` function: `POST /licenses/{id}/assignments` (all or nothing,
 //! optionally idempotent) and `POST /licenses/{id}/assignments/{email}/invitation`.
 
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::{Map, Value};
 
 use super::views::{AssignResponse, AssignmentView, LicenseView, ResultView};
-use crate::emails::{self, Parsed, MAX_ADDRESSES};
+use crate::App;
+use crate::emails::{self, MAX_ADDRESSES, Parsed};
 use crate::error::{Error, Result};
-use crate::http::decode::{json_object, Fields};
+use crate::http::decode::{Fields, json_object};
 use crate::http::idempotency::Idempotency;
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::Language;
-use crate::usecase::assign::{assign, AssignInput, Assigned};
+use crate::usecase::assign::{AssignInput, Assigned, assign};
 use crate::usecase::resend::resend;
-use crate::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let body = json_object(&req, false);

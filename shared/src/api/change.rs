@@ -1,15 +1,15 @@
 //! The `change` function: `PATCH /licenses/{id}/assignments/{email}`.
 
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::{Map, Value};
 
 use super::views::AssignmentView;
+use crate::App;
 use crate::error::{Error, Result};
-use crate::http::decode::{json_object, Fields};
+use crate::http::decode::{Fields, json_object};
 use crate::http::request::Route;
 use crate::http::{json, serve};
-use crate::usecase::change::{change, ChangeInput};
-use crate::App;
+use crate::usecase::change::{ChangeInput, change};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let body = json_object(&req, false);

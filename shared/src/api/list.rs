@@ -1,19 +1,19 @@
 //! The `list` function: `GET /licenses`, `GET /licenses/{id}`,
 //! `GET /licenses/{id}/assignments`, `GET /me/licenses`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::{Body, Request, Response, http::StatusCode};
 
 use super::views::{AssignmentPage, AssignmentView, LicenseView, Licenses, MyLicenseView};
+use crate::App;
 use crate::emails;
 use crate::error::{Error, FieldError, Result};
 use crate::http::decode::{param, query};
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::{AssignmentStatus, LicenseStatus};
-use crate::usecase::query::{self, PageRequest, MAX_PAGE};
-use crate::App;
+use crate::usecase::query::{self, MAX_PAGE, PageRequest};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = MAX_PAGE;

@@ -1,13 +1,13 @@
 //! The `revoke` function: `DELETE /licenses/{id}/assignments/{email}`.
 
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{Body, Request, Response, http::StatusCode};
 
 use super::views::AssignmentView;
+use crate::App;
 use crate::error::Error;
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::usecase::revoke::revoke;
-use crate::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     serve(app, req, |route, caller| async move {

@@ -21,7 +21,9 @@ fn mixed_separators_spaces_and_empty_entries() {
 
 #[test]
 fn display_names_with_separators_inside_quotes() {
-    let p = parse_paste("\"Schmidt, Anna\" <Anna.Schmidt@Example.com>; Bob Meier <bob@example.com>, \"Doe; Jane\" <jane@example.com>");
+    let p = parse_paste(
+        "\"Schmidt, Anna\" <Anna.Schmidt@Example.com>; Bob Meier <bob@example.com>, \"Doe; Jane\" <jane@example.com>",
+    );
     assert_eq!(
         p.valid,
         [

@@ -2,14 +2,12 @@
 //! hours; a retry gets the first response back, byte for byte. Written once,
 //! as a wrapper around any write's response.
 
-use std::future::Future;
-
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::respond;
+use crate::App;
 use crate::error::{Error, Result};
 use crate::store::{Claim, STALE_CLAIM_SECONDS};
-use crate::App;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 const MAX_KEY: usize = 255;

@@ -94,8 +94,8 @@ pub fn caller(req: &Request, mode: AuthMode) -> Result<Caller> {
 
 #[cfg(feature = "local")]
 fn unverified_claims(req: &Request) -> Option<serde_json::Map<String, Value>> {
-    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
     use base64::Engine;
+    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
     let header = req.headers().get("authorization")?.to_str().ok()?;
     let token = header
         .strip_prefix("Bearer ")

@@ -8,12 +8,12 @@ pub mod identity;
 pub mod problem;
 pub mod request;
 
-use lambda_http::{http::StatusCode, Body, Request, Response};
+use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::Serialize;
 
+use crate::App;
 use crate::error::{Error, Result};
 use crate::model;
-use crate::App;
 use identity::Caller;
 use request::Route;
 

@@ -1,7 +1,7 @@
 //! RFC 9457 problem details: the single mapping from [`Error`] to a response.
 
-use lambda_http::{http::StatusCode, Body, Response};
-use serde_json::{json, Map, Value};
+use lambda_http::{Body, Response, http::StatusCode};
+use serde_json::{Map, Value, json};
 
 use crate::error::Error;
 

@@ -1,6 +1,6 @@
 //! Routing: a request's method and path as the operation it names.
 
-use lambda_http::{http::Method, Request, RequestExt};
+use lambda_http::{Request, RequestExt, http::Method};
 use percent_encoding::percent_decode_str;
 
 use crate::error::{Error, Result};

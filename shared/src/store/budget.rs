@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::Update;
 use super::expr::{self, Expr};
 use super::items;
 use super::keys::attr;
-use super::{applied, n, Store};
+use super::{Store, applied, n};
 use crate::error::Result;
 
 impl Store {

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, Update};
 use chrono::{DateTime, Utc};
 
 use super::keys::{self, attr};
-use super::{n, s, Item};
+use super::{Item, n, s};
 use crate::error::{Error, Result};
 use crate::model::InvitationStatus;
 

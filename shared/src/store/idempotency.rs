@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use super::expr::{self, Expr};
 use super::items::idempotency_key;
 use super::keys::{self, attr, kind};
-use super::{applied, n, s, sdk, Item, Store};
+use super::{Item, Store, applied, n, s, sdk};
 use crate::error::{Error, Result};
 
 pub const KEEP_SECONDS: i64 = 24 * 3600;

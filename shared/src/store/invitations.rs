@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use super::expr::{self, Expr};
 use super::items::{self, from_item, value};
 use super::keys::attr;
-use super::{applied, n, s, sdk, Item, Store};
+use super::{Item, Store, applied, n, s, sdk};
 use crate::error::Result;
 use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus};
 

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 use super::keys::{self, kind};
-use super::{s, Item, Order};
+use super::{Item, Order, s};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, License};
 

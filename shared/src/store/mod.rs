@@ -16,16 +16,16 @@ mod writes;
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use table::create_table;
-pub use writes::{TxError, Write, MAX_TRANSACTION_ITEMS};
+pub use writes::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use aws_sdk_dynamodb::Client;
 
 use super::items::{self, from_item};
 use super::keys::{self, attr, kind};
-use super::{s, sdk, Item, Order, Store};
+use super::{Item, Order, Store, s, sdk};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, License};
 

@@ -1,11 +1,11 @@
 //! The table's definition, for DynamoDB Local and the tests (the deployed
 //! table is defined in infra/template.yaml with the same keys).
 
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
-use aws_sdk_dynamodb::Client;
 
 use super::keys;
 use crate::error::{Error, Result};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::expr::{self, Expr};
 use super::items::{self, value};
 use super::keys::attr;
-use super::{sdk, Order, Store};
+use super::{Order, Store, sdk};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus, License, Period};
 

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::budget::Budget;
-use super::retry::{committed, retry_on_conflict, Step};
+use super::retry::{Step, committed, retry_on_conflict};
 use super::{bulk, known_license_id};
+use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{Admin, Assignment, Language, License, LicenseStatus, Period};
 use crate::plan::{self, Ask, Outcome, Plan};
-use crate::store::{TxError, Write, MAX_TRANSACTION_ITEMS};
-use crate::App;
+use crate::store::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
 /// A decoded assign request: normalised, distinct, valid addresses.
 #[derive(Clone, Debug, PartialEq)]

@@ -2,9 +2,9 @@
 //! `App::assign_budget` addresses a minute through assign, dry runs
 //! included, counted in fixed one-minute windows.
 
+use crate::App;
 use crate::error::{Error, Result};
 use crate::store::Write;
-use crate::App;
 
 /// The addresses of one request, against its customer's current window.
 pub struct Budget {
@@ -51,10 +51,6 @@ impl Budget {
             .store
             .charge_budget(&self.customer_id, self.window, self.addresses, self.limit)
             .await?;
-        if fits {
-            Ok(())
-        } else {
-            Err(self.exceeded())
-        }
+        if fits { Ok(()) } else { Err(self.exceeded()) }
     }
 }

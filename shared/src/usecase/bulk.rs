@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
-use super::retry::{retry_on_conflict, Step};
+use super::retry::{Step, retry_on_conflict};
+use crate::App;
 use crate::error::Result;
 use crate::model::{Assignment, License, PendingBatch};
 use crate::plan;
-use crate::store::{TxError, Write, MAX_TRANSACTION_ITEMS};
-use crate::App;
+use crate::store::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
 /// The pending batch that reserves `new` (all of one request: one period,
 /// author and language).

@@ -3,12 +3,12 @@
 use chrono::NaiveDate;
 
 use super::on_assignment;
-use super::retry::{committed, Step};
+use super::retry::{Step, committed};
+use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{Admin, Assignment, LicenseStatus, Period};
 use crate::plan;
 use crate::store::Write;
-use crate::App;
 
 /// The requested new bounds; at least one is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,13 +15,11 @@ pub mod resend;
 pub mod retry;
 pub mod revoke;
 
-use std::future::Future;
-
+use crate::App;
 use crate::emails;
 use crate::error::{Error, Result};
 use crate::model::{self, Admin, Assignment, License};
-use crate::App;
-use retry::{retry_on_conflict, Step};
+use retry::{Step, retry_on_conflict};
 
 /// `Err(LicenseNotFound)` for an id this API could never have issued.
 pub(crate) fn known_license_id(id: &str) -> Result<()> {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::App;
 use crate::capacity::Timeline;
 use crate::emails;
 use crate::error::Error;
@@ -11,7 +12,6 @@ use crate::model::{
     Assignment, InvitationStatus, Language, License, LicenseStatus, Subscription, Term,
 };
 use crate::store::{Order, TxError, Write};
-use crate::App;
 
 pub const DETAIL_TYPE: &str = "LicensePurchased";
 /// What `assignedBy` says for the buyer's automatic seat.
@@ -85,7 +85,7 @@ pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
                 other => {
                     return Err(invalid(format!(
                         "detail-type must be {DETAIL_TYPE}, got {other:?}"
-                    )))
+                    )));
                 }
             }
             detail

@@ -5,9 +5,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::known_license_id;
+use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{Admin, Assignment, AssignmentStatus, License, LicenseStatus};
-use crate::App;
 
 /// A customer's licences of these statuses, by product name, then term start.
 pub async fn licenses(app: &App, admin: &Admin, wanted: &[LicenseStatus]) -> Result<Vec<License>> {

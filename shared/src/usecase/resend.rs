@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::on_assignment;
 use super::retry::committed;
+use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{Admin, Assignment, Invitation, InvitationStatus};
 use crate::store::Write;
-use crate::App;
 
 /// How long after an invitation another may be asked for (API.md, Limits).
 pub const RESEND_COOLDOWN_SECONDS: i64 = 600;

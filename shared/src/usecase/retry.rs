@@ -2,7 +2,6 @@
 //! under the version read; when another request committed first, back off
 //! and go again. Written once here.
 
-use std::future::Future;
 use std::time::Duration;
 
 use crate::error::{Error, Result};

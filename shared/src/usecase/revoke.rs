@@ -2,12 +2,12 @@
 //! invitation not sent yet never goes out.
 
 use super::on_assignment;
-use super::retry::{committed, Step};
+use super::retry::{Step, committed};
+use crate::App;
 use crate::error::Result;
 use crate::model::{Admin, Assignment, Invitation, InvitationError, InvitationStatus};
 use crate::plan;
 use crate::store::Write;
-use crate::App;
 
 /// The revoked assignment (unchanged if it was revoked already).
 pub async fn revoke(app: &App, admin: &Admin, license_id: &str, email: &str) -> Result<Assignment> {

@@ -67,12 +67,6 @@ pub fn dynamodb_local_dir() -> PathBuf {
 pub fn dynamodb_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
-        for (k, v) in [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_REGION", "eu-central-1")] {
-            if std::env::var(k).is_err() {
-                // TODO: Audit that the environment access only happens in single-threaded code.
-                unsafe { std::env::set_var(k, v) };
-            }
-        }
         if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
             return url;
         }
@@ -100,10 +94,9 @@ pub fn dynamodb_endpoint() -> &'static str {
         static WATCHDOG: OnceLock<std::sync::Mutex<std::process::Child>> = OnceLock::new();
         let _ = WATCHDOG.set(std::sync::Mutex::new(watchdog));
         assert!(wait_for_port(port, Duration::from_secs(30)), "DynamoDB Local did not start");
-        let url = format!("http://127.0.0.1:{port}");
-        // TODO: Audit that the environment access only happens in single-threaded code.
-        unsafe { std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &url) };
-        url
+        // Handed to clients and child processes explicitly: the environment
+        // of a multi-threaded test process is not ours to change.
+        format!("http://127.0.0.1:{port}")
     })
 }
 
@@ -196,11 +189,17 @@ pub fn stream_event(records: &[(&str, &str, &str, &str)]) -> Value {
     json!({ "Records": records })
 }
 
+/// A DynamoDB client for the test's DynamoDB Local (dummy credentials and
+/// region, as the functions default to them).
+pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    licensing::app::dynamodb_client_at(Some(dynamodb_endpoint().to_string()))
+}
+
 /// An app over a fresh, empty table.
 pub async fn fresh_app() -> App {
     dynamodb_endpoint();
     let table = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let client = licensing::app::dynamodb_client();
+    let client = dynamodb_client();
     licensing::store::create_table(&client, &table)
         .await
         .expect("create table");

@@ -553,7 +553,7 @@ async fn the_buyers_seat_is_decided_without_the_index() {
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     };
     let table = format!("noindex-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let client = licensing::app::dynamodb_client();
+    let client = dynamodb_client();
     let attr = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)

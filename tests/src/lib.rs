@@ -2,9 +2,12 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB` is not set), a fresh table per test so tests run
 //! in parallel, and helpers that drive the real handlers with real requests.
 
+pub mod client;
 pub mod local;
 pub mod proxy;
 pub mod runtime_api;
+
+pub use client::Client;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -363,22 +366,9 @@ pub async fn send(app: &App, req: Request) -> Answer {
     }
 }
 
-pub async fn call(app: &App, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
-    let body = body.map(|b| b.to_string());
-    send(app, request(method, path, Some(token), body.as_deref())).await
-}
-
 /// The raw text of a response body, for byte-for-byte comparisons.
 pub fn raw(answer: &Answer) -> String {
     answer.body.to_string()
-}
-
-/// A POST with an `Idempotency-Key` header.
-pub async fn post_with_key(app: &App, path: &str, token: &str, key: &str, body: &Value) -> Answer {
-    let mut req = request("POST", path, Some(token), Some(&body.to_string()));
-    req.headers_mut()
-        .insert("idempotency-key", key.parse().unwrap());
-    send(app, req).await
 }
 
 pub fn purchase(
@@ -414,31 +404,6 @@ pub async fn licence(app: &App, customer: &str, quantity: u32) -> String {
         .await
         .expect("provision")
         .license_id
-}
-
-/// Every assignment of a licence, through the API (all pages).
-pub async fn all_assignments(app: &App, customer: &str, license_id: &str) -> Vec<Value> {
-    let mut found = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/licenses/{license_id}/assignments?limit=100&cursor={c}"),
-            None => format!("/licenses/{license_id}/assignments?limit=100"),
-        };
-        let answer = call(app, "GET", &path, &admin(customer), None).await;
-        assert_eq!(answer.status, 200, "{:?}", answer.body);
-        found.extend(
-            answer.body["assignments"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .cloned(),
-        );
-        match answer.body["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return found,
-        }
-    }
 }
 
 /// An SES endpoint that answers every call with one error, like SES does

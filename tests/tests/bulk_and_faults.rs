@@ -17,37 +17,29 @@ fn addresses(n: usize, tag: &str) -> Vec<String> {
 async fn a_thousand_addresses_are_assigned_all_or_nothing() {
     let app = fresh_app().await;
     let id = licence(&app, CUSTOMER, 1000).await;
-    let a = admin(CUSTOMER);
-    let path = format!("/licenses/{id}/assignments");
+    let a = Client::admin(&app, CUSTOMER);
     // 1000 new ones need 1000 seats but only 999 are free: nothing is written.
-    let refused = call(
-        &app,
-        "POST",
-        &path,
-        &a,
-        Some(json!({"emails": addresses(1000, "u").join("\n")})),
-    )
-    .await;
+    let refused = a.assign(&id, addresses(1000, "u").join("\n")).await;
     assert_eq!(
         (refused.status, refused.slug()),
         (409, "insufficient-seats")
     );
     assert_eq!(refused.body["available"], 999);
-    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 1);
+    assert_eq!(a.all_assignments(&id).await.len(), 1);
     // 999 fit: all of them are written, across several transactions.
     let body = json!({"emails": addresses(999, "u")});
-    let ok = post_with_key(&app, &path, &a, "bulk-999", &body).await;
+    let ok = a.assign_with_key(&id, "bulk-999", &body).await;
     assert_eq!(ok.status, 201, "{:?}", ok.body["detail"]);
     assert_eq!(ok.body["results"].as_array().unwrap().len(), 999);
     assert_eq!(ok.body["license"]["availableSeats"], 0);
-    let license = call(&app, "GET", &format!("/licenses/{id}"), &a, None).await;
+    let license = a.license(&id).await;
     assert_eq!(license.body["assignedUsers"], 1000);
     assert!(license.body.get("pending").is_none());
-    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 1000);
+    assert_eq!(a.all_assignments(&id).await.len(), 1000);
     // A retry with the key replays the whole (multi-part) first response.
-    let replay = post_with_key(&app, &path, &a, "bulk-999", &body).await;
+    let replay = a.assign_with_key(&id, "bulk-999", &body).await;
     assert_eq!((replay.status, raw(&replay)), (201, raw(&ok)));
-    let again = call(&app, "POST", &path, &a, Some(body)).await;
+    let again = a.assign_body(&id, body).await;
     assert_eq!(again.status, 200, "all already assigned");
 }
 
@@ -58,7 +50,7 @@ async fn a_thousand_addresses_are_assigned_all_or_nothing() {
 async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
     let app = fresh_app().await;
     let id = licence(&app, CUSTOMER, 300).await;
-    let a = admin(CUSTOMER);
+    let a = Client::admin(&app, CUSTOMER);
     let before = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();
     let emails = addresses(250, "b");
     let now = app.now();
@@ -105,35 +97,22 @@ async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
         .collect();
     app.store.transact(&partial).await.unwrap();
 
-    let seen = call(&app, "GET", &format!("/licenses/{id}"), &a, None).await;
+    let seen = a.license(&id).await;
     assert_eq!(
         seen.body["assignedUsers"], 1,
         "readers see the state before the batch"
     );
-    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 1);
-    let me = call(
-        &app,
-        "GET",
-        "/me/licenses",
-        &user("b0000@example.com", CUSTOMER),
-        None,
-    )
-    .await;
+    assert_eq!(a.all_assignments(&id).await.len(), 1);
+    let me = Client::user(&app, "b0000@example.com", CUSTOMER)
+        .my_licenses()
+        .await;
     assert!(me.body["licenses"].as_array().unwrap().is_empty());
 
     // The next writer on the licence finishes the batch first.
-    let next = call(
-        &app,
-        "POST",
-        &format!("/licenses/{id}/assignments"),
-        &a,
-        Some(json!({"emails": "next@example.com"})),
-    )
-    .await;
+    let next = a.assign(&id, "next@example.com").await;
     assert_eq!(next.status, 201, "{:?}", next.body);
-    let seen = call(&app, "GET", &format!("/licenses/{id}"), &a, None).await;
-    assert_eq!(seen.body["assignedUsers"], 252);
-    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 252);
+    assert_eq!(a.license(&id).await.body["assignedUsers"], 252);
+    assert_eq!(a.all_assignments(&id).await.len(), 252);
     let stored = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();
     assert!(stored.pending.is_none());
 }
@@ -144,7 +123,7 @@ async fn dynamodb_unreachable_is_a_503_without_details() {
     let client =
         licensing::app::dynamodb_client_at(Some(format!("http://127.0.0.1:{}", free_port())));
     let app = App::new(Store::new(client, "nowhere"), AuthMode::Verified);
-    let a = admin(CUSTOMER);
+    let a = Client::admin(&app, CUSTOMER);
     for (method, path, body) in [
         ("GET", "/licenses".to_string(), None),
         (
@@ -158,7 +137,7 @@ async fn dynamodb_unreachable_is_a_503_without_details() {
             None,
         ),
     ] {
-        let answer = call(&app, method, &path, &a, body).await;
+        let answer = a.send(method, &path, body).await;
         assert_eq!(answer.status, 503, "{method} {path}");
         assert_eq!(answer.slug(), "service-unavailable");
         assert_eq!(answer.headers.get("retry-after").unwrap(), "1");

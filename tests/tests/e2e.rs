@@ -301,7 +301,7 @@ fn hostile_requests_schemathesis_and_request_logs() {
     let token = std::fs::read_to_string(root.join("events/demo/tokens/admin.jwt")).unwrap();
     let auth = format!("authorization: Bearer {}", token.trim());
     let json = "content-type: application/json".to_string();
-    let before = rt.block_on(all_assignments(&app, CUSTOMER, LICENSE));
+    let before = rt.block_on(Client::admin(&app, CUSTOMER).all_assignments(LICENSE));
 
     let dir = root.join(format!(".local/hostile-{}", watch.port));
     std::fs::create_dir_all(&dir).unwrap();
@@ -387,7 +387,7 @@ fn hostile_requests_schemathesis_and_request_logs() {
             assert_eq!(content_type, "application/problem+json", "{name}: {text}");
         }
     }
-    let after = rt.block_on(all_assignments(&app, CUSTOMER, LICENSE));
+    let after = rt.block_on(Client::admin(&app, CUSTOMER).all_assignments(LICENSE));
     assert_eq!(before, after, "a hostile request wrote something");
 
     // Schemathesis: a fixed seed keeps CI reproducible; set SCHEMATHESIS_SEED

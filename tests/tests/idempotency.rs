@@ -9,60 +9,46 @@ use serde_json::json;
 async fn a_retry_replays_the_first_response_without_doing_anything_again() {
     let app = fresh_app().await;
     let id = licence(&app, CUSTOMER, 5).await;
-    let a = admin(CUSTOMER);
-    let path = format!("/licenses/{id}/assignments");
+    let a = Client::admin(&app, CUSTOMER);
     let body = json!({"emails": "k1@example.com, k2@example.com"});
-    let first = post_with_key(&app, &path, &a, "key-1", &body).await;
+    let first = a.assign_with_key(&id, "key-1", &body).await;
     assert_eq!(first.status, 201);
-    let second = post_with_key(&app, &path, &a, "key-1", &body).await;
+    let second = a.assign_with_key(&id, "key-1", &body).await;
     assert_eq!(
         second.status, 201,
         "the first status, not 200 already_assigned"
     );
     assert_eq!(raw(&second), raw(&first));
     assert_eq!(second.headers.get("idempotent-replayed").unwrap(), "true");
-    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 3);
+    assert_eq!(a.all_assignments(&id).await.len(), 3);
 
-    let other_body = post_with_key(
-        &app,
-        &path,
-        &a,
-        "key-1",
-        &json!({"emails": "k3@example.com"}),
-    )
-    .await;
+    let other_body = a
+        .assign_with_key(&id, "key-1", &json!({"emails": "k3@example.com"}))
+        .await;
     assert_eq!(
         (other_body.status, other_body.slug()),
         (422, "idempotency-conflict")
     );
-    assert_eq!(all_assignments(&app, CUSTOMER, &id).await.len(), 3);
+    assert_eq!(a.all_assignments(&id).await.len(), 3);
 
     // Keys are scoped per customer.
     let foreign_id = licence(&app, OTHER_CUSTOMER, 5).await;
-    let foreign = post_with_key(
-        &app,
-        &format!("/licenses/{foreign_id}/assignments"),
-        &admin(OTHER_CUSTOMER),
-        "key-1",
-        &body,
-    )
-    .await;
+    let foreign = Client::admin(&app, OTHER_CUSTOMER)
+        .assign_with_key(&foreign_id, "key-1", &body)
+        .await;
     assert_eq!(foreign.status, 201);
 
     // A refused request is replayed as refused, even after seats were freed.
     let big = json!({"emails": "a@example.com,b@example.com,c@example.com"});
-    let refused = post_with_key(&app, &path, &a, "key-2", &big).await;
+    let refused = a.assign_with_key(&id, "key-2", &big).await;
     assert_eq!(refused.slug(), "insufficient-seats");
-    call(&app, "DELETE", &format!("{path}/k1@example.com"), &a, None).await;
-    let replayed = post_with_key(&app, &path, &a, "key-2", &big).await;
+    a.revoke(&id, "k1@example.com").await;
+    let replayed = a.assign_with_key(&id, "key-2", &big).await;
     assert_eq!((replayed.status, raw(&replayed)), (409, raw(&refused)));
     assert_eq!(replayed.content_type, "application/problem+json");
 
     for bad in ["", &"x".repeat(256)] {
-        let mut req = request("POST", &path, Some(&a), Some(&body.to_string()));
-        req.headers_mut()
-            .insert("idempotency-key", bad.parse().unwrap());
-        let answer = send(&app, req).await;
+        let answer = a.assign_with_key(&id, bad, &body).await;
         assert_eq!(
             (answer.status, answer.slug()),
             (400, "validation-error"),
@@ -75,30 +61,29 @@ async fn a_retry_replays_the_first_response_without_doing_anything_again() {
 async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
     let app = fresh_app().await;
     let id = licence(&app, CUSTOMER, 5).await;
-    let a = admin(CUSTOMER);
-    let path = format!("/licenses/{id}/assignments");
+    let a = Client::admin(&app, CUSTOMER);
     let body = json!({"emails": "late@example.com"});
-    let req = request("POST", &path, Some(&a), Some(&body.to_string()));
+    let path = format!("/licenses/{id}/assignments");
     let fingerprint = {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(format!("POST {path}\n"));
-        h.update(req.body().as_ref());
+        h.update(body.to_string());
         hex::encode(h.finalize())
     };
     let now = chrono::Utc::now().timestamp();
+    let claim = |key: &'static str, at: i64, stale_at: i64| {
+        let (app, fingerprint) = (&app, &fingerprint);
+        async move {
+            app.store
+                .claim_idempotency(CUSTOMER, key, fingerprint, at, stale_at)
+                .await
+                .unwrap()
+        }
+    };
     // A request that is running right now holds the key...
-    app.store
-        .claim_idempotency(
-            CUSTOMER,
-            "busy",
-            &fingerprint,
-            now,
-            now + STALE_CLAIM_SECONDS,
-        )
-        .await
-        .unwrap();
-    let blocked = post_with_key(&app, &path, &a, "busy", &body).await;
+    claim("busy", now, now + STALE_CLAIM_SECONDS).await;
+    let blocked = a.assign_with_key(&id, "busy", &body).await;
     assert_eq!(
         (blocked.status, blocked.slug()),
         (409, "idempotency-in-progress")
@@ -114,21 +99,11 @@ async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
         "{retry_after}"
     );
     assert_eq!(
-        all_assignments(&app, CUSTOMER, &id).await.len(),
+        a.all_assignments(&id).await.len(),
         1,
         "never a second execution"
     );
     // ...but one that died long ago does not block the key forever.
-    app.store
-        .claim_idempotency(
-            CUSTOMER,
-            "dead",
-            &fingerprint,
-            now - STALE_CLAIM_SECONDS - 5,
-            now - 5,
-        )
-        .await
-        .unwrap();
-    let taken_over = post_with_key(&app, &path, &a, "dead", &body).await;
-    assert_eq!(taken_over.status, 201);
+    claim("dead", now - STALE_CLAIM_SECONDS - 5, now - 5).await;
+    assert_eq!(a.assign_with_key(&id, "dead", &body).await.status, 201);
 }

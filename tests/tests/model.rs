@@ -742,7 +742,9 @@ fn check_answer(
 /// Everything a client can read, against the model.
 async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String> {
     let today = model.today;
-    let listed = call(app, "GET", "/licenses?status=all", token, None).await;
+    let listed = Client::with_token(app, token)
+        .send("GET", "/licenses?status=all", None)
+        .await;
     ensure!(listed.status == 200, "GET /licenses: {:?}", listed.body);
     let listed = listed.body["licenses"]
         .as_array()
@@ -761,7 +763,9 @@ async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String
             .find(|v| v["licenseId"] == l.id.as_str())
             .ok_or_else(|| format!("{} is not listed", l.id))?;
         check_counts(l, view, today, &format!("GET /licenses, {}", l.id))?;
-        let found = all_assignments(app, &model.customer, &l.id).await;
+        let found = Client::admin(app, &model.customer)
+            .all_assignments(&l.id)
+            .await;
         let emails: Vec<&str> = found.iter().filter_map(|a| a["email"].as_str()).collect();
         let want: Vec<&str> = l.assignments.keys().map(String::as_str).collect();
         ensure!(
@@ -855,20 +859,26 @@ async fn run(case: Case) -> Result<(), String> {
             _ => {
                 let (method, path, body) = request_of(&model, op);
                 let expected = model.apply(op);
-                let answer = call(app, method, &path, &token, body).await;
+                let answer = Client::with_token(app, token.clone())
+                    .send(method, &path, body)
+                    .await;
                 check_answer(&model, op, &expected, &answer).map_err(context)?;
             }
         }
         check_state(app, &model, &token).await.map_err(context)?;
     }
     // A licence read alone, and the default list (active and upcoming only).
-    let listed = call(app, "GET", "/licenses", &token, None).await;
+    let listed = Client::with_token(app, token.clone())
+        .send("GET", "/licenses", None)
+        .await;
     let listed = listed.body["licenses"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     for l in model.licences.iter().flatten() {
-        let one = call(app, "GET", &format!("/licenses/{}", l.id), &token, None).await;
+        let one = Client::with_token(app, token.clone())
+            .send("GET", &format!("/licenses/{}", l.id), None)
+            .await;
         ensure!(one.status == 200, "GET /licenses/{}: {:?}", l.id, one.body);
         check_counts(
             l,

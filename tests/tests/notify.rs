@@ -5,14 +5,13 @@ use licensing_tests::*;
 use serde_json::{Value, json};
 
 async fn assign(app: &licensing::App, id: &str, email: &str, language: &str) {
-    let answer = call(
-        app,
-        "POST",
-        &format!("/licenses/{id}/assignments"),
-        &admin(CUSTOMER),
-        Some(json!({"emails": email, "language": language})),
-    )
-    .await;
+    let answer = Client::admin(app, CUSTOMER)
+        .send(
+            "POST",
+            &format!("/licenses/{id}/assignments"),
+            Some(json!({"emails": email, "language": language})),
+        )
+        .await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);
     assert_eq!(
         answer.body["results"][0]["assignment"]["invitation"]["status"],
@@ -21,7 +20,8 @@ async fn assign(app: &licensing::App, id: &str, email: &str, language: &str) {
 }
 
 async fn invitation(app: &licensing::App, id: &str, email: &str) -> Value {
-    all_assignments(app, CUSTOMER, id)
+    Client::admin(app, CUSTOMER)
+        .all_assignments(id)
         .await
         .into_iter()
         .find(|a| a["email"] == email)
@@ -167,14 +167,13 @@ async fn a_rejected_address_ends_failed_and_resend_works() {
     // A stable code; SES's own words only in the log.
     assert_eq!(failed["error"], "rejected", "{failed}");
 
-    let resent = call(
-        &app,
-        "POST",
-        &format!("/licenses/{id}/assignments/{to}/invitation"),
-        &admin(CUSTOMER),
-        None,
-    )
-    .await;
+    let resent = Client::admin(&app, CUSTOMER)
+        .send(
+            "POST",
+            &format!("/licenses/{id}/assignments/{to}/invitation"),
+            None,
+        )
+        .await;
     assert_eq!(resent.status, 202);
     assert_eq!(resent.body["invitation"], json!({"status": "pending"}));
     // The resend's stream record (a MODIFY) triggers notify again.
@@ -254,14 +253,9 @@ async fn no_invitation_is_sent_for_an_assignment_revoked_before_its_mail() {
     let id = licence(&app, CUSTOMER, 5).await;
     let to = unique("revoked");
     assign(&app, &id, &to, "en").await;
-    let revoked = call(
-        &app,
-        "DELETE",
-        &format!("/licenses/{id}/assignments/{to}"),
-        &admin(CUSTOMER),
-        None,
-    )
-    .await;
+    let revoked = Client::admin(&app, CUSTOMER)
+        .send("DELETE", &format!("/licenses/{id}/assignments/{to}"), None)
+        .await;
     assert_eq!(
         revoked.body["invitation"],
         json!({"status": "failed", "error": "not-sent"})
@@ -326,14 +320,9 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
     let licensing::store::InvitationClaim::Claimed(a) = claimed else {
         panic!("{claimed:?}")
     };
-    call(
-        &app,
-        "DELETE",
-        &format!("/licenses/{id}/assignments/{to}"),
-        &admin(CUSTOMER),
-        None,
-    )
-    .await;
+    Client::admin(&app, CUSTOMER)
+        .send("DELETE", &format!("/licenses/{id}/assignments/{to}"), None)
+        .await;
     // The run that held the claim did hand the mail to SES: that is what shows.
     let sent = licensing::model::Invitation {
         status: licensing::model::InvitationStatus::Sent,
@@ -376,14 +365,9 @@ async fn a_failed_invitation_shows_a_stable_code_never_ses_text() {
             .await;
         let shown = invitation(&app, &id, &to).await;
         assert_eq!(shown, json!({"status": "failed", "error": code}), "{kind}");
-        let listed = call(
-            &app,
-            "GET",
-            &format!("/licenses/{id}/assignments"),
-            &admin(CUSTOMER),
-            None,
-        )
-        .await;
+        let listed = Client::admin(&app, CUSTOMER)
+            .send("GET", &format!("/licenses/{id}/assignments"), None)
+            .await;
         assert!(!raw(&listed).contains(&message), "SES text leaked");
     }
 }

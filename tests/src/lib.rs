@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod local;
+pub mod model;
 pub mod proxy;
 pub mod runtime_api;
 

@@ -66,10 +66,7 @@ impl Probe {
     /// Everything seen since the last call, and a fresh start.
     pub fn take(&self) -> Seen {
         let mut s = self.0.lock().unwrap();
-        Seen {
-            calls: std::mem::take(&mut s.calls),
-            busy: std::mem::take(&mut s.busy),
-        }
+        Seen { calls: std::mem::take(&mut s.calls), busy: std::mem::take(&mut s.busy) }
     }
 }
 
@@ -84,10 +81,7 @@ impl Intercept for Probe {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let name = cfg
-            .load::<Metadata>()
-            .map(|m| static_name(m.name()))
-            .unwrap_or("?");
+        let name = cfg.load::<Metadata>().map(|m| static_name(m.name())).unwrap_or("?");
         cfg.interceptor_state().store_put(OnTheWire);
         let mut s = self.0.lock().unwrap();
         s.calls.push(name);

@@ -38,6 +38,16 @@ def _any_tag(loader, _suffix, node):
 CfnLoader.add_multi_constructor("!", _any_tag)
 
 
+def report(what, problems, ok):
+    """Prints the problems (or `ok`) under `what`; the exit status."""
+    for problem in problems:
+        print(f"{what}: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{what}: {ok}")
+    return 0
+
+
 def contract_routes():
     spec = yaml.safe_load((ROOT / "infra/openapi.yaml").read_text())
     return {
@@ -111,12 +121,7 @@ def main():
         problems.append("infra/template.yaml needs a $default route to list (problem+json 404/405)")
     if single.get("/{*path}") != "list":
         problems.append("Cargo.toml router needs the catch-all /{*path} -> list")
-    for problem in problems:
-        print(f"route drift: {problem}")
-    if problems:
-        return 1
-    print(f"routes agree: {len(contract)} contract routes in openapi.yaml, Cargo.toml and template.yaml")
-    return 0
+    return report("routes", problems, f"{len(contract)} contract routes agree in openapi.yaml, Cargo.toml and template.yaml")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_routes import report  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,12 +80,7 @@ def main(path):
             for media, content in (body.get("content") or {}).items():
                 walk_schema(spec, content.get("schema", {}), f"{method.upper()} {route} body ({media})", set(), problems)
     check_allof(spec, "#", problems)
-    for p in problems:
-        print(f"openapi: {p}", file=sys.stderr)
-    if problems:
-        return 1
-    print("openapi: no request defaults, every allOf `required` restated")
-    return 0
+    return report("openapi", problems, "no request defaults, every allOf `required` restated")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,15 @@
 # Environment of the local stack, sourced by dev.sh and test.sh. Dummy
 # credentials: DynamoDB Local keeps one database for all of them (-sharedDb).
-export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
-export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
-export AWS_REGION="${AWS_REGION:-eu-central-1}"
-export TABLE_NAME="${TABLE_NAME:-licensing}"
-export AUTH_MODE="${AUTH_MODE:-local-unverified}"
+# Each variable keeps a value the caller set; these are the defaults.
+for setting in \
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=eu-central-1 \
+  TABLE_NAME=licensing AUTH_MODE=local-unverified \
+  DYNAMODB_PORT=8000 API_PORT=9000 WATCH_PORT=9001 SES_PORT=8005 \
+  SES_FROM_ADDRESS=licensing@example.com PORTAL_URL=http://127.0.0.1:3000/sign-in; do
+  name=${setting%%=*}
+  export "$name=${!name:-${setting#*=}}"
+done
 export PATH="$PWD/.venv/bin:$PATH"
-export DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
-export API_PORT="${API_PORT:-9000}"
-export WATCH_PORT="${WATCH_PORT:-9001}"
-export SES_PORT="${SES_PORT:-8005}"
-export SES_FROM_ADDRESS="${SES_FROM_ADDRESS:-licensing@example.com}"
-export PORTAL_URL="${PORTAL_URL:-http://127.0.0.1:3000/sign-in}"
 
 # DynamoDB Local's flags: one in-memory database, no telemetry, and CORS for
 # an origin no page can have (its default '*' would let any web page the

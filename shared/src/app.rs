@@ -83,9 +83,7 @@ fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
     let native =
         env("TLS_NATIVE_ROOTS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-    let trust = TrustStore::empty()
-        .with_native_roots(native)
-        .with_pem_certificate(AWS_ROOTS);
+    let trust = TrustStore::empty().with_native_roots(native).with_pem_certificate(AWS_ROOTS);
     let context = TlsContext::builder()
         .with_trust_store(trust)
         .build()
@@ -116,11 +114,9 @@ pub fn dynamodb_client_with(
     endpoint: Option<String>,
     interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
 ) -> aws_sdk_dynamodb::Client {
-    sdk_client!(
-        aws_sdk_dynamodb,
-        endpoint,
-        |config: aws_sdk_dynamodb::config::Builder| { config.interceptor(interceptor) }
-    )
+    sdk_client!(aws_sdk_dynamodb, endpoint, |config: aws_sdk_dynamodb::config::Builder| {
+        config.interceptor(interceptor)
+    })
 }
 
 /// The SES v2 client (`AWS_ENDPOINT_URL_SESV2` for the local emulator).
@@ -134,20 +130,12 @@ pub fn ses_client_at(endpoint: Option<String>) -> aws_sdk_sesv2::Client {
 
 impl App {
     pub fn new(store: Store, auth: AuthMode) -> Self {
-        Self {
-            store,
-            auth,
-            clock_offset: 0,
-            assign_budget: DEFAULT_ASSIGN_BUDGET,
-        }
+        Self { store, auth, clock_offset: 0, assign_budget: DEFAULT_ASSIGN_BUDGET }
     }
 
     /// The same app, `seconds` later.
     pub fn later(&self, seconds: i64) -> Self {
-        Self {
-            clock_offset: self.clock_offset + seconds,
-            ..self.clone()
-        }
+        Self { clock_offset: self.clock_offset + seconds, ..self.clone() }
     }
 
     /// `TABLE_NAME` (default `licensing`), `ASSIGN_BUDGET_PER_MINUTE`,

@@ -64,10 +64,7 @@ impl Timeline {
         // Dates inside the range where the count can change: a period starts
         // on d, or one ended the day before d.
         let mut changes: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-        for (&d, &n) in self
-            .starts
-            .range((Excluded(range.from), Included(range.until)))
-        {
+        for (&d, &n) in self.starts.range((Excluded(range.from), Included(range.until))) {
             *changes.entry(d).or_default() += i64::from(n);
         }
         for (&d, &n) in self.ends.range(range.from..range.until) {

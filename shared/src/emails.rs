@@ -31,14 +31,9 @@ impl Parsed {
 /// Splits pasted text into trimmed, non-empty entries, lazily: a caller that
 /// stops early pays only for what it read.
 pub fn split_entries(text: &str) -> impl Iterator<Item = &str> {
-    Entries {
-        text,
-        chars: text.char_indices(),
-        start: 0,
-        done: false,
-    }
-    .map(|e| e.trim_matches(|c: char| c == ' ' || c == '\t'))
-    .filter(|e| !e.is_empty())
+    Entries { text, chars: text.char_indices(), start: 0, done: false }
+        .map(|e| e.trim_matches(|c: char| c == ' ' || c == '\t'))
+        .filter(|e| !e.is_empty())
 }
 
 struct Entries<'a> {
@@ -121,9 +116,7 @@ pub fn normalize(address: &str) -> Option<String> {
     if local.is_empty() || local.len() > MAX_LOCAL_PART || !local.is_ascii() {
         return None;
     }
-    let local_ok = local
-        .split('.')
-        .all(|atom| !atom.is_empty() && atom.chars().all(is_atext));
+    let local_ok = local.split('.').all(|atom| !atom.is_empty() && atom.chars().all(is_atext));
     if !local_ok {
         return None;
     }
@@ -149,10 +142,8 @@ pub fn normalize(address: &str) -> Option<String> {
     if normalized.len() > MAX_ADDRESS {
         return None;
     }
-    let options = Options::default()
-        .without_display_text()
-        .without_domain_literal()
-        .with_required_tld();
+    let options =
+        Options::default().without_display_text().without_domain_literal().with_required_tld();
     EmailAddress::parse_with_options(&normalized, options).ok()?;
     Some(normalized)
 }

@@ -15,13 +15,7 @@ pub fn init() {
         .and_then(|l| l.trim().parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let subscriber = tracing_subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_max_level(level);
-    let _ = if json {
-        subscriber.json().try_init()
-    } else {
-        subscriber.try_init()
-    };
+    let subscriber =
+        tracing_subscriber::fmt().with_target(false).without_time().with_max_level(level);
+    let _ = if json { subscriber.json().try_init() } else { subscriber.try_init() };
 }

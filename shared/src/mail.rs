@@ -47,18 +47,12 @@ fn date(language: Language, d: NaiveDate) -> String {
 }
 
 pub fn render(inv: &Invitation) -> Mail {
-    let (from, until) = (
-        date(inv.language, inv.valid_from),
-        date(inv.language, inv.valid_until),
-    );
+    let (from, until) = (date(inv.language, inv.valid_from), date(inv.language, inv.valid_until));
     let (subject, greeting, access, sign_in, user_name, closing) = match inv.language {
         Language::En => (
             format!("Your access to {}", inv.product_name),
             "Hello,".to_string(),
-            format!(
-                "you have been given access to {} from {from} to {until}.",
-                inv.product_name
-            ),
+            format!("you have been given access to {} from {from} to {until}.", inv.product_name),
             "Sign in to the portal:".to_string(),
             format!("Your user name is your e-mail address: {}", inv.email),
             "Kind regards".to_string(),
@@ -94,11 +88,7 @@ pub fn render(inv: &Invitation) -> Mail {
         user_name = e(&user_name),
         closing = e(&closing),
     );
-    Mail {
-        subject,
-        text,
-        html,
-    }
+    Mail { subject, text, html }
 }
 
 #[cfg(test)]
@@ -134,23 +124,16 @@ mod tests {
         let m = render(&invitation(Language::De, "TecDoc Katalog"));
         assert_eq!(m.subject, "Ihr Zugang zu TecDoc Katalog");
         assert!(m.text.contains("vom 28.11.2026 bis zum 30.06.2027"));
-        assert!(
-            m.text
-                .contains("Benutzername ist Ihre E-Mail-Adresse: anna@example.com")
-        );
+        assert!(m.text.contains("Benutzername ist Ihre E-Mail-Adresse: anna@example.com"));
         assert!(m.html.contains("lang=\"de\""));
     }
 
     #[test]
     fn product_names_are_escaped_in_html() {
-        let m = render(&invitation(
-            Language::En,
-            "<script>alert('x')</script> & \"Co\"",
-        ));
+        let m = render(&invitation(Language::En, "<script>alert('x')</script> & \"Co\""));
         assert!(!m.html.contains("<script>"));
         assert!(
-            m.html
-                .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
+            m.html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
         );
         assert!(m.text.contains("<script>"), "the text part is plain text");
     }

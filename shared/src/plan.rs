@@ -68,11 +68,7 @@ pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask
     if requested > 0 {
         take_seats(&mut after, license.quantity, req.period, requested)?;
     }
-    Ok(Plan {
-        results,
-        license: after,
-        new,
-    })
+    Ok(Plan { results, license: after, new })
 }
 
 /// The licence with `assignment`'s period moved to `period`, if the seats
@@ -100,10 +96,7 @@ pub fn revoke(license: &License, assignment: &Assignment, today: NaiveDate) -> L
 fn take_seats(license: &mut License, quantity: u32, period: Period, n: u32) -> Result<()> {
     let available = license.seats.available(quantity, period);
     if n > available {
-        return Err(Error::InsufficientSeats {
-            requested: n,
-            available,
-        });
+        return Err(Error::InsufficientSeats { requested: n, available });
     }
     license.seats.add(period, n);
     license.version += 1;
@@ -141,11 +134,9 @@ pub fn batch_assignments(license: &License) -> Vec<Assignment> {
 pub fn batch_item(new: Assignment, existing: Option<Assignment>) -> Assignment {
     match existing {
         None => new,
-        Some(old) if old.batch == new.batch => Assignment {
-            previous: old.previous,
-            former: old.former,
-            ..new
-        },
+        Some(old) if old.batch == new.batch => {
+            Assignment { previous: old.previous, former: old.former, ..new }
+        }
         Some(mut old) => {
             let mut a = new.replacing(&old);
             old.previous = None;
@@ -158,36 +149,13 @@ pub fn batch_item(new: Assignment, existing: Option<Assignment>) -> Assignment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capacity::Timeline;
-    use crate::model::{Subscription, Term};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
     }
 
     fn license(quantity: u32) -> License {
-        License {
-            license_id: "lic_1".into(),
-            customer_id: "c1".into(),
-            product_id: "p".into(),
-            product_name: "P".into(),
-            quantity,
-            term: Term {
-                start: d("2026-01-01"),
-                end: d("2026-12-31"),
-            },
-            subscription: Subscription {
-                id: "S".into(),
-                plan: "annual".into(),
-                auto_renew: true,
-            },
-            invoice_number: "I".into(),
-            order_id: "O".into(),
-            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
-            seats: Timeline::default(),
-            version: 7,
-            pending: None,
-        }
+        License::sample(quantity)
     }
 
     #[test]
@@ -204,24 +172,13 @@ mod tests {
         };
         assert!(matches!(
             plan(&lic, &HashMap::new(), &req),
-            Err(Error::InsufficientSeats {
-                requested: 4,
-                available: 3
-            })
+            Err(Error::InsufficientSeats { requested: 4, available: 3 })
         ));
-        let req3 = Ask {
-            emails: &emails[..3],
-            ..req
-        };
+        let req3 = Ask { emails: &emails[..3], ..req };
         let p = plan(&lic, &HashMap::new(), &req3).unwrap();
         assert_eq!(p.new.len(), 3);
         assert_eq!(p.license.version, 8);
-        assert_eq!(
-            p.license
-                .seats
-                .peak(Period::new(d("2026-06-01"), d("2026-12-31"))),
-            3
-        );
+        assert_eq!(p.license.seats.peak(Period::new(d("2026-06-01"), d("2026-12-31"))), 3);
     }
 
     #[test]
@@ -280,10 +237,6 @@ mod tests {
         assert_eq!(moved.version, lic.version + 1);
         let revoked = revoke(&lic, a, d("2026-06-01"));
         assert_eq!(revoked.seats.count_on(d("2026-05-31")), 1, "used");
-        assert_eq!(
-            revoked.seats.count_on(d("2026-06-01")),
-            0,
-            "free from today"
-        );
+        assert_eq!(revoked.seats.count_on(d("2026-06-01")), 0, "free from today");
     }
 }

@@ -17,10 +17,7 @@ pub struct Client<'a> {
 impl<'a> Client<'a> {
     /// A caller with this token (its claims arrive as the authorizer's).
     pub fn with_token(app: &'a App, token: impl Into<String>) -> Self {
-        Self {
-            app,
-            token: Some(token.into()),
-        }
+        Self { app, token: Some(token.into()) }
     }
 
     /// A licence admin of `customer`.
@@ -40,10 +37,7 @@ impl<'a> Client<'a> {
 
     /// The same identity against another app (e.g. one whose clock is later).
     pub fn on(&self, app: &'a App) -> Self {
-        Self {
-            app,
-            token: self.token.clone(),
-        }
+        Self { app, token: self.token.clone() }
     }
 
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Request {
@@ -58,17 +52,12 @@ impl<'a> Client<'a> {
 
     /// A request with only the bearer header (no authorizer context).
     pub async fn send_bare(&self, method: &str, path: &str) -> Answer {
-        send(
-            self.app,
-            bare_request(method, path, self.token.as_deref(), None),
-        )
-        .await
+        send(self.app, bare_request(method, path, self.token.as_deref(), None)).await
     }
 
     /// `GET /licenses`, with `query` (e.g. `"status=all"`) if not empty.
     pub async fn licenses(&self, query: &str) -> Answer {
-        self.send("GET", &with_query("/licenses", query), None)
-            .await
+        self.send("GET", &with_query("/licenses", query), None).await
     }
 
     pub async fn license(&self, id: &str) -> Answer {
@@ -88,13 +77,7 @@ impl<'a> Client<'a> {
         loop {
             let answer = self.assignments(id, &query).await;
             assert_eq!(answer.status, 200, "{:?}", answer.body);
-            found.extend(
-                answer.body["assignments"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .cloned(),
-            );
+            found.extend(answer.body["assignments"].as_array().unwrap().iter().cloned());
             match answer.body["nextCursor"].as_str() {
                 Some(c) => query = format!("limit=100&cursor={c}"),
                 None => return found,
@@ -110,14 +93,12 @@ impl<'a> Client<'a> {
 
     /// `POST /licenses/{id}/assignments` with this body.
     pub async fn assign_body(&self, id: &str, body: Value) -> Answer {
-        self.send("POST", &format!("/licenses/{id}/assignments"), Some(body))
-            .await
+        self.send("POST", &format!("/licenses/{id}/assignments"), Some(body)).await
     }
 
     /// Assigns `emails` (pasted text, or an array) for the default period.
     pub async fn assign(&self, id: &str, emails: impl Into<Value>) -> Answer {
-        self.assign_body(id, json!({ "emails": emails.into() }))
-            .await
+        self.assign_body(id, json!({ "emails": emails.into() })).await
     }
 
     /// An assign with an `Idempotency-Key`.
@@ -129,8 +110,7 @@ impl<'a> Client<'a> {
     /// A POST with an `Idempotency-Key`.
     pub async fn post_with_key(&self, path: &str, key: &str, body: &Value) -> Answer {
         let mut req = self.request("POST", path, Some(body));
-        req.headers_mut()
-            .insert("idempotency-key", key.parse().unwrap());
+        req.headers_mut().insert("idempotency-key", key.parse().unwrap());
         send(self.app, req).await
     }
 
@@ -157,9 +137,5 @@ impl<'a> Client<'a> {
 }
 
 fn with_query(path: &str, query: &str) -> String {
-    if query.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{query}")
-    }
+    if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
 }

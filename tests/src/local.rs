@@ -12,11 +12,7 @@ use crate::{dynamodb_endpoint, free_port, ses_endpoint, workspace_root};
 /// The cargo-lambda the project installed (`make setup`), else the one on PATH.
 pub fn cargo_lambda() -> Command {
     let local = workspace_root().join(".venv/bin/cargo-lambda");
-    let mut c = if local.is_file() {
-        Command::new(local)
-    } else {
-        Command::new("cargo")
-    };
+    let mut c = if local.is_file() { Command::new(local) } else { Command::new("cargo") };
     c.arg("lambda");
     c
 }
@@ -40,9 +36,7 @@ impl Drop for Watch {
         }
         // cargo-lambda stops the functions it runs when it gets SIGTERM.
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-s", "TERM", "--", &group])
-            .status();
+        let _ = Command::new("kill").args(["-s", "TERM", "--", &group]).status();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -50,9 +44,7 @@ impl Drop for Watch {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &group])
-            .status();
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
@@ -95,10 +87,7 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
         .expect("cargo lambda watch (run `make setup` to install cargo-lambda)");
     let deadline = Instant::now() + Duration::from_secs(120);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not start"
-        );
+        assert!(Instant::now() < deadline, "cargo lambda watch did not start");
         std::thread::sleep(Duration::from_millis(200));
     }
     let gateway_port = free_port();
@@ -155,24 +144,11 @@ impl Http {
         headers: &[&str],
     ) -> (u16, Vec<(String, String)>) {
         let mut cmd = Command::new("curl");
-        cmd.args([
-            "-sS",
-            "--max-time",
-            "60",
-            "-o",
-            "/dev/null",
-            "-D",
-            "-",
-            "-X",
-            method,
-        ]);
+        cmd.args(["-sS", "--max-time", "60", "-o", "/dev/null", "-D", "-", "-X", method]);
         for h in headers {
             cmd.arg("-H").arg(h);
         }
-        let out = cmd
-            .arg(format!("{}{path}", self.base))
-            .output()
-            .expect("curl");
+        let out = cmd.arg(format!("{}{path}", self.base)).output().expect("curl");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let mut lines = text.lines();
         let status = lines
@@ -208,22 +184,14 @@ impl Http {
             cmd.arg("-H").arg(format!("authorization: Bearer {t}"));
         }
         if let Some(b) = body {
-            cmd.args(["-H", "content-type: application/json", "--data-binary"])
-                .arg(b.to_string());
+            cmd.args(["-H", "content-type: application/json", "--data-binary"]).arg(b.to_string());
         }
-        let out = cmd
-            .arg(format!("{}{path}", self.base))
-            .output()
-            .expect("curl");
+        let out = cmd.arg(format!("{}{path}", self.base)).output().expect("curl");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let mut lines = text.rsplitn(3, '\n');
         let content_type = lines.next().unwrap_or("").to_string();
         let status = lines.next().unwrap_or("0").parse().unwrap_or(0);
         let body = lines.next().unwrap_or("");
-        (
-            status,
-            content_type,
-            serde_json::from_str(body).unwrap_or(Value::Null),
-        )
+        (status, content_type, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 }

@@ -141,16 +141,9 @@ impl MLicence {
     /// (assignedSeats, availableSeats, assignedUsers) as the contract defines them.
     pub fn counts(&self, today: NaiveDate) -> (u32, u32, u32) {
         let from = today.max(self.start);
-        let seats = if from > self.end {
-            0
-        } else {
-            self.peak(from, self.end, None)
-        };
-        let users = self
-            .assignments
-            .values()
-            .filter(|a| !a.revoked && a.until >= today)
-            .count() as u32;
+        let seats = if from > self.end { 0 } else { self.peak(from, self.end, None) };
+        let users =
+            self.assignments.values().filter(|a| !a.revoked && a.until >= today).count() as u32;
         (seats, self.quantity.saturating_sub(seats), users)
     }
 
@@ -210,11 +203,7 @@ pub fn assignment_status(a: &MAssignment, today: NaiveDate) -> &'static str {
 
 impl Model {
     pub fn product(&self, slot: usize) -> String {
-        if self.case.same_product {
-            "product-shared".into()
-        } else {
-            format!("product-{slot}")
-        }
+        if self.case.same_product { "product-shared".into() } else { format!("product-{slot}") }
     }
 
     pub fn licence_id(&self, slot: usize) -> String {
@@ -241,10 +230,7 @@ impl Model {
         let buyer = PEOPLE[0];
         let holds_one = self.licences.iter().flatten().any(|other| {
             other.product == product
-                && other
-                    .assignments
-                    .get(buyer)
-                    .is_some_and(|a| !a.revoked && a.until >= today)
+                && other.assignments.get(buyer).is_some_and(|a| !a.revoked && a.until >= today)
         });
         if !l.expired(today) && !holds_one {
             l.assignments.insert(
@@ -272,13 +258,7 @@ impl Model {
         let admin_name = self.admin_name.clone();
         match op {
             Op::Provision { .. } => unreachable!("not HTTP"),
-            Op::Assign {
-                slot,
-                people,
-                from,
-                until,
-                ..
-            } => {
+            Op::Assign { slot, people, from, until, .. } => {
                 let (from, until) = (from.map(day), until.map(day));
                 if let (Some(f), Some(u)) = (from, until) {
                     if f > u {
@@ -306,9 +286,7 @@ impl Model {
                     .iter()
                     .copied()
                     .filter(|e| {
-                        !l.assignments
-                            .get(*e)
-                            .is_some_and(|a| !a.revoked && a.until >= today)
+                        !l.assignments.get(*e).is_some_and(|a| !a.revoked && a.until >= today)
                     })
                     .collect();
                 if new.is_empty() {
@@ -323,9 +301,7 @@ impl Model {
                         }
                     }
                 }
-                let available = without
-                    .quantity
-                    .saturating_sub(without.peak(from, until, None));
+                let available = without.quantity.saturating_sub(without.peak(from, until, None));
                 let requested = new.len() as u32;
                 if requested > available {
                     return Insufficient(requested, available);
@@ -346,13 +322,7 @@ impl Model {
                 }
                 Status(201)
             }
-            Op::Change {
-                slot,
-                person,
-                from,
-                until,
-                ..
-            } => {
+            Op::Change { slot, person, from, until, .. } => {
                 if from.is_none() && until.is_none() {
                     return Problem(400, "validation-error");
                 }

@@ -116,17 +116,10 @@ impl Proxy {
         let shared = Shared {
             state: Arc::default(),
             unreachable: Arc::new(tx),
-            upstream: upstream
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_string(),
+            upstream: upstream.trim_start_matches("http://").trim_end_matches('/').to_string(),
         };
         let accept = tokio::spawn(accept_loop(listener, port, rx, shared.clone()));
-        Proxy {
-            url: format!("http://127.0.0.1:{port}"),
-            shared,
-            accept,
-        }
+        Proxy { url: format!("http://127.0.0.1:{port}"), shared, accept }
     }
 
     /// Faults from now on, by `rule` (the match count starts afresh).
@@ -138,20 +131,12 @@ impl Proxy {
 
     /// Forward the first `pass` requests of `operation`, then `fault` every later one.
     pub fn fail_after(&self, operation: &str, pass: usize, fault: Fault) {
-        self.set(Rule {
-            operation: Some(operation.into()),
-            pass,
-            fault,
-        });
+        self.set(Rule { operation: Some(operation.into()), pass, fault });
     }
 
     /// `fault` for every request.
     pub fn fail_all(&self, fault: Fault) {
-        self.set(Rule {
-            operation: None,
-            pass: 0,
-            fault,
-        });
+        self.set(Rule { operation: None, pass: 0, fault });
     }
 
     /// DynamoDB gone: open connections are closed at their next request, new
@@ -270,13 +255,9 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<HttpR
         }
         buf.extend_from_slice(&chunk[..n]);
     };
-    let head: Vec<String> = String::from_utf8_lossy(&buf[..end])
-        .split("\r\n")
-        .map(str::to_string)
-        .collect();
-    let length: usize = header(&head, "content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let head: Vec<String> =
+        String::from_utf8_lossy(&buf[..end]).split("\r\n").map(str::to_string).collect();
+    let length: usize = header(&head, "content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     while buf.len() < end + 4 + length {
         let n = stream.read(&mut chunk).await.ok()?;
         if n == 0 {
@@ -289,11 +270,7 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<HttpR
     let operation = header(&head, "x-amz-target")
         .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
         .unwrap_or_default();
-    Some(HttpRequest {
-        head,
-        body,
-        operation,
-    })
+    Some(HttpRequest { head, body, operation })
 }
 
 /// Sends `req` upstream on a fresh connection and returns the response,
@@ -317,10 +294,8 @@ async fn forward(upstream: &str, req: &HttpRequest) -> Option<Vec<u8>> {
     let mut response = Vec::new();
     up.read_to_end(&mut response).await.ok()?;
     let end = header_end(&response)?;
-    let head: Vec<String> = String::from_utf8_lossy(&response[..end])
-        .split("\r\n")
-        .map(str::to_string)
-        .collect();
+    let head: Vec<String> =
+        String::from_utf8_lossy(&response[..end]).split("\r\n").map(str::to_string).collect();
     let raw = &response[end + 4..];
     let body = if header(&head, "transfer-encoding").is_some_and(|v| v.contains("chunked")) {
         dechunk(raw)?
@@ -334,14 +309,9 @@ async fn forward(upstream: &str, req: &HttpRequest) -> Option<Vec<u8>> {
     out.push_str("\r\n");
     for line in &head[1..] {
         let name = line.split(':').next().unwrap_or("").trim();
-        if ![
-            "connection",
-            "content-length",
-            "transfer-encoding",
-            "keep-alive",
-        ]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+        if !["connection", "content-length", "transfer-encoding", "keep-alive"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
         {
             out.push_str(line);
             out.push_str("\r\n");

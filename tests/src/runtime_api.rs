@@ -123,10 +123,7 @@ pub fn lambda_env(endpoint: &str, table: &str) -> HashMap<String, String> {
         ("AWS_SESSION_TOKEN", "local"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        (
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/11/29/[$LATEST]0123456789abcdef",
-        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/29/[$LATEST]0123456789abcdef"),
         ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
         ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
         ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
@@ -145,10 +142,7 @@ pub fn lambda_env(endpoint: &str, table: &str) -> HashMap<String, String> {
 /// Names the function in a [`lambda_env`].
 pub fn name_function(env: &mut HashMap<String, String>, function: &str) {
     env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), function.into());
-    env.insert(
-        "AWS_LAMBDA_LOG_GROUP_NAME".into(),
-        format!("/aws/lambda/{function}"),
-    );
+    env.insert("AWS_LAMBDA_LOG_GROUP_NAME".into(), format!("/aws/lambda/{function}"));
 }
 
 /// Starts the binary once, hands it `event`, and stops it after it answered.

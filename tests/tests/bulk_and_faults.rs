@@ -15,15 +15,11 @@ fn addresses(n: usize, tag: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_addresses_are_assigned_all_or_nothing() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 1000).await;
+    let (app, id) = licensed(1000).await;
     let a = Client::admin(&app, CUSTOMER);
     // 1000 new ones need 1000 seats but only 999 are free: nothing is written.
     let refused = a.assign(&id, addresses(1000, "u").join("\n")).await;
-    assert_eq!(
-        (refused.status, refused.slug()),
-        (409, "insufficient-seats")
-    );
+    assert_eq!((refused.status, refused.slug()), (409, "insufficient-seats"));
     assert_eq!(refused.body["available"], 999);
     assert_eq!(a.all_assignments(&id).await.len(), 1);
     // 999 fit: all of them are written, across several transactions.
@@ -48,8 +44,7 @@ async fn a_thousand_addresses_are_assigned_all_or_nothing() {
 /// writer finishes it, and then everyone sees the state after it.
 #[tokio::test]
 async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 300).await;
+    let (app, id) = licensed(300).await;
     let a = Client::admin(&app, CUSTOMER);
     let before = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();
     let emails = addresses(250, "b");
@@ -58,13 +53,7 @@ async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
     let planned = plan(
         &before,
         &Default::default(),
-        &Ask {
-            emails: &emails,
-            period,
-            now,
-            by: "crashed@example.com",
-            language: Language::De,
-        },
+        &Ask { emails: &emails, period, now, by: "crashed@example.com", language: Language::De },
     )
     .unwrap();
     let mut reserved = planned.license.clone();
@@ -78,10 +67,7 @@ async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
         language: Language::De,
     });
     app.store
-        .transact(&[Write::License {
-            license: reserved,
-            expected_version: Some(before.version),
-        }])
+        .transact(&[Write::License { license: reserved, expected_version: Some(before.version) }])
         .await
         .unwrap();
     // Only the first chunk of items made it.
@@ -98,14 +84,9 @@ async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
     app.store.transact(&partial).await.unwrap();
 
     let seen = a.license(&id).await;
-    assert_eq!(
-        seen.body["assignedUsers"], 1,
-        "readers see the state before the batch"
-    );
+    assert_eq!(seen.body["assignedUsers"], 1, "readers see the state before the batch");
     assert_eq!(a.all_assignments(&id).await.len(), 1);
-    let me = Client::user(&app, "b0000@example.com", CUSTOMER)
-        .my_licenses()
-        .await;
+    let me = Client::user(&app, "b0000@example.com", CUSTOMER).my_licenses().await;
     assert!(me.body["licenses"].as_array().unwrap().is_empty());
 
     // The next writer on the licence finishes the batch first.
@@ -131,11 +112,7 @@ async fn dynamodb_unreachable_is_a_503_without_details() {
             "/licenses/lic_x/assignments".to_string(),
             Some(json!({"emails": "a@example.com"})),
         ),
-        (
-            "DELETE",
-            "/licenses/lic_x/assignments/a@example.com".to_string(),
-            None,
-        ),
+        ("DELETE", "/licenses/lic_x/assignments/a@example.com".to_string(), None),
     ] {
         let answer = a.send(method, &path, body).await;
         assert_eq!(answer.status, 503, "{method} {path}");
@@ -149,14 +126,7 @@ async fn dynamodb_unreachable_is_a_503_without_details() {
     }
     let provision = licensing::provision::handle(
         &app,
-        purchase(
-            "ORD-1",
-            CUSTOMER,
-            "b@example.com",
-            1,
-            days_from_today(0),
-            days_from_today(9),
-        ),
+        purchase("ORD-1", CUSTOMER, "b@example.com", 1, days_from_today(0), days_from_today(9)),
     )
     .await;
     assert!(provision.is_err());

@@ -42,17 +42,9 @@ async fn thirty_parallel_assigns_for_five_free_seats() {
     assert_eq!(racing_assigns(&app, &id, 30, one).await, (5, 25, 0));
     let a = Client::admin(&app, CUSTOMER);
     let license = a.license(&id).await.body;
-    let counts = [
-        &license["assignedSeats"],
-        &license["availableSeats"],
-        &license["assignedUsers"],
-    ];
+    let counts = [&license["assignedSeats"], &license["availableSeats"], &license["assignedUsers"]];
     assert_eq!(counts, [&json!(6), &json!(0), &json!(6)]);
-    assert_eq!(
-        a.all_assignments(&id).await.len(),
-        6,
-        "the licence and its assignment items agree"
-    );
+    assert_eq!(a.all_assignments(&id).await.len(), 6, "the licence and its assignment items agree");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -67,9 +59,7 @@ async fn extensions_and_assigns_racing_for_the_last_seat() {
         let (app, id) = (app.clone(), id.clone());
         tokio::spawn(async move {
             let until = json!({"validUntil": days_from_today(200)});
-            Client::admin(&app, CUSTOMER)
-                .change(&id, "short@example.com", until)
-                .await
+            Client::admin(&app, CUSTOMER).change(&id, "short@example.com", until).await
         })
     };
     let late =
@@ -77,11 +67,7 @@ async fn extensions_and_assigns_racing_for_the_last_seat() {
     let (created, _, other) = racing_assigns(&app, &id, 5, late).await;
     assert_eq!(other, 0);
     let extended = usize::from(extend.await.unwrap().status == 200);
-    assert_eq!(
-        created + extended,
-        1,
-        "exactly one request gets the last seat"
-    );
+    assert_eq!(created + extended, 1, "exactly one request gets the last seat");
     assert_eq!(a.license(&id).await.body["availableSeats"], 0);
 }
 
@@ -93,18 +79,10 @@ async fn concurrent_revoke_and_change_end_consistent() {
     a.assign(&id, "x@example.com").await;
     let (revoke, change) = tokio::join!(
         a.revoke(&id, "x@example.com"),
-        a.change(
-            &id,
-            "x@example.com",
-            json!({"validUntil": days_from_today(5)})
-        ),
+        a.change(&id, "x@example.com", json!({"validUntil": days_from_today(5)})),
     );
     assert_eq!(revoke.status, 200);
-    assert!(
-        change.status == 200 || change.slug() == "assignment-revoked",
-        "{:?}",
-        change.body
-    );
+    assert!(change.status == 200 || change.slug() == "assignment-revoked", "{:?}", change.body);
     let license = a.license(&id).await.body;
     assert_eq!(license["assignedUsers"], 1, "only the buyer holds a seat");
     assert_eq!(license["availableSeats"], 2);
@@ -118,19 +96,10 @@ async fn two_hundred_parallel_assigns_for_ten_free_seats() {
     let warm = licence(&app, CUSTOMER, 500).await;
     let a = Client::admin(&app, CUSTOMER);
     for i in 0..40 {
-        assert_eq!(
-            a.assign(&warm, format!("warm{i}@example.com")).await.status,
-            201
-        );
+        assert_eq!(a.assign(&warm, format!("warm{i}@example.com")).await.status, 201);
     }
     let id = licence(&app, CUSTOMER, 11).await; // the buyer holds one: 10 free
     let one = |i| json!({"emails": format!("crowd{i:03}@example.com")});
     assert_eq!(racing_assigns(&app, &id, 200, one).await, (10, 190, 0));
-    assert_eq!(
-        Client::admin(&app, CUSTOMER)
-            .all_assignments(&id)
-            .await
-            .len(),
-        11
-    );
+    assert_eq!(Client::admin(&app, CUSTOMER).all_assignments(&id).await.len(), 11);
 }

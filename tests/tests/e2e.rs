@@ -12,9 +12,7 @@ fn the_seed_story_through_the_http_routes() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let app = rt.block_on(fresh_app());
     let watch = start_watch(app.store.table(), true);
-    let http = Http {
-        base: watch.base.clone(),
-    };
+    let http = Http { base: watch.base.clone() };
     let a = admin(CUSTOMER);
 
     // Provisioning through the Lambda invoke API, twice: one licence.
@@ -26,19 +24,11 @@ fn the_seed_story_through_the_http_routes() {
         days_from_today(-10),
         days_from_today(300),
     );
-    let (status, _, first) = http.send(
-        "POST",
-        "/2015-03-31/functions/provision/invocations",
-        None,
-        Some(event.clone()),
-    );
+    let (status, _, first) =
+        http.send("POST", "/2015-03-31/functions/provision/invocations", None, Some(event.clone()));
     assert_eq!(status, 200, "{first}");
-    let (_, _, second) = http.send(
-        "POST",
-        "/2015-03-31/functions/provision/invocations",
-        None,
-        Some(event),
-    );
+    let (_, _, second) =
+        http.send("POST", "/2015-03-31/functions/provision/invocations", None, Some(event));
     assert_eq!(first, second);
     assert_eq!(first["buyerAssigned"], true);
     let id = first["licenseId"].as_str().unwrap().to_string();
@@ -58,17 +48,11 @@ fn the_seed_story_through_the_http_routes() {
     // The stream relay hands the new assignments to notify: one mail each.
     for to in [&anna, &bob, &carl] {
         while mails_to(to).is_empty() {
-            assert!(
-                assigned_at.elapsed() < Duration::from_secs(60),
-                "no invitation for {to}"
-            );
+            assert!(assigned_at.elapsed() < Duration::from_secs(60), "no invitation for {to}");
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-    eprintln!(
-        "three invitations arrived {:?} after the assign",
-        assigned_at.elapsed()
-    );
+    eprintln!("three invitations arrived {:?} after the assign", assigned_at.elapsed());
     std::thread::sleep(Duration::from_secs(1));
     for to in [&anna, &bob, &carl] {
         assert_eq!(mails_to(to).len(), 1, "exactly one mail for {to}");
@@ -107,11 +91,7 @@ fn the_seed_story_through_the_http_routes() {
     // A resend within 10 minutes of the invitation waits (429, Retry-After).
     let (status, _, early) =
         http.send("POST", &format!("{path}/{carl}/invitation"), Some(&a), None);
-    assert_eq!(
-        (status, early["status"].as_u64()),
-        (429, Some(429)),
-        "{early}"
-    );
+    assert_eq!((status, early["status"].as_u64()), (429, Some(429)), "{early}");
 
     // Assigned and revoked at once, five times: no invitation goes out.
     let quick: Vec<String> = (0..5).map(|i| unique(&format!("quick{i}"))).collect();
@@ -128,21 +108,13 @@ fn the_seed_story_through_the_http_routes() {
     // Long enough for the relay to have delivered every record to notify.
     std::thread::sleep(Duration::from_secs(4));
     for to in &quick {
-        assert!(
-            mails_to(to).is_empty(),
-            "an invitation was sent to revoked {to}"
-        );
+        assert!(mails_to(to).is_empty(), "an invitation was sent to revoked {to}");
     }
 
     // Errors are problem+json on every path, including the router's fallbacks.
     for (method, path, token, status) in [
         ("GET", "/licenses".to_string(), None, 401),
-        (
-            "GET",
-            format!("/licenses/{id}"),
-            Some(admin(OTHER_CUSTOMER)),
-            404,
-        ),
+        ("GET", format!("/licenses/{id}"), Some(admin(OTHER_CUSTOMER)), 404),
         ("PUT", path.clone(), Some(a.clone()), 405),
         ("GET", format!("{path}/{carl}"), Some(a.clone()), 405),
         ("GET", "/no/such/route".to_string(), Some(a.clone()), 404),
@@ -161,15 +133,10 @@ fn cors_for_local_origins_only() {
     let app = rt.block_on(fresh_app());
     let id = rt.block_on(licence(&app, CUSTOMER, 5));
     let watch = start_watch(app.store.table(), false);
-    let http = Http {
-        base: watch.base.clone(),
-    };
+    let http = Http { base: watch.base.clone() };
     let path = format!("/licenses/{id}/assignments");
     let header = |headers: &[(String, String)], name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+        headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     };
     for origin in ["http://localhost:5173", "http://127.0.0.1:9000"] {
         // The preflight needs no token.
@@ -183,15 +150,9 @@ fn cors_for_local_origins_only() {
             ],
         );
         assert_eq!(status, 204, "{headers:?}");
-        assert_eq!(
-            header(&headers, "access-control-allow-origin").as_deref(),
-            Some(origin)
-        );
+        assert_eq!(header(&headers, "access-control-allow-origin").as_deref(), Some(origin));
         let methods = header(&headers, "access-control-allow-methods").unwrap_or_default();
-        assert!(
-            methods.contains("POST") && methods.contains("PATCH"),
-            "{methods}"
-        );
+        assert!(methods.contains("POST") && methods.contains("PATCH"), "{methods}");
         let allowed = header(&headers, "access-control-allow-headers").unwrap_or_default();
         assert!(allowed.contains("idempotency-key"), "{allowed}");
         assert_eq!(header(&headers, "access-control-allow-credentials"), None);
@@ -199,16 +160,10 @@ fn cors_for_local_origins_only() {
         let (status, headers) = http.headers(
             "GET",
             &path,
-            &[
-                &format!("origin: {origin}"),
-                &format!("authorization: Bearer {}", admin(CUSTOMER)),
-            ],
+            &[&format!("origin: {origin}"), &format!("authorization: Bearer {}", admin(CUSTOMER))],
         );
         assert_eq!(status, 200);
-        assert_eq!(
-            header(&headers, "access-control-allow-origin").as_deref(),
-            Some(origin)
-        );
+        assert_eq!(header(&headers, "access-control-allow-origin").as_deref(), Some(origin));
         let exposed = header(&headers, "access-control-expose-headers").unwrap_or_default();
         for name in ["Retry-After", "Idempotent-Replayed", "Allow"] {
             assert!(exposed.contains(name), "{exposed}");
@@ -220,10 +175,9 @@ fn cors_for_local_origins_only() {
         "null",
         "http://localhost:5173.evil.example",
     ] {
-        for (method, extra) in [
-            ("OPTIONS", "access-control-request-method: POST"),
-            ("GET", "x-probe: 1"),
-        ] {
+        for (method, extra) in
+            [("OPTIONS", "access-control-request-method: POST"), ("GET", "x-probe: 1")]
+        {
             let (status, headers) = http.headers(
                 method,
                 &path,
@@ -235,9 +189,7 @@ fn cors_for_local_origins_only() {
             );
             assert!(matches!(status, 200 | 204), "{method} {status}");
             assert!(
-                !headers
-                    .iter()
-                    .any(|(k, _)| k.starts_with("access-control-")),
+                !headers.iter().any(|(k, _)| k.starts_with("access-control-")),
                 "{origin} {method}: {headers:?}"
             );
         }
@@ -253,15 +205,7 @@ fn curl_raw(
     body: Option<&std::path::Path>,
 ) -> (u16, String, String) {
     let mut cmd = std::process::Command::new("curl");
-    cmd.args([
-        "-sS",
-        "--max-time",
-        "120",
-        "-X",
-        method,
-        "-w",
-        "\n%{http_code}\n%{content_type}",
-    ]);
+    cmd.args(["-sS", "--max-time", "120", "-X", method, "-w", "\n%{http_code}\n%{content_type}"]);
     for h in headers {
         cmd.arg("-H").arg(h);
     }
@@ -293,8 +237,7 @@ fn hostile_requests_schemathesis_and_request_logs() {
     demo.sort();
     for file in &demo {
         let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        rt.block_on(licensing::provision::handle(&app, event))
-            .unwrap();
+        rt.block_on(licensing::provision::handle(&app, event)).unwrap();
     }
     const LICENSE: &str = "lic_6CGKN22FHMWP935DWKR78NWDA8";
     let watch = start_watch(app.store.table(), false);
@@ -323,10 +266,7 @@ fn hostile_requests_schemathesis_and_request_logs() {
         (
             "non-UTF-8 JSON",
             vec![auth.clone(), json.clone()],
-            Some(file(
-                "latin1.json",
-                b"{\"emails\":\"j\xf6rg@example.com\"}".to_vec(),
-            )),
+            Some(file("latin1.json", b"{\"emails\":\"j\xf6rg@example.com\"}".to_vec())),
             400,
         ),
         (
@@ -335,36 +275,16 @@ fn hostile_requests_schemathesis_and_request_logs() {
             Some(file("nested.json", "[".repeat(100_000).into_bytes())),
             400,
         ),
-        (
-            "8 MiB body",
-            vec![auth.clone(), json.clone()],
-            Some(file("8m.json", big(8 << 20))),
-            400,
-        ),
+        ("8 MiB body", vec![auth.clone(), json.clone()], Some(file("8m.json", big(8 << 20))), 400),
         (
             "11 MiB body",
             vec![auth.clone(), json.clone()],
             Some(file("11m.json", big(11 << 20))),
             413,
         ),
-        (
-            "20 kB header",
-            vec![auth.clone(), format!("x-junk: {long}")],
-            None,
-            431,
-        ),
-        (
-            "20 kB bearer token",
-            vec![format!("authorization: Bearer {long}")],
-            None,
-            431,
-        ),
-        (
-            "150 headers",
-            [vec![auth.clone()], many].concat(),
-            None,
-            431,
-        ),
+        ("20 kB header", vec![auth.clone(), format!("x-junk: {long}")], None, 431),
+        ("20 kB bearer token", vec![format!("authorization: Bearer {long}")], None, 431),
+        ("150 headers", [vec![auth.clone()], many].concat(), None, 431),
         (
             "control characters in a header",
             vec![auth.clone(), "x-junk: \u{1}\u{7f}".to_string()],
@@ -402,27 +322,15 @@ fn hostile_requests_schemathesis_and_request_logs() {
             "run",
             "infra/openapi.yaml",
         ])
-        .args([
-            "--url",
-            &watch.base,
-            "-H",
-            &format!("Authorization: Bearer {}", token.trim()),
-        ])
+        .args(["--url", &watch.base, "-H", &format!("Authorization: Bearer {}", token.trim())])
         .args(["--checks", "all"])
         .args(["--max-examples", &examples, "--seed", &seed])
         .current_dir(&root)
         .output()
         .expect("schemathesis (run `make setup`)");
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "schemathesis found problems:\n{report}"
-    );
-    let summary = report
-        .lines()
-        .find(|l| l.contains("generated,"))
-        .unwrap_or_default()
-        .trim();
+    assert!(out.status.success(), "schemathesis found problems:\n{report}");
+    let summary = report.lines().find(|l| l.contains("generated,")).unwrap_or_default().trim();
     eprintln!("schemathesis (seed {seed}, {examples} examples): {summary}");
 
     // One JSON line per request with the Lambda request id, operation, licence,

@@ -16,12 +16,7 @@ fn every_event_file_invokes_its_function() {
     let invoke = |function: &str, file: &str| -> Value {
         let out = cargo_lambda()
             .args(["invoke", function, "--data-file", file])
-            .args([
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &watch.port.to_string(),
-            ])
+            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &watch.port.to_string()])
             .current_dir(workspace_root())
             .output()
             .expect("cargo lambda invoke");
@@ -44,17 +39,10 @@ fn every_event_file_invokes_its_function() {
     };
 
     let demo = invoke("provision", "events/demo/01-tecdoc-catalogue.json");
-    assert_eq!(
-        demo["licenseId"], DEMO_LICENSE,
-        "the licence the HTTP events name"
-    );
+    assert_eq!(demo["licenseId"], DEMO_LICENSE, "the licence the HTTP events name");
     let bought = invoke("provision", "events/provision.json");
     assert_eq!(bought["buyerAssigned"], true);
-    assert_eq!(
-        invoke("provision", "events/provision.json"),
-        bought,
-        "idempotent"
-    );
+    assert_eq!(invoke("provision", "events/provision.json"), bought, "idempotent");
 
     let (status, list) = http("list", "events/list-licenses.json");
     assert_eq!(status, 200);
@@ -70,14 +58,7 @@ fn every_event_file_invokes_its_function() {
         .iter()
         .map(|r| r["email"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        emails,
-        [
-            "anna@example.com",
-            "bob.meier@example.com",
-            "carl@example.com"
-        ]
-    );
+    assert_eq!(emails, ["anna@example.com", "bob.meier@example.com", "carl@example.com"]);
 
     let (status, page) = http("list", "events/list-assignments.json");
     assert_eq!(status, 200);
@@ -85,10 +66,7 @@ fn every_event_file_invokes_its_function() {
     assert!(page["nextCursor"].is_string());
 
     let (status, changed) = http("change", "events/change.json");
-    assert_eq!(
-        (status, changed["validUntil"].as_str()),
-        (200, Some("2027-06-30"))
-    );
+    assert_eq!((status, changed["validUntil"].as_str()), (200, Some("2027-06-30")));
     let (status, revoked) = http("revoke", "events/revoke.json");
     assert_eq!((status, revoked["status"].as_str()), (200, Some("revoked")));
     // The buyer's automatic seat never had an invitation: the resend sends one
@@ -107,10 +85,5 @@ fn every_event_file_invokes_its_function() {
     assert_eq!(notified["batchItemFailures"], serde_json::json!([]));
     let mails = mails_to("carl@example.com");
     assert_eq!(mails.len(), 1);
-    assert!(
-        mails[0]["subject"]
-            .as_str()
-            .unwrap()
-            .starts_with("Ihr Zugang zu")
-    );
+    assert!(mails[0]["subject"].as_str().unwrap().starts_with("Ihr Zugang zu"));
 }

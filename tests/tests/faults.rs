@@ -23,9 +23,7 @@ struct Snapshot {
 }
 
 async fn snapshot(app: &App, id: &str) -> Snapshot {
-    let license = Client::admin(app, CUSTOMER)
-        .send("GET", &format!("/licenses/{id}"), None)
-        .await;
+    let license = Client::admin(app, CUSTOMER).send("GET", &format!("/licenses/{id}"), None).await;
     assert_eq!(license.status, 200, "{:?}", license.body);
     Snapshot {
         license: license.body,
@@ -38,14 +36,9 @@ async fn snapshot(app: &App, id: &str) -> Snapshot {
 fn alike(s: &Snapshot) -> Snapshot {
     let mut s = s.clone();
     if let Some(l) = s.license.as_object_mut() {
-        for k in [
-            "licenseId",
-            "productId",
-            "productName",
-            "subscription",
-            "invoiceNumber",
-            "orderId",
-        ] {
+        for k in
+            ["licenseId", "productId", "productName", "subscription", "invoiceNumber", "orderId"]
+        {
             l.remove(k);
         }
     }
@@ -63,10 +56,7 @@ fn assert_unavailable(answer: &Answer, what: &str) {
     assert_eq!(answer.status, 503, "{what}: {:?}", answer.body);
     assert_eq!(answer.slug(), "service-unavailable", "{what}");
     assert_eq!(answer.content_type, "application/problem+json", "{what}");
-    assert!(
-        answer.headers.get("retry-after").is_some(),
-        "{what}: no Retry-After"
-    );
+    assert!(answer.headers.get("retry-after").is_some(), "{what}: no Retry-After");
 }
 
 /// The single-item writes of the contract, each on a licence with 5 seats
@@ -93,11 +83,7 @@ impl Op {
                 format!("/licenses/{id}/assignments/anna@example.com"),
                 Some(json!({"validUntil": days_from_today(20)})),
             ),
-            Op::Revoke => (
-                "DELETE",
-                format!("/licenses/{id}/assignments/bob@example.com"),
-                None,
-            ),
+            Op::Revoke => ("DELETE", format!("/licenses/{id}/assignments/bob@example.com"), None),
         }
     }
 
@@ -226,18 +212,14 @@ async fn dynamodb_vanishing_mid_request_writes_nothing() {
     let id = prepared(&direct).await;
     let via = app_at(&proxy.url, direct.store.table());
     proxy.unreachable();
-    for path in [
-        "/licenses".to_string(),
-        format!("/licenses/{id}"),
-        format!("/licenses/{id}/assignments"),
-    ] {
+    for path in
+        ["/licenses".to_string(), format!("/licenses/{id}"), format!("/licenses/{id}/assignments")]
+    {
         let answer = Client::admin(&via, CUSTOMER).send("GET", &path, None).await;
         assert_unavailable(&answer, &path);
     }
     proxy.reset();
-    let answer = Client::admin(&via, CUSTOMER)
-        .send("GET", "/licenses", None)
-        .await;
+    let answer = Client::admin(&via, CUSTOMER).send("GET", "/licenses", None).await;
     assert_eq!(answer.status, 200, "reachable again");
 }
 
@@ -291,21 +273,11 @@ async fn slow_dynamodb_still_answers_correctly() {
     let id = licence(&direct, CUSTOMER, 1005).await;
     let emails = addresses(1000, "slow");
     let answer = Client::admin(&via, CUSTOMER)
-        .send(
-            "POST",
-            &format!("/licenses/{id}/assignments"),
-            Some(json!({ "emails": emails })),
-        )
+        .send("POST", &format!("/licenses/{id}/assignments"), Some(json!({ "emails": emails })))
         .await;
     assert_eq!(answer.status, 201, "{:?}", answer.body["detail"]);
     assert_eq!(answer.body["license"]["assignedUsers"], 1001);
-    assert_eq!(
-        Client::admin(&direct, CUSTOMER)
-            .all_assignments(&id)
-            .await
-            .len(),
-        1001
-    );
+    assert_eq!(Client::admin(&direct, CUSTOMER).all_assignments(&id).await.len(), 1001);
 }
 
 fn addresses(n: usize, tag: &str) -> Vec<String> {
@@ -339,9 +311,7 @@ async fn bulk_case(
     proxy.reset();
     proxy.clear_counts();
     proxy.fail_after(TX, pass, fault.clone());
-    let answer = Client::with_token(&via, a.clone())
-        .send("POST", &path, Some(body.clone()))
-        .await;
+    let answer = Client::with_token(&via, a.clone()).send("POST", &path, Some(body.clone())).await;
     let what = format!("cut after {chunks:?} chunks ({fault:?})");
     assert_unavailable(&answer, &what);
     proxy.reset();
@@ -355,11 +325,7 @@ async fn bulk_case(
         .send("GET", "/me/licenses", None)
         .await;
     assert_eq!(me.status, 200);
-    assert!(
-        me.body["licenses"].as_array().unwrap().is_empty(),
-        "{what}: {:?}",
-        me.body
-    );
+    assert!(me.body["licenses"].as_array().unwrap().is_empty(), "{what}: {:?}", me.body);
 
     let late = || async {
         let late = Client::with_token(&via, a.clone())
@@ -369,13 +335,9 @@ async fn bulk_case(
         late
     };
     let retry = || async {
-        let again = Client::with_token(&via, a.clone())
-            .send("POST", &path, Some(body.clone()))
-            .await;
-        let results = again.body["results"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let again =
+            Client::with_token(&via, a.clone()).send("POST", &path, Some(body.clone())).await;
+        let results = again.body["results"].as_array().cloned().unwrap_or_default();
         assert_eq!(results.len(), 1000, "{what}: {:?}", again.body["detail"]);
         again
     };
@@ -391,11 +353,7 @@ async fn bulk_case(
         let late = late().await;
         let users = if reserved { 1002 } else { 2 };
         assert_eq!(late.body["license"]["assignedUsers"], users, "{what}");
-        assert_eq!(
-            late.body["license"]["availableSeats"],
-            1010 - users,
-            "{what}"
-        );
+        assert_eq!(late.body["license"]["availableSeats"], 1010 - users, "{what}");
         let again = retry().await;
         assert_eq!(again.status, if reserved { 200 } else { 201 }, "{what}");
     }
@@ -404,17 +362,11 @@ async fn bulk_case(
     assert_eq!(after.license["assignedSeats"], 1002, "{what}");
     assert_eq!(after.license["availableSeats"], 8, "{what}");
     assert_eq!(after.assignments.len(), 1002, "{what}");
-    let period = (
-        days_from_today(0).to_string(),
-        days_from_today(365).to_string(),
-    );
+    let period = (days_from_today(0).to_string(), days_from_today(365).to_string());
     for x in &after.assignments {
         assert_eq!(x["status"], "active", "{what}: {x}");
         assert_eq!(
-            (
-                x["validFrom"].as_str().unwrap(),
-                x["validUntil"].as_str().unwrap()
-            ),
+            (x["validFrom"].as_str().unwrap(), x["validUntil"].as_str().unwrap()),
             (period.0.as_str(), period.1.as_str()),
             "{what}: {x}"
         );
@@ -437,31 +389,11 @@ macro_rules! bulk_cut {
 
 bulk_cut!(bulk_assign_cut_at_the_reservation, None, Fault::Drop, true);
 bulk_cut!(bulk_assign_cut_after_0_chunks, Some(0), Fault::Drop, false);
-bulk_cut!(
-    bulk_assign_throttled_after_1_chunk,
-    Some(1),
-    Fault::Throttle,
-    true
-);
-bulk_cut!(
-    bulk_assign_unreachable_after_5_chunks,
-    Some(5),
-    Fault::Unreachable,
-    false
-);
-bulk_cut!(
-    bulk_assign_answer_lost_after_9_chunks,
-    Some(9),
-    Fault::DropAfterForward,
-    true
-);
+bulk_cut!(bulk_assign_throttled_after_1_chunk, Some(1), Fault::Throttle, true);
+bulk_cut!(bulk_assign_unreachable_after_5_chunks, Some(5), Fault::Unreachable, false);
+bulk_cut!(bulk_assign_answer_lost_after_9_chunks, Some(9), Fault::DropAfterForward, true);
 // Every chunk written, only clearing the batch marker failed.
-bulk_cut!(
-    bulk_assign_cut_at_the_clearing,
-    Some(CHUNKS),
-    Fault::Drop,
-    false
-);
+bulk_cut!(bulk_assign_cut_at_the_clearing, Some(CHUNKS), Fault::Drop, false);
 
 /// The batch's items overwrite earlier, revoked assignments of the same
 /// addresses. Until the batch is finished, readers must still see those.
@@ -499,10 +431,7 @@ async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
     proxy.idle().await;
     let seen = snapshot(&direct, &id).await;
     let emails_of = |s: &Snapshot| -> Vec<String> {
-        s.assignments
-            .iter()
-            .map(|a| a["email"].as_str().unwrap().to_string())
-            .collect()
+        s.assignments.iter().map(|a| a["email"].as_str().unwrap().to_string()).collect()
     };
     assert_eq!(
         emails_of(&seen),
@@ -524,14 +453,10 @@ async fn a_503_with_an_idempotency_key_can_be_retried() {
     let body = json!({"emails": "carl@example.com"});
     // The commit is throttled; giving the key back works.
     proxy.fail_after(TX, 0, Fault::Throttle);
-    let first = Client::admin(&via, CUSTOMER)
-        .post_with_key(&path, "k-throttled", &body)
-        .await;
+    let first = Client::admin(&via, CUSTOMER).post_with_key(&path, "k-throttled", &body).await;
     assert_unavailable(&first, "throttled");
     proxy.reset();
-    let retry = Client::admin(&via, CUSTOMER)
-        .post_with_key(&path, "k-throttled", &body)
-        .await;
+    let retry = Client::admin(&via, CUSTOMER).post_with_key(&path, "k-throttled", &body).await;
     assert_eq!(retry.status, 201, "{:?}", retry.body);
 }
 
@@ -550,19 +475,12 @@ async fn a_503_from_an_outage_with_an_idempotency_key_can_be_retried() {
     let body = json!({"emails": "dora@example.com"});
     // As Lambda hands it over: the request with its invocation's deadline.
     let invocation = |seconds: u64| {
-        let mut req = request(
-            "POST",
-            &path,
-            Some(&admin(CUSTOMER)),
-            Some(&body.to_string()),
-        );
-        req.headers_mut()
-            .insert("idempotency-key", "k-gone".parse().unwrap());
-        let deadline = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64
-            + seconds * 1000;
+        let mut req = request("POST", &path, Some(&admin(CUSTOMER)), Some(&body.to_string()));
+        req.headers_mut().insert("idempotency-key", "k-gone".parse().unwrap());
+        let deadline =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+                as u64
+                + seconds * 1000;
         let mut context = lambda_http::Context::default();
         context.deadline = deadline;
         req.with_lambda_context(context)
@@ -574,15 +492,8 @@ async fn a_503_from_an_outage_with_an_idempotency_key_can_be_retried() {
     assert_unavailable(&first, "unreachable");
     proxy.reset();
     let early = send(&via, invocation(5)).await;
-    assert_eq!(
-        (early.status, early.slug()),
-        (409, "idempotency-in-progress")
-    );
-    let wait: u64 = early.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!((early.status, early.slug()), (409, "idempotency-in-progress"));
+    let wait: u64 = early.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=7).contains(&wait), "Retry-After {wait}");
     tokio::time::sleep(Duration::from_secs(wait)).await;
     let retry = send(&via, invocation(3)).await;

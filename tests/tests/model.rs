@@ -23,11 +23,7 @@ use tokio::runtime::Runtime;
 fn rt() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
     })
 }
 
@@ -38,10 +34,7 @@ fn app() -> &'static App {
 }
 
 fn slot_strategy() -> impl Strategy<Value = Slot> {
-    (
-        1u32..=3,
-        prop_oneof![4 => Just(0usize), 2 => Just(1), 2 => Just(2), 1 => Just(3)],
-    )
+    (1u32..=3, prop_oneof![4 => Just(0usize), 2 => Just(1), 2 => Just(2), 1 => Just(3)])
         .prop_map(|(quantity, term)| Slot { quantity, term })
 }
 
@@ -106,11 +99,7 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                 all.push(Op::Provision { slot: 1 });
             }
             all.extend(ops);
-            Case {
-                slots,
-                same_product,
-                ops: all,
-            }
+            Case { slots, same_product, ops: all }
         })
 }
 
@@ -125,11 +114,7 @@ macro_rules! ensure {
 }
 
 fn shouted(email: &str, shout: bool) -> String {
-    if shout {
-        email.to_uppercase()
-    } else {
-        email.to_string()
-    }
+    if shout { email.to_uppercase() } else { email.to_string() }
 }
 
 /// The HTTP request of an operation.
@@ -137,23 +122,12 @@ fn request_of(model: &Model, op: &Op) -> (&'static str, String, Option<Value>) {
     let date = |o: &Option<i64>| o.map(|o| json!(day(o)));
     match op {
         Op::Provision { .. } => unreachable!(),
-        Op::Assign {
-            slot,
-            people,
-            from,
-            until,
-            paste,
-            shout,
-        } => {
+        Op::Assign { slot, people, from, until, paste, shout } => {
             let typed: Vec<String> = people.iter().map(|&p| shouted(PEOPLE[p], *shout)).collect();
             let mut body = serde_json::Map::new();
             body.insert(
                 "emails".into(),
-                if *paste {
-                    json!(typed.join(";\n "))
-                } else {
-                    json!(typed)
-                },
+                if *paste { json!(typed.join(";\n ")) } else { json!(typed) },
             );
             if let Some(f) = date(from) {
                 body.insert("validFrom".into(), f);
@@ -167,13 +141,7 @@ fn request_of(model: &Model, op: &Op) -> (&'static str, String, Option<Value>) {
                 Some(Value::Object(body)),
             )
         }
-        Op::Change {
-            slot,
-            person,
-            from,
-            until,
-            shout,
-        } => {
+        Op::Change { slot, person, from, until, shout } => {
             let mut body = serde_json::Map::new();
             if let Some(f) = date(from) {
                 body.insert("validFrom".into(), f);
@@ -193,11 +161,7 @@ fn request_of(model: &Model, op: &Op) -> (&'static str, String, Option<Value>) {
         }
         Op::Revoke { slot, person } => (
             "DELETE",
-            format!(
-                "/licenses/{}/assignments/{}",
-                model.licence_id(*slot),
-                PEOPLE[*person]
-            ),
+            format!("/licenses/{}/assignments/{}", model.licence_id(*slot), PEOPLE[*person]),
             None,
         ),
         Op::Resend { slot, person } => (
@@ -261,11 +225,7 @@ fn check_answer(
             },
         ),
     };
-    ensure!(
-        &got == expected,
-        "answer {got:?} ({}), the model says {expected:?}",
-        answer.body
-    );
+    ensure!(&got == expected, "answer {got:?} ({}), the model says {expected:?}", answer.body);
     let today = model.today;
     match (op, expected) {
         (Op::Assign { slot, people, .. }, Expected::Status(_)) => {
@@ -276,10 +236,7 @@ fn check_answer(
                     emails.push(PEOPLE[p]);
                 }
             }
-            let results = answer.body["results"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let results = answer.body["results"].as_array().cloned().unwrap_or_default();
             let got: Vec<&str> = results.iter().filter_map(|r| r["email"].as_str()).collect();
             ensure!(got == emails, "results for {got:?}, asked for {emails:?}");
             for r in &results {
@@ -320,14 +277,9 @@ fn check_answer(
 /// Everything a client can read, against the model.
 async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String> {
     let today = model.today;
-    let listed = Client::with_token(app, token)
-        .send("GET", "/licenses?status=all", None)
-        .await;
+    let listed = Client::with_token(app, token).send("GET", "/licenses?status=all", None).await;
     ensure!(listed.status == 200, "GET /licenses: {:?}", listed.body);
-    let listed = listed.body["licenses"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let listed = listed.body["licenses"].as_array().cloned().unwrap_or_default();
     let provisioned: Vec<&MLicence> = model.licences.iter().flatten().collect();
     ensure!(
         listed.len() == provisioned.len(),
@@ -341,16 +293,10 @@ async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String
             .find(|v| v["licenseId"] == l.id.as_str())
             .ok_or_else(|| format!("{} is not listed", l.id))?;
         check_counts(l, view, today, &format!("GET /licenses, {}", l.id))?;
-        let found = Client::admin(app, &model.customer)
-            .all_assignments(&l.id)
-            .await;
+        let found = Client::admin(app, &model.customer).all_assignments(&l.id).await;
         let emails: Vec<&str> = found.iter().filter_map(|a| a["email"].as_str()).collect();
         let want: Vec<&str> = l.assignments.keys().map(String::as_str).collect();
-        ensure!(
-            emails == want,
-            "assignments of {}: {emails:?}, the model has {want:?}",
-            l.id
-        );
+        ensure!(emails == want, "assignments of {}: {emails:?}, the model has {want:?}", l.id);
         for a in &found {
             let m = &l.assignments[a["email"].as_str().unwrap()];
             let got = (
@@ -437,33 +383,21 @@ async fn run(case: Case) -> Result<(), String> {
             _ => {
                 let (method, path, body) = request_of(&model, op);
                 let expected = model.apply(op);
-                let answer = Client::with_token(app, token.clone())
-                    .send(method, &path, body)
-                    .await;
+                let answer = Client::with_token(app, token.clone()).send(method, &path, body).await;
                 check_answer(&model, op, &expected, &answer).map_err(context)?;
             }
         }
         check_state(app, &model, &token).await.map_err(context)?;
     }
     // A licence read alone, and the default list (active and upcoming only).
-    let listed = Client::with_token(app, token.clone())
-        .send("GET", "/licenses", None)
-        .await;
-    let listed = listed.body["licenses"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let listed = Client::with_token(app, token.clone()).send("GET", "/licenses", None).await;
+    let listed = listed.body["licenses"].as_array().cloned().unwrap_or_default();
     for l in model.licences.iter().flatten() {
         let one = Client::with_token(app, token.clone())
             .send("GET", &format!("/licenses/{}", l.id), None)
             .await;
         ensure!(one.status == 200, "GET /licenses/{}: {:?}", l.id, one.body);
-        check_counts(
-            l,
-            &one.body,
-            model.today,
-            &format!("GET /licenses/{}", l.id),
-        )?;
+        check_counts(l, &one.body, model.today, &format!("GET /licenses/{}", l.id))?;
         let in_default = listed.iter().any(|v| v["licenseId"] == l.id.as_str());
         let expired = l.expired(model.today);
         ensure!(
@@ -477,10 +411,7 @@ async fn run(case: Case) -> Result<(), String> {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
 }
 
 proptest! {

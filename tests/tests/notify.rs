@@ -13,10 +13,17 @@ async fn assign(app: &licensing::App, id: &str, email: &str, language: &str) {
         )
         .await;
     assert_eq!(answer.status, 201, "{:?}", answer.body);
-    assert_eq!(
-        answer.body["results"][0]["assignment"]["invitation"]["status"],
-        "pending"
-    );
+    assert_eq!(answer.body["results"][0]["assignment"]["invitation"]["status"], "pending");
+}
+
+/// The assign's stream record, delivered (again) after a revoke: nothing is
+/// sent, nothing is retried, and the invitation ends `not-sent`.
+async fn delivered_but_not_sent(app: &licensing::App, id: &str, to: &str) {
+    let result =
+        notifier(app, ses_endpoint()).handle(&stream_event(&[("e1", CUSTOMER, id, to)])).await;
+    assert_eq!(result["batchItemFailures"], json!([]));
+    assert!(mails_to(to).is_empty());
+    assert_eq!(invitation(app, id, to).await, json!({"status": "failed", "error": "not-sent"}));
 }
 
 async fn invitation(app: &licensing::App, id: &str, email: &str) -> Value {
@@ -31,29 +38,18 @@ async fn invitation(app: &licensing::App, id: &str, email: &str) -> Value {
 
 #[tokio::test]
 async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let (anna, jonas) = (unique("anna"), unique("jonas"));
     assign(&app, &id, &anna, "en").await;
     assign(&app, &id, &jonas, "de").await;
     let notifier = notifier(&app, ses_endpoint());
     let result = notifier
-        .handle(&stream_event(&[
-            ("e1", CUSTOMER, &id, &anna),
-            ("e2", CUSTOMER, &id, &jonas),
-        ]))
+        .handle(&stream_event(&[("e1", CUSTOMER, &id, &anna), ("e2", CUSTOMER, &id, &jonas)]))
         .await;
     assert_eq!(result, json!({"batchItemFailures": []}));
 
-    let product = format!(
-        "Product {}",
-        app.store
-            .license(CUSTOMER, &id)
-            .await
-            .unwrap()
-            .unwrap()
-            .order_id
-    );
+    let product =
+        format!("Product {}", app.store.license(CUSTOMER, &id).await.unwrap().unwrap().order_id);
     let en = mails_to(&anna);
     assert_eq!(en.len(), 1);
     assert_eq!(en[0]["subject"], format!("Your access to {product}"));
@@ -73,9 +69,7 @@ async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
     assert_eq!(de.len(), 1);
     assert_eq!(de[0]["subject"], format!("Ihr Zugang zu {product}"));
     let text = de[0]["body"]["text"].as_str().unwrap();
-    assert!(text.contains(&format!(
-        "Ihr Benutzername ist Ihre E-Mail-Adresse: {jonas}"
-    )));
+    assert!(text.contains(&format!("Ihr Benutzername ist Ihre E-Mail-Adresse: {jonas}")));
     assert!(text.contains(&days_from_today(365).format("%d.%m.%Y").to_string()));
 
     let sent = invitation(&app, &id, &anna).await;
@@ -85,8 +79,7 @@ async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_delivered_twice_sends_once() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let to = unique("twice");
     assign(&app, &id, &to, "en").await;
     let notifier = notifier(&app, ses_endpoint());
@@ -103,23 +96,17 @@ async fn a_record_delivered_twice_sends_once() {
     );
     notifier.handle(&event).await;
     // A later, different record about the same assignment sends nothing either.
-    notifier
-        .handle(&stream_event(&[("other", CUSTOMER, &id, &to)]))
-        .await;
+    notifier.handle(&stream_event(&[("other", CUSTOMER, &id, &to)])).await;
     assert_eq!(mails_to(&to).len(), 1);
 }
 
 #[tokio::test]
 async fn mails_arrive_exactly_once_after_an_ses_outage_or_throttling() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let (down, throttled) = (unique("down"), unique("throttled"));
     assign(&app, &id, &down, "en").await;
     assign(&app, &id, &throttled, "en").await;
-    let event = stream_event(&[
-        ("o1", CUSTOMER, &id, &down),
-        ("o2", CUSTOMER, &id, &throttled),
-    ]);
+    let event = stream_event(&[("o1", CUSTOMER, &id, &down), ("o2", CUSTOMER, &id, &throttled)]);
 
     let unreachable = notifier(&app, &format!("http://127.0.0.1:{}", free_port()));
     let failed = unreachable.handle(&event).await;
@@ -129,13 +116,7 @@ async fn mails_arrive_exactly_once_after_an_ses_outage_or_throttling() {
         "both come back for a retry"
     );
     let throttling = notifier(&app, &ses_failing_with(429, "TooManyRequestsException"));
-    assert_eq!(
-        throttling.handle(&event).await["batchItemFailures"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(throttling.handle(&event).await["batchItemFailures"].as_array().unwrap().len(), 2);
     assert_eq!(invitation(&app, &id, &down).await["status"], "pending");
 
     // SES is back: Lambda retries the same records.
@@ -149,48 +130,33 @@ async fn mails_arrive_exactly_once_after_an_ses_outage_or_throttling() {
 
 #[tokio::test]
 async fn a_rejected_address_ends_failed_and_resend_works() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let to = unique("rejected");
     assign(&app, &id, &to, "en").await;
     let rejecting = notifier(&app, &ses_failing_with(400, "MessageRejected"));
-    let result = rejecting
-        .handle(&stream_event(&[("r1", CUSTOMER, &id, &to)]))
-        .await;
-    assert_eq!(
-        result["batchItemFailures"],
-        json!([]),
-        "a permanent failure is not retried"
-    );
+    let result = rejecting.handle(&stream_event(&[("r1", CUSTOMER, &id, &to)])).await;
+    assert_eq!(result["batchItemFailures"], json!([]), "a permanent failure is not retried");
     let failed = invitation(&app, &id, &to).await;
     assert_eq!(failed["status"], "failed");
     // A stable code; SES's own words only in the log.
     assert_eq!(failed["error"], "rejected", "{failed}");
 
     let resent = Client::admin(&app, CUSTOMER)
-        .send(
-            "POST",
-            &format!("/licenses/{id}/assignments/{to}/invitation"),
-            None,
-        )
+        .send("POST", &format!("/licenses/{id}/assignments/{to}/invitation"), None)
         .await;
     assert_eq!(resent.status, 202);
     assert_eq!(resent.body["invitation"], json!({"status": "pending"}));
     // The resend's stream record (a MODIFY) triggers notify again.
     let mut event = stream_event(&[("r2", CUSTOMER, &id, &to)]);
     event["Records"][0]["eventName"] = json!("MODIFY");
-    assert_eq!(
-        notifier(&app, ses_endpoint()).handle(&event).await["batchItemFailures"],
-        json!([])
-    );
+    assert_eq!(notifier(&app, ses_endpoint()).handle(&event).await["batchItemFailures"], json!([]));
     assert_eq!(mails_to(&to).len(), 1);
     assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
 }
 
 #[tokio::test]
 async fn a_claim_left_by_a_crashed_run_is_taken_over() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let to = unique("crash");
     assign(&app, &id, &to, "en").await;
     let now = chrono::Utc::now().timestamp();
@@ -198,22 +164,9 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over() {
     let notifier = notifier(&app, ses_endpoint());
     // A run claimed it just now and died before sending: the record comes
     // back for a retry while that claim is fresh...
-    let claim = app
-        .store
-        .claim_invitation(CUSTOMER, &id, &to, "dead-run", now)
-        .await
-        .unwrap();
-    assert!(matches!(
-        claim,
-        licensing::store::InvitationClaim::Claimed(_)
-    ));
-    assert_eq!(
-        notifier.handle(&event).await["batchItemFailures"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    let claim = app.store.claim_invitation(CUSTOMER, &id, &to, "dead-run", now).await.unwrap();
+    assert!(matches!(claim, licensing::store::InvitationClaim::Claimed(_)));
+    assert_eq!(notifier.handle(&event).await["batchItemFailures"].as_array().unwrap().len(), 1);
     assert!(mails_to(&to).is_empty());
     // ...and once the claim is old, the retry takes it over and sends.
     let stale = now - licensing::store::STALE_INVITATION_CLAIM_SECONDS - 10;
@@ -222,14 +175,8 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over() {
         .client()
         .update_item()
         .table_name(app.store.table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("CUSTOMER#{CUSTOMER}")),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("ASSIGNMENT#{id}#{to}")),
-        )
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CUSTOMER#{CUSTOMER}")))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(format!("ASSIGNMENT#{id}#{to}")))
         .update_expression("SET invitationClaim.#at = :old")
         .expression_attribute_names("#at", "at")
         .expression_attribute_values(
@@ -239,45 +186,24 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over() {
         .send()
         .await;
     assert!(age.is_ok());
-    assert_eq!(
-        notifier.handle(&event).await["batchItemFailures"],
-        json!([])
-    );
+    assert_eq!(notifier.handle(&event).await["batchItemFailures"], json!([]));
     assert_eq!(mails_to(&to).len(), 1);
     assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
 }
 
 #[tokio::test]
 async fn no_invitation_is_sent_for_an_assignment_revoked_before_its_mail() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let to = unique("revoked");
     assign(&app, &id, &to, "en").await;
-    let revoked = Client::admin(&app, CUSTOMER)
-        .send("DELETE", &format!("/licenses/{id}/assignments/{to}"), None)
-        .await;
-    assert_eq!(
-        revoked.body["invitation"],
-        json!({"status": "failed", "error": "not-sent"})
-    );
-    // The assign's stream record arrives after the revoke (or is retried
-    // after it): nothing is sent.
-    let notifier = notifier(&app, ses_endpoint());
-    let result = notifier
-        .handle(&stream_event(&[("e1", CUSTOMER, &id, &to)]))
-        .await;
-    assert_eq!(result["batchItemFailures"], json!([]));
-    assert!(mails_to(&to).is_empty());
-    assert_eq!(
-        invitation(&app, &id, &to).await,
-        json!({"status": "failed", "error": "not-sent"})
-    );
+    let revoked = Client::admin(&app, CUSTOMER).revoke(&id, &to).await;
+    assert_eq!(revoked.body["invitation"], json!({"status": "failed", "error": "not-sent"}));
+    delivered_but_not_sent(&app, &id, &to).await;
 }
 
 #[tokio::test]
 async fn a_revoked_assignment_left_pending_by_an_older_version_is_never_mailed() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let to = unique("legacy");
     assign(&app, &id, &to, "en").await;
     // What a revoke of the previous version left: revoked, invitation pending.
@@ -294,22 +220,12 @@ async fn a_revoked_assignment_left_pending_by_an_older_version_is_never_mailed()
         .send()
         .await
         .unwrap();
-    let notifier = notifier(&app, ses_endpoint());
-    let result = notifier
-        .handle(&stream_event(&[("e1", CUSTOMER, &id, &to)]))
-        .await;
-    assert_eq!(result["batchItemFailures"], json!([]));
-    assert!(mails_to(&to).is_empty());
-    assert_eq!(
-        invitation(&app, &id, &to).await,
-        json!({"status": "failed", "error": "not-sent"})
-    );
+    delivered_but_not_sent(&app, &id, &to).await;
 }
 
 #[tokio::test]
 async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let to = unique("inflight");
     assign(&app, &id, &to, "en").await;
     let claimed = app
@@ -317,31 +233,21 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
         .claim_invitation(CUSTOMER, &id, &to, "run-1", chrono::Utc::now().timestamp())
         .await
         .unwrap();
-    let licensing::store::InvitationClaim::Claimed(a) = claimed else {
-        panic!("{claimed:?}")
-    };
-    Client::admin(&app, CUSTOMER)
-        .send("DELETE", &format!("/licenses/{id}/assignments/{to}"), None)
-        .await;
+    let licensing::store::InvitationClaim::Claimed(a) = claimed else { panic!("{claimed:?}") };
+    Client::admin(&app, CUSTOMER).revoke(&id, &to).await;
     // The run that held the claim did hand the mail to SES: that is what shows.
     let sent = licensing::model::Invitation {
         status: licensing::model::InvitationStatus::Sent,
         sent_at: Some(chrono::Utc::now()),
         error: None,
     };
-    assert!(
-        app.store
-            .finish_invitation(&a, "run-1", &sent, Some("m-1"))
-            .await
-            .unwrap()
-    );
+    assert!(app.store.finish_invitation(&a, "run-1", &sent, Some("m-1")).await.unwrap());
     assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
 }
 
 #[tokio::test]
 async fn a_failed_invitation_shows_a_stable_code_never_ses_text() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let cases = [
         (
             "MessageRejected",
@@ -360,9 +266,7 @@ async fn a_failed_invitation_shows_a_stable_code_never_ses_text() {
         let to = unique(&format!("code{i}"));
         assign(&app, &id, &to, "en").await;
         let ses = ses_failing_with_message(400, kind, message.clone());
-        notifier(&app, &ses)
-            .handle(&stream_event(&[("e", CUSTOMER, &id, &to)]))
-            .await;
+        notifier(&app, &ses).handle(&stream_event(&[("e", CUSTOMER, &id, &to)])).await;
         let shown = invitation(&app, &id, &to).await;
         assert_eq!(shown, json!({"status": "failed", "error": code}), "{kind}");
         let listed = Client::admin(&app, CUSTOMER)

@@ -34,10 +34,7 @@ fn unauthorized_event() -> Vec<u8> {
         &std::fs::read_to_string(workspace_root().join("events/list-licenses.json")).unwrap(),
     )
     .unwrap();
-    event["requestContext"]
-        .as_object_mut()
-        .unwrap()
-        .remove("authorizer");
+    event["requestContext"].as_object_mut().unwrap().remove("authorizer");
     event["headers"]["authorization"] = json!(format!("Bearer {}", admin(CUSTOMER)));
     event.to_string().into_bytes()
 }
@@ -83,17 +80,10 @@ async fn the_release_arm64_list_ignores_local_mode() {
         .find(|q| Command::new(q).arg("--version").output().is_ok())
         .expect("qemu-aarch64 (Debian: qemu-user, libc6-arm64-cross; .ci/run installs them)");
     let mut command = Command::new(qemu);
-    command
-        .args(["-L", "/usr/aarch64-linux-gnu"])
-        .arg(arm64_binary("list"))
-        .env_clear()
-        .envs(&env);
+    command.args(["-L", "/usr/aarch64-linux-gnu"]).arg(arm64_binary("list")).env_clear().envs(&env);
     let answer = spawn_command(command, &event).expect("the arm64 build answers");
     assert_eq!(status_of(&answer.response), 401, "{:?}", answer.response);
     let body: Value =
         serde_json::from_str(answer.response["body"].as_str().unwrap_or("{}")).unwrap();
-    assert_eq!(
-        body["type"],
-        "https://licensing.example/problems/unauthorized"
-    );
+    assert_eq!(body["type"], "https://licensing.example/problems/unauthorized");
 }

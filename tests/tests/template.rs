@@ -39,10 +39,7 @@ fn a_writable_tenant_claim_fails_the_check() {
             "WriteAttributes: [email, name, custom:customer_id]",
         )
     });
-    assert!(
-        !ok && text.contains("may write custom:customer_id"),
-        "{text}"
-    );
+    assert!(!ok && text.contains("may write custom:customer_id"), "{text}");
     // Without WriteAttributes Cognito lets users write every attribute.
     let (ok, text) = check_with(|t| t.replace("      WriteAttributes: [email, name]\n", ""));
     assert!(!ok && text.contains("WriteAttributes missing"), "{text}");
@@ -58,8 +55,5 @@ fn a_preflight_behind_the_authorizer_fails_the_check() {
 fn a_stream_filter_that_passes_revoked_records_fails_the_check() {
     let (ok, text) =
         check_with(|t| t.replace(", \"revokedAt\": {\"S\": [{\"exists\": false}]}", ""));
-    assert!(
-        !ok && text.contains("passes the record of a revoked assignment"),
-        "{text}"
-    );
+    assert!(!ok && text.contains("passes the record of a revoked assignment"), "{text}");
 }

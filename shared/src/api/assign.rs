@@ -4,7 +4,7 @@
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::{Map, Value};
 
-use super::views::{AssignResponse, AssignmentView, LicenseView, ResultView};
+use super::views::{self, AssignResponse, AssignmentView, LicenseView, ResultView};
 use crate::App;
 use crate::emails::{self, MAX_ADDRESSES, Parsed};
 use crate::error::{Error, Result};
@@ -13,6 +13,7 @@ use crate::http::idempotency::Idempotency;
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::Language;
+use crate::usecase::AssignmentRef;
 use crate::usecase::assign::{AssignInput, Assigned, assign};
 use crate::usecase::resend::resend;
 
@@ -33,11 +34,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 }
             }
             Route::ResendInvitation(id, email) => {
-                let resent = resend(app, &caller.admin()?, &id, &email).await?;
-                Ok(json(
-                    StatusCode::ACCEPTED,
-                    &AssignmentView::of(&resent, app.today()),
-                ))
+                let admin = caller.admin()?;
+                let resent = resend(app, AssignmentRef::new(&admin, &id, &email)).await?;
+                Ok(views::assignment(StatusCode::ACCEPTED, &resent, app.today()))
             }
             _ => Err(Error::RouteNotFound),
         }
@@ -56,20 +55,13 @@ fn render(done: &Assigned) -> Response<Body> {
             assignment: AssignmentView::of(a, done.today),
         })
         .collect();
-    let status = if done.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     let license = LicenseView::of(&done.license, done.today);
     json(status, &AssignResponse { results, license })
 }
 
 pub fn parse(body: Map<String, Value>) -> Result<AssignInput> {
-    let mut f = Fields::new(
-        body,
-        &["emails", "validFrom", "validUntil", "language", "dryRun"],
-    );
+    let mut f = Fields::new(body, &["emails", "validFrom", "validUntil", "language", "dryRun"]);
     let parsed = emails_field(&mut f);
     let valid_from = f.date("validFrom");
     let valid_until = f.date("validUntil");
@@ -85,13 +77,7 @@ pub fn parse(body: Map<String, Value>) -> Result<AssignInput> {
     if !parsed.invalid.is_empty() {
         return Err(Error::InvalidEmails(parsed.invalid));
     }
-    Ok(AssignInput {
-        emails: parsed.valid,
-        valid_from,
-        valid_until,
-        language,
-        dry_run,
-    })
+    Ok(AssignInput { emails: parsed.valid, valid_from, valid_until, language, dry_run })
 }
 
 /// `emails`: pasted text, or an array with one entry per element.
@@ -151,18 +137,11 @@ mod tests {
 
     #[test]
     fn parse_rejects_unknown_and_client_owned_fields() {
-        let err = parse(body(
-            json!({"emails": "a@example.com", "quantity": 3, "status": "x"}),
-        ))
-        .unwrap_err();
-        let Error::Validation(errors) = err else {
-            panic!()
-        };
+        let err = parse(body(json!({"emails": "a@example.com", "quantity": 3, "status": "x"})))
+            .unwrap_err();
+        let Error::Validation(errors) = err else { panic!() };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert!(
-            fields.contains(&"quantity") && fields.contains(&"status"),
-            "{fields:?}"
-        );
+        assert!(fields.contains(&"quantity") && fields.contains(&"status"), "{fields:?}");
     }
 
     #[test]
@@ -174,23 +153,11 @@ mod tests {
     #[test]
     fn parse_limits_addresses() {
         let many: Vec<String> = (0..1001).map(|i| format!("u{i}@example.com")).collect();
-        assert!(matches!(
-            parse(body(json!({"emails": many}))),
-            Err(Error::Validation(_))
-        ));
+        assert!(matches!(parse(body(json!({"emails": many}))), Err(Error::Validation(_))));
         let ok: Vec<String> = (0..1000).map(|i| format!("u{i}@example.com")).collect();
-        assert_eq!(
-            parse(body(json!({"emails": ok}))).unwrap().emails.len(),
-            1000
-        );
-        assert!(matches!(
-            parse(body(json!({"emails": " ;\n"}))),
-            Err(Error::Validation(_))
-        ));
-        assert!(matches!(
-            parse(body(json!({"emails": 5}))),
-            Err(Error::Validation(_))
-        ));
+        assert_eq!(parse(body(json!({"emails": ok}))).unwrap().emails.len(), 1000);
+        assert!(matches!(parse(body(json!({"emails": " ;\n"}))), Err(Error::Validation(_))));
+        assert!(matches!(parse(body(json!({"emails": 5}))), Err(Error::Validation(_))));
         assert!(matches!(
             parse(body(json!({"emails": "a@example.com", "dryRun": "yes"}))),
             Err(Error::Validation(_))

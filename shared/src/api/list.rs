@@ -41,18 +41,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                     .more
                     .then(|| page.assignments.last().map(|a| encode_cursor(&a.email)))
                     .flatten();
-                let assignments = page
-                    .assignments
-                    .iter()
-                    .map(|a| AssignmentView::of(a, today))
-                    .collect();
-                Ok(json(
-                    StatusCode::OK,
-                    &AssignmentPage {
-                        assignments,
-                        next_cursor,
-                    },
-                ))
+                let assignments =
+                    page.assignments.iter().map(|a| AssignmentView::of(a, today)).collect();
+                Ok(json(StatusCode::OK, &AssignmentPage { assignments, next_cursor }))
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;
@@ -65,10 +56,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                         term: l.term,
                     })
                     .collect();
-                Ok(json(
-                    StatusCode::OK,
-                    &Licenses::<MyLicenseView> { licenses },
-                ))
+                Ok(json(StatusCode::OK, &Licenses::<MyLicenseView> { licenses }))
             }
             _ => Err(Error::RouteNotFound),
         }
@@ -85,10 +73,7 @@ fn license_statuses(status: Option<&str>) -> Result<&'static [LicenseStatus]> {
         Some("expired") => &[Expired],
         Some("all") => &[Active, Upcoming, Expired],
         Some(_) => {
-            return Err(Error::field(
-                "status",
-                "must be one of active, upcoming, expired, all",
-            ));
+            return Err(Error::field("status", "must be one of active, upcoming, expired, all"));
         }
     })
 }
@@ -124,11 +109,7 @@ fn page_request(params: &[(String, String)]) -> Result<PageRequest> {
         }),
     };
     if errors.is_empty() {
-        Ok(PageRequest {
-            status,
-            limit,
-            after,
-        })
+        Ok(PageRequest { status, limit, after })
     } else {
         Err(Error::Validation(errors))
     }

@@ -2,11 +2,12 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-use super::views::AssignmentView;
+use super::views;
 use crate::App;
 use crate::error::Error;
 use crate::http::request::Route;
-use crate::http::{json, serve};
+use crate::http::serve;
+use crate::usecase::AssignmentRef;
 use crate::usecase::revoke::revoke;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -14,11 +15,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         let Route::Revoke(id, email) = route else {
             return Err(Error::RouteNotFound);
         };
-        let revoked = revoke(app, &caller.admin()?, &id, &email).await?;
-        Ok(json(
-            StatusCode::OK,
-            &AssignmentView::of(&revoked, app.today()),
-        ))
+        let admin = caller.admin()?;
+        let revoked = revoke(app, AssignmentRef::new(&admin, &id, &email)).await?;
+        Ok(views::assignment(StatusCode::OK, &revoked, app.today()))
     })
     .await
 }

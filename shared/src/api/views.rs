@@ -1,8 +1,10 @@
 //! The contract's JSON shapes of licences and assignments, as of a day.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lambda_http::{Body, Response, http::StatusCode};
 use serde::Serialize;
 
+use crate::http::json;
 use crate::model::{
     Assignment, AssignmentStatus, Invitation, License, LicenseStatus, Subscription, Term,
 };
@@ -75,6 +77,11 @@ impl AssignmentView {
             invitation: a.invitation.clone(),
         }
     }
+}
+
+/// An assignment as the answer of an operation on it.
+pub fn assignment(status: StatusCode, a: &Assignment, today: NaiveDate) -> Response<Body> {
+    json(status, &AssignmentView::of(a, today))
 }
 
 /// The caller's own seat, as `GET /me/licenses` lists it.

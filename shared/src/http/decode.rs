@@ -20,11 +20,8 @@ pub fn query(req: &Request) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
+            let dec =
+                |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (dec(k), dec(v))
         })
         .collect()
@@ -40,10 +37,7 @@ pub fn json_object(req: &Request, allow_empty: bool) -> Result<Map<String, Value
         _ => b"",
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(Error::field(
-            "body",
-            format!("must be at most {MAX_BODY_BYTES} bytes"),
-        ));
+        return Err(Error::field("body", format!("must be at most {MAX_BODY_BYTES} bytes")));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return if allow_empty {
@@ -112,11 +106,7 @@ impl Fields {
     }
 
     pub fn finish(self) -> Result<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(Error::Validation(self.errors)) }
     }
 }
 
@@ -126,9 +116,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
         return None;
     }
@@ -137,10 +125,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// The value of query parameter `name`, if given.
 pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]
@@ -150,14 +135,9 @@ mod tests {
     #[test]
     fn dates_are_strict() {
         assert!(parse_date("2026-02-28").is_some());
-        for bad in [
-            "2026-2-28",
-            "2026-02-30",
-            "26-02-28",
-            "2026-02-28T00:00:00Z",
-            "",
-            "２０２６-02-28",
-        ] {
+        for bad in
+            ["2026-2-28", "2026-02-30", "26-02-28", "2026-02-28T00:00:00Z", "", "２０２６-02-28"]
+        {
             assert!(parse_date(bad).is_none(), "{bad}");
         }
     }

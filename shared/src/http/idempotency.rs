@@ -65,11 +65,7 @@ impl Idempotency {
             .filter(|&at| at > now)
             .map_or(latest, |at| at.min(latest));
         let (key, fingerprint) = (&self.key, &self.fingerprint);
-        match app
-            .store
-            .claim_idempotency(customer_id, key, fingerprint, now, stale_at)
-            .await?
-        {
+        match app.store.claim_idempotency(customer_id, key, fingerprint, now, stale_at).await? {
             Claim::Mismatch => Err(Error::IdempotencyConflict),
             Claim::InProgress { retry_after } => Err(Error::IdempotencyInProgress { retry_after }),
             Claim::Replay { status, body } => Ok(replay(status, body)),
@@ -94,11 +90,7 @@ impl Idempotency {
 }
 
 fn replay(status: u16, body: String) -> Response<Body> {
-    let content_type = if status >= 400 {
-        "application/problem+json"
-    } else {
-        "application/json"
-    };
+    let content_type = if status >= 400 { "application/problem+json" } else { "application/json" };
     let mut response = Response::builder()
         .status(status)
         .header("content-type", content_type)

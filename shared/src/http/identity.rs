@@ -97,10 +97,7 @@ fn unverified_claims(req: &Request) -> Option<serde_json::Map<String, Value>> {
     use base64::Engine;
     use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
     let header = req.headers().get("authorization")?.to_str().ok()?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))?
-        .trim();
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -184,10 +181,7 @@ mod tests {
         let expected = vec!["license-admin".to_string(), "portal-user".to_string()];
         assert_eq!(groups(&json!("[license-admin portal-user]")), expected);
         assert_eq!(groups(&json!(["license-admin", "portal-user"])), expected);
-        assert_eq!(
-            groups(&json!("[\"license-admin\",\"portal-user\"]")),
-            expected
-        );
+        assert_eq!(groups(&json!("[\"license-admin\",\"portal-user\"]")), expected);
         assert_eq!(groups(&json!("license-admin, portal-user")), expected);
         assert_eq!(groups(&json!("license-admin portal-user")), expected);
         assert_eq!(groups(&json!(42)), Vec::<String>::new());
@@ -201,10 +195,7 @@ mod tests {
         assert_eq!(caller.email.as_deref(), Some("buyer@example.com"));
         assert_eq!(
             caller.admin().unwrap(),
-            Admin {
-                customer_id: "c1".into(),
-                name: "buyer@example.com".into()
-            }
+            Admin { customer_id: "c1".into(), name: "buyer@example.com".into() }
         );
         let user = from_claims(
             json!({"sub": "u2", "custom:customer_id": "c1", "cognito:groups": "portal-user"})
@@ -213,9 +204,7 @@ mod tests {
         );
         assert!(matches!(user.admin(), Err(Error::Forbidden)));
         let no_tenant = from_claims(
-            json!({"sub": "u3", "cognito:groups": ["license-admin"]})
-                .as_object()
-                .unwrap(),
+            json!({"sub": "u3", "cognito:groups": ["license-admin"]}).as_object().unwrap(),
         );
         assert!(matches!(no_tenant.admin(), Err(Error::Forbidden)));
     }
@@ -230,22 +219,14 @@ mod tests {
             json!({"sub": "s1", "custom:customer_id": "c1", "cognito:groups": ["license-admin"]});
         let with = |extra: serde_json::Value| {
             let mut v = base.clone();
-            v.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             claims(v)
         };
         for verified in [json!(true), json!("true")] {
             let c = with(json!({"email": "Kate@Example.com", "email_verified": verified}));
             assert_eq!(c.email.as_deref(), Some("kate@example.com"));
         }
-        for unverified in [
-            json!(false),
-            json!("false"),
-            json!("TRUE"),
-            json!(1),
-            json!(null),
-        ] {
+        for unverified in [json!(false), json!("false"), json!("TRUE"), json!(1), json!(null)] {
             let c = with(json!({"email": "kate@example.com", "email_verified": unverified}));
             assert_eq!(c.email, None, "{unverified}");
             assert_eq!(c.verified_email(), Err(Error::EmailNotVerified));

@@ -56,12 +56,9 @@ where
     let route = request::route(&req);
     let (operation, license_id) = match &route {
         // Only ids that could be ours: a path is caller input, not a log line.
-        Ok(r) => (
-            r.name(),
-            r.license_id()
-                .filter(|id| model::is_license_id(id))
-                .map(str::to_string),
-        ),
+        Ok(r) => {
+            (r.name(), r.license_id().filter(|id| model::is_license_id(id)).map(str::to_string))
+        }
         Err(_) => ("unknown-route", None),
     };
     let mut customer = None;

@@ -11,46 +11,29 @@ pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// Slug, status and title of each problem.
 pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
+    use Error::*;
     use StatusCode as S;
     match error {
-        Error::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
-        Error::Forbidden => ("forbidden", S::FORBIDDEN, "Forbidden"),
-        Error::EmailNotVerified => (
-            "email-not-verified",
-            S::FORBIDDEN,
-            "E-mail address not verified",
-        ),
-        Error::LicenseNotFound => ("license-not-found", S::NOT_FOUND, "License not found"),
-        Error::AssignmentNotFound => ("assignment-not-found", S::NOT_FOUND, "Assignment not found"),
-        Error::Validation(_) => ("validation-error", S::BAD_REQUEST, "Validation error"),
-        Error::InvalidEmails(_) => ("invalid-emails", S::BAD_REQUEST, "Invalid e-mail addresses"),
-        Error::InsufficientSeats { .. } => {
-            ("insufficient-seats", S::CONFLICT, "Insufficient seats")
+        Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
+        Forbidden => ("forbidden", S::FORBIDDEN, "Forbidden"),
+        EmailNotVerified => ("email-not-verified", S::FORBIDDEN, "E-mail address not verified"),
+        LicenseNotFound => ("license-not-found", S::NOT_FOUND, "License not found"),
+        AssignmentNotFound => ("assignment-not-found", S::NOT_FOUND, "Assignment not found"),
+        Validation(_) => ("validation-error", S::BAD_REQUEST, "Validation error"),
+        InvalidEmails(_) => ("invalid-emails", S::BAD_REQUEST, "Invalid e-mail addresses"),
+        InsufficientSeats { .. } => ("insufficient-seats", S::CONFLICT, "Insufficient seats"),
+        LicenseNotActive => ("license-not-active", S::CONFLICT, "License not active"),
+        AssignmentRevoked => ("assignment-revoked", S::CONFLICT, "Assignment revoked"),
+        IdempotencyConflict => {
+            ("idempotency-conflict", S::UNPROCESSABLE_ENTITY, "Idempotency key reused")
         }
-        Error::LicenseNotActive => ("license-not-active", S::CONFLICT, "License not active"),
-        Error::AssignmentRevoked => ("assignment-revoked", S::CONFLICT, "Assignment revoked"),
-        Error::IdempotencyConflict => (
-            "idempotency-conflict",
-            S::UNPROCESSABLE_ENTITY,
-            "Idempotency key reused",
-        ),
-        Error::IdempotencyInProgress { .. } => (
-            "idempotency-in-progress",
-            S::CONFLICT,
-            "Request still in progress",
-        ),
-        Error::RateLimited { .. } => ("rate-limited", S::TOO_MANY_REQUESTS, "Rate limited"),
-        Error::RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
-        Error::MethodNotAllowed(_) => (
-            "method-not-allowed",
-            S::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-        ),
-        Error::Unavailable(_) => (
-            "service-unavailable",
-            S::SERVICE_UNAVAILABLE,
-            "Service unavailable",
-        ),
+        IdempotencyInProgress { .. } => {
+            ("idempotency-in-progress", S::CONFLICT, "Request still in progress")
+        }
+        RateLimited { .. } => ("rate-limited", S::TOO_MANY_REQUESTS, "Rate limited"),
+        RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
+        MethodNotAllowed(_) => ("method-not-allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
+        Unavailable(_) => ("service-unavailable", S::SERVICE_UNAVAILABLE, "Service unavailable"),
     }
 }
 
@@ -105,10 +88,7 @@ pub fn body(error: &Error) -> Value {
         Error::InvalidEmails(list) => {
             doc.insert("invalidEmails".into(), json!(list));
         }
-        Error::InsufficientSeats {
-            requested,
-            available,
-        } => {
+        Error::InsufficientSeats { requested, available } => {
             doc.insert("requested".into(), json!(requested));
             doc.insert("available".into(), json!(available));
         }
@@ -119,9 +99,8 @@ pub fn body(error: &Error) -> Value {
 
 pub fn response(error: &Error) -> Response<Body> {
     let (_, status, _) = describe(error);
-    let mut builder = Response::builder()
-        .status(status)
-        .header("content-type", "application/problem+json");
+    let mut builder =
+        Response::builder().status(status).header("content-type", "application/problem+json");
     match error {
         Error::Unavailable(_) => {
             builder = builder.header("retry-after", RETRY_AFTER_SECONDS.to_string())
@@ -132,11 +111,8 @@ pub fn response(error: &Error) -> Response<Body> {
         Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),
         _ => {}
     }
-    let mut response = builder
-        .body(Body::Text(body(error).to_string()))
-        .expect("static headers are valid");
-    response
-        .extensions_mut()
-        .insert(super::Outcome(describe(error).0));
+    let mut response =
+        builder.body(Body::Text(body(error).to_string())).expect("static headers are valid");
+    response.extensions_mut().insert(super::Outcome(describe(error).0));
     response
 }

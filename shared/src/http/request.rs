@@ -51,11 +51,7 @@ impl Route {
 /// The request path as the client sent it (without an API Gateway stage).
 fn path(req: &Request) -> String {
     let raw = req.raw_http_path();
-    if raw.is_empty() {
-        req.uri().path().to_string()
-    } else {
-        raw.to_string()
-    }
+    if raw.is_empty() { req.uri().path().to_string() } else { raw.to_string() }
 }
 
 fn decode_segment(segment: &str) -> Result<String> {
@@ -70,28 +66,18 @@ pub fn route(req: &Request) -> Result<Route> {
 }
 
 pub fn route_of(method: &Method, path: &str) -> Result<Route> {
-    let trimmed = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path);
+    let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     let m = method.clone();
     // Each path: the methods it has, and the route for this request's method.
     let (allowed, route): (&'static [&'static str], Option<Route>) = match segments.as_slice() {
-        ["licenses"] => (
-            &["GET", "OPTIONS"],
-            (m == Method::GET).then_some(Route::ListLicenses),
-        ),
-        ["me", "licenses"] => (
-            &["GET", "OPTIONS"],
-            (m == Method::GET).then_some(Route::MyLicenses),
-        ),
+        ["licenses"] => (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::ListLicenses)),
+        ["me", "licenses"] => {
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::MyLicenses))
+        }
         ["licenses", id] if !id.is_empty() => {
             let id = decode_segment(id)?;
-            (
-                &["GET", "OPTIONS"],
-                (m == Method::GET).then_some(Route::GetLicense(id)),
-            )
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::GetLicense(id)))
         }
         ["licenses", id, "assignments"] if !id.is_empty() => {
             let id = decode_segment(id)?;
@@ -136,33 +122,18 @@ mod tests {
     #[test]
     fn routes_and_methods() {
         assert_eq!(route_of(&Method::GET, "/licenses"), Ok(Route::ListLicenses));
+        assert_eq!(route_of(&Method::GET, "/licenses/"), Ok(Route::ListLicenses));
         assert_eq!(
-            route_of(&Method::GET, "/licenses/"),
-            Ok(Route::ListLicenses)
-        );
-        assert_eq!(
-            route_of(
-                &Method::PATCH,
-                "/licenses/lic_1/assignments/anna%40example.com"
-            ),
+            route_of(&Method::PATCH, "/licenses/lic_1/assignments/anna%40example.com"),
             Ok(Route::Change("lic_1".into(), "anna@example.com".into()))
         );
-        assert!(matches!(
-            route_of(&Method::PUT, "/licenses"),
-            Err(Error::MethodNotAllowed(_))
-        ));
-        assert!(matches!(
-            route_of(&Method::GET, "/nope"),
-            Err(Error::RouteNotFound)
-        ));
+        assert!(matches!(route_of(&Method::PUT, "/licenses"), Err(Error::MethodNotAllowed(_))));
+        assert!(matches!(route_of(&Method::GET, "/nope"), Err(Error::RouteNotFound)));
         assert_eq!(
             route_of(&Method::OPTIONS, "/licenses/lic_1/assignments"),
             Ok(Route::Preflight(&["GET", "POST", "OPTIONS"]))
         );
-        assert!(matches!(
-            route_of(&Method::OPTIONS, "/nope"),
-            Err(Error::RouteNotFound)
-        ));
+        assert!(matches!(route_of(&Method::OPTIONS, "/nope"), Err(Error::RouteNotFound)));
         assert!(matches!(
             route_of(&Method::GET, "/licenses//assignments"),
             Err(Error::RouteNotFound)

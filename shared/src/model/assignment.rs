@@ -88,11 +88,7 @@ pub struct Invitation {
     pub status: InvitationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "error_code"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "error_code")]
     pub error: Option<InvitationError>,
 }
 
@@ -106,19 +102,11 @@ fn error_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Invitatio
 
 impl Invitation {
     pub fn new(status: InvitationStatus) -> Self {
-        Self {
-            status,
-            sent_at: None,
-            error: None,
-        }
+        Self { status, sent_at: None, error: None }
     }
 
     pub fn failed(error: InvitationError) -> Self {
-        Self {
-            status: InvitationStatus::Failed,
-            sent_at: None,
-            error: Some(error),
-        }
+        Self { status: InvitationStatus::Failed, sent_at: None, error: Some(error) }
     }
 }
 
@@ -254,6 +242,11 @@ impl Assignment {
         self.revoked_at.is_some()
     }
 
+    /// `assignment-revoked` for an operation a revoked assignment refuses.
+    pub fn ensure_not_revoked(&self) -> crate::error::Result<()> {
+        if self.is_revoked() { Err(crate::error::Error::AssignmentRevoked) } else { Ok(()) }
+    }
+
     pub fn status(&self, today: NaiveDate) -> AssignmentStatus {
         AssignmentStatus::of(&self.period(), self.is_revoked(), today)
     }
@@ -269,18 +262,12 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("a date")
     }
 
     #[test]
     fn a_revocation_keeps_the_days_before_it() {
-        let license: License = serde_json::from_value(serde_json::json!({
-            "licenseId": "l", "customerId": "c", "productId": "p", "productName": "P", "quantity": 1,
-            "term": {"start": "2026-01-01", "end": "2026-12-31"},
-            "subscription": {"id": "s", "plan": "annual", "autoRenew": true},
-            "invoiceNumber": "i", "orderId": "o", "createdAt": "2026-01-01T00:00:00Z",
-            "seats": {"starts": {}, "ends": {}}, "version": 1}))
-        .unwrap();
+        let license = License::sample(1);
         let a = Assignment::new(
             &license,
             "a@example.com",
@@ -298,11 +285,7 @@ mod tests {
         assert_eq!(a.used_before(d("2026-05-01")), Some(a.period()), "ended");
         let b = a.clone().replacing(&a);
         let c = a.clone().replacing(&b);
-        assert_eq!(
-            c.former.len(),
-            2,
-            "each replacement keeps the older records"
-        );
+        assert_eq!(c.former.len(), 2, "each replacement keeps the older records");
     }
 
     #[test]
@@ -324,26 +307,16 @@ mod tests {
 
     #[test]
     fn assignment_status_is_inclusive_and_revocation_wins() {
+        use AssignmentStatus::*;
         let p = Period::new(d("2026-03-01"), d("2026-03-31"));
-        assert_eq!(
-            AssignmentStatus::of(&p, false, d("2026-02-28")),
-            AssignmentStatus::Scheduled
-        );
-        assert_eq!(
-            AssignmentStatus::of(&p, false, d("2026-03-01")),
-            AssignmentStatus::Active
-        );
-        assert_eq!(
-            AssignmentStatus::of(&p, false, d("2026-03-31")),
-            AssignmentStatus::Active
-        );
-        assert_eq!(
-            AssignmentStatus::of(&p, false, d("2026-04-01")),
-            AssignmentStatus::Expired
-        );
-        assert_eq!(
-            AssignmentStatus::of(&p, true, d("2026-03-15")),
-            AssignmentStatus::Revoked
-        );
+        for (day, revoked, status) in [
+            ("2026-02-28", false, Scheduled),
+            ("2026-03-01", false, Active),
+            ("2026-03-31", false, Active),
+            ("2026-04-01", false, Expired),
+            ("2026-03-15", true, Revoked),
+        ] {
+            assert_eq!(AssignmentStatus::of(&p, revoked, d(day)), status, "{day}");
+        }
     }
 }

@@ -107,15 +107,35 @@ impl License {
     pub fn counts(&self, today: NaiveDate) -> SeatCounts {
         let seats = self.visible_seats();
         let rest_of_term = Period::new(today.max(self.term.start), self.term.end);
-        let assigned_seats = if rest_of_term.from > rest_of_term.until {
-            0
-        } else {
-            seats.peak(rest_of_term)
-        };
+        let assigned_seats =
+            if rest_of_term.from > rest_of_term.until { 0 } else { seats.peak(rest_of_term) };
         SeatCounts {
             assigned_seats,
             available_seats: self.quantity.saturating_sub(assigned_seats),
             assigned_users: seats.holders_from(today),
+        }
+    }
+}
+
+#[cfg(test)]
+impl License {
+    /// A licence of `quantity` seats for 2026, no seats taken, for the unit
+    /// tests of the rules over it.
+    pub fn sample(quantity: u32) -> Self {
+        Self {
+            license_id: "lic_1".into(),
+            customer_id: "c1".into(),
+            product_id: "p".into(),
+            product_name: "P".into(),
+            quantity,
+            term: Term { start: "2026-01-01".parse().unwrap(), end: "2026-12-31".parse().unwrap() },
+            subscription: Subscription { id: "S".into(), plan: "annual".into(), auto_renew: true },
+            invoice_number: "I".into(),
+            order_id: "O".into(),
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            seats: Timeline::default(),
+            version: 7,
+            pending: None,
         }
     }
 }
@@ -140,25 +160,15 @@ mod tests {
 
     #[test]
     fn license_status_follows_the_term() {
-        let term = Term {
-            start: d("2026-01-01"),
-            end: d("2026-12-31"),
-        };
-        assert_eq!(
-            LicenseStatus::of(&term, d("2025-12-31")),
-            LicenseStatus::Upcoming
-        );
-        assert_eq!(
-            LicenseStatus::of(&term, d("2026-01-01")),
-            LicenseStatus::Active
-        );
-        assert_eq!(
-            LicenseStatus::of(&term, d("2026-12-31")),
-            LicenseStatus::Active
-        );
-        assert_eq!(
-            LicenseStatus::of(&term, d("2027-01-01")),
-            LicenseStatus::Expired
-        );
+        use LicenseStatus::*;
+        let term = Term { start: d("2026-01-01"), end: d("2026-12-31") };
+        for (day, status) in [
+            ("2025-12-31", Upcoming),
+            ("2026-01-01", Active),
+            ("2026-12-31", Active),
+            ("2027-01-01", Expired),
+        ] {
+            assert_eq!(LicenseStatus::of(&term, d(day)), status, "{day}");
+        }
     }
 }

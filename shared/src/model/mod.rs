@@ -24,9 +24,7 @@ pub fn is_customer_id(id: &str) -> bool {
 pub fn is_license_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A licence admin, scoped to their own customer.

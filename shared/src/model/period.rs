@@ -45,10 +45,7 @@ impl Term {
     /// its field.
     pub fn check(&self, period: Period, today: NaiveDate) -> Result<Period> {
         let mut errors = Vec::new();
-        let inside = format!(
-            "must lie inside the licence term {} .. {}",
-            self.start, self.end
-        );
+        let inside = format!("must lie inside the licence term {} .. {}", self.start, self.end);
         if period.from < self.start || period.from > self.end {
             errors.push(FieldError::new("validFrom", inside.clone()));
         }
@@ -59,15 +56,9 @@ impl Term {
             errors.push(FieldError::new("validFrom", "must not be after validUntil"));
         }
         if period.until < today {
-            errors.push(FieldError::new(
-                "validUntil",
-                format!("must not be before today ({today})"),
-            ));
+            errors
+                .push(FieldError::new("validUntil", format!("must not be before today ({today})")));
         }
-        if errors.is_empty() {
-            Ok(period)
-        } else {
-            Err(Error::Validation(errors))
-        }
+        if errors.is_empty() { Ok(period) } else { Err(Error::Validation(errors)) }
     }
 }

@@ -23,10 +23,7 @@ pub struct Expr {
 
 impl Expr {
     pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            ..Self::default()
-        }
+        Self { text: text.into(), ..Self::default() }
     }
 
     /// `#placeholder` stands for the attribute `name`.
@@ -82,20 +79,23 @@ impl Expr {
             .value(":version", n(version))
     }
 
+    /// `#map.#field = :map_field`: a field of a map attribute has this value.
+    fn field_is(map: &str, field: &str, value: AttributeValue) -> Self {
+        let placeholder = format!(":{map}_{field}");
+        Self::new(format!("#{map}.#{field} = {placeholder}"))
+            .name(&format!("#{map}"), map)
+            .name(&format!("#{field}"), field)
+            .value(&placeholder, value)
+    }
+
     /// The licence still has this bulk batch pending.
     pub fn batch_pending(batch_id: &str) -> Self {
-        Self::new("#pending.#id = :batch")
-            .name("#pending", attr::PENDING)
-            .name("#id", attr::ID)
-            .value(":batch", s(batch_id))
+        Self::field_is(attr::PENDING, attr::ID, s(batch_id))
     }
 
     /// The assignment's invitation has this status.
     pub fn invitation_is(status: InvitationStatus) -> Self {
-        Self::new("#invitation.#status = :invitation_status")
-            .name("#invitation", attr::INVITATION)
-            .name("#status", attr::STATUS)
-            .value(":invitation_status", s(status.as_str()))
+        Self::field_is(attr::INVITATION, attr::STATUS, s(status.as_str()))
     }
 
     /// The assignment is not revoked (`revokedAt` absent or null).
@@ -126,16 +126,14 @@ impl Expr {
 
     /// `claim_id` still holds the assignment's invitation.
     pub fn claim_is(claim_id: &str) -> Self {
-        Self::new("#claim.#id = :claim_id")
-            .name("#claim", attr::INVITATION_CLAIM)
-            .name("#id", attr::ID)
-            .value(":claim_id", s(claim_id))
+        Self::field_is(attr::INVITATION_CLAIM, attr::ID, s(claim_id))
     }
 
     /// Nobody holds the invitation, or only a claim taken before `stale_before`.
     pub fn claim_free_or_stale(stale_before: i64) -> Self {
-        Self::new("attribute_not_exists(#claim) OR #claim.#claimed_at < :stale_before")
-            .name("#claim", attr::INVITATION_CLAIM)
+        let claim = attr::INVITATION_CLAIM;
+        Self::new(format!("attribute_not_exists(#{claim}) OR #{claim}.#claimed_at < :stale_before"))
+            .name(&format!("#{claim}"), claim)
             .name("#claimed_at", attr::AT)
             .value(":stale_before", n(stale_before))
     }
@@ -212,8 +210,8 @@ mod tests {
         assert_eq!(c.names["#pk"], "PK");
         assert_eq!(c.values[":version"], AttributeValue::N("7".into()));
         let pending = Expr::batch_pending("b1");
-        assert_eq!(pending.text, "#pending.#id = :batch");
-        assert_eq!(pending.values[":batch"], AttributeValue::S("b1".into()));
+        assert_eq!(pending.text, "#pending.#id = :pending_id");
+        assert_eq!(pending.values[":pending_id"], AttributeValue::S("b1".into()));
     }
 
     #[test]
@@ -224,14 +222,11 @@ mod tests {
         assert_eq!(
             c.text,
             "((#invitation.#status = :invitation_status) AND (attribute_not_exists(#revoked_at) OR \
-             attribute_type(#revoked_at, :null_type))) AND (attribute_not_exists(#claim) OR \
-             #claim.#claimed_at < :stale_before)"
+             attribute_type(#revoked_at, :null_type))) AND (attribute_not_exists(#invitationClaim) OR \
+             #invitationClaim.#claimed_at < :stale_before)"
         );
-        assert_eq!(
-            c.values[":invitation_status"],
-            AttributeValue::S("pending".into())
-        );
-        assert_eq!(c.names["#claim"], "invitationClaim");
+        assert_eq!(c.values[":invitation_status"], AttributeValue::S("pending".into()));
+        assert_eq!(c.names["#invitationClaim"], "invitationClaim");
         assert_eq!(c.values[":stale_before"], AttributeValue::N("100".into()));
     }
 
@@ -239,16 +234,10 @@ mod tests {
     fn invited_at_compares_with_the_stored_text() {
         let at: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
         let c = Expr::invited_at_is(Some(at));
-        assert_eq!(
-            c.values[":invited_before"],
-            AttributeValue::S("2026-11-29T10:00:00Z".into())
-        );
+        assert_eq!(c.values[":invited_before"], AttributeValue::S("2026-11-29T10:00:00Z".into()));
         // The same text serde writes into the item.
         assert_eq!(serde_json::to_value(at).unwrap(), "2026-11-29T10:00:00Z");
-        assert_eq!(
-            Expr::invited_at_is(None).text,
-            "attribute_not_exists(#invited_at)"
-        );
+        assert_eq!(Expr::invited_at_is(None).text, "attribute_not_exists(#invited_at)");
     }
 
     #[test]
@@ -266,7 +255,7 @@ mod tests {
         let u = update("t", Item::new(), set, Expr::claim_is("c1")).unwrap();
         let names = u.expression_attribute_names().unwrap();
         assert_eq!(names["#invitation"], "invitation");
-        assert_eq!(names["#claim"], "invitationClaim");
-        assert_eq!(u.condition_expression(), Some("#claim.#id = :claim_id"));
+        assert_eq!(names["#invitationClaim"], "invitationClaim");
+        assert_eq!(u.condition_expression(), Some("#invitationClaim.#id = :invitationClaim_id"));
     }
 }

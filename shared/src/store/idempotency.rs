@@ -117,9 +117,7 @@ impl Store {
         if text(&existing, attr::STATE) != Some(DONE) {
             let stale_at = num(&existing, attr::STALE_AT).unwrap_or(now);
             let left = (stale_at + 1 - now).clamp(1, STALE_CLAIM_SECONDS);
-            return Ok(Claim::InProgress {
-                retry_after: left as u32,
-            });
+            return Ok(Claim::InProgress { retry_after: left as u32 });
         }
         let status = num(&existing, attr::STATUS).unwrap_or(200) as u16;
         let body = match num(&existing, attr::PARTS).unwrap_or(0) as usize {
@@ -138,10 +136,7 @@ impl Store {
             .await?
             .iter()
             .filter_map(|i| {
-                Some((
-                    text(i, keys::SK)?.to_string(),
-                    text(i, attr::BODY)?.to_string(),
-                ))
+                Some((text(i, keys::SK)?.to_string(), text(i, attr::BODY)?.to_string()))
             })
             .collect();
         found.sort();
@@ -191,10 +186,8 @@ impl Store {
                 let mut p = idempotency_key(customer_id, key, keys::idempotency_part(i));
                 p.insert(attr::BODY.into(), s(*part));
                 p.insert(attr::EXPIRES_AT.into(), n(now + KEEP_SECONDS));
-                let put = PutRequest::builder()
-                    .set_item(Some(p))
-                    .build()
-                    .map_err(Error::unavailable)?;
+                let put =
+                    PutRequest::builder().set_item(Some(p)).build().map_err(Error::unavailable)?;
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<_>>()?;
@@ -206,13 +199,8 @@ impl Store {
                 .send()
                 .await
                 .map_err(sdk)?;
-            if out
-                .unprocessed_items
-                .is_some_and(|u| u.values().any(|v| !v.is_empty()))
-            {
-                return Err(Error::Unavailable(
-                    "idempotency parts left unprocessed".into(),
-                ));
+            if out.unprocessed_items.is_some_and(|u| u.values().any(|v| !v.is_empty())) {
+                return Err(Error::Unavailable("idempotency parts left unprocessed".into()));
             }
         }
         Ok(())
@@ -223,11 +211,7 @@ impl Store {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(idempotency_key(
-                customer_id,
-                key,
-                keys::IDEMPOTENCY_SK.into(),
-            )))
+            .set_key(Some(idempotency_key(customer_id, key, keys::IDEMPOTENCY_SK.into())))
             .send()
             .await
             .map_err(sdk)?;

@@ -59,9 +59,7 @@ impl Store {
         // stream record and this claim, or while retries are pending.
         let condition = Expr::invitation_is(InvitationStatus::Pending)
             .and(Expr::not_revoked())
-            .and(Expr::claim_free_or_stale(
-                now - STALE_INVITATION_CLAIM_SECONDS,
-            ));
+            .and(Expr::claim_free_or_stale(now - STALE_INVITATION_CLAIM_SECONDS));
         let key = items::assignment_key(customer_id, license_id, email);
         let update = expr::update(&self.table, key, set, condition)?;
         let out = self
@@ -90,8 +88,7 @@ impl Store {
             (false, _) => InvitationClaim::Settled,
             // Revoked by an older version that left the invitation pending.
             (true, true) => {
-                self.cancel_invitation(customer_id, license_id, email)
-                    .await?;
+                self.cancel_invitation(customer_id, license_id, email).await?;
                 InvitationClaim::Settled
             }
             (true, false) => InvitationClaim::Busy,
@@ -125,9 +122,7 @@ impl Store {
     ) -> Result<bool> {
         let mut set = set_invitation(outcome)?.name("#claim", attr::INVITATION_CLAIM);
         if let Some(id) = message_id {
-            set = set
-                .name("#message_id", attr::INVITATION_MESSAGE_ID)
-                .value(":message_id", s(id));
+            set = set.name("#message_id", attr::INVITATION_MESSAGE_ID).value(":message_id", s(id));
             set.text.push_str(", #message_id = :message_id");
         }
         set.text.push_str(" REMOVE #claim");

@@ -33,10 +33,7 @@ pub fn license_key(customer_id: &str, license_id: &str) -> Item {
 }
 
 pub fn assignment_key(customer_id: &str, license_id: &str, email: &str) -> Item {
-    key(
-        keys::customer(customer_id),
-        keys::assignment(license_id, email),
-    )
+    key(keys::customer(customer_id), keys::assignment(license_id, email))
 }
 
 pub fn order_key(order_id: &str) -> Item {
@@ -83,48 +80,17 @@ pub fn order_item(order: &Order) -> Result<Item> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{InvitationStatus, Language, Period, Subscription, Term};
+    use crate::model::{InvitationStatus, Language, Period};
     use keys::attr;
-
-    fn license() -> License {
-        License {
-            license_id: "lic_1".into(),
-            customer_id: "c1".into(),
-            product_id: "p".into(),
-            product_name: "P".into(),
-            quantity: 2,
-            term: Term {
-                start: "2026-01-01".parse().unwrap(),
-                end: "2026-12-31".parse().unwrap(),
-            },
-            subscription: Subscription {
-                id: "S".into(),
-                plan: "annual".into(),
-                auto_renew: true,
-            },
-            invoice_number: "I".into(),
-            order_id: "O".into(),
-            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
-            seats: Default::default(),
-            version: 3,
-            pending: None,
-        }
-    }
 
     /// The attribute names the expressions use are the ones serde writes.
     #[test]
     fn expressions_and_items_agree_on_attribute_names() {
-        let l = license();
+        let l = License::sample(2);
+        let has_all = |item: &Item, names: &[&str]| names.iter().all(|n| item.contains_key(*n));
         let item = license_item(&l).unwrap();
-        for name in [
-            attr::VERSION,
-            attr::PRODUCT_ID,
-            attr::LICENSE_ID,
-            keys::PK,
-            keys::SK,
-        ] {
-            assert!(item.contains_key(name), "{name}");
-        }
+        let licence_names = [attr::VERSION, attr::PRODUCT_ID, attr::LICENSE_ID, keys::PK, keys::SK];
+        assert!(has_all(&item, &licence_names), "{item:?}");
         let now = "2026-06-01T00:00:00Z".parse().unwrap();
         let period = Period::new(l.term.start, l.term.end);
         let a = Assignment::new(
@@ -137,7 +103,7 @@ mod tests {
             InvitationStatus::Pending,
         );
         let item = assignment_item(&a).unwrap();
-        for name in [
+        let assignment_names = [
             attr::VALID_FROM,
             attr::VALID_UNTIL,
             attr::REVOKED_AT,
@@ -145,9 +111,8 @@ mod tests {
             attr::INVITED_AT,
             attr::LICENSE_ID,
             keys::GSI1PK,
-        ] {
-            assert!(item.contains_key(name), "{name}");
-        }
+        ];
+        assert!(has_all(&item, &assignment_names), "{item:?}");
         let invitation = item[attr::INVITATION].as_m().unwrap();
         assert_eq!(invitation[attr::STATUS], s("pending"));
         assert!(is(&item, kind::ASSIGNMENT) && !is(&item, kind::LICENSE));
@@ -158,10 +123,7 @@ mod tests {
     #[test]
     fn keys_of_each_entity() {
         assert_eq!(license_key("c1", "l1")[keys::SK], s("LICENSE#l1"));
-        assert_eq!(
-            assignment_key("c1", "l1", "a@x.de")[keys::SK],
-            s("ASSIGNMENT#l1#a@x.de")
-        );
+        assert_eq!(assignment_key("c1", "l1", "a@x.de")[keys::SK], s("ASSIGNMENT#l1#a@x.de"));
         assert_eq!(order_key("o1")[keys::PK], s("ORDER#o1"));
         assert_eq!(budget_key("c1", 60)[keys::SK], s("BUDGET#ASSIGN#60"));
     }

@@ -76,9 +76,7 @@ pub fn assignment(license_id: &str, email: &str) -> String {
 
 /// The e-mail part of an assignment's SK, given the licence's prefix.
 pub fn email_of<'a>(sk: &'a str, license_id: &str) -> Option<&'a str> {
-    sk.strip_prefix("ASSIGNMENT#")?
-        .strip_prefix(license_id)?
-        .strip_prefix('#')
+    sk.strip_prefix("ASSIGNMENT#")?.strip_prefix(license_id)?.strip_prefix('#')
 }
 
 /// A customer's assign budget for the minute starting at `window` (epoch

@@ -86,11 +86,7 @@ impl Store {
     /// Every licence of a customer (one Query; it never reads assignments).
     pub async fn licenses(&self, customer_id: &str) -> Result<Vec<License>> {
         let query = self.query_prefix(keys::customer(customer_id), keys::LICENSE_PREFIX.into());
-        self.query_all(query)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
     /// The ids of a customer's licences of `product_id`, read strongly
@@ -127,10 +123,7 @@ impl Store {
     ) -> Result<(Vec<Assignment>, bool)> {
         let start = after.map(|email| items::assignment_key(customer_id, license_id, email));
         let out = self
-            .query_prefix(
-                keys::customer(customer_id),
-                keys::assignments_of(license_id),
-            )
+            .query_prefix(keys::customer(customer_id), keys::assignments_of(license_id))
             .table_name(&self.table)
             .set_exclusive_start_key(start)
             .limit(limit)
@@ -139,10 +132,7 @@ impl Store {
             .await
             .map_err(sdk)?;
         let found = out.items.unwrap_or_default().into_iter().map(from_item);
-        Ok((
-            found.collect::<Result<_>>()?,
-            out.last_evaluated_key.is_some(),
-        ))
+        Ok((found.collect::<Result<_>>()?, out.last_evaluated_key.is_some()))
     }
 
     /// A user's assignments across all customers (GSI1, eventually consistent).
@@ -154,11 +144,7 @@ impl Store {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", keys::GSI1PK)
             .expression_attribute_values(":pk", s(keys::user(email)));
-        self.query_all(query)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
     /// A licence and the assignments of `emails` on it, in one strongly
@@ -171,11 +157,7 @@ impl Store {
     ) -> Result<(Option<License>, HashMap<String, Assignment>)> {
         let mut keys = Vec::with_capacity(emails.len() + 1);
         keys.push(items::license_key(customer_id, license_id));
-        keys.extend(
-            emails
-                .iter()
-                .map(|e| items::assignment_key(customer_id, license_id, e)),
-        );
+        keys.extend(emails.iter().map(|e| items::assignment_key(customer_id, license_id, e)));
         let mut license = None;
         let mut assignments = HashMap::new();
         for item in self.batch_get(keys, true).await? {
@@ -197,33 +179,20 @@ impl Store {
         license_ids: &[String],
         email: &str,
     ) -> Result<Vec<Assignment>> {
-        let keys = license_ids
-            .iter()
-            .map(|l| items::assignment_key(customer_id, l, email))
-            .collect();
-        self.batch_get(keys, true)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        let keys =
+            license_ids.iter().map(|l| items::assignment_key(customer_id, l, email)).collect();
+        self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
     }
 
     /// Licences by (customer, licence id), eventually consistent.
     pub async fn licenses_by_id(&self, ids: &[(String, String)]) -> Result<Vec<License>> {
         let keys = ids.iter().map(|(c, l)| items::license_key(c, l)).collect();
-        self.batch_get(keys, false)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
     }
 
     /// The provisioning record of an order, read strongly consistently.
     pub async fn order(&self, order_id: &str) -> Result<Option<Order>> {
-        self.get(items::order_key(order_id), true)
-            .await?
-            .map(from_item)
-            .transpose()
+        self.get(items::order_key(order_id), true).await?.map(from_item).transpose()
     }
 }
 
@@ -240,21 +209,15 @@ async fn batch_get_chunk(
         .map_err(Error::unavailable)?;
     let mut items = Vec::new();
     for attempt in 0u32.. {
-        let out = client
-            .batch_get_item()
-            .request_items(table, request)
-            .send()
-            .await
-            .map_err(sdk)?;
+        let out =
+            client.batch_get_item().request_items(table, request).send().await.map_err(sdk)?;
         if let Some(mut responses) = out.responses {
             items.extend(responses.remove(table).unwrap_or_default());
         }
         match out.unprocessed_keys.and_then(|mut u| u.remove(table)) {
             Some(rest) if !rest.keys.is_empty() => {
                 if attempt >= 8 {
-                    return Err(Error::Unavailable(
-                        "BatchGetItem left keys unprocessed".into(),
-                    ));
+                    return Err(Error::Unavailable("BatchGetItem left keys unprocessed".into()));
                 }
                 tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
                 request = rest;

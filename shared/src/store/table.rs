@@ -30,11 +30,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .index_name(keys::GSI1)
         .key_schema(key(keys::GSI1PK, KeyType::Hash)?)
         .key_schema(key(keys::GSI1SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(Error::unavailable)?;
     let result = client
@@ -59,12 +55,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .await;
     match result {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => Ok(()),
         Err(e) => Err(Error::Unavailable(format!("{e:?}"))),
     }
 }

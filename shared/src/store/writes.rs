@@ -91,16 +91,9 @@ impl Store {
     /// Commits `writes` (at most 100) atomically.
     pub async fn transact(&self, writes: &[Write]) -> Result<(), TxError> {
         debug_assert!(writes.len() <= MAX_TRANSACTION_ITEMS);
-        let items = writes
-            .iter()
-            .map(|w| self.transact_item(w))
-            .collect::<Result<Vec<_>>>()?;
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let items = writes.iter().map(|w| self.transact_item(w)).collect::<Result<Vec<_>>>()?;
+        let result =
+            self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => Err(cancelled(e.err())),
@@ -112,74 +105,32 @@ impl Store {
         let table = &self.table;
         let item = TransactWriteItem::builder();
         Ok(match write {
-            Write::License {
-                license,
-                expected_version,
-            } => {
+            Write::License { license, expected_version } => {
                 let condition = match expected_version {
                     Some(v) => Expr::version_is(*v),
                     None => Expr::item_absent(),
                 };
-                item.put(expr::put(
-                    table,
-                    items::license_item(license)?,
-                    Some(condition),
-                )?)
+                item.put(expr::put(table, items::license_item(license)?, Some(condition))?)
             }
             Write::Assignment(a) => item.put(expr::put(table, items::assignment_item(a)?, None)?),
-            Write::Period {
-                customer_id,
-                license_id,
-                email,
-                period,
-            } => {
+            Write::Period { customer_id, license_id, email, period } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                item.update(expr::update(
-                    table,
-                    key,
-                    set_period(period)?,
-                    Expr::item_exists(),
-                )?)
+                item.update(expr::update(table, key, set_period(period)?, Expr::item_exists())?)
             }
-            Write::Revoke {
-                customer_id,
-                license_id,
-                email,
-                at,
-                by,
-                invitation,
-            } => {
+            Write::Revoke { customer_id, license_id, email, at, by, invitation } => {
                 let key = items::assignment_key(customer_id, license_id, email);
                 let condition = Expr::item_exists().and(Expr::invitation_is(*invitation));
-                item.update(expr::update(
-                    table,
-                    key,
-                    revoke(at, by, *invitation)?,
-                    condition,
-                )?)
+                item.update(expr::update(table, key, revoke(at, by, *invitation)?, condition)?)
             }
-            Write::Reinvite {
-                customer_id,
-                license_id,
-                email,
-                at,
-                invited_before,
-            } => {
+            Write::Reinvite { customer_id, license_id, email, at, invited_before } => {
                 let key = items::assignment_key(customer_id, license_id, email);
                 let condition = Expr::item_exists().and(Expr::invited_at_is(*invited_before));
                 item.update(expr::update(table, key, reinvite(at)?, condition)?)
             }
-            Write::Budget {
-                customer_id,
-                window,
-                addresses,
-                limit,
-            } => item.update(self.budget_update(customer_id, *window, *addresses, *limit)?),
-            Write::BatchStillPending {
-                customer_id,
-                license_id,
-                batch_id,
-            } => {
+            Write::Budget { customer_id, window, addresses, limit } => {
+                item.update(self.budget_update(customer_id, *window, *addresses, *limit)?)
+            }
+            Write::BatchStillPending { customer_id, license_id, batch_id } => {
                 let key = items::license_key(customer_id, license_id);
                 item.condition_check(expr::check(table, key, Expr::batch_pending(batch_id))?)
             }
@@ -202,14 +153,12 @@ fn set_period(period: &Period) -> Result<Expr> {
 
 /// The invitation pending again, unclaimed, asked for `at`.
 fn reinvite(at: &DateTime<Utc>) -> Result<Expr> {
-    Ok(
-        Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim")
-            .name("#invitation", attr::INVITATION)
-            .name("#invited_at", attr::INVITED_AT)
-            .name("#claim", attr::INVITATION_CLAIM)
-            .value(":inv", value(&Invitation::new(InvitationStatus::Pending))?)
-            .value(":at", value(at)?),
-    )
+    Ok(Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim")
+        .name("#invitation", attr::INVITATION)
+        .name("#invited_at", attr::INVITED_AT)
+        .name("#claim", attr::INVITATION_CLAIM)
+        .value(":inv", value(&Invitation::new(InvitationStatus::Pending))?)
+        .value(":at", value(at)?))
 }
 
 /// The update of a revoke. A live claim stays: if that run did send the
@@ -224,9 +173,8 @@ fn revoke(at: &DateTime<Utc>, by: &str, invitation: InvitationStatus) -> Result<
         return Ok(set);
     }
     let not_sent = value(&Invitation::failed(InvitationError::NotSent))?;
-    let mut with_invitation = set
-        .name("#invitation", attr::INVITATION)
-        .value(":not_sent", not_sent);
+    let mut with_invitation =
+        set.name("#invitation", attr::INVITATION).value(":not_sent", not_sent);
     with_invitation.text.push_str(", #invitation = :not_sent");
     Ok(with_invitation)
 }
@@ -244,10 +192,7 @@ fn cancelled(error: &TransactWriteItemsError) -> TxError {
                 .collect();
             if !failed.is_empty() {
                 TxError::Condition(failed)
-            } else if reasons
-                .iter()
-                .any(|r| r.code() == Some("TransactionConflict"))
-            {
+            } else if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
                 TxError::Busy
             } else {
                 TxError::Failed(Error::Unavailable(format!("{tc:?}")))

@@ -40,12 +40,7 @@ impl Assigned {
     fn of(plan: Plan, today: NaiveDate, created: bool) -> Self {
         let mut license = plan.license;
         license.pending = None;
-        Self {
-            results: plan.results,
-            license,
-            created,
-            today,
-        }
+        Self { results: plan.results, license, created, today }
     }
 }
 
@@ -60,10 +55,7 @@ pub async fn assign(
 ) -> Result<Assigned> {
     known_license_id(license_id)?;
     let budget = Budget::of(app, &admin.customer_id, input.emails.len());
-    let read = || {
-        app.store
-            .license_and_assignments(&admin.customer_id, license_id, &input.emails)
-    };
+    let read = || app.store.license_and_assignments(&admin.customer_id, license_id, &input.emails);
     // A dry run commits nothing: it is counted on its own, alongside the read.
     let mut first_read = if input.dry_run {
         let (read, charged) = tokio::join!(read(), budget.charge(app));
@@ -159,10 +151,8 @@ async fn commit(
         license.pending = Some(bulk::batch_of(&plan.new));
     }
     let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
-    writes.push(Write::License {
-        license: license.clone(),
-        expected_version: Some(before.version),
-    });
+    writes
+        .push(Write::License { license: license.clone(), expected_version: Some(before.version) });
     writes.push(budget.write());
     if single {
         writes.extend(plan.new.iter().cloned().map(Write::Assignment));

@@ -40,9 +40,7 @@ impl Budget {
 
     /// The answer when the addresses do not fit: wait for the next window.
     pub fn exceeded(&self) -> Error {
-        Error::RateLimited {
-            retry_after: self.retry_after,
-        }
+        Error::RateLimited { retry_after: self.retry_after }
     }
 
     /// Counts the request on its own, for a request that commits nothing.

@@ -75,10 +75,7 @@ pub async fn complete(
     let mut done = license.clone();
     done.pending = None;
     done.version += 1;
-    let clear = [Write::License {
-        license: done,
-        expected_version: Some(license.version),
-    }];
+    let clear = [Write::License { license: done, expected_version: Some(license.version) }];
     // A failed condition: another writer cleared it (or moved on) first.
     write_while_pending(app, &clear).await.map(|_| ())
 }

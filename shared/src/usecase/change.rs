@@ -2,11 +2,11 @@
 
 use chrono::NaiveDate;
 
-use super::on_assignment;
 use super::retry::{Step, committed};
+use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Admin, Assignment, LicenseStatus, Period};
+use crate::model::{Assignment, LicenseStatus, Period};
 use crate::plan;
 use crate::store::Write;
 
@@ -20,52 +20,41 @@ pub struct ChangeInput {
 /// The assignment with its new period (unchanged if it was already that).
 pub async fn change(
     app: &App,
-    admin: &Admin,
-    license_id: &str,
-    email: &str,
+    target: AssignmentRef<'_>,
     input: ChangeInput,
 ) -> Result<Assignment> {
-    on_assignment(
-        "change",
-        app,
-        admin,
-        license_id,
-        email,
-        |license, mut a| async move {
-            if a.is_revoked() {
-                return Err(Error::AssignmentRevoked);
-            }
-            let today = app.today();
-            if license.status(today) == LicenseStatus::Expired {
-                return Err(Error::LicenseNotActive);
-            }
-            let old = a.period();
-            let period = Period::new(
-                input.valid_from.unwrap_or(old.from),
-                input.valid_until.unwrap_or(old.until),
-            );
-            let period = license.term.check(period, today)?;
-            if period == old {
-                return Ok(Step::Done(a));
-            }
-            let writes = [
-                Write::License {
-                    license: plan::change(&license, &a, period)?,
-                    expected_version: Some(license.version),
-                },
-                Write::Period {
-                    customer_id: license.customer_id.clone(),
-                    license_id: license.license_id.clone(),
-                    email: a.email.clone(),
-                    period,
-                },
-            ];
-            Ok(committed(app.store.transact(&writes).await)?.map(|()| {
-                a.valid_from = period.from;
-                a.valid_until = period.until;
-                a
-            }))
-        },
-    )
+    on_assignment("change", app, target, |license, mut a| async move {
+        a.ensure_not_revoked()?;
+        let today = app.today();
+        if license.status(today) == LicenseStatus::Expired {
+            return Err(Error::LicenseNotActive);
+        }
+        let old = a.period();
+        let period = Period::new(
+            input.valid_from.unwrap_or(old.from),
+            input.valid_until.unwrap_or(old.until),
+        );
+        let period = license.term.check(period, today)?;
+        if period == old {
+            return Ok(Step::Done(a));
+        }
+        let writes = [
+            Write::License {
+                license: plan::change(&license, &a, period)?,
+                expected_version: Some(license.version),
+            },
+            Write::Period {
+                customer_id: license.customer_id.clone(),
+                license_id: license.license_id.clone(),
+                email: a.email.clone(),
+                period,
+            },
+        ];
+        Ok(committed(app.store.transact(&writes).await)?.map(|()| {
+            a.valid_from = period.from;
+            a.valid_until = period.until;
+            a
+        }))
+    })
     .await
 }

@@ -23,10 +23,21 @@ use retry::{Step, retry_on_conflict};
 
 /// `Err(LicenseNotFound)` for an id this API could never have issued.
 pub(crate) fn known_license_id(id: &str) -> Result<()> {
-    if model::is_license_id(id) {
-        Ok(())
-    } else {
-        Err(Error::LicenseNotFound)
+    if model::is_license_id(id) { Ok(()) } else { Err(Error::LicenseNotFound) }
+}
+
+/// One assignment of the caller's customer, as an operation on it names it.
+#[derive(Clone, Copy, Debug)]
+pub struct AssignmentRef<'a> {
+    pub admin: &'a Admin,
+    pub license_id: &'a str,
+    /// As given (a path segment): normalised before it is looked up.
+    pub email: &'a str,
+}
+
+impl<'a> AssignmentRef<'a> {
+    pub fn new(admin: &'a Admin, license_id: &'a str, email: &'a str) -> Self {
+        Self { admin, license_id, email }
     }
 }
 
@@ -36,12 +47,11 @@ pub(crate) fn known_license_id(id: &str) -> Result<()> {
 /// has no assignment.
 pub(crate) async fn licence_and_assignment(
     app: &App,
-    admin: &Admin,
-    license_id: &str,
-    raw_email: &str,
+    target: AssignmentRef<'_>,
 ) -> Result<Step<(License, Assignment)>> {
+    let AssignmentRef { admin, license_id, .. } = target;
     known_license_id(license_id)?;
-    let email = emails::normalize(raw_email);
+    let email = emails::normalize(target.email);
     let lookup = email.as_deref().unwrap_or("-");
     let (license, mut found) = app
         .store
@@ -52,10 +62,8 @@ pub(crate) async fn licence_and_assignment(
         bulk::complete(app, &license, None).await?;
         return Ok(Step::Again);
     }
-    let assignment = found
-        .remove(lookup)
-        .filter(|_| email.is_some())
-        .ok_or(Error::AssignmentNotFound)?;
+    let assignment =
+        found.remove(lookup).filter(|_| email.is_some()).ok_or(Error::AssignmentNotFound)?;
     Ok(Step::Done((license, assignment)))
 }
 
@@ -64,9 +72,7 @@ pub(crate) async fn licence_and_assignment(
 pub(crate) async fn on_assignment<T, F, Fut>(
     what: &str,
     app: &App,
-    admin: &Admin,
-    license_id: &str,
-    email: &str,
+    target: AssignmentRef<'_>,
     decide: F,
 ) -> Result<T>
 where
@@ -74,7 +80,7 @@ where
     Fut: Future<Output = Result<Step<T>>>,
 {
     retry_on_conflict(what, || async {
-        match licence_and_assignment(app, admin, license_id, email).await? {
+        match licence_and_assignment(app, target).await? {
             Step::Done((license, assignment)) => decide(license, assignment).await,
             Step::Again => Ok(Step::Again),
         }

@@ -61,12 +61,7 @@ impl Pending {
             return None;
         }
         let image = record.get("dynamodb")?.get("NewImage")?;
-        let status = image
-            .get("invitation")?
-            .get("M")?
-            .get("status")?
-            .get("S")?
-            .as_str()?;
+        let status = image.get("invitation")?.get("M")?.get("status")?.get("S")?.as_str()?;
         let revoked = image.get("revokedAt").and_then(|r| r.get("S")).is_some();
         if s(image, "type")? != "Assignment"
             || status != "pending"
@@ -154,11 +149,7 @@ impl Notifier {
     /// `{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}`.
     pub async fn handle(&self, event: &Value) -> Value {
         let mut failures = Vec::new();
-        let records = event
-            .get("Records")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let records = event.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
         for record in &records {
             let Some(pending) = Pending::from_record(record) else {
                 continue;
@@ -184,13 +175,7 @@ impl Notifier {
         let claim_id = format!("{}/{}", p.event_id, ulid::Ulid::new());
         let claim = self
             .store
-            .claim_invitation(
-                &p.customer_id,
-                &p.license_id,
-                &p.email,
-                &claim_id,
-                now.timestamp(),
-            )
+            .claim_invitation(&p.customer_id, &p.license_id, &p.email, &claim_id, now.timestamp())
             .await
             .map_err(|e| e.to_string())?;
         let assignment = match claim {
@@ -202,11 +187,7 @@ impl Notifier {
         let outcome = self.render_and_send(&assignment).await;
         let (invitation, message_id) = match outcome {
             Ok(id) => (
-                Invitation {
-                    status: InvitationStatus::Sent,
-                    sent_at: Some(now),
-                    error: None,
-                },
+                Invitation { status: InvitationStatus::Sent, sent_at: Some(now), error: None },
                 Some(id),
             ),
             Err(SendFailure::Permanent(code, detail)) => {
@@ -255,22 +236,13 @@ impl Notifier {
 
     async fn send(&self, to: &Assignment, mail: &Mail) -> Result<String, SendFailure> {
         let content = |text: &str| {
-            Content::builder()
-                .data(text)
-                .charset("UTF-8")
-                .build()
-                .map_err(|e| {
-                    SendFailure::Permanent(InvitationError::Rejected, short(e.to_string()))
-                })
+            Content::builder().data(text).charset("UTF-8").build().map_err(|e| {
+                SendFailure::Permanent(InvitationError::Rejected, short(e.to_string()))
+            })
         };
         let message = Message::builder()
             .subject(content(&mail.subject)?)
-            .body(
-                Body::builder()
-                    .text(content(&mail.text)?)
-                    .html(content(&mail.html)?)
-                    .build(),
-            )
+            .body(Body::builder().text(content(&mail.text)?).html(content(&mail.html)?).build())
             .build();
         let mut last = SendFailure::Transient("not attempted".into());
         for attempt in 0..SEND_ATTEMPTS {
@@ -328,11 +300,7 @@ mod tests {
     fn only_unclaimed_pending_assignments_are_picked_up() {
         let p = Pending::from_record(&record("INSERT", "pending", false)).unwrap();
         assert_eq!(
-            (
-                p.event_id.as_str(),
-                p.customer_id.as_str(),
-                p.email.as_str()
-            ),
+            (p.event_id.as_str(), p.customer_id.as_str(), p.email.as_str()),
             ("e1", "c1", "a@example.com")
         );
         assert!(Pending::from_record(&record("MODIFY", "pending", false)).is_some());

@@ -112,9 +112,7 @@ pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
     }
     // The same shape as the `custom:customer_id` claim that must reach it.
     if !crate::model::is_customer_id(&purchase.customer_id) {
-        return Err(invalid(
-            "customerId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$".into(),
-        ));
+        return Err(invalid("customerId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$".into()));
     }
     if purchase.quantity < 1 || purchase.quantity > MAX_QUANTITY {
         return Err(invalid(format!("quantity must be 1 to {MAX_QUANTITY}")));
@@ -160,13 +158,8 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
         license_id: license.license_id.clone(),
         buyer_assigned: seat.is_some(),
     };
-    let mut writes = vec![
-        Write::Order(order.clone()),
-        Write::License {
-            license,
-            expected_version: None,
-        },
-    ];
+    let mut writes =
+        vec![Write::Order(order.clone()), Write::License { license, expected_version: None }];
     writes.extend(seat.map(Write::Assignment));
     match app.store.transact(&writes).await {
         Ok(()) => Ok(order.into()),
@@ -192,17 +185,11 @@ async fn buyer_holds_a_seat(
     today: chrono::NaiveDate,
 ) -> Result<bool, ProvisionError> {
     let customer = &purchase.customer_id;
-    let same_product = app
-        .store
-        .license_ids_of_product(customer, &purchase.product_id)
-        .await?;
+    let same_product = app.store.license_ids_of_product(customer, &purchase.product_id).await?;
     if same_product.is_empty() {
         return Ok(false);
     }
-    let held = app
-        .store
-        .assignments_of(customer, &same_product, buyer)
-        .await?;
+    let held = app.store.assignments_of(customer, &same_product, buyer).await?;
     Ok(held.iter().any(|a| a.is_current(today)))
 }
 
@@ -229,10 +216,7 @@ impl Purchase {
 
 impl From<Order> for Provisioned {
     fn from(order: Order) -> Self {
-        Self {
-            license_id: order.license_id,
-            buyer_assigned: order.buyer_assigned,
-        }
+        Self { license_id: order.license_id, buyer_assigned: order.buyer_assigned }
     }
 }
 
@@ -254,18 +238,9 @@ mod tests {
     #[test]
     fn licence_ids_are_stable_per_customer_and_order() {
         // The demo licence of `make dev` (events/demo/01-tecdoc-catalogue.json).
-        assert_eq!(
-            license_id_for("cust-1001", "ORD-77"),
-            "lic_6CGKN22FHMWP935DWKR78NWDA8"
-        );
-        assert_ne!(
-            license_id_for("cust-1001", "ORD-77"),
-            license_id_for("cust-1002", "ORD-77")
-        );
-        assert_ne!(
-            license_id_for("cust-1001", "ORD-7"),
-            license_id_for("cust-1001", "ORD-77")
-        );
+        assert_eq!(license_id_for("cust-1001", "ORD-77"), "lic_6CGKN22FHMWP935DWKR78NWDA8");
+        assert_ne!(license_id_for("cust-1001", "ORD-77"), license_id_for("cust-1002", "ORD-77"));
+        assert_ne!(license_id_for("cust-1001", "ORD-7"), license_id_for("cust-1001", "ORD-77"));
     }
 
     #[test]
@@ -290,16 +265,10 @@ mod tests {
         for (pointer, value) in cases {
             let mut e = event();
             *e.pointer_mut(pointer).unwrap() = value;
-            assert!(
-                matches!(parse(&e), Err(ProvisionError::Invalid(_))),
-                "{pointer}"
-            );
+            assert!(matches!(parse(&e), Err(ProvisionError::Invalid(_))), "{pointer}");
         }
         let mut missing = event();
-        missing["detail"]
-            .as_object_mut()
-            .unwrap()
-            .remove("productId");
+        missing["detail"].as_object_mut().unwrap().remove("productId");
         assert!(matches!(parse(&missing), Err(ProvisionError::Invalid(_))));
     }
 }

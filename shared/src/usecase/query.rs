@@ -31,10 +31,7 @@ pub async fn licenses(app: &App, admin: &Admin, wanted: &[LicenseStatus]) -> Res
 
 pub async fn license(app: &App, admin: &Admin, license_id: &str) -> Result<License> {
     known_license_id(license_id)?;
-    app.store
-        .license(&admin.customer_id, license_id)
-        .await?
-        .ok_or(Error::LicenseNotFound)
+    app.store.license(&admin.customer_id, license_id).await?.ok_or(Error::LicenseNotFound)
 }
 
 /// Which assignments, how many, from where.
@@ -66,16 +63,11 @@ pub async fn assignments(
     let limit = request.limit;
     // Read one more than asked for, to know whether there is a next page;
     // with a filter, whole pages (most items may not match).
-    let page_size = if request.status.is_some() {
-        MAX_PAGE + 1
-    } else {
-        limit + 1
-    } as i32;
+    let page_size = if request.status.is_some() { MAX_PAGE + 1 } else { limit + 1 } as i32;
     let mut after = request.after;
     let (license, first_page) = tokio::join!(
         app.store.license(customer, license_id),
-        app.store
-            .assignments_page(customer, license_id, after.as_deref(), page_size),
+        app.store.assignments_page(customer, license_id, after.as_deref(), page_size),
     );
     let license = license?.ok_or(Error::LicenseNotFound)?;
     let hidden = license.pending.as_ref().map(|b| b.id.as_str());
@@ -84,9 +76,7 @@ pub async fn assignments(
     loop {
         let (items, more) = page;
         let last = items.last().map(|a| a.email.clone());
-        let visible = items
-            .into_iter()
-            .filter_map(|item| item.into_visible(hidden));
+        let visible = items.into_iter().filter_map(|item| item.into_visible(hidden));
         found.extend(
             visible
                 .filter(|a| request.status.is_none_or(|s| a.status(today) == s))
@@ -96,17 +86,12 @@ pub async fn assignments(
             break;
         }
         after = last;
-        page = app
-            .store
-            .assignments_page(customer, license_id, after.as_deref(), page_size)
-            .await?;
+        page =
+            app.store.assignments_page(customer, license_id, after.as_deref(), page_size).await?;
     }
     let more = found.len() > limit;
     found.truncate(limit);
-    Ok(Page {
-        assignments: found,
-        more,
-    })
+    Ok(Page { assignments: found, more })
 }
 
 /// A user's current seats across customers, each with its licence, by
@@ -120,10 +105,8 @@ pub async fn my_seats(app: &App, email: &str) -> Result<Vec<(Assignment, License
         .into_iter()
         .filter(|a| a.is_current(today))
         .collect();
-    let ids: BTreeSet<(String, String)> = mine
-        .iter()
-        .map(|a| (a.customer_id.clone(), a.license_id.clone()))
-        .collect();
+    let ids: BTreeSet<(String, String)> =
+        mine.iter().map(|a| (a.customer_id.clone(), a.license_id.clone())).collect();
     let ids: Vec<_> = ids.into_iter().collect();
     let licenses: HashMap<String, License> = app
         .store

@@ -3,46 +3,37 @@
 
 use chrono::{DateTime, Utc};
 
-use super::on_assignment;
 use super::retry::committed;
+use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Admin, Assignment, Invitation, InvitationStatus};
+use crate::model::{Assignment, Invitation, InvitationStatus};
 use crate::store::Write;
 
 /// How long after an invitation another may be asked for (API.md, Limits).
 pub const RESEND_COOLDOWN_SECONDS: i64 = 600;
 
 /// The assignment, its invitation pending again.
-pub async fn resend(app: &App, admin: &Admin, license_id: &str, email: &str) -> Result<Assignment> {
-    on_assignment(
-        "resend",
-        app,
-        admin,
-        license_id,
-        email,
-        |license, mut a| async move {
-            if a.is_revoked() {
-                return Err(Error::AssignmentRevoked);
-            }
-            let now = app.now();
-            if let Some(wait) = wait(&a, now) {
-                return Err(Error::RateLimited { retry_after: wait });
-            }
-            let writes = [Write::Reinvite {
-                customer_id: license.customer_id.clone(),
-                license_id: license.license_id.clone(),
-                email: a.email.clone(),
-                at: now,
-                invited_before: a.invited_at,
-            }];
-            Ok(committed(app.store.transact(&writes).await)?.map(|()| {
-                a.invitation = Invitation::new(InvitationStatus::Pending);
-                a.invited_at = Some(now);
-                a
-            }))
-        },
-    )
+pub async fn resend(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> {
+    on_assignment("resend", app, target, |license, mut a| async move {
+        a.ensure_not_revoked()?;
+        let now = app.now();
+        if let Some(wait) = wait(&a, now) {
+            return Err(Error::RateLimited { retry_after: wait });
+        }
+        let writes = [Write::Reinvite {
+            customer_id: license.customer_id.clone(),
+            license_id: license.license_id.clone(),
+            email: a.email.clone(),
+            at: now,
+            invited_before: a.invited_at,
+        }];
+        Ok(committed(app.store.transact(&writes).await)?.map(|()| {
+            a.invitation = Invitation::new(InvitationStatus::Pending);
+            a.invited_at = Some(now);
+            a
+        }))
+    })
     .await
 }
 

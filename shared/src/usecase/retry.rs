@@ -49,9 +49,7 @@ where
             Step::Again => backoff(n).await,
         }
     }
-    Err(Error::Unavailable(format!(
-        "{what} kept conflicting with concurrent requests"
-    )))
+    Err(Error::Unavailable(format!("{what} kept conflicting with concurrent requests")))
 }
 
 /// A transaction's result as a step: a failed condition or a conflict means

@@ -6,18 +6,13 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn my_licenses_need_a_verified_email_that_is_never_folded() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
-    Client::admin(&app, CUSTOMER)
-        .assign(&id, "kate@example.com")
-        .await;
+    let (app, id) = licensed(5).await;
+    Client::admin(&app, CUSTOMER).assign(&id, "kate@example.com").await;
     let me = |email: &str, verified: Value| {
         Client::with_token(
             &app,
-            token(
-                json!({"sub": "s-kate", "email": email, "email_verified": verified,
-                         "custom:customer_id": "anywhere", "cognito:groups": ["portal-user"]}),
-            ),
+            token(json!({"sub": "s-kate", "email": email, "email_verified": verified,
+                         "custom:customer_id": "anywhere", "cognito:groups": ["portal-user"]})),
         )
     };
     // The owner of the verified address sees the seat.
@@ -42,44 +37,33 @@ async fn my_licenses_need_a_verified_email_that_is_never_folded() {
         assert!(!raw(&answer).contains("kate@"), "{}", raw(&answer));
     }
     // Without any e-mail claim at all: the same.
-    let none = Client::with_token(
-        &app,
-        token(json!({"sub": "s-x", "cognito:groups": ["portal-user"]})),
-    );
+    let none =
+        Client::with_token(&app, token(json!({"sub": "s-x", "cognito:groups": ["portal-user"]})));
     let answer = none.my_licenses().await;
     assert_eq!((answer.status, answer.slug()), (403, "email-not-verified"));
 }
 
 #[tokio::test]
 async fn admins_without_a_verified_email_are_recorded_by_subject() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let unverified = Client::with_token(
         &app,
-        token(
-            json!({"sub": "0b1d-42", "email": "boss@example.com", "email_verified": false,
-                     "custom:customer_id": CUSTOMER, "cognito:groups": "[license-admin]"}),
-        ),
+        token(json!({"sub": "0b1d-42", "email": "boss@example.com", "email_verified": false,
+                     "custom:customer_id": CUSTOMER, "cognito:groups": "[license-admin]"})),
     );
     let assigned = unverified.assign(&id, "lena@example.com").await;
     assert_eq!(assigned.status, 201, "{:?}", assigned.body);
-    assert_eq!(
-        assigned.body["results"][0]["assignment"]["assignedBy"],
-        "sub:0b1d-42"
-    );
+    assert_eq!(assigned.body["results"][0]["assignment"]["assignedBy"], "sub:0b1d-42");
     let revoked = unverified.revoke(&id, "lena@example.com").await;
     assert_eq!(revoked.body["revokedBy"], "sub:0b1d-42");
 }
 
 #[tokio::test]
 async fn a_customer_claim_outside_the_pattern_reaches_no_key() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let hire = json!({"emails": "secret-hire@example.com"});
     // The victim uses an Idempotency-Key that contains the key separator.
-    let first = Client::admin(&app, CUSTOMER)
-        .assign_with_key(&id, "a#IDEMPOTENCY#b", &hire)
-        .await;
+    let first = Client::admin(&app, CUSTOMER).assign_with_key(&id, "a#IDEMPOTENCY#b", &hire).await;
     assert_eq!(first.status, 201);
     let admin_of = |customer: &str| {
         Client::with_token(
@@ -91,17 +75,12 @@ async fn a_customer_claim_outside_the_pattern_reaches_no_key() {
         )
     };
     // The attacker's tenant claim is built to land on the same record.
-    let replay = admin_of(&format!("{CUSTOMER}#IDEMPOTENCY#a"))
-        .assign_with_key(&id, "b", &hire)
-        .await;
+    let replay =
+        admin_of(&format!("{CUSTOMER}#IDEMPOTENCY#a")).assign_with_key(&id, "b", &hire).await;
     assert_eq!((replay.status, replay.slug()), (403, "forbidden"));
     assert!(!raw(&replay).contains("secret-hire"), "{}", raw(&replay));
     for bad in ["cust 1001", "-cust", "cust/1001", "", "c\u{e9}"] {
         let answer = admin_of(bad).licenses("").await;
-        assert_eq!(
-            (answer.status, answer.slug()),
-            (403, "forbidden"),
-            "{bad:?}"
-        );
+        assert_eq!((answer.status, answer.slug()), (403, "forbidden"), "{bad:?}");
     }
 }

@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn tenants_roles_and_identity_are_enforced() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let a = Client::admin(&app, CUSTOMER);
     a.assign(&id, "t@example.com").await;
     let foreign = Client::admin(&app, OTHER_CUSTOMER);
@@ -19,26 +18,14 @@ async fn tenants_roles_and_identity_are_enforced() {
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/licenses/{id}"), None),
         ("GET", format!("/licenses/{id}/assignments"), None),
-        (
-            "POST",
-            format!("/licenses/{id}/assignments"),
-            Some(json!({"emails": "new@example.com"})),
-        ),
-        (
-            "PATCH",
-            item.clone(),
-            Some(json!({"validUntil": days_from_today(3)})),
-        ),
+        ("POST", format!("/licenses/{id}/assignments"), Some(json!({"emails": "new@example.com"}))),
+        ("PATCH", item.clone(), Some(json!({"validUntil": days_from_today(3)}))),
         ("DELETE", item.clone(), None),
         ("POST", format!("{item}/invitation"), None),
     ];
     for (method, path, body) in &routes {
         let other = foreign.send(method, path, body.clone()).await;
-        assert_eq!(
-            (other.status, other.slug()),
-            (404, "license-not-found"),
-            "{method} {path}"
-        );
+        assert_eq!((other.status, other.slug()), (404, "license-not-found"), "{method} {path}");
         // Nothing of the other customer's data leaks into the answer.
         let text = raw(&other);
         assert!(
@@ -48,22 +35,10 @@ async fn tenants_roles_and_identity_are_enforced() {
             "{text}"
         );
         let not_admin = member.send(method, path, body.clone()).await;
-        assert_eq!(
-            (not_admin.status, not_admin.slug()),
-            (403, "forbidden"),
-            "{method} {path}"
-        );
+        assert_eq!((not_admin.status, not_admin.slug()), (403, "forbidden"), "{method} {path}");
         let nobody = anonymous.send(method, path, body.clone()).await;
-        assert_eq!(
-            (nobody.status, nobody.slug()),
-            (401, "unauthorized"),
-            "{method} {path}"
-        );
-        assert_eq!(
-            garbage.send(method, path, None).await.status,
-            401,
-            "{method} {path}"
-        );
+        assert_eq!((nobody.status, nobody.slug()), (401, "unauthorized"), "{method} {path}");
+        assert_eq!(garbage.send(method, path, None).await.status, 401, "{method} {path}");
     }
     // Claims in query strings or bodies are never trusted over the token.
     for query in [
@@ -72,46 +47,31 @@ async fn tenants_roles_and_identity_are_enforced() {
     ] {
         let listed = foreign.licenses(&query).await;
         assert_eq!(listed.status, 200, "{query}");
-        assert!(
-            listed.body["licenses"].as_array().unwrap().is_empty(),
-            "{query}"
-        );
+        assert!(listed.body["licenses"].as_array().unwrap().is_empty(), "{query}");
     }
-    let smuggled = foreign
-        .assign_body(
-            &id,
-            json!({"emails": "x@example.com", "customerId": CUSTOMER}),
-        )
-        .await;
+    let smuggled =
+        foreign.assign_body(&id, json!({"emails": "x@example.com", "customerId": CUSTOMER})).await;
     assert!(matches!(smuggled.status, 400 | 404), "{:?}", smuggled.body);
     assert!(!raw(&smuggled).contains("t@example.com"));
     for answer in [anonymous.licenses("").await, anonymous.my_licenses().await] {
         assert_eq!((answer.status, answer.slug()), (401, "unauthorized"));
     }
     assert_eq!(member.licenses("").await.status, 403);
-    assert_eq!(
-        a.all_assignments(&id).await.len(),
-        2,
-        "nothing written by the refused calls"
-    );
+    assert_eq!(a.all_assignments(&id).await.len(), 2, "nothing written by the refused calls");
 }
 
 #[tokio::test]
 async fn verified_claims_from_the_authorizer_are_used() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 2).await;
+    let (app, id) = licensed(2).await;
     // The authorizer's claims win over whatever the bearer token says.
     let mut req =
         Client::admin(&app, OTHER_CUSTOMER).request("GET", &format!("/licenses/{id}"), None);
     let claims = json!({"sub": "s1", "email": "admin@example.com", "custom:customer_id": CUSTOMER,
                         "cognito:groups": "[license-admin portal-user]"});
-    req.extensions_mut()
-        .insert(authorizer_context(claims.as_object().unwrap()));
+    req.extensions_mut().insert(authorizer_context(claims.as_object().unwrap()));
     assert_eq!(send(&app, req).await.status, 200);
     // Without an authorizer context (and without local mode) a bearer token is not trusted.
-    let bare = Client::admin(&app, CUSTOMER)
-        .send_bare("GET", "/licenses")
-        .await;
+    let bare = Client::admin(&app, CUSTOMER).send_bare("GET", "/licenses").await;
     assert_eq!(bare.status, 401);
 }
 
@@ -121,15 +81,9 @@ async fn me_lists_own_current_seats_across_customers() {
     let mine = "me@example.com";
     let first = licence(&app, CUSTOMER, 3).await;
     let second = licence(&app, OTHER_CUSTOMER, 3).await;
-    Client::admin(&app, CUSTOMER)
-        .assign(&first, "Me@Example.com")
-        .await;
-    Client::admin(&app, OTHER_CUSTOMER)
-        .assign(&second, mine)
-        .await;
-    let me = Client::user(&app, "ME@example.com", "whatever")
-        .my_licenses()
-        .await;
+    Client::admin(&app, CUSTOMER).assign(&first, "Me@Example.com").await;
+    Client::admin(&app, OTHER_CUSTOMER).assign(&second, mine).await;
+    let me = Client::user(&app, "ME@example.com", "whatever").my_licenses().await;
     assert_eq!(me.status, 200);
     let list = me.body["licenses"].as_array().unwrap();
     assert_eq!(list.len(), 2);
@@ -149,8 +103,5 @@ async fn me_lists_own_current_seats_across_customers() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(
-        gone,
-        "a revoked seat disappears from /me/licenses within seconds"
-    );
+    assert!(gone, "a revoked seat disappears from /me/licenses within seconds");
 }

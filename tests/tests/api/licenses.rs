@@ -7,20 +7,13 @@ use crate::{result_emails, seats};
 
 #[tokio::test]
 async fn buyer_takes_one_seat_and_the_story_of_the_seed_works() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 5).await;
+    let (app, id) = licensed(5).await;
     let a = Client::admin(&app, CUSTOMER);
 
     let list = a.licenses("").await;
-    assert_eq!(
-        (list.status, list.content_type.as_str()),
-        (200, "application/json")
-    );
+    assert_eq!((list.status, list.content_type.as_str()), (200, "application/json"));
     let l = &list.body["licenses"][0];
-    assert_eq!(
-        (&l["licenseId"], &l["status"]),
-        (&json!(id), &json!("active"))
-    );
+    assert_eq!((&l["licenseId"], &l["status"]), (&json!(id), &json!("active")));
     assert_eq!(seats(l), (1, 4, 1));
 
     let pasted = "anna@example.com, \"Schmidt, Bob\" <Bob@Example.com>;\r\ncarl@example.com\n\n";
@@ -44,34 +37,21 @@ async fn buyer_takes_one_seat_and_the_story_of_the_seed_works() {
     assert_eq!(seats(&assigned.body["license"]), (4, 1, 4));
 
     let until = days_from_today(60).to_string();
-    let changed = a
-        .change(&id, "ANNA%40example.com", json!({"validUntil": until}))
-        .await;
-    assert_eq!(
-        (changed.status, &changed.body["validUntil"]),
-        (200, &json!(until))
-    );
+    let changed = a.change(&id, "ANNA%40example.com", json!({"validUntil": until})).await;
+    assert_eq!((changed.status, &changed.body["validUntil"]), (200, &json!(until)));
 
     let revoked = a.revoke(&id, "bob@example.com").await;
-    assert_eq!(
-        (revoked.status, &revoked.body["status"]),
-        (200, &json!("revoked"))
-    );
+    assert_eq!((revoked.status, &revoked.body["status"]), (200, &json!("revoked")));
     assert_eq!(revoked.body["revokedBy"], "admin@cust-1001.example.com");
     assert!(revoked.body["revokedAt"].is_string());
 
     assert_eq!(seats(&a.license(&id).await.body), (3, 2, 3));
-    assert_eq!(
-        a.all_assignments(&id).await.len(),
-        4,
-        "buyer, anna, bob (revoked), carl"
-    );
+    assert_eq!(a.all_assignments(&id).await.len(), 4, "buyer, anna, bob (revoked), carl");
 }
 
 #[tokio::test]
 async fn assignments_are_paginated_in_email_order_and_filtered() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 20).await;
+    let (app, id) = licensed(20).await;
     let a = Client::admin(&app, CUSTOMER);
     let emails: Vec<String> = (0..12).map(|i| format!("u{i:02}@example.com")).collect();
     assert_eq!(a.assign(&id, emails).await.status, 201);
@@ -83,11 +63,7 @@ async fn assignments_are_paginated_in_email_order_and_filtered() {
         assert_eq!(page.status, 200);
         let items = page.body["assignments"].as_array().unwrap();
         assert!(items.len() <= 5);
-        seen.extend(
-            items
-                .iter()
-                .map(|i| i["email"].as_str().unwrap().to_string()),
-        );
+        seen.extend(items.iter().map(|i| i["email"].as_str().unwrap().to_string()));
         match page.body["nextCursor"].as_str() {
             Some(c) => query = format!("limit=5&cursor={c}"),
             None => break,
@@ -103,20 +79,11 @@ async fn assignments_are_paginated_in_email_order_and_filtered() {
     assert!(revoked.body["nextCursor"].is_null());
     let active = a.assignments(&id, "status=active&limit=100").await;
     assert_eq!(active.body["assignments"].as_array().unwrap().len(), 12);
-    for bad in [
-        "limit=0",
-        "limit=101",
-        "limit=x",
-        "status=gone",
-        "cursor=%%%",
-        "cursor=bm90LWFuLWVtYWls",
-    ] {
+    for bad in
+        ["limit=0", "limit=101", "limit=x", "status=gone", "cursor=%%%", "cursor=bm90LWFuLWVtYWls"]
+    {
         let answer = a.assignments(&id, bad).await;
-        assert_eq!(
-            (answer.status, answer.slug()),
-            (400, "validation-error"),
-            "{bad}"
-        );
+        assert_eq!((answer.status, answer.slug()), (400, "validation-error"), "{bad}");
     }
 }
 
@@ -153,10 +120,7 @@ async fn licence_list_filters_by_status() {
     let mut default = vec![active.clone(), upcoming.license_id.clone()];
     default.sort();
     assert_eq!(ids(a.licenses("").await), default);
-    assert_eq!(
-        ids(a.licenses("status=expired").await),
-        std::slice::from_ref(&expired.license_id)
-    );
+    assert_eq!(ids(a.licenses("status=expired").await), std::slice::from_ref(&expired.license_id));
     assert_eq!(ids(a.licenses("status=all").await).len(), 3);
     assert_eq!(a.licenses("status=nope").await.slug(), "validation-error");
     // Upcoming: the buyer's seat starts with the term.
@@ -179,10 +143,7 @@ async fn unknown_routes_and_methods_are_problems() {
     let app = fresh_app().await;
     let a = Client::admin(&app, CUSTOMER);
     let unknown = a.send("GET", "/nothing/here", None).await;
-    assert_eq!(
-        (unknown.status, unknown.content_type.as_str()),
-        (404, "application/problem+json")
-    );
+    assert_eq!((unknown.status, unknown.content_type.as_str()), (404, "application/problem+json"));
     let wrong = a.send("PUT", "/licenses", None).await;
     assert_eq!(wrong.status, 405);
     assert_eq!(wrong.headers.get("allow").unwrap(), "GET, OPTIONS");
@@ -190,12 +151,7 @@ async fn unknown_routes_and_methods_are_problems() {
     assert_eq!((missing.status, missing.slug()), (404, "license-not-found"));
     assert_eq!(a.license("a%23b").await.slug(), "license-not-found");
     // A preflight needs no token and names the path's methods.
-    let preflight = Client::anonymous(&app)
-        .send("OPTIONS", "/licenses/x/assignments", None)
-        .await;
+    let preflight = Client::anonymous(&app).send("OPTIONS", "/licenses/x/assignments", None).await;
     assert_eq!(preflight.status, 204);
-    assert_eq!(
-        preflight.headers.get("allow").unwrap(),
-        "GET, POST, OPTIONS"
-    );
+    assert_eq!(preflight.headers.get("allow").unwrap(), "GET, POST, OPTIONS");
 }

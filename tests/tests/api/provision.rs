@@ -8,26 +8,15 @@ use serde_json::json;
 async fn provisioning_is_idempotent_and_validates() {
     let app = fresh_app().await;
     let buy = |order: &str, buyer: &str, quantity: u32| {
-        purchase(
-            order,
-            CUSTOMER,
-            buyer,
-            quantity,
-            days_from_today(-1),
-            days_from_today(30),
-        )
+        purchase(order, CUSTOMER, buyer, quantity, days_from_today(-1), days_from_today(30))
     };
     let event = buy("ORD-77", "Buyer@Example.com", 5);
     let first = handle(&app, event.clone()).await.unwrap();
     assert_eq!(handle(&app, event.clone()).await.unwrap(), first);
     assert!(first.buyer_assigned);
     let a = Client::admin(&app, CUSTOMER);
-    let count = || async {
-        a.licenses("status=all").await.body["licenses"]
-            .as_array()
-            .unwrap()
-            .len()
-    };
+    let count =
+        || async { a.licenses("status=all").await.body["licenses"].as_array().unwrap().len() };
     assert_eq!(count().await, 1);
     // The buyer already holds this product at this customer: no second seat.
     let mut second = buy("ORD-78", "buyer@example.com", 2);

@@ -11,8 +11,7 @@ async fn a_revocation_keeps_the_days_already_used() {
     // revocation on the first day of a period frees all of it).
     let id = licence(&app, CUSTOMER, 1).await;
     let a = Client::admin(&app, CUSTOMER);
-    a.revoke(&id, &format!("buyer@{CUSTOMER}.example.com"))
-        .await;
+    a.revoke(&id, &format!("buyer@{CUSTOMER}.example.com")).await;
     let back_then = |email: &str, until: i64| json!({"emails": email, "validFrom": days_from_today(-20), "validUntil": days_from_today(until)});
     let anna = a.assign_body(&id, back_then("anna@example.com", 100)).await;
     assert_eq!(anna.status, 201, "{:?}", anna.body);
@@ -35,8 +34,7 @@ async fn a_revocation_keeps_the_days_already_used() {
 
 #[tokio::test]
 async fn reassigning_a_revoked_address_keeps_the_revocation_on_record() {
-    let app = fresh_app().await;
-    let id = licence(&app, CUSTOMER, 3).await;
+    let (app, id) = licensed(3).await;
     let a = Client::admin(&app, CUSTOMER);
     a.assign(&id, "anna@example.com").await;
     a.revoke(&id, "anna@example.com").await;
@@ -71,14 +69,10 @@ async fn the_buyers_seat_is_decided_without_the_index() {
         e["detail"]["productId"] = json!("same-product");
         e
     };
-    let first = licensing::provision::handle(&app, buy("ORD-A"))
-        .await
-        .expect("provisioned");
+    let first = licensing::provision::handle(&app, buy("ORD-A")).await.expect("provisioned");
     assert!(first.buyer_assigned);
     // The buyer already holds a seat of this product: no second one.
-    let second = licensing::provision::handle(&app, buy("ORD-B"))
-        .await
-        .expect("provisioned");
+    let second = licensing::provision::handle(&app, buy("ORD-B")).await.expect("provisioned");
     assert!(!second.buyer_assigned);
 }
 
@@ -95,13 +89,8 @@ async fn app_without_index() -> licensing::App {
             .build()
             .unwrap()
     };
-    let key = |n: &str, k| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(k)
-            .build()
-            .unwrap()
-    };
+    let key =
+        |n: &str, k| KeySchemaElement::builder().attribute_name(n).key_type(k).build().unwrap();
     client
         .create_table()
         .table_name(&table)

@@ -1,0 +1,129 @@
+//! The performance budgets, each a PASS/FAIL line. Deterministic ones (round
+//! trips, binary sizes, the log line) fail the run; timing ones only with
+//! `--strict`, since machines are noisy.
+
+use crate::MIB;
+use crate::cold::Cold;
+use crate::measure::{Measured, ms, pct};
+use crate::scenarios::Group;
+
+pub struct Line {
+    pub pass: bool,
+    /// Deterministic on any machine.
+    pub hard: bool,
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct Budgets {
+    pub lines: Vec<Line>,
+}
+
+impl Budgets {
+    fn check(&mut self, pass: bool, hard: bool, text: String) {
+        self.lines.push(Line { pass, hard, text });
+    }
+
+    pub fn failed(&self, strict: bool) -> bool {
+        self.lines.iter().any(|l| !l.pass && (l.hard || strict))
+    }
+
+    /// Round trips at their minimum, handler overhead, linearity.
+    pub fn rows(&mut self, rows: &[(Group, Measured)]) {
+        for (_, m) in rows {
+            let text = format!(
+                "round trips {}: {}..{} (minimum {}: {})",
+                m.name, m.round_trips.min, m.round_trips.max, m.minimum.round_trips, m.minimum.why
+            );
+            self.check(m.at_minimum(), true, text);
+        }
+        for (_, m) in rows.iter().filter(|(g, _)| *g == Group::Warm) {
+            let limit = if m.name == "assign 100" { 5.0 } else { 1.0 };
+            let p99 = m.p(&m.overhead, 99.0);
+            self.check(
+                p99 <= limit,
+                false,
+                format!("handler overhead p99 {}: {p99:.3} ms (≤ {limit} ms)", m.name),
+            );
+        }
+        let p50 = |name: &str| {
+            let found = rows.iter().find(|(_, m)| m.name == name);
+            found.map(|(_, m)| pct(&m.total, 50.0).as_secs_f64())
+        };
+        let ratios = [
+            ("assign 1000", "assign 100", 12.0, "assign 1000 / assign 100"),
+            (
+                "assignments page, licence with 10,000",
+                "assignments page, licence with 10",
+                2.0,
+                "assignments page, 10,000 vs 10 assignments",
+            ),
+            (
+                "capacity check (dryRun), licence with 10,000",
+                "capacity check (dryRun), licence with 10",
+                2.0,
+                "capacity check, 10,000 vs 10 assignments",
+            ),
+        ];
+        for (big, small, limit, what) in ratios {
+            if let (Some(big), Some(small)) = (p50(big), p50(small)) {
+                let ratio = big / small;
+                self.check(
+                    ratio <= limit,
+                    false,
+                    format!("{what} (p50): {ratio:.2}× (≤ {limit}×)"),
+                );
+            }
+        }
+        if let Some((_, paste)) = rows.iter().find(|(_, m)| m.name.contains("256 KiB paste")) {
+            let p99 = ms(pct(&paste.total, 99.0));
+            self.check(p99 <= 50.0, false, format!("{}: p99 {p99:.2} ms (≤ 50 ms)", paste.name));
+        }
+    }
+
+    /// Cold start and memory of each function, and its log line.
+    pub fn cold(&mut self, cold: &[Cold]) {
+        for c in cold {
+            let Ok((times, rss)) = &c.result else {
+                let error = c.result.as_ref().err().cloned().unwrap_or_default();
+                self.check(false, true, format!("cold start {}: {error}", c.function));
+                continue;
+            };
+            let median = ms(pct(times, 50.0));
+            self.check(
+                median <= 10.0,
+                false,
+                format!("cold start median {}: {median:.2} ms (≤ 10 ms)", c.function),
+            );
+            let rss = *rss as f64 / MIB;
+            self.check(
+                rss <= 10.0,
+                false,
+                format!("peak RSS {}: {rss:.2} MiB (≤ 10 MiB)", c.function),
+            );
+            if ["list", "assign", "change", "revoke"].contains(&c.function) {
+                let text =
+                    format!("cold start {}: a JSON log line with the request id", c.function);
+                self.check(c.logged, true, text);
+            }
+        }
+    }
+
+    /// Every arm64 binary under 5 MiB.
+    pub fn sizes(&mut self, sizes: &[(String, Option<u64>)]) {
+        for (f, size) in sizes {
+            match size {
+                Some(s) => self.check(
+                    *s <= 5 * 1024 * 1024,
+                    true,
+                    format!("arm64 binary {f}: {s} bytes (≤ 5 MiB = 5242880)"),
+                ),
+                None => self.check(
+                    false,
+                    false,
+                    format!("arm64 binary {f}: not built (run make build-arm64)"),
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Cold starts: each function's release binary spawned against a minimal
+//! Lambda Runtime API (the harness's), time to its first response and peak
+//! RSS; and the first use of aws-lc's randomness in a fresh process.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use licensing::App;
+use licensing_tests::runtime_api as stub;
+use serde_json::{Value, json};
+
+use crate::measure::{Call, invoke};
+use crate::root;
+
+pub struct Cold {
+    pub function: &'static str,
+    pub request: &'static str,
+    pub result: Result<(Vec<Duration>, u64), String>,
+    pub logged: bool,
+}
+
+fn event(name: &str) -> Value {
+    let path = root().join("events").join(name);
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("event JSON")
+}
+
+/// One function's cold-start case: the event it is handed and what its
+/// answer must contain.
+struct Case {
+    function: &'static str,
+    request: &'static str,
+    event: Value,
+    expect: &'static str,
+}
+
+/// The events in `events/`, pointed at the licence the bench provisioned.
+async fn cases(app: &App) -> Vec<Case> {
+    // The events name cust-1001's licence of order ORD-1001: provision it.
+    let provision = event("provision.json");
+    let license_id = licensing::provision::handle(app, provision.clone())
+        .await
+        .expect("provision the events' licence")
+        .license_id;
+    let fix = |v: Value| {
+        let text = v.to_string().replace("lic_6CGKN22FHMWP935DWKR78NWDA8", &license_id);
+        serde_json::from_str(&text).unwrap()
+    };
+    let mut assign: Value = fix(event("assign.json"));
+    assign["body"] = json!(json!({"emails": "dora@example.com", "dryRun": true}).to_string());
+    let case = |function, request, event, expect| Case { function, request, event, expect };
+    vec![
+        case(
+            "list",
+            "GET /licenses/{id}: 1 GetItem",
+            fix(event("get-license.json")),
+            "\"statusCode\":200",
+        ),
+        case(
+            "assign",
+            "POST assignments, dryRun: 1 BatchGetItem ‖ 1 UpdateItem (budget)",
+            assign,
+            "\"statusCode\":200",
+        ),
+        case(
+            "change",
+            "PATCH an unassigned address: 1 BatchGetItem, 404",
+            fix(event("change.json")),
+            "\"statusCode\":404",
+        ),
+        case(
+            "revoke",
+            "DELETE an unassigned address: 1 BatchGetItem, 404",
+            fix(event("revoke.json")),
+            "\"statusCode\":404",
+        ),
+        case("provision", "a redelivered order: 1 GetItem", provision, "licenseId"),
+        case(
+            "notify",
+            "a record of an unknown assignment: 1 UpdateItem",
+            fix(event("notify.json")),
+            "batchItemFailures",
+        ),
+    ]
+}
+
+/// DynamoDB Local is a JVM: until its JIT has seen these requests, its
+/// answers are several times slower than later (and than DynamoDB's). The
+/// same requests in-process first, so a cold start measures the function.
+async fn warm_dynamodb_local(app: &App, cases: &[Case]) {
+    let notifier = licensing::notify::Notifier {
+        store: app.store.clone(),
+        ses: licensing::app::ses_client_at(Some("http://127.0.0.1:9".into())),
+        from: "licensing@example.com".into(),
+        configuration_set: None,
+        portal_url: "https://portal.example.com".into(),
+    };
+    for _ in 0..300 {
+        for case in cases {
+            match case.function {
+                "provision" => {
+                    invoke(app, Call::Provision(case.event.clone())).await;
+                }
+                "notify" => {
+                    notifier.handle(&case.event).await;
+                }
+                http => {
+                    let req = lambda_http::request::from_str(&case.event.to_string())
+                        .expect("an API Gateway event");
+                    invoke(app, Call::Http(http, Box::new(req))).await;
+                }
+            }
+        }
+    }
+}
+
+/// What the spawns of one function found.
+struct Spawns {
+    binary: PathBuf,
+    env: HashMap<String, String>,
+    times: Vec<Duration>,
+    peak: u64,
+    logged: bool,
+    failed: Option<String>,
+}
+
+pub async fn cold_starts(app: &App, endpoint: &str, spawns: usize) -> Vec<Cold> {
+    eprintln!("cold starts ({spawns} spawns per function)");
+    let cases = cases(app).await;
+    warm_dynamodb_local(app, &cases).await;
+    let env = stub::lambda_env(endpoint, app.store.table());
+    let mut found: Vec<Spawns> = cases
+        .iter()
+        .map(|case| {
+            let binary = root().join("target/release").join(case.function);
+            let mut env = env.clone();
+            stub::name_function(&mut env, case.function);
+            let failed = (!binary.is_file()).then(|| {
+                format!(
+                    "{} is not built: run cargo build --release -p {}",
+                    binary.display(),
+                    case.function
+                )
+            });
+            Spawns { binary, env, times: Vec::new(), peak: 0, logged: true, failed }
+        })
+        .collect();
+    // Round after round over all functions, so that whatever else the machine
+    // does spreads evenly over them; round 0 (unmeasured) puts each binary in
+    // the page cache.
+    for round in 0..=spawns {
+        for (case, s) in cases.iter().zip(found.iter_mut()).filter(|(_, s)| s.failed.is_none()) {
+            spawn(case, s, round == 0);
+        }
+    }
+    cases
+        .into_iter()
+        .zip(found)
+        .map(|(case, mut s)| {
+            s.times.sort();
+            Cold {
+                function: case.function,
+                request: case.request,
+                result: s.failed.map_or(Ok((s.times, s.peak)), Err),
+                logged: s.logged,
+            }
+        })
+        .collect()
+}
+
+/// One spawn of a case's binary, recorded unless it only warms the page cache.
+fn spawn(case: &Case, s: &mut Spawns, warming: bool) {
+    match stub::spawn_once(&s.binary, &s.env, case.event.to_string().as_bytes()) {
+        Ok(out) if !out.response.to_string().contains(case.expect) => {
+            s.failed = Some(format!("unexpected response {}", out.response));
+        }
+        Ok(_) if warming => {}
+        Ok(out) => {
+            s.times.push(out.elapsed);
+            s.peak = s.peak.max(out.peak_rss);
+            s.logged &= out.stdout.lines().any(|l| {
+                serde_json::from_str::<Value>(l).is_ok()
+                    && l.contains("8476a536-e9f4-11e8-9739-2dfe598c3fcd")
+            });
+        }
+        Err(e) => s.failed = Some(e),
+    }
+}
+
+/// `bench --rng-probe`: the time of aws-lc's first random bytes in a fresh
+/// process (the seeding a function pays in its first TLS handshake), in µs.
+pub fn rng_probe() -> ! {
+    let started = Instant::now();
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).expect("random bytes");
+    println!("{}", started.elapsed().as_micros());
+    std::process::exit(0)
+}
+
+/// Median of `rng_probe` over fresh processes, in ms.
+pub fn first_rng_use(spawns: usize) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let mut times: Vec<f64> = (0..spawns)
+        .filter_map(|_| {
+            let out = Command::new(&exe).arg("--rng-probe").output().ok()?;
+            let micros: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+            Some(micros / 1000.0)
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied()
+}

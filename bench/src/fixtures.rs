@@ -1,0 +1,120 @@
+//! The data the scenarios run on: licences of one customer (one small, one
+//! for single assigns, one for bulk ones, one that grows to 10,000
+//! assignments), a user holding seats in four of them, and a customer with
+//! 200 licences.
+
+use chrono::{Days, NaiveDate};
+use licensing::App;
+use licensing_tests::{admin, days_from_today, user};
+use serde_json::{Value, json};
+
+use crate::measure::{Call, invoke};
+
+pub struct Fixture {
+    pub admin: String,
+    /// A portal user with seats in four licences.
+    pub member: String,
+    pub member_email: String,
+    /// A licence with 10 assignments (the buyer, the member, 8 more).
+    pub small: String,
+    pub small_emails: Vec<String>,
+    pub single: String,
+    pub bulk: String,
+    /// The licence the ten `assign 1000` requests fill to 10,000.
+    pub big: String,
+    /// The admin of a customer with 200 licences.
+    pub many_admin: String,
+    pub term_end: NaiveDate,
+}
+
+pub fn purchase(order: &str, customer: &str, buyer: &str, quantity: u32) -> Value {
+    licensing_tests::purchase(
+        order,
+        customer,
+        buyer,
+        quantity,
+        days_from_today(-30),
+        days_from_today(365),
+    )
+}
+
+/// `n` unique addresses (a fresh run id each call).
+pub fn addresses(tag: &str, n: usize) -> Vec<String> {
+    let run = ulid::Ulid::new().to_string().to_lowercase();
+    (0..n).map(|i| format!("{tag}-{i}-{run}@bench.example.com")).collect()
+}
+
+/// A request as API Gateway hands it over (the authorizer's verified claims).
+pub fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> Call {
+    let function = match (method, path.contains("/assignments")) {
+        ("POST", _) => "assign",
+        ("PATCH", _) => "change",
+        ("DELETE", _) => "revoke",
+        _ => "list",
+    };
+    let body = body.map(|b| b.to_string());
+    let mut req = licensing_tests::request(method, path, Some(token), body.as_deref());
+    req.headers_mut().insert("content-type", "application/json".parse().unwrap());
+    Call::Http(function, Box::new(req))
+}
+
+async fn provision(app: &App, order: &str, customer: &str, buyer: &str, quantity: u32) -> String {
+    let event = purchase(order, customer, buyer, quantity);
+    licensing::provision::handle(app, event).await.expect("provision").license_id
+}
+
+impl Fixture {
+    pub async fn set_up(app: &App) -> Self {
+        let customer = "bench-cust";
+        let adm = admin(customer);
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            let order = format!("ORD-B{i}-{}", ulid::Ulid::new());
+            ids.push(provision(app, &order, customer, "buyer@bench.example.com", 100_000).await);
+        }
+        let member_email = "member@bench.example.com".to_string();
+        for id in &ids {
+            let call = request(
+                "POST",
+                &format!("/licenses/{id}/assignments"),
+                &adm,
+                Some(json!({"emails": member_email})),
+            );
+            assert_eq!(invoke(app, call).await, 201);
+        }
+        let small_emails = addresses("small", 8);
+        let call = request(
+            "POST",
+            &format!("/licenses/{}/assignments", ids[0]),
+            &adm,
+            Some(json!({"emails": small_emails})),
+        );
+        assert_eq!(invoke(app, call).await, 201);
+        let many = "bench-many";
+        for i in 0..200 {
+            let order = format!("ORD-M{i}-{}", ulid::Ulid::new());
+            provision(app, &order, many, &format!("buyer{i}@many.example.com"), 10).await;
+        }
+        Self {
+            admin: adm,
+            member: user(&member_email, "other"),
+            member_email,
+            small: ids[0].clone(),
+            small_emails,
+            single: ids[1].clone(),
+            bulk: ids[2].clone(),
+            big: ids[3].clone(),
+            many_admin: admin(many),
+            term_end: days_from_today(365),
+        }
+    }
+
+    /// The day before the term's end, or its end, turn about.
+    pub fn change_until(&self, i: usize) -> NaiveDate {
+        if (i / (self.small_emails.len() + 1)) % 2 == 0 {
+            self.term_end - Days::new(1)
+        } else {
+            self.term_end
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Measuring one scenario: warm-up calls, then timed calls with the DynamoDB
+//! time and round trips the probe saw split out.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use lambda_http::Request;
+use licensing::App;
+use serde_json::{Value, json};
+
+use crate::probe::Probe;
+
+/// One invocation of a function's real handler.
+pub enum Call {
+    Http(&'static str, Box<Request>),
+    Provision(Value),
+}
+
+/// Runs a call as the function's runtime would; its status.
+pub async fn invoke(app: &App, call: Call) -> u16 {
+    use licensing::api;
+    match call {
+        Call::Http(function, req) => {
+            let req = *req;
+            let response = match function {
+                "list" => api::list::handle(app, req).await,
+                "assign" => api::assign::handle(app, req).await,
+                "change" => api::change::handle(app, req).await,
+                "revoke" => api::revoke::handle(app, req).await,
+                other => panic!("no HTTP function {other}"),
+            };
+            response.status().as_u16()
+        }
+        Call::Provision(event) => match licensing::provision::handle(app, event).await {
+            Ok(_) => 200,
+            Err(e) => panic!("provision failed: {e}"),
+        },
+    }
+}
+
+/// The round trips the access pattern needs at the least, and why.
+#[derive(Clone, Debug)]
+pub struct Minimum {
+    pub round_trips: usize,
+    pub why: String,
+}
+
+impl Minimum {
+    pub fn new(round_trips: usize, why: impl Into<String>) -> Self {
+        Self { round_trips, why: why.into() }
+    }
+
+    /// To assign `n` new addresses: the licence and the n assignment keys read
+    /// strongly consistently (BatchGetItem, 100 keys a call); up to 98 commit
+    /// in one TransactWriteItems with the licence and the assign budget, more
+    /// reserve (licence + budget: 1), write chunks of 99, then clear (1).
+    pub fn assign(n: usize) -> Self {
+        let reads = (n + 1).div_ceil(100);
+        let writes = if n + 2 <= 100 { 1 } else { 2 + n.div_ceil(99) };
+        Self::new(reads + writes, format!("{reads} BatchGetItem + {writes} TransactWriteItems"))
+    }
+}
+
+/// The round trips seen, fewest and most over the samples.
+#[derive(Clone, Copy, Debug)]
+pub struct RoundTrips {
+    pub min: usize,
+    pub max: usize,
+}
+
+pub struct Measured {
+    pub name: String,
+    pub samples: usize,
+    pub total: Vec<Duration>,
+    pub dynamo: Vec<Duration>,
+    pub overhead: Vec<Duration>,
+    pub round_trips: RoundTrips,
+    pub calls: Vec<&'static str>,
+    pub minimum: Minimum,
+}
+
+/// The `p`th percentile of sorted durations.
+pub fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+impl Measured {
+    pub fn p(&self, which: &[Duration], p: f64) -> f64 {
+        ms(pct(which, p))
+    }
+
+    pub fn at_minimum(&self) -> bool {
+        self.round_trips.min == self.minimum.round_trips
+            && self.round_trips.max == self.minimum.round_trips
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "operation": self.name, "samples": self.samples,
+            "total_ms": {"p50": self.p(&self.total, 50.0), "p99": self.p(&self.total, 99.0)},
+            "dynamodb_ms": {"p50": self.p(&self.dynamo, 50.0), "p99": self.p(&self.dynamo, 99.0)},
+            "overhead_ms": {"p50": self.p(&self.overhead, 50.0), "p99": self.p(&self.overhead, 99.0)},
+            "round_trips": {"min": self.round_trips.min, "max": self.round_trips.max, "calls": self.calls},
+            "minimum_round_trips": self.minimum.round_trips, "minimum_why": self.minimum.why,
+        })
+    }
+}
+
+/// Runs `warmup` unmeasured calls, then `samples` measured ones (the i-th
+/// call built by `make(i)` before its clock starts); each must answer `expect`.
+pub async fn measure<F, Fut>(
+    probe: &Probe,
+    name: &str,
+    (warmup, samples): (usize, usize),
+    expect: u16,
+    minimum: Minimum,
+    mut make: F,
+) -> Measured
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = u16>,
+{
+    for i in 0..warmup {
+        let status = make(i).await;
+        assert_eq!(status, expect, "{name} (warm-up) answered {status}");
+    }
+    let mut m = Measured {
+        name: name.to_string(),
+        samples,
+        total: Vec::with_capacity(samples),
+        dynamo: Vec::with_capacity(samples),
+        overhead: Vec::with_capacity(samples),
+        round_trips: RoundTrips { min: usize::MAX, max: 0 },
+        calls: Vec::new(),
+        minimum,
+    };
+    for i in warmup..warmup + samples {
+        let call = make(i);
+        probe.take();
+        let started = Instant::now();
+        let status = call.await;
+        let total = started.elapsed();
+        let seen = probe.take();
+        assert_eq!(status, expect, "{name} answered {status}");
+        m.total.push(total);
+        m.dynamo.push(seen.busy);
+        m.overhead.push(total.saturating_sub(seen.busy));
+        m.round_trips.min = m.round_trips.min.min(seen.calls.len());
+        m.round_trips.max = m.round_trips.max.max(seen.calls.len());
+        m.calls = seen.calls;
+    }
+    for sorted in [&mut m.total, &mut m.dynamo, &mut m.overhead] {
+        sorted.sort();
+    }
+    m
+}

@@ -1,0 +1,238 @@
+//! The warm-latency and scaling scenarios, as a table: what each measures,
+//! how often, what it must answer, its round-trip minimum, and the call.
+
+use licensing::App;
+use serde_json::json;
+
+use crate::fixtures::{Fixture, addresses, purchase, request};
+use crate::measure::{Call, Measured, Minimum, invoke, measure};
+use crate::probe::Probe;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Single-item operations and assign 100, with the overhead budgets.
+    Warm,
+    /// How the cost grows with request and data size.
+    Scaling,
+}
+
+/// How many calls: warm-ups, then measured ones.
+#[derive(Clone, Copy, Debug)]
+pub struct Samples {
+    pub warmup: usize,
+    pub measured: usize,
+}
+
+pub struct Scenario<'a> {
+    pub name: String,
+    pub group: Group,
+    pub samples: Samples,
+    pub expect: u16,
+    pub minimum: Minimum,
+    /// The i-th call (warm-ups count from 0).
+    pub call: Box<dyn Fn(usize) -> Call + 'a>,
+}
+
+const PAGE: &str = "GetItem licence ‖ Query page (in parallel)";
+const DRY_RUN: &str = "BatchGetItem licence + address, and the budget's UpdateItem alongside (a dry run commits nothing to ride in)";
+
+/// Every scenario, in the order they run (`assign 1` writes what `revoke`
+/// takes back; the ten `assign 1000` fill `big` before it is paged).
+pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
+    let n = if quick {
+        Samples { warmup: 5, measured: 30 }
+    } else {
+        Samples { warmup: 30, measured: 300 }
+    };
+    let bulk_n = if quick {
+        Samples { warmup: 2, measured: 10 }
+    } else {
+        Samples { warmup: 5, measured: 200 }
+    };
+    let once = Samples { warmup: 0, measured: 10 };
+    let adm = f.admin.as_str();
+    let assignments = |id: &str| format!("/licenses/{id}/assignments");
+    let singles = addresses("one", n.warmup + n.measured);
+    let run = ulid::Ulid::new().to_string();
+    let (paste, entries) = paste(255 * 1024);
+    let mut rows = vec![
+        scenario("list licences", Group::Warm, n, 200, Minimum::new(1, "1 Query"), move |_| {
+            request("GET", "/licenses", adm, None)
+        }),
+        scenario("get one licence", Group::Warm, n, 200, Minimum::new(1, "1 GetItem"), move |_| {
+            request("GET", &format!("/licenses/{}", f.small), adm, None)
+        }),
+        scenario("assignments page", Group::Warm, n, 200, Minimum::new(2, PAGE), move |_| {
+            request("GET", &format!("{}?limit=10", assignments(&f.small)), adm, None)
+        }),
+        scenario(
+            "me/licenses",
+            Group::Warm,
+            n,
+            200,
+            Minimum::new(2, "Query GSI1 + BatchGetItem licences"),
+            move |_| request("GET", "/me/licenses", &f.member, None),
+        ),
+        scenario("assign 1", Group::Warm, n, 201, Minimum::assign(1), {
+            let singles = singles.clone();
+            move |i| {
+                request("POST", &assignments(&f.single), adm, Some(json!({"emails": singles[i]})))
+            }
+        }),
+        scenario("assign 100", Group::Warm, bulk_n, 201, Minimum::assign(100), move |_| {
+            request(
+                "POST",
+                &assignments(&f.bulk),
+                adm,
+                Some(json!({"emails": addresses("h", 100)})),
+            )
+        }),
+        scenario(
+            "change",
+            Group::Warm,
+            n,
+            200,
+            Minimum::new(2, "BatchGetItem (consistent) + TransactWriteItems"),
+            move |i| {
+                let changeable = f.small_emails.len() + 1;
+                let email = f.small_emails.get(i % changeable).unwrap_or(&f.member_email);
+                let path = format!("{}/{}", assignments(&f.small), email.replace('@', "%40"));
+                request("PATCH", &path, adm, Some(json!({"validUntil": f.change_until(i)})))
+            },
+        ),
+        scenario(
+            "revoke",
+            Group::Warm,
+            n,
+            200,
+            Minimum::new(2, "BatchGetItem (consistent) + TransactWriteItems"),
+            move |i| {
+                request(
+                    "DELETE",
+                    &format!("{}/{}", assignments(&f.single), singles[i].replace('@', "%40")),
+                    adm,
+                    None,
+                )
+            },
+        ),
+        scenario(
+            "provision",
+            Group::Warm,
+            n,
+            200,
+            Minimum::new(
+                3,
+                "GetItem order + Query the customer's licences of the product (consistent) + TransactWriteItems",
+            ),
+            move |i| {
+                Call::Provision(purchase(
+                    &format!("ORD-P{i}-{run}"),
+                    "bench-prov",
+                    &format!("p{i}@prov.example.com"),
+                    5,
+                ))
+            },
+        ),
+        scenario("assign 10", Group::Scaling, n, 201, Minimum::assign(10), move |_| {
+            request(
+                "POST",
+                &assignments(&f.single),
+                adm,
+                Some(json!({"emails": addresses("t", 10)})),
+            )
+        }),
+        // Ten bulk requests of 1000 give `big` its 10,000 assignments.
+        scenario("assign 1000", Group::Scaling, once, 201, Minimum::assign(1000), move |_| {
+            request(
+                "POST",
+                &assignments(&f.big),
+                adm,
+                Some(json!({"emails": addresses("k", 1000)})),
+            )
+        }),
+    ];
+    for (label, id) in [("10", &f.small), ("10,000", &f.big)] {
+        rows.push(scenario(
+            &format!("assignments page, licence with {label}"),
+            Group::Scaling,
+            n,
+            200,
+            Minimum::new(2, PAGE),
+            move |_| request("GET", &format!("{}?limit=10", assignments(id)), adm, None),
+        ));
+        rows.push(scenario(
+            &format!("capacity check (dryRun), licence with {label}"),
+            Group::Scaling,
+            n,
+            200,
+            Minimum::new(2, DRY_RUN),
+            move |i| {
+                let body = json!({"emails": format!("dry{i}@bench.example.com"), "dryRun": true});
+                request("POST", &assignments(id), adm, Some(body))
+            },
+        ));
+    }
+    // A paste the contract refuses: 256 KiB of distinct entries, past 1000.
+    rows.push(scenario(
+        &format!("assign, 256 KiB paste of {entries} entries (400)"),
+        Group::Scaling,
+        n,
+        400,
+        Minimum::new(0, "refused while parsing, before any read"),
+        move |_| request("POST", &assignments(&f.small), adm, Some(json!({ "emails": paste }))),
+    ));
+    rows.push(scenario(
+        "list licences, customer with 200",
+        Group::Scaling,
+        n,
+        200,
+        Minimum::new(1, "1 Query"),
+        move |_| request("GET", "/licenses", &f.many_admin, None),
+    ));
+    rows
+}
+
+fn scenario<'a>(
+    name: &str,
+    group: Group,
+    samples: Samples,
+    expect: u16,
+    minimum: Minimum,
+    call: impl Fn(usize) -> Call + 'a,
+) -> Scenario<'a> {
+    Scenario { name: name.to_string(), group, samples, expect, minimum, call: Box::new(call) }
+}
+
+/// Runs every scenario in order; each measured row with its group.
+pub async fn run(app: &App, probe: &Probe, scenarios: Vec<Scenario<'_>>) -> Vec<(Group, Measured)> {
+    let mut rows = Vec::with_capacity(scenarios.len());
+    for s in scenarios {
+        eprintln!(
+            "{} ({} samples after {} warm-up calls)",
+            s.name, s.samples.measured, s.samples.warmup
+        );
+        let call = &s.call;
+        let measured = measure(
+            probe,
+            &s.name,
+            (s.samples.warmup, s.samples.measured),
+            s.expect,
+            s.minimum,
+            |i| invoke(app, call(i)),
+        )
+        .await;
+        rows.push((s.group, measured));
+    }
+    rows
+}
+
+/// About `bytes` of distinct short entries (hex numbers and `;`), and how many.
+fn paste(bytes: usize) -> (String, usize) {
+    let mut text = String::new();
+    let mut entries = 0;
+    while text.len() < bytes {
+        text.push_str(&format!("{entries:x};"));
+        entries += 1;
+    }
+    (text, entries)
+}

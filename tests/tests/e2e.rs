@@ -93,21 +93,29 @@ fn the_seed_story_through_the_http_routes() {
         http.send("POST", &format!("{path}/{carl}/invitation"), Some(&a), None);
     assert_eq!((status, early["status"].as_u64()), (429, Some(429)), "{early}");
 
-    // Assigned and revoked at once, five times: no invitation goes out.
+    // Assigned and revoked at once, five times: no invitation goes out, unless
+    // it went out before the revoke (`sent`) or the revoke found notify
+    // sending it that very moment (`pending`: a mail on its way to SES may
+    // still arrive).
     let quick: Vec<String> = (0..5).map(|i| unique(&format!("quick{i}"))).collect();
+    let mut cancelled = Vec::new();
     for to in &quick {
         let (status, _, _) = http.send("POST", &path, Some(&a), Some(json!({"emails": to})));
         assert_eq!(status, 201);
         let (status, _, revoked) = http.send("DELETE", &format!("{path}/{to}"), Some(&a), None);
-        assert_eq!(
-            revoked["invitation"],
-            json!({"status": "failed", "error": "not-sent"}),
-            "{status} {revoked}"
-        );
+        assert_eq!(status, 200, "{revoked}");
+        if revoked["invitation"] == json!({"status": "failed", "error": "not-sent"}) {
+            cancelled.push(to);
+        } else {
+            let status = revoked["invitation"]["status"].as_str();
+            assert!(matches!(status, Some("pending" | "sent")), "{revoked}");
+        }
     }
+    eprintln!("{} of 5 invitations cancelled by the revoke", cancelled.len());
+    assert!(!cancelled.is_empty(), "notify raced every revoke");
     // Long enough for the relay to have delivered every record to notify.
     std::thread::sleep(Duration::from_secs(4));
-    for to in &quick {
+    for to in cancelled {
         assert!(mails_to(to).is_empty(), "an invitation was sent to revoked {to}");
     }
 

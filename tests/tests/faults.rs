@@ -270,6 +270,7 @@ async fn slow_dynamodb_still_answers_correctly() {
         );
     }
     // A 1000-address assign: reserve, eleven chunks and the clear, all slow.
+    let _heavy = HEAVY.acquire().await.unwrap();
     let id = licence(&direct, CUSTOMER, 1005).await;
     let emails = addresses(1000, "slow");
     let answer = Client::admin(&via, CUSTOMER)
@@ -375,11 +376,18 @@ async fn bulk_case(
     assert!(raw.pending.is_none(), "{what}: the batch is finished");
 }
 
+/// The 1000-address cases allowed at once. Each pushes thousands of items
+/// through DynamoDB Local; four at once on a two-core machine can stretch a
+/// single call past the client's 3 s attempt timeout, a 503 the case did not
+/// inject.
+static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// One test per cut, so they run in parallel and each stays short.
 macro_rules! bulk_cut {
     ($name:ident, $chunks:expr_2021, $fault:expr_2021, $retry_first:expr_2021) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
+            let _heavy = HEAVY.acquire().await.unwrap();
             let direct = fresh_app().await;
             let proxy = Proxy::start(dynamodb_endpoint()).await;
             bulk_case(&proxy, &direct, $chunks, $fault, $retry_first).await;

@@ -234,7 +234,8 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
         .await
         .unwrap();
     let licensing::store::InvitationClaim::Claimed(a) = claimed else { panic!("{claimed:?}") };
-    Client::admin(&app, CUSTOMER).revoke(&id, &to).await;
+    let revoked = Client::admin(&app, CUSTOMER).revoke(&id, &to).await;
+    assert_eq!(revoked.body["invitation"]["status"], "pending", "left to the sender");
     // The run that held the claim did hand the mail to SES: that is what shows.
     let sent = licensing::model::Invitation {
         status: licensing::model::InvitationStatus::Sent,
@@ -243,6 +244,37 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
     };
     assert!(app.store.finish_invitation(&a, "run-1", &sent, Some("m-1")).await.unwrap());
     assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
+}
+
+/// The revoke lands after notify claimed the invitation, before it read the
+/// assignment again (a proxy holds that read back): no mail goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_after_the_claim_stops_the_mail_before_ses() {
+    use licensing_tests::proxy::{Fault, Proxy};
+    let (app, id) = licensed(5).await;
+    let to = unique("late-revoke");
+    assign(&app, &id, &to, "en").await;
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    proxy.fail_after("BatchGetItem", 0, Fault::Delay(std::time::Duration::from_millis(1500)));
+    let via = app_at(&proxy.url, app.store.table());
+    let sending = {
+        let (notifier, event) =
+            (notifier(&via, ses_endpoint()), stream_event(&[("e1", CUSTOMER, &id, &to)]));
+        tokio::spawn(async move { notifier.handle(&event).await })
+    };
+    // Once the claim is taken (the held-back read follows it), revoke.
+    let claimed = || async { Client::admin(&app, CUSTOMER).assignment(&id, &to).await.unwrap() };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while proxy.seen("BatchGetItem") == 0 {
+        assert!(std::time::Instant::now() < deadline, "notify never read the assignment again");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(claimed().await["invitation"]["status"], "pending");
+    let revoked = Client::admin(&app, CUSTOMER).revoke(&id, &to).await;
+    assert_eq!(revoked.body["invitation"]["status"], "pending", "a sender holds it");
+    assert_eq!(sending.await.unwrap()["batchItemFailures"], json!([]));
+    assert!(mails_to(&to).is_empty(), "the mail went out after the revoke");
+    assert_eq!(invitation(&app, &id, &to).await, json!({"status": "failed", "error": "not-sent"}));
 }
 
 #[tokio::test]

@@ -144,6 +144,16 @@ pub struct Assignment {
     /// loses who assigned and who revoked before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub former: Vec<FormerAssignment>,
+    /// A `notify` run that is sending the invitation (see `store::invitations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_claim: Option<InvitationClaimRecord>,
+}
+
+/// Who holds an invitation while sending it, since when (epoch seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationClaimRecord {
+    pub id: String,
+    pub at: i64,
 }
 
 /// What an assignment that was replaced by a new one of the same address leaves behind.
@@ -189,6 +199,7 @@ impl Assignment {
             previous: None,
             invited_at: (invitation == InvitationStatus::Pending).then_some(assigned_at),
             former: Vec::new(),
+            invitation_claim: None,
         }
     }
 

@@ -25,7 +25,7 @@ use crate::error::Error;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use table::create_table;
-pub use writes::{MAX_TRANSACTION_ITEMS, TxError, Write};
+pub use writes::{MAX_TRANSACTION_ITEMS, OnRevoke, TxError, Write};
 
 pub type Item = HashMap<String, AttributeValue>;
 

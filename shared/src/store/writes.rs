@@ -33,15 +33,15 @@ pub enum Write {
         email: String,
         period: Period,
     },
-    /// Revokes an assignment whose invitation was read in `invitation` (the
-    /// write fails if it changed meanwhile); a pending one ends `not-sent`.
+    /// Revokes an assignment, doing to its invitation what `invitation` says
+    /// (the write fails if the invitation changed since it was read).
     Revoke {
         customer_id: String,
         license_id: String,
         email: String,
         at: DateTime<Utc>,
         by: String,
-        invitation: InvitationStatus,
+        invitation: OnRevoke,
     },
     /// Asks for the invitation again (a resend): pending, unclaimed, invited
     /// `at`; only if the last invitation was still the one read
@@ -69,6 +69,19 @@ pub enum Write {
         batch_id: String,
     },
     Order(Order),
+}
+
+/// What a revoke does to the invitation it read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnRevoke {
+    /// Not pending: left as it is (still this status).
+    Keep(InvitationStatus),
+    /// Pending and nobody sending it: it ends `not-sent` (while still
+    /// unclaimed, or claimed before `stale_before` by a run that died).
+    Cancel { stale_before: i64 },
+    /// Pending and claimed by a run that may be handing it to SES right now:
+    /// left to that run, which records what it did (while `claim_id` holds it).
+    LeaveToSender { claim_id: String },
 }
 
 /// Why a transaction did not commit.
@@ -119,8 +132,15 @@ impl Store {
             }
             Write::Revoke { customer_id, license_id, email, at, by, invitation } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                let condition = Expr::item_exists().and(Expr::invitation_is(*invitation));
-                item.update(expr::update(table, key, revoke(at, by, *invitation)?, condition)?)
+                let condition = Expr::item_exists().and(match invitation {
+                    OnRevoke::Keep(status) => Expr::invitation_is(*status),
+                    OnRevoke::Cancel { stale_before } => {
+                        Expr::invitation_is(InvitationStatus::Pending)
+                            .and(Expr::claim_free_or_stale(*stale_before))
+                    }
+                    OnRevoke::LeaveToSender { claim_id } => Expr::claim_is(claim_id),
+                });
+                item.update(expr::update(table, key, revoke(at, by, invitation)?, condition)?)
             }
             Write::Reinvite { customer_id, license_id, email, at, invited_before } => {
                 let key = items::assignment_key(customer_id, license_id, email);
@@ -161,15 +181,14 @@ fn reinvite(at: &DateTime<Utc>) -> Result<Expr> {
         .value(":at", value(at)?))
 }
 
-/// The update of a revoke. A live claim stays: if that run did send the
-/// invitation, it records `sent`.
-fn revoke(at: &DateTime<Utc>, by: &str, invitation: InvitationStatus) -> Result<Expr> {
+/// The update of a revoke: revoked, and an unsent invitation cancelled.
+fn revoke(at: &DateTime<Utc>, by: &str, invitation: &OnRevoke) -> Result<Expr> {
     let set = Expr::new("SET #revoked_at = :at, #revoked_by = :by")
         .name("#revoked_at", attr::REVOKED_AT)
         .name("#revoked_by", attr::REVOKED_BY)
         .value(":at", value(at)?)
         .value(":by", super::s(by));
-    if invitation != InvitationStatus::Pending {
+    if !matches!(invitation, OnRevoke::Cancel { .. }) {
         return Ok(set);
     }
     let not_sent = value(&Invitation::failed(InvitationError::NotSent))?;

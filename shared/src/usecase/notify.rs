@@ -212,17 +212,21 @@ impl Notifier {
 
     /// The invitation of `assignment`, rendered with its licence and sent.
     async fn render_and_send(&self, assignment: &Assignment) -> Result<String, SendFailure> {
-        let license = self
+        // Read again, as late as possible before SES: a revoke that came after
+        // the claim stops the mail here (the same round trip as the licence).
+        let a = assignment;
+        let (license, mut now) = self
             .store
-            .license(&assignment.customer_id, &assignment.license_id)
+            .license_and_assignments(&a.customer_id, &a.license_id, std::slice::from_ref(&a.email))
             .await
-            .map_err(|e: Error| SendFailure::Transient(e.to_string()))?
-            .ok_or_else(|| {
-                SendFailure::Permanent(
-                    InvitationError::NotSent,
-                    "the licence no longer exists".into(),
-                )
-            })?;
+            .map_err(|e: Error| SendFailure::Transient(e.to_string()))?;
+        if now.remove(&a.email).is_none_or(|current| current.is_revoked()) {
+            let gone = "the assignment was revoked (or is gone) before its mail went out";
+            return Err(SendFailure::Permanent(InvitationError::NotSent, gone.into()));
+        }
+        let license = license.ok_or_else(|| {
+            SendFailure::Permanent(InvitationError::NotSent, "the licence no longer exists".into())
+        })?;
         let mail = mail::render(&mail::Invitation {
             language: assignment.language,
             product_name: &license.product_name,

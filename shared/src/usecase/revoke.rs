@@ -7,15 +7,18 @@ use crate::App;
 use crate::error::Result;
 use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus};
 use crate::plan;
-use crate::store::Write;
+use crate::store::{OnRevoke, STALE_INVITATION_CLAIM_SECONDS, Write};
 
-/// The revoked assignment (unchanged if it was revoked already).
+/// The revoked assignment (unchanged if it was revoked already). Its
+/// invitation, if still pending, ends `not-sent`; unless a `notify` run is
+/// sending it at this moment, which then records what it did.
 pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> {
     on_assignment("revoke", app, target, |license, mut a| async move {
         if a.is_revoked() {
             return Ok(Step::Done(a));
         }
         let now = app.now();
+        let invitation = on_revoke(&a, now.timestamp());
         let writes = [
             Write::License {
                 license: plan::revoke(&license, &a, now.date_naive()),
@@ -27,17 +30,29 @@ pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
                 email: a.email.clone(),
                 at: now,
                 by: target.admin.name.clone(),
-                invitation: a.invitation.status,
+                invitation: invitation.clone(),
             },
         ];
         Ok(committed(app.store.transact(&writes).await)?.map(|()| {
             a.revoked_at = Some(now);
             a.revoked_by = Some(target.admin.name.clone());
-            if a.invitation.status == InvitationStatus::Pending {
+            if let OnRevoke::Cancel { .. } = invitation {
                 a.invitation = Invitation::failed(InvitationError::NotSent);
             }
             a
         }))
     })
     .await
+}
+
+/// What the revoke does to the invitation as read at `now` (epoch seconds).
+fn on_revoke(a: &Assignment, now: i64) -> OnRevoke {
+    let stale_before = now - STALE_INVITATION_CLAIM_SECONDS;
+    match (a.invitation.status, &a.invitation_claim) {
+        (InvitationStatus::Pending, Some(claim)) if claim.at >= stale_before => {
+            OnRevoke::LeaveToSender { claim_id: claim.id.clone() }
+        }
+        (InvitationStatus::Pending, _) => OnRevoke::Cancel { stale_before },
+        (status, _) => OnRevoke::Keep(status),
+    }
 }

@@ -6,6 +6,10 @@
 //! each date), so the check needs the licence item only, however many
 //! assignments it has: its size is bounded by the number of distinct dates in
 //! the term, not by the number of users.
+//!
+//! The quantity may change over time (a renewal with fewer seats, a seat
+//! change mid-term): [`Quantities`] is the number of seats in force on each
+//! day, and every capacity question compares the two day by day.
 
 use std::collections::BTreeMap;
 use std::ops::Bound::{Excluded, Included};
@@ -91,8 +95,73 @@ impl Timeline {
         quantity.saturating_sub(self.peak(range))
     }
 
+    /// How many more periods covering all of `range` fit under the quantity
+    /// in force on each of its days.
+    pub fn room(&self, quantities: &Quantities, range: Period) -> u32 {
+        quantities
+            .segments(range)
+            .map(|(part, quantity)| self.available(quantity, part))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The most seats in use beyond the quantity in force on any day of
+    /// `range` (0 when every day fits).
+    pub fn over(&self, quantities: &Quantities, range: Period) -> u32 {
+        quantities
+            .segments(range)
+            .map(|(part, quantity)| self.peak(part).saturating_sub(quantity))
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
+    }
+}
+
+/// The number of seats in force on each day: `base` from the first day,
+/// then each step's quantity from its date on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quantities {
+    pub base: u32,
+    pub steps: BTreeMap<NaiveDate, u32>,
+}
+
+impl Quantities {
+    pub fn constant(base: u32) -> Self {
+        Self { base, steps: BTreeMap::new() }
+    }
+
+    pub fn on(&self, date: NaiveDate) -> u32 {
+        self.steps.range(..=date).next_back().map_or(self.base, |(_, q)| *q)
+    }
+
+    /// `quantity` from `date` on, replacing every later step.
+    pub fn set_from(&mut self, date: NaiveDate, quantity: u32) {
+        let _later = self.steps.split_off(&date);
+        if self.on(date) != quantity {
+            self.steps.insert(date, quantity);
+        }
+    }
+
+    /// `range` cut where the quantity changes, each part with its quantity.
+    pub fn segments(&self, range: Period) -> impl Iterator<Item = (Period, u32)> + '_ {
+        let inside = self.steps.range((Excluded(range.from), Included(range.until)));
+        let mut starts: Vec<NaiveDate> = vec![range.from];
+        starts.extend(inside.map(|(d, _)| *d));
+        let ends: Vec<NaiveDate> = starts
+            .iter()
+            .skip(1)
+            .filter_map(|d| d.pred_opt())
+            .chain(std::iter::once(range.until))
+            .collect();
+        let valid = range.from <= range.until;
+        starts
+            .into_iter()
+            .zip(ends)
+            .filter(move |_| valid)
+            .map(|(from, until)| (Period::new(from, until), self.on(from)))
     }
 }
 
@@ -131,6 +200,32 @@ mod tests {
             t.add(*p, 1);
         }
         t
+    }
+
+    fn schedule(base: u32, steps: &[(u64, u32)]) -> Quantities {
+        let mut q = Quantities::constant(base);
+        for (d, n) in steps {
+            q.steps.insert(day(*d), *n);
+        }
+        q
+    }
+
+    #[test]
+    fn a_lower_quantity_from_a_day_on_counts_from_that_day() {
+        let t = timeline(&[period(0, 99), period(0, 99), period(0, 49)]);
+        let mut q = Quantities::constant(3);
+        q.set_from(day(50), 1);
+        assert_eq!(q.on(day(49)), 3);
+        assert_eq!(q.on(day(50)), 1);
+        assert_eq!(t.room(&q, period(0, 49)), 0);
+        assert_eq!(t.over(&q, period(0, 49)), 0);
+        assert_eq!(t.over(&q, period(40, 99)), 1, "two periods, one seat from day 50");
+        q.set_from(day(60), 3);
+        q.set_from(day(55), 2);
+        assert_eq!(q.steps.len(), 2, "a step replaces the later ones: {q:?}");
+        assert_eq!(t.over(&q, period(0, 99)), 1);
+        q.set_from(day(0), 3);
+        assert!(q.steps.is_empty(), "back to the base quantity: {q:?}");
     }
 
     #[test]
@@ -194,6 +289,61 @@ mod tests {
             t.add(period(a, b), n);
             t.remove(period(a, b), n);
             prop_assert_eq!(t, before);
+        }
+
+        /// With a quantity that changes over time, room and over-assignment
+        /// agree with counting every day against the quantity of that day.
+        #[test]
+        fn room_and_over_match_the_naive_model_with_changing_quantities(
+            raw in prop::collection::vec((0u64..60, 0u64..60), 0..25),
+            base in 0u32..6,
+            steps in prop::collection::vec((0u64..70, 0u32..6), 0..4),
+            (a, b) in (0u64..70, 0u64..70),
+        ) {
+            let periods: Vec<Period> = raw.iter().map(|(x, y)| period(*x, *y)).collect();
+            let t = timeline(&periods);
+            let q = schedule(base, &steps);
+            let range = period(a, b);
+            let days = || range.from.iter_days().take_while(|d| *d <= range.until);
+            let naive_room = days()
+                .map(|d| q.on(d).saturating_sub(naive_count(&periods, d)))
+                .min()
+                .unwrap();
+            let naive_over = days()
+                .map(|d| naive_count(&periods, d).saturating_sub(q.on(d)))
+                .max()
+                .unwrap();
+            prop_assert_eq!(t.room(&q, range), naive_room);
+            prop_assert_eq!(t.over(&q, range), naive_over);
+            let parts: Vec<(Period, u32)> = q.segments(range).collect();
+            prop_assert_eq!(parts.first().unwrap().0.from, range.from);
+            prop_assert_eq!(parts.last().unwrap().0.until, range.until);
+            for w in parts.windows(2) {
+                prop_assert_eq!(w[0].0.until.succ_opt().unwrap(), w[1].0.from);
+            }
+        }
+
+        /// Admitting periods one by one only while they fit the quantity of
+        /// every day never lets any day exceed its quantity.
+        #[test]
+        fn admission_never_oversubscribes_a_changing_quantity(
+            raw in prop::collection::vec((0u64..60, 0u64..60), 0..40),
+            base in 1u32..6,
+            steps in prop::collection::vec((0u64..60, 0u32..6), 0..4),
+        ) {
+            let q = schedule(base, &steps);
+            let mut t = Timeline::default();
+            let mut admitted = Vec::new();
+            for (x, y) in raw {
+                let p = period(x, y);
+                if t.room(&q, p) >= 1 {
+                    t.add(p, 1);
+                    admitted.push(p);
+                }
+            }
+            for d in (0..70).map(day) {
+                prop_assert!(naive_count(&admitted, d) <= q.on(d), "{d}");
+            }
         }
 
         /// Admitting periods one by one only while they fit never lets any

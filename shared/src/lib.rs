@@ -1,8 +1,9 @@
 //! Licence management domain, in layers:
 //!
 //! - the pure core: `model` (licences, assignments, periods, statuses),
-//!   `capacity` (seats over time), `plan` (the seat planner), `emails` (the
-//!   paste parser), `mail` (the invitation text);
+//!   `capacity` (seats over time against the quantity of each day), `plan`
+//!   (the seat planner), `lifecycle` (renewal, seat change, cancellation),
+//!   `emails` (the paste parser), `mail` (the invitation text);
 //! - `usecase`: each operation, typed input to typed outcome or `Error`,
 //!   under one optimistic retry loop; `provision` and `notify` are use cases
 //!   the event-driven functions call directly;
@@ -18,6 +19,7 @@ pub mod capacity;
 pub mod emails;
 pub mod error;
 pub mod http;
+pub mod lifecycle;
 pub mod logging;
 pub mod mail;
 pub mod model;

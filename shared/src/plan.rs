@@ -66,18 +66,44 @@ pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask
     let mut after = license.clone();
     let requested = new.len() as u32;
     if requested > 0 {
-        take_seats(&mut after, license.quantity, req.period, requested)?;
+        take_seats(&mut after, req.period, requested)?;
     }
     Ok(Plan { results, license: after, new })
 }
 
 /// The licence with `assignment`'s period moved to `period`, if the seats
-/// allow it.
+/// allow it on every day the new period adds (a day both periods cover
+/// keeps its seat, even on a licence with more seats in use than it has).
 pub fn change(license: &License, assignment: &Assignment, period: Period) -> Result<License> {
-    let mut after = license.clone();
-    after.seats.remove(assignment.period(), 1);
-    take_seats(&mut after, license.quantity, period, 1)?;
+    let old = assignment.period();
+    let quantities = license.quantities();
+    let mut without = license.clone();
+    without.seats.remove(old, 1);
+    for added in added_days(old, period) {
+        let available = without.seats.room(&quantities, added);
+        if available < 1 {
+            return Err(Error::InsufficientSeats { requested: 1, available });
+        }
+    }
+    let mut after = without;
+    after.seats.add(period, 1);
+    after.version += 1;
     Ok(after)
+}
+
+/// The days of `new` that `old` does not cover (at most two runs).
+fn added_days(old: Period, new: Period) -> Vec<Period> {
+    if new.until < old.from || new.from > old.until {
+        return vec![new];
+    }
+    let mut added = Vec::new();
+    if new.from < old.from {
+        added.extend(old.from.pred_opt().map(|end| Period::new(new.from, end)));
+    }
+    if new.until > old.until {
+        added.extend(old.until.succ_opt().map(|start| Period::new(start, new.until)));
+    }
+    added
 }
 
 /// The licence with `assignment` revoked on `today`: its seat is free from
@@ -92,9 +118,10 @@ pub fn revoke(license: &License, assignment: &Assignment, today: NaiveDate) -> L
     after
 }
 
-/// Takes `n` seats over `period`, or refuses with what is available.
-fn take_seats(license: &mut License, quantity: u32, period: Period, n: u32) -> Result<()> {
-    let available = license.seats.available(quantity, period);
+/// Takes `n` seats over `period` (against the quantity in force on each of
+/// its days), or refuses with what is available.
+fn take_seats(license: &mut License, period: Period, n: u32) -> Result<()> {
+    let available = license.seats.room(&license.quantities(), period);
     if n > available {
         return Err(Error::InsufficientSeats { requested: n, available });
     }
@@ -238,5 +265,38 @@ mod tests {
         let revoked = revoke(&lic, a, d("2026-06-01"));
         assert_eq!(revoked.seats.count_on(d("2026-05-31")), 1, "used");
         assert_eq!(revoked.seats.count_on(d("2026-06-01")), 0, "free from today");
+    }
+
+    #[test]
+    fn on_an_over_assigned_licence_shortening_works_and_extending_is_refused() {
+        let mut lic = license(2);
+        let now: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let emails: Vec<String> = (0..2).map(|i| format!("u{i}@example.com")).collect();
+        let req = Ask {
+            emails: &emails,
+            period: Period::new(d("2026-06-01"), d("2026-11-30")),
+            now,
+            by: "x",
+            language: Language::En,
+        };
+        let p = plan(&lic, &HashMap::new(), &req).unwrap();
+        lic = p.license;
+        // One seat from July on: both hold one until the end of November.
+        let mut q = lic.quantities();
+        q.set_from(d("2026-07-01"), 1);
+        lic.set_quantities(q);
+        let a = &p.new[0];
+        let shorter = Period::new(d("2026-06-01"), d("2026-09-30"));
+        let after = change(&lic, a, shorter).expect("shortening adds no day");
+        assert_eq!(after.seats.count_on(d("2026-10-01")), 1);
+        // Back to November: October and November are over-assigned days.
+        let mut shortened = a.clone();
+        shortened.valid_until = shorter.until;
+        assert!(matches!(
+            change(&after, &shortened, req.period),
+            Err(Error::InsufficientSeats { requested: 1, available: 0 })
+        ));
+        let newcomer = ["new@example.com".to_string()];
+        assert!(plan(&lic, &HashMap::new(), &Ask { emails: &newcomer, ..req }).is_err());
     }
 }

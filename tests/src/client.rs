@@ -85,6 +85,33 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// One page of a licence's history, with `query` (e.g. `"email=a@x.de&limit=2"`).
+    pub async fn history(&self, id: &str, query: &str) -> Answer {
+        let path = with_query(&format!("/licenses/{id}/history"), query);
+        self.send("GET", &path, None).await
+    }
+
+    /// A licence's whole history (newest first), page after page of `limit`,
+    /// with `query` (e.g. `"email=a@x.de"`).
+    pub async fn all_history(&self, id: &str, query: &str, limit: usize) -> Vec<Value> {
+        let mut found = Vec::new();
+        let base = if query.is_empty() {
+            format!("limit={limit}")
+        } else {
+            format!("{query}&limit={limit}")
+        };
+        let mut page = base.clone();
+        loop {
+            let answer = self.history(id, &page).await;
+            assert_eq!(answer.status, 200, "{:?}", answer.body);
+            found.extend(answer.body["entries"].as_array().unwrap().iter().cloned());
+            match answer.body["nextCursor"].as_str() {
+                Some(c) => page = format!("{base}&cursor={c}"),
+                None => return found,
+            }
+        }
+    }
+
     /// The assignment of `email` on a licence, as listed.
     pub async fn assignment(&self, id: &str, email: &str) -> Option<Value> {
         let all = self.all_assignments(id).await;

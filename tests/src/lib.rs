@@ -98,17 +98,31 @@ fn local_service(var: &str, start: impl FnOnce(u16)) -> String {
 /// telemetry, CORS for no real origin).
 pub fn dynamodb_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| local_service("AWS_ENDPOINT_URL_DYNAMODB", start_dynamodb_local))
+}
+
+/// A DynamoDB Local of this test process alone, even under `make test`
+/// (whose one instance serves every suite): for the suites whose point is a
+/// crowd of concurrent requests. An instance that has served the suites
+/// before them answers such a crowd several times slower (restarting it, not
+/// emptying it, restores the pace) and past the client's 3 s timeout.
+pub fn own_dynamodb_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
-        local_service("AWS_ENDPOINT_URL_DYNAMODB", |port| {
-            let launcher = workspace_root().join("infra/local/DynamoDBLocalLoopback.java");
-            let command = format!(
-                "java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' -Djava.library.path=DynamoDBLocal_lib {} \
-                 -sharedDb -inMemory -disableTelemetry -cors https://dynamodb-local.invalid -port {port}",
-                launcher.display()
-            );
-            start_for_this_process("DynamoDB Local", &command, &dynamodb_local_dir(), port);
-        })
+        let port = free_port();
+        start_dynamodb_local(port);
+        format!("http://127.0.0.1:{port}")
     })
+}
+
+fn start_dynamodb_local(port: u16) {
+    let launcher = workspace_root().join("infra/local/DynamoDBLocalLoopback.java");
+    let command = format!(
+        "java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' -Djava.library.path=DynamoDBLocal_lib {} \
+         -sharedDb -inMemory -disableTelemetry -cors https://dynamodb-local.invalid -port {port}",
+        launcher.display()
+    );
+    start_for_this_process("DynamoDB Local", &command, &dynamodb_local_dir(), port);
 }
 
 /// Endpoint of the SES v2 emulator: `AWS_ENDPOINT_URL_SESV2`, or one this
@@ -184,9 +198,18 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 
 /// An app over a fresh, empty table.
 pub async fn fresh_app() -> App {
-    dynamodb_endpoint();
+    app_on(dynamodb_endpoint()).await
+}
+
+/// An app over a fresh, empty table of this process's own DynamoDB Local
+/// ([`own_dynamodb_endpoint`]).
+pub async fn fresh_app_of_own() -> App {
+    app_on(own_dynamodb_endpoint()).await
+}
+
+async fn app_on(endpoint: &str) -> App {
     let table = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let client = dynamodb_client();
+    let client = licensing::app::dynamodb_client_at(Some(endpoint.to_string()));
     licensing::store::create_table(&client, &table).await.expect("create table");
     App::new(Store::new(client, table), AuthMode::Verified)
 }
@@ -365,6 +388,65 @@ pub async fn licence(app: &App, customer: &str, quantity: u32) -> String {
         days_from_today(365),
     );
     licensing::provision::handle(app, event).await.expect("provision").license_id
+}
+
+/// Provisions a licence of `customer` for `start ..= end`; its (orderId, licenseId).
+pub async fn ordered(
+    app: &App,
+    customer: &str,
+    quantity: u32,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> (String, String) {
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let event =
+        purchase(&order, customer, &format!("buyer@{customer}.example.com"), quantity, start, end);
+    let id = licensing::provision::handle(app, event).await.expect("provision").license_id;
+    (order, id)
+}
+
+/// An order system event of `detail_type` with this detail.
+pub fn order_event(detail_type: &str, detail: Value) -> Value {
+    json!({"version": "0", "id": ulid::Ulid::new().to_string(), "detail-type": detail_type,
+           "source": "licensing.orders", "account": "123456789012", "time": "2026-11-28T14:49:43Z",
+           "region": "eu-central-1", "resources": [], "detail": detail})
+}
+
+pub fn renewal(
+    order: &str,
+    id: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    quantity: Option<u32>,
+) -> Value {
+    let mut detail = json!({"orderId": order, "renewalId": id, "term": {"start": start, "end": end},
+                            "invoiceNumber": format!("INV-{id}")});
+    if let Some(q) = quantity {
+        detail["quantity"] = json!(q);
+    }
+    order_event("LicenseRenewed", detail)
+}
+
+pub fn quantity_change(order: &str, id: &str, quantity: u32) -> Value {
+    order_event(
+        "LicenseQuantityChanged",
+        json!({"orderId": order, "changeId": id, "quantity": quantity}),
+    )
+}
+
+pub fn cancellation(order: &str, id: &str, last_day: NaiveDate) -> Value {
+    order_event(
+        "LicenseCancelled",
+        json!({"orderId": order, "cancellationId": id, "lastDay": last_day}),
+    )
+}
+
+/// Any order system event through `provision`.
+pub async fn deliver(
+    app: &App,
+    event: Value,
+) -> Result<Value, licensing::provision::ProvisionError> {
+    licensing::provision::handle_event(app, event).await
 }
 
 /// An SES endpoint that answers every call with one error, like SES does

@@ -72,6 +72,34 @@ pub enum Op {
         slot: usize,
         person: usize,
     },
+    /// `LicenseRenewed`: the next term starts `gap` days after the day after
+    /// the end (a gap > 0 is invalid), lasts `days`, maybe with a quantity.
+    Renew {
+        slot: usize,
+        gap: i64,
+        days: i64,
+        quantity: Option<u32>,
+    },
+    /// `LicenseQuantityChanged` from today on.
+    Quantity {
+        slot: usize,
+        quantity: u32,
+    },
+    /// `LicenseCancelled` with this last day (an offset from today).
+    Cancel {
+        slot: usize,
+        last_day: i64,
+    },
+}
+
+impl Op {
+    /// An order system event rather than an HTTP request.
+    pub fn is_event(&self) -> bool {
+        matches!(
+            self,
+            Op::Provision { .. } | Op::Renew { .. } | Op::Quantity { .. } | Op::Cancel { .. }
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -94,15 +122,30 @@ pub struct MAssignment {
     /// An invitation was asked for (assign or resend): a resend waits 10 minutes.
     pub invited: bool,
     pub by: String,
+    /// `assignedAt` as the API showed it (a renewal with fewer seats keeps
+    /// the earliest assigned going; the time is the API's to choose).
+    pub assigned_at: String,
 }
+
+/// A history entry: action, address, actor.
+pub type MEntry = (&'static str, Option<String>, String);
 
 #[derive(Clone, Debug)]
 pub struct MLicence {
     pub id: String,
     pub product: String,
-    pub quantity: u32,
+    /// The quantity in force from each day on (the first from the start).
+    pub quantities: Vec<(NaiveDate, u32)>,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// The terms bought: the purchase's, then each renewal's.
+    pub terms: Vec<(NaiveDate, NaiveDate)>,
+    pub cancelled: bool,
+    /// A seat decrease (or a smaller renewal) happened: days may hold more
+    /// than their quantity, until admins free seats.
+    pub shrunk: bool,
+    /// The entries of each step that recorded any, oldest first.
+    pub history: Vec<Vec<MEntry>>,
     pub buyer_assigned: bool,
     pub assignments: BTreeMap<String, MAssignment>,
     /// Days that stay used although no current assignment holds them: the
@@ -138,13 +181,50 @@ impl MLicence {
             .unwrap_or(0)
     }
 
-    /// (assignedSeats, availableSeats, assignedUsers) as the contract defines them.
-    pub fn counts(&self, today: NaiveDate) -> (u32, u32, u32) {
-        let from = today.max(self.start);
-        let seats = if from > self.end { 0 } else { self.peak(from, self.end, None) };
+    pub fn quantity_on(&self, d: NaiveDate) -> u32 {
+        self.quantities
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= d)
+            .map_or(self.quantities[0].1, |q| q.1)
+    }
+
+    /// The quantity the licence shows today.
+    pub fn quantity(&self, today: NaiveDate) -> u32 {
+        self.quantity_on(today.clamp(self.start, self.end))
+    }
+
+    /// The fewest seats free on any day of `from ..= until` (leaving out `except`).
+    pub fn room(&self, from: NaiveDate, until: NaiveDate, except: Option<&str>) -> u32 {
+        from.iter_days()
+            .take_while(|d| *d <= until)
+            .map(|d| self.quantity_on(d).saturating_sub(self.count_on(d, except)))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// (assignedSeats, availableSeats, assignedUsers, overAssignedSeats) as
+    /// the contract defines them.
+    pub fn counts(&self, today: NaiveDate) -> (u32, u32, u32, u32) {
         let users =
             self.assignments.values().filter(|a| !a.revoked && a.until >= today).count() as u32;
-        (seats, self.quantity.saturating_sub(seats), users)
+        let from = today.max(self.start);
+        if from > self.end {
+            return (0, self.quantity(today), users, 0);
+        }
+        let seats = self.peak(from, self.end, None);
+        let over = from
+            .iter_days()
+            .take_while(|d| *d <= self.end)
+            .map(|d| self.count_on(d, None).saturating_sub(self.quantity_on(d)))
+            .max()
+            .unwrap_or(0);
+        let available = if over > 0 { 0 } else { self.room(from, self.end, None) };
+        (seats, available, users, over)
+    }
+
+    pub fn current_term(&self) -> (NaiveDate, NaiveDate) {
+        *self.terms.last().unwrap()
     }
 
     pub fn status(&self, today: NaiveDate) -> &'static str {
@@ -220,9 +300,13 @@ impl Model {
         let mut l = MLicence {
             id: self.licence_id(slot),
             product: product.clone(),
-            quantity: self.case.slots[slot].quantity,
+            quantities: vec![(day(s), self.case.slots[slot].quantity)],
             start: day(s),
             end: day(e),
+            terms: vec![(day(s), day(e))],
+            cancelled: false,
+            shrunk: false,
+            history: vec![vec![("license.purchased", None, "system".into())]],
             buyer_assigned: false,
             assignments: BTreeMap::new(),
             used: Vec::new(),
@@ -242,9 +326,11 @@ impl Model {
                     invitation: "none",
                     invited: false,
                     by: "system".into(),
+                    assigned_at: String::new(),
                 },
             );
             l.buyer_assigned = true;
+            l.history[0].push(("assignment.created", Some(buyer.into()), "system".into()));
         }
         let assigned = l.buyer_assigned;
         self.licences[slot] = Some(l);
@@ -301,12 +387,16 @@ impl Model {
                         }
                     }
                 }
-                let available = without.quantity.saturating_sub(without.peak(from, until, None));
+                let available = without.room(from, until, None);
                 let requested = new.len() as u32;
                 if requested > available {
                     return Insufficient(requested, available);
                 }
                 *l = without;
+                let by = || admin_name.clone();
+                l.history.push(
+                    new.iter().map(|e| ("assignment.created", Some(e.to_string()), by())).collect(),
+                );
                 for e in new {
                     l.assignments.insert(
                         e.into(),
@@ -317,6 +407,7 @@ impl Model {
                             invitation: "pending",
                             invited: true,
                             by: admin_name.clone(),
+                            assigned_at: String::new(),
                         },
                     );
                 }
@@ -347,13 +438,28 @@ impl Model {
                 if (from, until) == (a.from, a.until) {
                     return Status(200);
                 }
-                let available = l.quantity.saturating_sub(l.peak(from, until, Some(email)));
-                if available < 1 {
-                    return Insufficient(1, available);
+                // Only the days the new period adds need a free seat.
+                let mut added = Vec::new();
+                if until < a.from || from > a.until {
+                    added.push((from, until));
+                } else {
+                    if from < a.from {
+                        added.push((from, a.from.pred_opt().unwrap()));
+                    }
+                    if until > a.until {
+                        added.push((a.until.succ_opt().unwrap(), until));
+                    }
+                }
+                for (f, u) in added {
+                    let available = l.room(f, u, Some(email));
+                    if available < 1 {
+                        return Insufficient(1, available);
+                    }
                 }
                 let a = l.assignments.get_mut(email).unwrap();
                 a.from = from;
                 a.until = until;
+                l.history.push(vec![("assignment.changed", Some(email.into()), admin_name)]);
                 Status(200)
             }
             Op::Revoke { slot, person } => {
@@ -372,6 +478,8 @@ impl Model {
                             if a.invitation == "pending" {
                                 a.invitation = "failed";
                             }
+                            let email = PEOPLE[*person].to_string();
+                            l.history.push(vec![("assignment.revoked", Some(email), admin_name)]);
                         }
                         a.revoked = true;
                         Status(200)
@@ -393,10 +501,127 @@ impl Model {
                     Some(a) => {
                         a.invitation = "pending";
                         a.invited = true;
+                        let email = PEOPLE[*person].to_string();
+                        l.history.push(vec![("invitation.resent", Some(email), admin_name)]);
                         Status(202)
                     }
                 }
             }
+            Op::Renew { .. } | Op::Quantity { .. } | Op::Cancel { .. } => unreachable!("events"),
         }
+    }
+
+    /// Applies a lifecycle event to the model: the fields of its result that
+    /// the API must answer, or why it fails.
+    pub fn event(&mut self, op: &Op) -> Result<Vec<(&'static str, u64)>, Refused> {
+        let today = self.today;
+        let slot = match op {
+            Op::Renew { slot, .. } | Op::Quantity { slot, .. } | Op::Cancel { slot, .. } => *slot,
+            _ => unreachable!("HTTP"),
+        };
+        let l = self.licences[slot].as_mut().ok_or(Refused::UnknownOrder)?;
+        match *op {
+            Op::Renew { gap, days, quantity, .. } => l.renew(gap, days, quantity),
+            Op::Quantity { quantity, .. } => {
+                if today > l.end {
+                    return Err(Refused::Invalid);
+                }
+                let from = today.max(l.start);
+                l.quantities.retain(|(d, _)| *d < from);
+                l.quantities.push((from, quantity));
+                l.shrunk = true;
+                l.history.push(vec![("license.quantity-changed", None, "system".into())]);
+                let (_, _, _, over) = l.counts(today);
+                Ok(vec![
+                    ("quantity", u64::from(l.quantity(today))),
+                    ("overAssignedSeats", u64::from(over)),
+                ])
+            }
+            Op::Cancel { last_day, .. } => l.cancel(day(last_day)),
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// Why the model says a lifecycle event fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    UnknownOrder,
+    Invalid,
+}
+
+impl MLicence {
+    fn renew(
+        &mut self,
+        gap: i64,
+        days: i64,
+        quantity: Option<u32>,
+    ) -> Result<Vec<(&'static str, u64)>, Refused> {
+        if self.cancelled || gap > 0 {
+            return Err(Refused::Invalid);
+        }
+        let old_end = self.end;
+        let start = old_end.succ_opt().unwrap();
+        let end = start + chrono::Days::new(days as u64 - 1);
+        if let Some(q) = quantity {
+            self.quantities.retain(|(d, _)| *d < start);
+            self.quantities.push((start, q));
+            self.shrunk = true;
+        }
+        self.end = end;
+        self.terms.push((start, end));
+        let mut eligible: Vec<(String, String)> = self
+            .assignments
+            .iter()
+            .filter(|(_, a)| !a.revoked && a.until == old_end)
+            .map(|(e, a)| (a.assigned_at.clone(), e.clone()))
+            .collect();
+        eligible.sort();
+        let room = self.room(start, end, None) as usize;
+        let followers = eligible.len().min(room);
+        let mut group = vec![("license.renewed", None, "system".to_string())];
+        for (_, email) in &eligible[..followers] {
+            self.assignments.get_mut(email).unwrap().until = end;
+            group.push(("assignment.changed", Some(email.clone()), "system".into()));
+        }
+        self.history.push(group);
+        Ok(vec![
+            ("followed", followers as u64),
+            ("notFollowed", (eligible.len() - followers) as u64),
+        ])
+    }
+
+    fn cancel(&mut self, last_day: NaiveDate) -> Result<Vec<(&'static str, u64)>, Refused> {
+        if last_day < self.start {
+            return Err(Refused::Invalid);
+        }
+        self.cancelled = true;
+        let mut group = vec![("license.cancelled", None, "system".to_string())];
+        let (mut clipped, mut revoked) = (0, 0);
+        if last_day < self.end {
+            self.end = last_day;
+            self.terms.retain(|(s, _)| *s <= last_day);
+            let last = self.terms.last_mut().unwrap();
+            last.1 = last.1.min(last_day);
+            self.quantities.retain(|(d, _)| *d <= last_day);
+            for (email, a) in
+                self.assignments.iter_mut().filter(|(_, a)| !a.revoked && a.until > last_day)
+            {
+                if a.from > last_day {
+                    a.revoked = true;
+                    if a.invitation == "pending" {
+                        a.invitation = "failed";
+                    }
+                    revoked += 1;
+                    group.push(("assignment.revoked", Some(email.clone()), "system".into()));
+                } else {
+                    a.until = last_day;
+                    clipped += 1;
+                    group.push(("assignment.changed", Some(email.clone()), "system".into()));
+                }
+            }
+        }
+        self.history.push(group);
+        Ok(vec![("clipped", clipped), ("revoked", revoked)])
     }
 }

@@ -44,6 +44,23 @@ fn every_event_file_invokes_its_function() {
     assert_eq!(bought["buyerAssigned"], true);
     assert_eq!(invoke("provision", "events/provision.json"), bought, "idempotent");
 
+    // The licence of events/provision.json through its life: a seat change,
+    // a renewal (the buyer's seat follows), a cancellation; each applied once.
+    let changed = invoke("provision", "events/quantity-changed.json");
+    assert_eq!(
+        (changed["quantity"].as_u64(), changed["overAssignedSeats"].as_u64()),
+        (Some(22), Some(0))
+    );
+    let renewed = invoke("provision", "events/renewed.json");
+    assert_eq!(renewed["followed"], 1, "{renewed}");
+    assert_eq!(renewed["currentTerm"]["end"], "2028-12-31");
+    assert_eq!(invoke("provision", "events/renewed.json"), renewed, "applied once");
+    let cancelled = invoke("provision", "events/cancelled.json");
+    assert_eq!(
+        (cancelled["lastDay"].as_str(), cancelled["clipped"].as_u64()),
+        (Some("2028-06-30"), Some(1))
+    );
+
     let (status, list) = http("list", "events/list-licenses.json");
     assert_eq!(status, 200);
     assert_eq!(list["licenses"].as_array().unwrap().len(), 2);
@@ -77,6 +94,26 @@ fn every_event_file_invokes_its_function() {
         (202, Some("pending")),
         "{resent}"
     );
+    let (status, history) = http("list", "events/history.json");
+    assert_eq!(status, 200, "{history}");
+    let actions: Vec<_> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "invitation.resent",
+            "assignment.revoked",
+            "assignment.changed",
+            "assignment.created",
+            "assignment.created"
+        ],
+        "newest first, five a page"
+    );
+    assert!(history["nextCursor"].is_string());
     let (status, mine) = http("list", "events/me-licenses.json");
     assert_eq!(status, 200);
     assert_eq!(mine["licenses"][0]["licenseId"], DEMO_LICENSE);

@@ -3,7 +3,9 @@
 //! ([`licensing_tests::proxy`]); the answer is 503 `service-unavailable` with
 //! `Retry-After`, and afterwards the data a client can read equals the state
 //! before the request or the state after a successful one, never anything in
-//! between, a 1000-address assign included.
+//! between, a 1000-address assign and a renewal that moves 10,000 periods
+//! included. On a DynamoDB Local of this suite's own (see
+//! `own_dynamodb_endpoint`).
 
 use std::time::{Duration, Instant};
 
@@ -169,8 +171,8 @@ async fn faulty_case(proxy: &Proxy, direct: &App, op: Op, arm: &dyn Fn(&Proxy), 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_dropped_before_dynamodb_saw_it_writes_nothing() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     for op in OPS {
         let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Drop);
         faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
@@ -180,8 +182,8 @@ async fn a_commit_dropped_before_dynamodb_saw_it_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_whose_answer_was_lost_took_effect_whole() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     for op in OPS {
         let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::DropAfterForward);
         faulty_case(&proxy, &direct, op, &arm, Expect::After).await;
@@ -190,8 +192,8 @@ async fn a_commit_whose_answer_was_lost_took_effect_whole() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_commit_writes_nothing() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     for op in OPS {
         let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Throttle);
         faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
@@ -201,8 +203,8 @@ async fn a_throttled_commit_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_vanishing_mid_request_writes_nothing() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     for op in OPS {
         // After the reads, at the commit.
         let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Unreachable);
@@ -225,8 +227,8 @@ async fn dynamodb_vanishing_mid_request_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_reads_write_nothing() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     for op in OPS {
         // Gone at the first read.
         let arm = |p: &Proxy| p.fail_after(READ, 0, Fault::Unreachable);
@@ -242,8 +244,8 @@ async fn failing_reads_write_nothing() {
 /// DynamoDB later, so the write may have happened: before or after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_slower_than_the_timeout_is_a_503_and_whole() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Delay(Duration::from_millis(3500)));
     faulty_case(&proxy, &direct, Op::Assign, &arm, Expect::Either).await;
 }
@@ -251,8 +253,8 @@ async fn a_commit_slower_than_the_timeout_is_a_503_and_whole() {
 /// 200 ms on every DynamoDB call: slower, but every answer is right.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_dynamodb_still_answers_correctly() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     let via = app_at(&proxy.url, direct.store.table());
     proxy.fail_all(Fault::Delay(Duration::from_millis(200)));
     for op in OPS {
@@ -388,8 +390,8 @@ macro_rules! bulk_cut {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let _heavy = HEAVY.acquire().await.unwrap();
-            let direct = fresh_app().await;
-            let proxy = Proxy::start(dynamodb_endpoint()).await;
+            let direct = fresh_app_of_own().await;
+            let proxy = Proxy::start(own_dynamodb_endpoint()).await;
             bulk_case(&proxy, &direct, $chunks, $fault, $retry_first).await;
         }
     };
@@ -411,8 +413,8 @@ bulk_cut!(bulk_assign_cut_at_the_clearing, Some(CHUNKS), Fault::Drop, false);
 /// while the batch is pending (found by this test, fixed in the product).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     let id = licence(&direct, CUSTOMER, 1010).await;
     let a = admin(CUSTOMER);
     let path = format!("/licenses/{id}/assignments");
@@ -453,8 +455,8 @@ async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
 /// back, so the client's retry (after `Retry-After`) runs it afresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_with_an_idempotency_key_can_be_retried() {
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     let via = app_at(&proxy.url, direct.store.table());
     let id = prepared(&direct).await;
     let path = format!("/licenses/{id}/assignments");
@@ -475,8 +477,8 @@ async fn a_503_with_an_idempotency_key_can_be_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_from_an_outage_with_an_idempotency_key_can_be_retried() {
     use lambda_http::RequestExt;
-    let direct = fresh_app().await;
-    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    let direct = fresh_app_of_own().await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
     let via = app_at(&proxy.url, direct.store.table());
     let id = prepared(&direct).await;
     let path = format!("/licenses/{id}/assignments");

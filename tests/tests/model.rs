@@ -1,9 +1,12 @@
 //! Model-based test: random sequences of provision, assign (single and bulk,
-//! with overlapping custom periods), change, revoke and resend run against the
-//! real handlers over DynamoDB Local and against a plain in-memory model of
-//! the contract (`../shared/API.md`). After every step the API's answer must
-//! be the one the model predicts, the licences' counts and every assignment
-//! must equal the model's, and no date of any term may be over capacity.
+//! with overlapping custom periods), change, revoke, resend and the lifecycle
+//! events (renewal, seat change, cancellation) run against the real handlers
+//! over DynamoDB Local and against a plain in-memory model of the contract
+//! (`../shared/API.md`). After every step the API's answer must be the one
+//! the model predicts, the licences' counts and every assignment must equal
+//! the model's, the history must hold exactly the model's entries in order,
+//! and no date of any term may be over capacity (unless seats were taken
+//! away, which revokes nobody).
 //!
 //! `make test` runs 200 sequences (about 30 s); a longer run (DynamoDB Local,
 //! not the build profile, sets the pace: about 0.2 s a sequence):
@@ -13,6 +16,7 @@ use std::sync::OnceLock;
 
 use chrono::{Days, NaiveDate};
 use licensing::App;
+use licensing::provision::ProvisionError;
 use licensing_tests::model::*;
 use licensing_tests::*;
 use proptest::prelude::*;
@@ -81,7 +85,17 @@ fn op_strategy() -> impl Strategy<Value = Op> {
                 shout
             }),
         2 => (slot.clone(), holder.clone()).prop_map(|(slot, person)| Op::Revoke { slot, person }),
-        1 => (slot, holder).prop_map(|(slot, person)| Op::Resend { slot, person }),
+        1 => (slot.clone(), holder).prop_map(|(slot, person)| Op::Resend { slot, person }),
+        1 => (
+            slot.clone(),
+            prop_oneof![4 => Just(0i64), 1 => Just(1)],
+            prop_oneof![Just(1i64), Just(30), Just(90)],
+            proptest::option::weighted(0.5, 1u32..=3),
+        )
+            .prop_map(|(slot, gap, days, quantity)| Op::Renew { slot, gap, days, quantity }),
+        1 => (slot.clone(), 1u32..=3).prop_map(|(slot, quantity)| Op::Quantity { slot, quantity }),
+        1 => (slot, proptest::sample::select(DAYS.to_vec()))
+            .prop_map(|(slot, last_day)| Op::Cancel { slot, last_day }),
     ]
 }
 
@@ -121,7 +135,9 @@ fn shouted(email: &str, shout: bool) -> String {
 fn request_of(model: &Model, op: &Op) -> (&'static str, String, Option<Value>) {
     let date = |o: &Option<i64>| o.map(|o| json!(day(o)));
     match op {
-        Op::Provision { .. } => unreachable!(),
+        Op::Provision { .. } | Op::Renew { .. } | Op::Quantity { .. } | Op::Cancel { .. } => {
+            unreachable!("events")
+        }
         Op::Assign { slot, people, from, until, paste, shout } => {
             let typed: Vec<String> = people.iter().map(|&p| shouted(PEOPLE[p], *shout)).collect();
             let mut body = serde_json::Map::new();
@@ -177,27 +193,95 @@ fn request_of(model: &Model, op: &Op) -> (&'static str, String, Option<Value>) {
 }
 
 fn check_counts(l: &MLicence, view: &Value, today: NaiveDate, what: &str) -> Result<(), String> {
-    let (seats, available, users) = l.counts(today);
+    let (seats, available, users, over) = l.counts(today);
     let got = (
         view["quantity"].as_u64(),
         view["assignedSeats"].as_u64(),
         view["availableSeats"].as_u64(),
         view["assignedUsers"].as_u64(),
+        view["overAssignedSeats"].as_u64(),
         view["status"].as_str(),
     );
     let want = (
-        Some(u64::from(l.quantity)),
+        Some(u64::from(l.quantity(today))),
         Some(u64::from(seats)),
         Some(u64::from(available)),
         Some(u64::from(users)),
+        Some(u64::from(over)),
         Some(l.status(today)),
     );
     ensure!(
         got == want,
-        "{what}: licence counts (quantity, assignedSeats, availableSeats, assignedUsers, status) are {got:?}, the model says {want:?}"
+        "{what}: licence counts (quantity, assignedSeats, availableSeats, assignedUsers, overAssignedSeats, status) are {got:?}, the model says {want:?}"
+    );
+    let (start, end) = l.current_term();
+    let terms = (view["term"].clone(), view["currentTerm"].clone(), view["cancelled"].as_bool());
+    let want = (
+        json!({"start": l.start, "end": l.end}),
+        json!({"start": start, "end": end}),
+        Some(l.cancelled),
+    );
+    ensure!(
+        terms == want,
+        "{what}: (term, currentTerm, cancelled) are {terms:?}, the model says {want:?}"
     );
     Ok(())
 }
+
+/// The history of a licence against the model's: the same entries, in the
+/// order of the steps (the entries of one step in any order).
+async fn check_history(app: &App, model: &Model, l: &MLicence) -> Result<(), String> {
+    let mut listed = Client::admin(app, &model.customer).all_history(&l.id, "", 100).await;
+    listed.reverse();
+    let got: Vec<MEntry> = listed
+        .iter()
+        .map(|e| {
+            let action = ACTIONS.iter().find(|a| e["action"] == **a).copied().unwrap_or("unknown");
+            (
+                action,
+                e["email"].as_str().map(String::from),
+                e["actor"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    let mut at = 0;
+    for (n, group) in l.history.iter().enumerate() {
+        let Some(part) = got.get(at..at + group.len()) else {
+            return Err(format!(
+                "{}: history has {} entries, the model {} steps: {got:?}",
+                l.id,
+                got.len(),
+                l.history.len()
+            ));
+        };
+        let (mut part, mut want) = (part.to_vec(), group.clone());
+        part.sort();
+        want.sort();
+        ensure!(part == want, "{}: history step {n}: {part:?}, the model says {want:?}", l.id);
+        at += group.len();
+    }
+    ensure!(
+        at == got.len(),
+        "{}: {} entries more than the model: {:?}",
+        l.id,
+        got.len() - at,
+        &got[at..]
+    );
+    Ok(())
+}
+
+const ACTIONS: [&str; 10] = [
+    "license.purchased",
+    "license.renewed",
+    "license.quantity-changed",
+    "license.cancelled",
+    "assignment.created",
+    "assignment.changed",
+    "assignment.revoked",
+    "invitation.sent",
+    "invitation.failed",
+    "invitation.resent",
+];
 
 /// The answer of one operation against the model's prediction.
 fn check_answer(
@@ -274,12 +358,14 @@ fn check_answer(
     Ok(())
 }
 
-/// Everything a client can read, against the model.
-async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String> {
+/// Everything a client can read, against the model (which learns each
+/// assignment's `assignedAt`).
+async fn check_state(app: &App, model: &mut Model, token: &str) -> Result<(), String> {
     let today = model.today;
     let listed = Client::with_token(app, token).send("GET", "/licenses?status=all", None).await;
     ensure!(listed.status == 200, "GET /licenses: {:?}", listed.body);
     let listed = listed.body["licenses"].as_array().cloned().unwrap_or_default();
+    let mut learned = Vec::new();
     let provisioned: Vec<&MLicence> = model.licences.iter().flatten().collect();
     ensure!(
         listed.len() == provisioned.len(),
@@ -318,7 +404,10 @@ async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String
                 Some(m.by.as_str()),
             );
             ensure!(got == want, "assignment {a} against the model's {m:?}");
+            let at = a["assignedAt"].as_str().unwrap_or("").to_string();
+            learned.push((l.id.clone(), a["email"].as_str().unwrap().to_string(), at));
         }
+        check_history(app, model, l).await?;
         // Never over capacity, by the API's own data: count on every date of the term.
         let periods: Vec<(NaiveDate, NaiveDate)> = found
             .iter()
@@ -331,18 +420,51 @@ async fn check_state(app: &App, model: &Model, token: &str) -> Result<(), String
             })
             .collect();
         let mut d = l.start;
-        while d <= l.end {
+        while d <= l.end && !l.shrunk {
             let n = periods.iter().filter(|(f, u)| *f <= d && d <= *u).count() as u32;
-            ensure!(
-                n <= l.quantity,
-                "{} has {n} seats taken on {d}, quantity {}",
-                l.id,
-                l.quantity
-            );
+            let quantity = l.quantity_on(d);
+            ensure!(n <= quantity, "{} has {n} seats taken on {d}, quantity {quantity}", l.id);
             d = d + Days::new(1);
         }
     }
+    for (id, email, at) in learned {
+        let l = model.licences.iter_mut().flatten().find(|l| l.id == id).unwrap();
+        l.assignments.get_mut(&email).unwrap().assigned_at = at;
+    }
     Ok(())
+}
+
+/// A lifecycle event, and its answer against the model's.
+async fn check_event(app: &App, model: &mut Model, op: &Op, step: usize) -> Result<(), String> {
+    let order_id = |slot: &usize| order(&model.customer, *slot);
+    let id = format!("EV-{step}");
+    let event = match op {
+        Op::Renew { slot, gap, days, quantity } => {
+            let l = model.licences[*slot].as_ref();
+            let start = l.map_or(day(0), |l| l.end) + Days::new(1 + *gap as u64);
+            let end = start + Days::new(*days as u64 - 1);
+            renewal(&order_id(slot), &id, start, end, *quantity)
+        }
+        Op::Quantity { slot, quantity } => quantity_change(&order_id(slot), &id, *quantity),
+        Op::Cancel { slot, last_day } => cancellation(&order_id(slot), &id, day(*last_day)),
+        _ => unreachable!(),
+    };
+    let got = licensing_tests::deliver(app, event).await;
+    match (model.event(op), got) {
+        (Ok(want), Ok(result)) => {
+            for (field, value) in want {
+                ensure!(
+                    result[field] == value,
+                    "{field} is {}, the model says {value}",
+                    result[field]
+                );
+            }
+            Ok(())
+        }
+        (Err(Refused::Invalid), Err(ProvisionError::Invalid(_)))
+        | (Err(Refused::UnknownOrder), Err(ProvisionError::UnknownOrder(_))) => Ok(()),
+        (want, got) => Err(format!("answered {got:?}, the model says {want:?}")),
+    }
 }
 
 async fn run(case: Case) -> Result<(), String> {
@@ -380,6 +502,7 @@ async fn run(case: Case) -> Result<(), String> {
                     "step {step} {op:?}: provision answered {got:?}, the model says buyer seat {buyer_assigned}"
                 );
             }
+            op if op.is_event() => check_event(app, &mut model, op, step).await.map_err(context)?,
             _ => {
                 let (method, path, body) = request_of(&model, op);
                 let expected = model.apply(op);
@@ -387,7 +510,7 @@ async fn run(case: Case) -> Result<(), String> {
                 check_answer(&model, op, &expected, &answer).map_err(context)?;
             }
         }
-        check_state(app, &model, &token).await.map_err(context)?;
+        check_state(app, &mut model, &token).await.map_err(context)?;
     }
     // A licence read alone, and the default list (active and upcoming only).
     let listed = Client::with_token(app, token.clone()).send("GET", "/licenses", None).await;

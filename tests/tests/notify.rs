@@ -242,7 +242,8 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
         sent_at: Some(chrono::Utc::now()),
         error: None,
     };
-    assert!(app.store.finish_invitation(&a, "run-1", &sent, Some("m-1")).await.unwrap());
+    let recorded = licensing::notify::record(&app.store, &a, "run-1", &sent, Some("m-1".into()));
+    assert!(recorded.await.unwrap());
     assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
 }
 

@@ -1,5 +1,6 @@
-//! `provision` Lambda function: EventBridge `LicensePurchased` → licence and
-//! buyer seat. See `licensing::provision`.
+//! `provision` Lambda function: the order system's EventBridge events
+//! (`LicensePurchased` → licence and buyer seat; renewals, seat changes,
+//! cancellations). See `licensing::provision`.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use licensing::App;
@@ -11,7 +12,7 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env();
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let provisioned = licensing::provision::handle(app, event.payload).await?;
+        let provisioned = licensing::provision::handle_event(app, event.payload).await?;
         Ok::<_, Error>(provisioned)
     }))
     .await

@@ -1,11 +1,14 @@
 //! The `list` function: `GET /licenses`, `GET /licenses/{id}`,
-//! `GET /licenses/{id}/assignments`, `GET /me/licenses`.
+//! `GET /licenses/{id}/assignments`, `GET /licenses/{id}/history`,
+//! `GET /me/licenses`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-use super::views::{AssignmentPage, AssignmentView, LicenseView, Licenses, MyLicenseView};
+use super::views::{
+    AssignmentPage, AssignmentView, EntryView, HistoryView, LicenseView, Licenses, MyLicenseView,
+};
 use crate::App;
 use crate::emails;
 use crate::error::{Error, FieldError, Result};
@@ -13,6 +16,7 @@ use crate::http::decode::{param, query};
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::{AssignmentStatus, LicenseStatus};
+use crate::usecase::history::{self, HistoryRequest};
 use crate::usecase::query::{self, MAX_PAGE, PageRequest};
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -44,6 +48,15 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 let assignments =
                     page.assignments.iter().map(|a| AssignmentView::of(a, today)).collect();
                 Ok(json(StatusCode::OK, &AssignmentPage { assignments, next_cursor }))
+            }
+            Route::History(id) => {
+                let admin = caller.admin()?;
+                let request = history_request(&params)?;
+                let page = history::history(app, &admin, &id, request).await?;
+                let next_cursor =
+                    page.more.then(|| page.entries.last().map(|e| encode_cursor(&e.id))).flatten();
+                let entries = page.entries.iter().map(EntryView::of).collect();
+                Ok(json(StatusCode::OK, &HistoryView { entries, next_cursor }))
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;
@@ -78,6 +91,54 @@ fn license_statuses(status: Option<&str>) -> Result<&'static [LicenseStatus]> {
     })
 }
 
+/// `limit`: 1 to 100, 50 when not given.
+fn limit(params: &[(String, String)], errors: &mut Vec<FieldError>) -> usize {
+    match param(params, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new("limit", "must be an integer from 1 to 100"));
+                DEFAULT_LIMIT
+            }
+        },
+    }
+}
+
+/// `cursor`, as `decode` reads it back.
+fn cursor(
+    params: &[(String, String)],
+    decode: fn(&str) -> Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match param(params, "cursor") {
+        None | Some("") => None,
+        Some(c) => decode(c).or_else(|| {
+            errors.push(FieldError::new("cursor", "is not a cursor this API issued"));
+            None
+        }),
+    }
+}
+
+/// `email`, `limit` and `cursor` of a history request, every bad one named.
+fn history_request(params: &[(String, String)]) -> Result<HistoryRequest> {
+    let mut errors = Vec::new();
+    let email = match param(params, "email") {
+        None | Some("") => None,
+        Some(e) => emails::normalize(e).or_else(|| {
+            errors.push(FieldError::new("email", "is not a valid e-mail address"));
+            None
+        }),
+    };
+    let limit = limit(params, &mut errors);
+    let before = cursor(params, decode_entry_cursor, &mut errors);
+    if errors.is_empty() {
+        Ok(HistoryRequest { email, limit, before })
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
 /// `status`, `limit` and `cursor`, every bad one named.
 fn page_request(params: &[(String, String)]) -> Result<PageRequest> {
     let mut errors = Vec::new();
@@ -91,23 +152,8 @@ fn page_request(params: &[(String, String)]) -> Result<PageRequest> {
             None
         }),
     };
-    let limit = match param(params, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new("limit", "must be an integer from 1 to 100"));
-                DEFAULT_LIMIT
-            }
-        },
-    };
-    let after = match param(params, "cursor") {
-        None | Some("") => None,
-        Some(c) => decode_cursor(c).or_else(|| {
-            errors.push(FieldError::new("cursor", "is not a cursor this API issued"));
-            None
-        }),
-    };
+    let limit = limit(params, &mut errors);
+    let after = cursor(params, decode_cursor, &mut errors);
     if errors.is_empty() {
         Ok(PageRequest { status, limit, after })
     } else {
@@ -115,8 +161,17 @@ fn page_request(params: &[(String, String)]) -> Result<PageRequest> {
     }
 }
 
-pub fn encode_cursor(email: &str) -> String {
-    URL_SAFE_NO_PAD.encode(email)
+/// An opaque cursor: the e-mail of the last assignment, or the id of the
+/// last entry, of a page.
+pub fn encode_cursor(last: &str) -> String {
+    URL_SAFE_NO_PAD.encode(last)
+}
+
+/// The entry id a history cursor names.
+pub fn decode_entry_cursor(cursor: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let id = String::from_utf8(bytes).ok()?;
+    id.parse::<ulid::Ulid>().ok().filter(|u| u.to_string() == id).map(|_| id)
 }
 
 pub fn decode_cursor(cursor: &str) -> Option<String> {

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::http::json;
 use crate::model::{
-    Assignment, AssignmentStatus, Invitation, License, LicenseStatus, Subscription, Term,
+    Action, Assignment, AssignmentStatus, Entry, Invitation, License, LicenseStatus, State,
+    Subscription, Term,
 };
 use crate::plan::Outcome;
 
@@ -25,16 +26,20 @@ pub struct LicenseView {
     pub invoice_number: String,
     pub order_id: String,
     pub status: LicenseStatus,
+    pub current_term: Term,
+    pub over_assigned_seats: u32,
+    pub cancelled: bool,
 }
 
 impl LicenseView {
+    /// `l` as readers may see it ([`License::visible`]), as of `today`.
     pub fn of(l: &License, today: NaiveDate) -> Self {
         let counts = l.counts(today);
         Self {
             license_id: l.license_id.clone(),
             product_id: l.product_id.clone(),
             product_name: l.product_name.clone(),
-            quantity: l.quantity,
+            quantity: l.quantity_on(today),
             assigned_seats: counts.assigned_seats,
             available_seats: counts.available_seats,
             assigned_users: counts.assigned_users,
@@ -43,8 +48,42 @@ impl LicenseView {
             invoice_number: l.invoice_number.clone(),
             order_id: l.order_id.clone(),
             status: l.status(today),
+            current_term: l.current_term(),
+            over_assigned_seats: counts.over_assigned_seats,
+            cancelled: l.cancelled,
         }
     }
+}
+
+/// A history entry as `GET /licenses/{id}/history` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EntryView {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: Action,
+    pub email: Option<String>,
+    pub before: Option<State>,
+    pub after: Option<State>,
+}
+
+impl EntryView {
+    pub fn of(e: &Entry) -> Self {
+        Self {
+            at: e.at,
+            actor: e.actor.clone(),
+            action: e.action,
+            email: e.email.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryView {
+    pub entries: Vec<EntryView>,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -10,6 +10,7 @@ pub enum Route {
     ListLicenses,
     GetLicense(String),
     ListAssignments(String),
+    History(String),
     MyLicenses,
     Assign(String),
     Change(String, String),
@@ -26,6 +27,7 @@ impl Route {
             Route::ListLicenses => "list-licenses",
             Route::GetLicense(_) => "get-license",
             Route::ListAssignments(_) => "list-assignments",
+            Route::History(_) => "history",
             Route::MyLicenses => "my-licenses",
             Route::Assign(_) => "assign",
             Route::Change(..) => "change",
@@ -40,6 +42,7 @@ impl Route {
             Route::ListLicenses | Route::MyLicenses | Route::Preflight(_) => None,
             Route::GetLicense(id)
             | Route::ListAssignments(id)
+            | Route::History(id)
             | Route::Assign(id)
             | Route::Change(id, _)
             | Route::Revoke(id, _)
@@ -88,6 +91,10 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
             };
             (&["GET", "POST", "OPTIONS"], route)
         }
+        ["licenses", id, "history"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::History(id)))
+        }
         ["licenses", id, "assignments", email] if !id.is_empty() && !email.is_empty() => {
             let (id, email) = (decode_segment(id)?, decode_segment(email)?);
             let route = match m {
@@ -128,6 +135,14 @@ mod tests {
             Ok(Route::Change("lic_1".into(), "anna@example.com".into()))
         );
         assert!(matches!(route_of(&Method::PUT, "/licenses"), Err(Error::MethodNotAllowed(_))));
+        assert_eq!(
+            route_of(&Method::GET, "/licenses/lic_1/history"),
+            Ok(Route::History("lic_1".into()))
+        );
+        assert!(matches!(
+            route_of(&Method::POST, "/licenses/lic_1/history"),
+            Err(Error::MethodNotAllowed(&["GET", "OPTIONS"]))
+        ));
         assert!(matches!(route_of(&Method::GET, "/nope"), Err(Error::RouteNotFound)));
         assert_eq!(
             route_of(&Method::OPTIONS, "/licenses/lic_1/assignments"),

@@ -147,6 +147,21 @@ pub struct Assignment {
     /// A `notify` run that is sending the invitation (see `store::invitations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitation_claim: Option<InvitationClaimRecord>,
+    /// What the last renewal or cancellation fan-out changed on this item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Undo>,
+}
+
+/// An assignment as it was before a fan-out moved it (see
+/// [`super::Fanout`]): readers see this until the fan-out is complete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Undo {
+    pub op: String,
+    pub valid_until: NaiveDate,
+    /// The fan-out revoked it: it was not revoked, with this invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
 }
 
 /// Who holds an invitation while sending it, since when (epoch seconds).
@@ -200,6 +215,7 @@ impl Assignment {
             invited_at: (invitation == InvitationStatus::Pending).then_some(assigned_at),
             former: Vec::new(),
             invitation_claim: None,
+            undo: None,
         }
     }
 
@@ -230,22 +246,28 @@ impl Assignment {
     }
 
     /// What readers may see of this item while `hidden` (the licence's
-    /// pending batch, if any) is still being written: the item itself, the
-    /// assignment it replaces, or nothing.
-    pub fn visible(&self, hidden: Option<&str>) -> Option<&Assignment> {
-        if self.batch.is_some() && self.batch.as_deref() == hidden {
-            self.previous.as_deref()
-        } else {
-            Some(self)
+    /// pending operation, if any) is still being written: the item itself,
+    /// the assignment a batch item replaces (or nothing), or the item as it
+    /// was before a fan-out moved it.
+    pub fn into_visible(mut self, hidden: Option<&str>) -> Option<Assignment> {
+        let Some(hidden) = hidden else {
+            return Some(self);
+        };
+        if self.batch.as_deref() == Some(hidden) {
+            return self.previous.map(|p| *p);
         }
-    }
-
-    /// [`Assignment::visible`], by value.
-    pub fn into_visible(self, hidden: Option<&str>) -> Option<Assignment> {
-        if self.batch.is_some() && self.batch.as_deref() == hidden {
-            self.previous.map(|p| *p)
-        } else {
-            Some(self)
+        match self.undo.take() {
+            Some(undo) if undo.op == hidden => {
+                let mut before = self;
+                before.valid_until = undo.valid_until;
+                if let Some(invitation) = undo.invitation {
+                    before.revoked_at = None;
+                    before.revoked_by = None;
+                    before.invitation = invitation;
+                }
+                Some(before)
+            }
+            undo => Some(Assignment { undo, ..self }),
         }
     }
 

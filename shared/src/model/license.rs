@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Language, Period, Term};
-use crate::capacity::Timeline;
+use crate::capacity::{Quantities, Timeline};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,8 +65,19 @@ pub struct License {
     pub customer_id: String,
     pub product_id: String,
     pub product_name: String,
+    /// The quantity in force from the term start (the purchase's).
     pub quantity: u32,
+    /// Later quantities, each in force from its date on (renewals, seat changes).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quantity_steps: BTreeMap<NaiveDate, u32>,
+    /// The whole span: from the first term's start to the current end.
     pub term: Term,
+    /// The terms bought, oldest first: the purchase's, then each renewal's.
+    /// Empty in items stored before renewals existed: then `term` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<Term>,
+    #[serde(default)]
+    pub cancelled: bool,
     pub subscription: Subscription,
     pub invoice_number: String,
     pub order_id: String,
@@ -77,6 +89,9 @@ pub struct License {
     pub version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingBatch>,
+    /// A renewal or cancellation still moving assignment periods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout: Option<Fanout>,
 }
 
 impl License {
@@ -84,16 +99,57 @@ impl License {
         LicenseStatus::of(&self.term, today)
     }
 
-    /// The timeline as readers may see it: without a batch still being written.
-    pub fn visible_seats(&self) -> Timeline {
-        let mut seats = self.seats.clone();
-        if let Some(batch) = &self.pending {
-            seats.remove(batch.period, batch.emails.len() as u32);
-            for old in &batch.replaced {
-                seats.add(*old, 1);
-            }
+    /// The term bought last: the purchase's or the latest renewal's.
+    pub fn current_term(&self) -> Term {
+        self.terms.last().copied().unwrap_or(self.term)
+    }
+
+    /// The quantity in force on each day.
+    pub fn quantities(&self) -> Quantities {
+        Quantities { base: self.quantity, steps: self.quantity_steps.clone() }
+    }
+
+    pub fn set_quantities(&mut self, q: Quantities) {
+        self.quantity = q.base;
+        self.quantity_steps = q.steps;
+    }
+
+    /// The quantity in force `today` (the first or last day's outside the term).
+    pub fn quantity_on(&self, today: NaiveDate) -> u32 {
+        let day = today.clamp(self.term.start, self.term.end.max(self.term.start));
+        self.quantities().on(day)
+    }
+
+    /// The id of the operation still being written (a bulk batch, a
+    /// renewal's or cancellation's fan-out): what readers hide.
+    pub fn pending_op(&self) -> Option<&str> {
+        match (&self.pending, &self.fanout) {
+            (Some(batch), _) => Some(&batch.id),
+            (None, Some(fanout)) => Some(&fanout.id),
+            (None, None) => None,
         }
-        seats
+    }
+
+    /// Whether a writer must finish an earlier operation first.
+    pub fn is_pending(&self) -> bool {
+        self.pending_op().is_some()
+    }
+
+    /// The licence as readers may see it: as it was before a fan-out still
+    /// being written, and without the seats of a batch still being written.
+    pub fn visible(&self) -> License {
+        if let Some(fanout) = &self.fanout {
+            return (*fanout.before).clone();
+        }
+        let mut visible = self.clone();
+        if let Some(batch) = &self.pending {
+            visible.seats.remove(batch.period, batch.emails.len() as u32);
+            for old in &batch.replaced {
+                visible.seats.add(*old, 1);
+            }
+            visible.pending = None;
+        }
+        visible
     }
 
     /// The default access period of a new assignment: from today (or the term
@@ -102,19 +158,64 @@ impl License {
         Period::new(today.max(self.term.start), self.term.end)
     }
 
-    /// The seat counts the contract defines, as readers see them (a batch
-    /// still being written is not counted yet).
+    /// The seat counts the contract defines, from `today` to the end of the
+    /// term, against the quantity in force on each day (of the licence as
+    /// stored: readers count [`License::visible`]).
     pub fn counts(&self, today: NaiveDate) -> SeatCounts {
-        let seats = self.visible_seats();
         let rest_of_term = Period::new(today.max(self.term.start), self.term.end);
-        let assigned_seats =
-            if rest_of_term.from > rest_of_term.until { 0 } else { seats.peak(rest_of_term) };
+        let holders = self.seats.holders_from(today);
+        if rest_of_term.from > rest_of_term.until {
+            let quantity = self.quantity_on(today);
+            return SeatCounts {
+                assigned_seats: 0,
+                available_seats: quantity,
+                assigned_users: holders,
+                over_assigned_seats: 0,
+            };
+        }
+        let quantities = self.quantities();
+        let over = self.seats.over(&quantities, rest_of_term);
         SeatCounts {
-            assigned_seats,
-            available_seats: self.quantity.saturating_sub(assigned_seats),
-            assigned_users: seats.holders_from(today),
+            assigned_seats: self.seats.peak(rest_of_term),
+            available_seats: if over > 0 { 0 } else { self.seats.room(&quantities, rest_of_term) },
+            assigned_users: holders,
+            over_assigned_seats: over,
         }
     }
+}
+
+/// A renewal or cancellation that moves more assignment periods than one
+/// transaction holds. The licence already shows the change (its commit
+/// point); the assignments are being moved in transactions of 49 with their
+/// history entries. Readers see `before` and the items as they were until it
+/// is complete; writers finish it first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fanout {
+    /// The operation's id (also on the entries and moved items it writes).
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub change: PeriodChange,
+    /// The licence before the change, as readers see it meanwhile.
+    pub before: Box<License>,
+}
+
+/// What a lifecycle event does to the assignments' periods.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PeriodChange {
+    /// A renewal: non-revoked assignments ending on `old_end` end on
+    /// `new_end`; when the renewed quantity cannot hold them all, only those
+    /// assigned before `first_staying` (assigned at, e-mail).
+    Follow {
+        old_end: NaiveDate,
+        new_end: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_staying: Option<(DateTime<Utc>, String)>,
+    },
+    /// A cancellation: periods running past `last_day` end on it; those
+    /// starting after it are revoked.
+    Clip { last_day: NaiveDate },
 }
 
 #[cfg(test)]
@@ -128,7 +229,10 @@ impl License {
             product_id: "p".into(),
             product_name: "P".into(),
             quantity,
+            quantity_steps: BTreeMap::new(),
             term: Term { start: "2026-01-01".parse().unwrap(), end: "2026-12-31".parse().unwrap() },
+            terms: Vec::new(),
+            cancelled: false,
             subscription: Subscription { id: "S".into(), plan: "annual".into(), auto_renew: true },
             invoice_number: "I".into(),
             order_id: "O".into(),
@@ -136,6 +240,7 @@ impl License {
             seats: Timeline::default(),
             version: 7,
             pending: None,
+            fanout: None,
         }
     }
 }
@@ -148,6 +253,8 @@ pub struct SeatCounts {
     pub assigned_seats: u32,
     pub available_seats: u32,
     pub assigned_users: u32,
+    /// Seats in use beyond the quantity on the worst day from today on.
+    pub over_assigned_seats: u32,
 }
 
 #[cfg(test)]

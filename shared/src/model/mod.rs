@@ -2,10 +2,12 @@
 //! here.
 
 mod assignment;
+mod history;
 mod license;
 mod period;
 
 pub use assignment::*;
+pub use history::*;
 pub use license::*;
 pub use period::*;
 

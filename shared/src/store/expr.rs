@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, Update};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::keys::{self, attr};
 use super::{Item, n, s};
@@ -43,6 +43,13 @@ impl Expr {
         let mut both = self.merged(&other);
         both.text = format!("({}) AND ({})", self.text, other.text);
         both
+    }
+
+    /// Either condition.
+    pub fn or(self, other: Expr) -> Expr {
+        let mut either = self.merged(&other);
+        either.text = format!("({}) OR ({})", self.text, other.text);
+        either
     }
 
     /// This expression's text with the placeholders of both.
@@ -88,9 +95,21 @@ impl Expr {
             .value(&placeholder, value)
     }
 
-    /// The licence still has this bulk batch pending.
-    pub fn batch_pending(batch_id: &str) -> Self {
-        Self::field_is(attr::PENDING, attr::ID, s(batch_id))
+    /// The licence still has this operation pending: a bulk batch, or a
+    /// renewal's or cancellation's fan-out.
+    pub fn op_pending(op: &str) -> Self {
+        Self::field_is(attr::PENDING, attr::ID, s(op)).or(Self::field_is(
+            attr::FANOUT,
+            attr::ID,
+            s(op),
+        ))
+    }
+
+    /// The assignment's period still ends on `until`.
+    pub fn until_is(until: NaiveDate) -> Self {
+        Self::new("#valid_until = :until_before")
+            .name("#valid_until", attr::VALID_UNTIL)
+            .value(":until_before", s(until.to_string()))
     }
 
     /// The assignment's invitation has this status.
@@ -209,9 +228,17 @@ mod tests {
         assert_eq!(c.names["#version"], "version");
         assert_eq!(c.names["#pk"], "PK");
         assert_eq!(c.values[":version"], AttributeValue::N("7".into()));
-        let pending = Expr::batch_pending("b1");
-        assert_eq!(pending.text, "#pending.#id = :pending_id");
+        let pending = Expr::op_pending("b1");
+        assert_eq!(pending.text, "(#pending.#id = :pending_id) OR (#fanout.#id = :fanout_id)");
         assert_eq!(pending.values[":pending_id"], AttributeValue::S("b1".into()));
+        assert_eq!(pending.values[":fanout_id"], AttributeValue::S("b1".into()));
+        // The text serde writes for a date.
+        let until = "2026-12-31".parse().unwrap();
+        assert_eq!(Expr::until_is(until).values[":until_before"], value_of(&until));
+    }
+
+    fn value_of(date: &NaiveDate) -> AttributeValue {
+        super::super::items::value(date).unwrap()
     }
 
     #[test]

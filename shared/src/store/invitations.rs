@@ -111,24 +111,6 @@ impl Store {
         applied(self.update_item(update).send().await).map(|_| ())
     }
 
-    /// Records the outcome of a claimed invitation. `false`: the claim was
-    /// lost meanwhile (a resend reset it, or a stale claim was taken over).
-    pub async fn finish_invitation(
-        &self,
-        assignment: &Assignment,
-        claim_id: &str,
-        outcome: &Invitation,
-        message_id: Option<&str>,
-    ) -> Result<bool> {
-        let mut set = set_invitation(outcome)?.name("#claim", attr::INVITATION_CLAIM);
-        if let Some(id) = message_id {
-            set = set.name("#message_id", attr::INVITATION_MESSAGE_ID).value(":message_id", s(id));
-            set.text.push_str(", #message_id = :message_id");
-        }
-        set.text.push_str(" REMOVE #claim");
-        self.while_claimed(assignment, claim_id, set).await
-    }
-
     /// Gives a claim back after a failure worth retrying, so that the retry
     /// need not wait for the claim to go stale.
     pub async fn release_invitation(

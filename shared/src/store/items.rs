@@ -7,9 +7,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::keys::{self, kind};
-use super::{Item, Order, s};
+use super::{Item, Order, OrderEvent, s};
 use crate::error::{Error, Result};
-use crate::model::{Assignment, License};
+use crate::model::{Assignment, Entry, License};
 
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item> {
     serde_dynamo::to_item(value).map_err(Error::unavailable)
@@ -40,6 +40,14 @@ pub fn order_key(order_id: &str) -> Item {
     key(keys::order(order_id), keys::ORDER_SK.into())
 }
 
+pub fn entry_key(customer_id: &str, license_id: &str, entry_id: &str) -> Item {
+    key(keys::customer(customer_id), keys::history(license_id, entry_id))
+}
+
+pub fn order_event_key(order_id: &str, detail_type: &str, event_id: &str) -> Item {
+    key(keys::order(order_id), keys::order_event(detail_type, event_id))
+}
+
 pub fn budget_key(customer_id: &str, window: i64) -> Item {
     key(keys::customer(customer_id), keys::assign_budget(window))
 }
@@ -67,6 +75,26 @@ pub fn assignment_item(a: &Assignment) -> Result<Item> {
     item.insert(keys::GSI1PK.into(), s(keys::user(&a.email)));
     item.insert(keys::GSI1SK.into(), s(keys::license(&a.license_id)));
     item.insert(keys::TYPE.into(), s(kind::ASSIGNMENT));
+    Ok(item)
+}
+
+/// A history entry; one about an address is findable by it (GSI1).
+pub fn entry_item(e: &Entry) -> Result<Item> {
+    let mut item = to_item(e)?;
+    item.extend(entry_key(&e.customer_id, &e.license_id, &e.id));
+    if let Some(email) = &e.email {
+        let gsi = keys::history_of_email(&e.customer_id, &e.license_id, email);
+        item.insert(keys::GSI1PK.into(), s(gsi));
+        item.insert(keys::GSI1SK.into(), s(&e.id));
+    }
+    item.insert(keys::TYPE.into(), s(kind::HISTORY_ENTRY));
+    Ok(item)
+}
+
+pub fn order_event_item(event: &OrderEvent) -> Result<Item> {
+    let mut item = to_item(event)?;
+    item.extend(order_event_key(&event.order_id, &event.detail_type, &event.event_id));
+    item.insert(keys::TYPE.into(), s(kind::ORDER_EVENT));
     Ok(item)
 }
 

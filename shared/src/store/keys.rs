@@ -7,7 +7,12 @@
 //! | order      | `ORDER#<orderId>`      | `ORDER`                            |                |                     |
 //! | idempotency| `CUSTOMER#<customer>#IDEMPOTENCY#<key>` | `IDEMPOTENCY`, `PART#<n>` |         |                     |
 //! | assign budget | `CUSTOMER#<customer>` | `BUDGET#ASSIGN#<minute>`       |                |                     |
+//! | history entry | `CUSTOMER#<customer>` | `HISTORY#<licenseId>#<entryId>` | `HISTORY#<customer>#<licenseId>#<email>` | `<entryId>` |
+//! | lifecycle event | `ORDER#<orderId>`   | `EVENT#<detailType>#<eventId>`   |                |                     |
 //!
+//! Entry ids are ULIDs of the entry's time, so a licence's history is one
+//! key range in time order, and one address's entries on it are one key
+//! range of GSI1 (entries about the licence itself have no GSI1 keys).
 //! Licences and assignments use different SK prefixes so that listing a
 //! customer's licences never reads their assignments. Beside the keys: the
 //! names of the attributes the store's expressions read or write (the rest of
@@ -25,6 +30,8 @@ pub const TYPE: &str = "type";
 pub mod attr {
     pub const VERSION: &str = "version";
     pub const PENDING: &str = "pending";
+    pub const FANOUT: &str = "fanout";
+    pub const UNDO: &str = "undo";
     pub const ID: &str = "id";
     pub const AT: &str = "at";
     pub const LICENSE_ID: &str = "licenseId";
@@ -54,6 +61,8 @@ pub mod kind {
     pub const ASSIGNMENT: &str = "Assignment";
     pub const ORDER: &str = "Order";
     pub const IDEMPOTENCY: &str = "Idempotency";
+    pub const HISTORY_ENTRY: &str = "HistoryEntry";
+    pub const ORDER_EVENT: &str = "OrderEvent";
 }
 
 pub fn customer(customer_id: &str) -> String {
@@ -83,6 +92,25 @@ pub fn email_of<'a>(sk: &'a str, license_id: &str) -> Option<&'a str> {
 /// seconds), in the customer's partition (no licence or assignment prefix).
 pub fn assign_budget(window: i64) -> String {
     format!("BUDGET#ASSIGN#{window}")
+}
+
+/// The sort-key prefix of a licence's history entries.
+pub fn history_of(license_id: &str) -> String {
+    format!("HISTORY#{license_id}#")
+}
+
+pub fn history(license_id: &str, entry_id: &str) -> String {
+    format!("HISTORY#{license_id}#{entry_id}")
+}
+
+/// GSI1's partition of one address's entries on one licence.
+pub fn history_of_email(customer_id: &str, license_id: &str, email: &str) -> String {
+    format!("HISTORY#{customer_id}#{license_id}#{email}")
+}
+
+/// The record of a lifecycle event applied to an order's licence.
+pub fn order_event(detail_type: &str, event_id: &str) -> String {
+    format!("EVENT#{detail_type}#{event_id}")
 }
 
 pub fn user(email: &str) -> String {

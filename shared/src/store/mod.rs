@@ -6,6 +6,7 @@
 
 mod budget;
 mod expr;
+mod history;
 mod idempotency;
 mod invitations;
 mod items;
@@ -22,6 +23,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use table::create_table;
@@ -37,6 +39,16 @@ pub struct Order {
     pub customer_id: String,
     pub license_id: String,
     pub buyer_assigned: bool,
+}
+
+/// The record that applies a lifecycle event once: its answer, as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderEvent {
+    pub order_id: String,
+    pub detail_type: String,
+    pub event_id: String,
+    pub result: String,
 }
 
 #[derive(Clone, Debug)]

@@ -53,7 +53,7 @@ impl Store {
     }
 
     /// A Query of one partition's items whose sort key starts with `prefix`.
-    fn query_prefix(&self, pk: String, prefix: String) -> QueryFluentBuilder {
+    pub(super) fn query_prefix(&self, pk: String, prefix: String) -> QueryFluentBuilder {
         self.client
             .query()
             .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")

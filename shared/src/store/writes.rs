@@ -4,20 +4,24 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
 use super::items::{self, value};
 use super::keys::attr;
-use super::{Order, Store, sdk};
+use super::{Order, OrderEvent, Store, sdk};
 use crate::error::{Error, Result};
-use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus, License, Period};
+use crate::model::{
+    Assignment, Entry, Invitation, InvitationError, InvitationStatus, License, Period, Undo,
+};
 
 /// DynamoDB's limit on items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
-/// One write of a transaction.
+/// One write of a transaction. (A licence is the largest variant; writes
+/// live only in the one short list of their transaction, so none is boxed.)
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Write {
     /// The whole licence item; `expected_version: None` means it must not exist yet.
     License {
@@ -33,8 +37,19 @@ pub enum Write {
         email: String,
         period: Period,
     },
-    /// Revokes an assignment, doing to its invitation what `invitation` says
-    /// (the write fails if the invitation changed since it was read).
+    /// A renewal or cancellation moves an assignment's end to `until`,
+    /// keeping what it was in `undo` (only while it still ends there and is
+    /// not revoked).
+    Move {
+        customer_id: String,
+        license_id: String,
+        email: String,
+        until: NaiveDate,
+        undo: Undo,
+    },
+    /// Revokes an assignment that is not revoked, doing to its invitation
+    /// what `invitation` says (the write fails if the invitation changed
+    /// since it was read); `undo` when a cancellation's fan-out revokes it.
     Revoke {
         customer_id: String,
         license_id: String,
@@ -42,7 +57,20 @@ pub enum Write {
         at: DateTime<Utc>,
         by: String,
         invitation: OnRevoke,
+        undo: Option<Undo>,
     },
+    /// Records how a claimed invitation ended (while `claim_id` holds it).
+    InvitationOutcome {
+        customer_id: String,
+        license_id: String,
+        email: String,
+        claim_id: String,
+        outcome: Invitation,
+        message_id: Option<String>,
+    },
+    /// A history entry (new; an operation's retried step writes the same
+    /// entry again).
+    Entry(Entry),
     /// Asks for the invitation again (a resend): pending, unclaimed, invited
     /// `at`; only if the last invitation was still the one read
     /// (`invited_before`), so that two resends cannot both pass the cooldown.
@@ -62,13 +90,16 @@ pub enum Write {
         addresses: u32,
         limit: u32,
     },
-    /// Fails the transaction unless the licence still has this bulk batch pending.
-    BatchStillPending {
+    /// Fails the transaction unless the licence still has this operation
+    /// pending (a bulk batch or a fan-out).
+    StillPending {
         customer_id: String,
         license_id: String,
-        batch_id: String,
+        op: String,
     },
     Order(Order),
+    /// A lifecycle event, applied once (fails if it was already).
+    OrderEvent(OrderEvent),
 }
 
 /// What a revoke does to the invitation it read.
@@ -130,18 +161,40 @@ impl Store {
                 let key = items::assignment_key(customer_id, license_id, email);
                 item.update(expr::update(table, key, set_period(period)?, Expr::item_exists())?)
             }
-            Write::Revoke { customer_id, license_id, email, at, by, invitation } => {
+            Write::Move { customer_id, license_id, email, until, undo } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                let condition = Expr::item_exists().and(match invitation {
-                    OnRevoke::Keep(status) => Expr::invitation_is(*status),
-                    OnRevoke::Cancel { stale_before } => {
-                        Expr::invitation_is(InvitationStatus::Pending)
-                            .and(Expr::claim_free_or_stale(*stale_before))
-                    }
-                    OnRevoke::LeaveToSender { claim_id } => Expr::claim_is(claim_id),
-                });
-                item.update(expr::update(table, key, revoke(at, by, invitation)?, condition)?)
+                let condition = Expr::item_exists()
+                    .and(Expr::until_is(undo.valid_until))
+                    .and(Expr::not_revoked());
+                item.update(expr::update(table, key, moved(*until, undo)?, condition)?)
             }
+            Write::Revoke { customer_id, license_id, email, at, by, invitation, undo } => {
+                let key = items::assignment_key(customer_id, license_id, email);
+                let condition =
+                    Expr::item_exists().and(Expr::not_revoked()).and(match invitation {
+                        OnRevoke::Keep(status) => Expr::invitation_is(*status),
+                        OnRevoke::Cancel { stale_before } => {
+                            Expr::invitation_is(InvitationStatus::Pending)
+                                .and(Expr::claim_free_or_stale(*stale_before))
+                        }
+                        OnRevoke::LeaveToSender { claim_id } => Expr::claim_is(claim_id),
+                    });
+                let update = revoke(at, by, invitation, undo.as_ref())?;
+                item.update(expr::update(table, key, update, condition)?)
+            }
+            Write::InvitationOutcome {
+                customer_id,
+                license_id,
+                email,
+                claim_id,
+                outcome,
+                message_id,
+            } => {
+                let key = items::assignment_key(customer_id, license_id, email);
+                let update = invitation_outcome(outcome, message_id.as_deref())?;
+                item.update(expr::update(table, key, update, Expr::claim_is(claim_id))?)
+            }
+            Write::Entry(entry) => item.put(expr::put(table, items::entry_item(entry)?, None)?),
             Write::Reinvite { customer_id, license_id, email, at, invited_before } => {
                 let key = items::assignment_key(customer_id, license_id, email);
                 let condition = Expr::item_exists().and(Expr::invited_at_is(*invited_before));
@@ -150,13 +203,17 @@ impl Store {
             Write::Budget { customer_id, window, addresses, limit } => {
                 item.update(self.budget_update(customer_id, *window, *addresses, *limit)?)
             }
-            Write::BatchStillPending { customer_id, license_id, batch_id } => {
+            Write::StillPending { customer_id, license_id, op } => {
                 let key = items::license_key(customer_id, license_id);
-                item.condition_check(expr::check(table, key, Expr::batch_pending(batch_id))?)
+                item.condition_check(expr::check(table, key, Expr::op_pending(op))?)
             }
             Write::Order(order) => {
                 let put = expr::put(table, items::order_item(order)?, Some(Expr::item_absent()))?;
                 item.put(put)
+            }
+            Write::OrderEvent(event) => {
+                let event = items::order_event_item(event)?;
+                item.put(expr::put(table, event, Some(Expr::item_absent()))?)
             }
         }
         .build())
@@ -181,21 +238,53 @@ fn reinvite(at: &DateTime<Utc>) -> Result<Expr> {
         .value(":at", value(at)?))
 }
 
-/// The update of a revoke: revoked, and an unsent invitation cancelled.
-fn revoke(at: &DateTime<Utc>, by: &str, invitation: &OnRevoke) -> Result<Expr> {
-    let set = Expr::new("SET #revoked_at = :at, #revoked_by = :by")
+/// The update of a revoke: revoked, an unsent invitation cancelled, and
+/// what a fan-out needs to show the item as it was.
+fn revoke(
+    at: &DateTime<Utc>,
+    by: &str,
+    invitation: &OnRevoke,
+    undo: Option<&Undo>,
+) -> Result<Expr> {
+    let mut set = Expr::new("SET #revoked_at = :at, #revoked_by = :by")
         .name("#revoked_at", attr::REVOKED_AT)
         .name("#revoked_by", attr::REVOKED_BY)
         .value(":at", value(at)?)
         .value(":by", super::s(by));
-    if !matches!(invitation, OnRevoke::Cancel { .. }) {
-        return Ok(set);
+    if let OnRevoke::Cancel { .. } = invitation {
+        let not_sent = value(&Invitation::failed(InvitationError::NotSent))?;
+        set = set.name("#invitation", attr::INVITATION).value(":not_sent", not_sent);
+        set.text.push_str(", #invitation = :not_sent");
     }
-    let not_sent = value(&Invitation::failed(InvitationError::NotSent))?;
-    let mut with_invitation =
-        set.name("#invitation", attr::INVITATION).value(":not_sent", not_sent);
-    with_invitation.text.push_str(", #invitation = :not_sent");
-    Ok(with_invitation)
+    if let Some(undo) = undo {
+        set = set.name("#undo", attr::UNDO).value(":undo", value(undo)?);
+        set.text.push_str(", #undo = :undo");
+    }
+    Ok(set)
+}
+
+/// A fan-out's move of an assignment's end, and what it was.
+fn moved(until: NaiveDate, undo: &Undo) -> Result<Expr> {
+    Ok(Expr::new("SET #valid_until = :until, #undo = :undo")
+        .name("#valid_until", attr::VALID_UNTIL)
+        .name("#undo", attr::UNDO)
+        .value(":until", value(&until)?)
+        .value(":undo", value(undo)?))
+}
+
+/// How a claimed invitation ended; the claim is given back.
+fn invitation_outcome(outcome: &Invitation, message_id: Option<&str>) -> Result<Expr> {
+    let mut set = Expr::new("SET #invitation = :inv")
+        .name("#invitation", attr::INVITATION)
+        .name("#claim", attr::INVITATION_CLAIM)
+        .value(":inv", value(outcome)?);
+    if let Some(id) = message_id {
+        set =
+            set.name("#message_id", attr::INVITATION_MESSAGE_ID).value(":message_id", super::s(id));
+        set.text.push_str(", #message_id = :message_id");
+    }
+    set.text.push_str(" REMOVE #claim");
+    Ok(set)
 }
 
 /// Sorts a cancelled transaction: a failed condition, a conflict, or else.

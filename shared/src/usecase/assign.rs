@@ -10,7 +10,7 @@ use super::retry::{Step, committed, retry_on_conflict};
 use super::{bulk, known_license_id};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Admin, Assignment, Language, License, LicenseStatus, Period};
+use crate::model::{Action, Admin, Assignment, Entry, Language, License, LicenseStatus, Period};
 use crate::plan::{self, Ask, Outcome, Plan};
 use crate::store::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
@@ -44,7 +44,8 @@ impl Assigned {
     }
 }
 
-/// Items of a commit besides the assignments: the licence and the budget.
+/// Items of a commit besides the assignments and their history entries:
+/// the licence and the budget.
 const COMMIT_OVERHEAD: usize = 2;
 
 pub async fn assign(
@@ -73,8 +74,8 @@ pub async fn assign(
                 None => read().await?,
             };
             let license = license.ok_or(Error::LicenseNotFound)?;
-            if license.pending.is_some() {
-                bulk::complete(app, &license, None).await?;
+            if license.is_pending() {
+                super::finish_pending(app, &license).await?;
                 return Ok(Step::Again);
             }
             let (plan, today) = decide(app, admin, &license, &existing, input)?;
@@ -145,7 +146,7 @@ async fn commit(
     plan: &Plan,
     budget: &Budget,
 ) -> Result<Step<()>> {
-    let single = plan.new.len() + COMMIT_OVERHEAD <= MAX_TRANSACTION_ITEMS;
+    let single = 2 * plan.new.len() + COMMIT_OVERHEAD <= MAX_TRANSACTION_ITEMS;
     let mut license = plan.license.clone();
     if !single {
         license.pending = Some(bulk::batch_of(&plan.new));
@@ -155,7 +156,17 @@ async fn commit(
         .push(Write::License { license: license.clone(), expected_version: Some(before.version) });
     writes.push(budget.write());
     if single {
-        writes.extend(plan.new.iter().cloned().map(Write::Assignment));
+        // In request order: each entry right after the one before.
+        let mut last: Option<Entry> = None;
+        for a in &plan.new {
+            let (at, by) = (a.assigned_at, &a.assigned_by);
+            let mut entry = Entry::assignment(before, at, by, Action::AssignmentCreated, None, a);
+            if let Some(last) = &last {
+                entry = entry.following(last);
+            }
+            last = Some(entry.clone());
+            writes.extend([Write::Assignment(a.clone()), Write::Entry(entry)]);
+        }
     }
     match app.store.transact(&writes).await {
         Err(TxError::Condition(failed)) if failed.contains(&1) => Err(budget.exceeded()),

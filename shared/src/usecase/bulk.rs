@@ -1,18 +1,18 @@
 //! The bulk protocol: an assign too large for one transaction stays all or
 //! nothing. The request reserves its seats on the licence item with a
-//! `pending` batch (the commit point); the assignment items are then written
-//! in transactions of 99, each only while the batch is still pending, and
-//! the marker is cleared. Readers hide a pending batch; any writer that meets
+//! `pending` batch (the commit point); the assignment items and their
+//! history entries are then written in transactions of 49 pairs, each only
+//! while the batch is still pending, and the marker is cleared. Readers hide a pending batch; any writer that meets
 //! one finishes it first, so a crashed request never stays half-done.
 
 use std::collections::HashMap;
 
-use super::retry::{Step, retry_on_conflict};
+use super::retry::commit_unless_refused;
 use crate::App;
 use crate::error::Result;
-use crate::model::{Assignment, License, PendingBatch};
+use crate::model::{Action, Assignment, AssignmentState, Entry, License, PendingBatch, State};
 use crate::plan;
-use crate::store::{MAX_TRANSACTION_ITEMS, TxError, Write};
+use crate::store::{MAX_TRANSACTION_ITEMS, Write};
 
 /// The pending batch that reserves `new` (all of one request: one period,
 /// author and language).
@@ -41,7 +41,8 @@ pub async fn complete(
     let Some(batch) = &license.pending else {
         return Ok(());
     };
-    for chunk in plan::batch_assignments(license).chunks(MAX_TRANSACTION_ITEMS - 1) {
+    let pairs = (MAX_TRANSACTION_ITEMS - 1) / 2;
+    for chunk in plan::batch_assignments(license).chunks(pairs) {
         let mut existing = match known {
             Some(known) => chunk
                 .iter()
@@ -57,18 +58,20 @@ pub async fn complete(
             }
         };
         let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
-        writes.push(Write::BatchStillPending {
+        writes.push(Write::StillPending {
             customer_id: license.customer_id.clone(),
             license_id: license.license_id.clone(),
-            batch_id: batch.id.clone(),
+            op: batch.id.clone(),
         });
-        writes.extend(
-            chunk
-                .iter()
-                .map(|a| Write::Assignment(plan::batch_item(a.clone(), existing.remove(&a.email)))),
-        );
+        for a in chunk {
+            let item = plan::batch_item(a.clone(), existing.remove(&a.email));
+            writes.extend([
+                Write::Entry(created(license, &batch.id, &item)),
+                Write::Assignment(item),
+            ]);
+        }
         // Someone else finished the batch already: nothing left to do.
-        if !write_while_pending(app, &writes).await? {
+        if !commit_unless_refused(&app.store, &writes).await? {
             return Ok(());
         }
     }
@@ -77,19 +80,13 @@ pub async fn complete(
     done.version += 1;
     let clear = [Write::License { license: done, expected_version: Some(license.version) }];
     // A failed condition: another writer cleared it (or moved on) first.
-    write_while_pending(app, &clear).await.map(|_| ())
+    commit_unless_refused(&app.store, &clear).await.map(|_| ())
 }
 
-/// Commits `writes`, retrying only on conflicts; `false` when a condition
-/// failed (the batch is no longer pending).
-async fn write_while_pending(app: &App, writes: &[Write]) -> Result<bool> {
-    retry_on_conflict("batch completion", || async {
-        match app.store.transact(writes).await {
-            Ok(()) => Ok(Step::Done(true)),
-            Err(TxError::Condition(_)) => Ok(Step::Done(false)),
-            Err(TxError::Busy) => Ok(Step::Again),
-            Err(TxError::Failed(e)) => Err(e),
-        }
-    })
-    .await
+/// The history entry of a batch item: the same one however often its chunk
+/// is written.
+fn created(license: &License, op: &str, a: &Assignment) -> Entry {
+    let (at, by) = (a.assigned_at, &a.assigned_by);
+    let state = State::Assignment(AssignmentState::of(a, at.date_naive()));
+    Entry::of_op(license, op, at, by, Action::AssignmentCreated, &a.email).after(state)
 }

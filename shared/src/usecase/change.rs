@@ -6,7 +6,7 @@ use super::retry::{Step, committed};
 use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Assignment, LicenseStatus, Period};
+use crate::model::{Action, Assignment, Entry, LicenseStatus, Period};
 use crate::plan;
 use crate::store::Write;
 
@@ -23,7 +23,7 @@ pub async fn change(
     target: AssignmentRef<'_>,
     input: ChangeInput,
 ) -> Result<Assignment> {
-    on_assignment("change", app, target, |license, mut a| async move {
+    on_assignment("change", app, target, |license, a| async move {
         a.ensure_not_revoked()?;
         let today = app.today();
         if license.status(today) == LicenseStatus::Expired {
@@ -38,6 +38,18 @@ pub async fn change(
         if period == old {
             return Ok(Step::Done(a));
         }
+        let mut changed = a.clone();
+        changed.valid_from = period.from;
+        changed.valid_until = period.until;
+        let by = &target.admin.name;
+        let entry = Entry::assignment(
+            &license,
+            app.now(),
+            by,
+            Action::AssignmentChanged,
+            Some(&a),
+            &changed,
+        );
         let writes = [
             Write::License {
                 license: plan::change(&license, &a, period)?,
@@ -49,12 +61,9 @@ pub async fn change(
                 email: a.email.clone(),
                 period,
             },
+            Write::Entry(entry),
         ];
-        Ok(committed(app.store.transact(&writes).await)?.map(|()| {
-            a.valid_from = period.from;
-            a.valid_until = period.until;
-            a
-        }))
+        Ok(committed(app.store.transact(&writes).await)?.map(|()| changed))
     })
     .await
 }

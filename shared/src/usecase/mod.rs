@@ -8,6 +8,9 @@ pub mod assign;
 pub mod budget;
 pub mod bulk;
 pub mod change;
+pub mod fanout;
+pub mod history;
+pub mod lifecycle;
 pub mod notify;
 pub mod provision;
 pub mod query;
@@ -58,13 +61,24 @@ pub(crate) async fn licence_and_assignment(
         .license_and_assignments(&admin.customer_id, license_id, &[lookup.to_string()])
         .await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
-    if license.pending.is_some() {
-        bulk::complete(app, &license, None).await?;
+    if license.is_pending() {
+        finish_pending(app, &license).await?;
         return Ok(Step::Again);
     }
     let assignment =
         found.remove(lookup).filter(|_| email.is_some()).ok_or(Error::AssignmentNotFound)?;
     Ok(Step::Done((license, assignment)))
+}
+
+/// Finishes the operation still being written on `license` (a bulk batch,
+/// a renewal's or cancellation's fan-out): every writer does that before it
+/// decides anything, so a crashed operation never stays half-done.
+pub(crate) async fn finish_pending(app: &App, license: &License) -> Result<()> {
+    if license.pending.is_some() {
+        bulk::complete(app, license, None).await
+    } else {
+        fanout::complete(app, license).await
+    }
 }
 
 /// The optimistic loop of an operation on one assignment: read the licence

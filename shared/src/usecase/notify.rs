@@ -13,10 +13,13 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use chrono::{SubsecRound, Utc};
 use serde_json::{Value, json};
 
+use super::retry::commit_unless_refused;
 use crate::error::Error;
 use crate::mail::{self, Mail};
-use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus};
-use crate::store::{InvitationClaim, Store};
+use crate::model::{
+    Action, Assignment, Entry, Invitation, InvitationError, InvitationStatus, SYSTEM, State,
+};
+use crate::store::{InvitationClaim, Store, Write};
 
 const SEND_ATTEMPTS: u32 = 2;
 const MAX_ERROR_TEXT: usize = 200;
@@ -131,6 +134,38 @@ pub fn classify(error: &SdkError<SendEmailError>, from: &str) -> SendFailure {
     }
 }
 
+/// Records how a claimed invitation ended, with its history entry, only
+/// while `claim_id` still holds it (`false`: the claim was lost meanwhile,
+/// to a resend or a run that took a stale claim over).
+pub async fn record(
+    store: &Store,
+    a: &Assignment,
+    claim_id: &str,
+    outcome: &Invitation,
+    message_id: Option<String>,
+) -> crate::error::Result<bool> {
+    let action = match outcome.status {
+        InvitationStatus::Sent => Action::InvitationSent,
+        _ => Action::InvitationFailed,
+    };
+    let at = outcome.sent_at.unwrap_or_else(|| Utc::now().trunc_subsecs(0));
+    let entry = Entry::on(&a.customer_id, &a.license_id, at, SYSTEM, action)
+        .about(&a.email)
+        .after(State::Invitation(outcome.clone()));
+    let writes = [
+        Write::InvitationOutcome {
+            customer_id: a.customer_id.clone(),
+            license_id: a.license_id.clone(),
+            email: a.email.clone(),
+            claim_id: claim_id.to_string(),
+            outcome: outcome.clone(),
+            message_id,
+        },
+        Write::Entry(entry),
+    ];
+    commit_unless_refused(store, &writes).await
+}
+
 impl Notifier {
     /// `SES_FROM_ADDRESS`, `SES_CONFIGURATION_SET`, `PORTAL_URL`, `TABLE_NAME`.
     pub fn from_env() -> Self {
@@ -202,8 +237,7 @@ impl Notifier {
                 return Err(reason);
             }
         };
-        self.store
-            .finish_invitation(&assignment, &claim_id, &invitation, message_id.as_deref())
+        record(&self.store, &assignment, &claim_id, &invitation, message_id)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(license_id = %p.license_id, status = ?invitation.status, "invitation processed");

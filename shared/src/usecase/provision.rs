@@ -1,5 +1,6 @@
 //! The `provision` function: an EventBridge `LicensePurchased` event becomes a
-//! licence, and the buyer gets one seat. Idempotent on `orderId`.
+//! licence, and the buyer gets one seat. Idempotent on `orderId`. The
+//! lifecycle events after the purchase go to [`super::lifecycle`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,14 +10,15 @@ use crate::capacity::Timeline;
 use crate::emails;
 use crate::error::Error;
 use crate::model::{
-    Assignment, InvitationStatus, Language, License, LicenseStatus, Subscription, Term,
+    Action, Assignment, Entry, InvitationStatus, Language, License, LicenseState, LicenseStatus,
+    SYSTEM, State, Subscription, Term,
 };
 use crate::store::{Order, TxError, Write};
 
 pub const DETAIL_TYPE: &str = "LicensePurchased";
 /// What `assignedBy` says for the buyer's automatic seat.
-pub const SYSTEM_ASSIGNER: &str = "system";
-const MAX_QUANTITY: u32 = 100_000;
+pub const SYSTEM_ASSIGNER: &str = SYSTEM;
+pub(crate) const MAX_QUANTITY: u32 = 100_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -48,8 +50,11 @@ pub struct Provisioned {
 /// Why an event was refused; the invocation fails with this message.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    #[error("invalid LicensePurchased event: {0}")]
+    #[error("invalid event: {0}")]
     Invalid(String),
+    /// A lifecycle event for an order that was not provisioned (yet).
+    #[error("unknown order: {0}")]
+    UnknownOrder(String),
     #[error("provisioning failed, retry: {0}")]
     Unavailable(String),
 }
@@ -73,6 +78,23 @@ pub fn license_id_for(customer_id: &str, order_id: &str) -> String {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     format!("lic_{}", ulid::Ulid::from_bytes(bytes))
+}
+
+/// Any event of the order system, by its `detail-type`: a purchase, or a
+/// lifecycle event. Answers the invocation's JSON result.
+pub async fn handle_event(app: &App, event: Value) -> Result<Value, ProvisionError> {
+    let detail_type = event.get("detail-type").and_then(Value::as_str);
+    match (detail_type, event.get("detail")) {
+        (Some(t), Some(detail)) if t != DETAIL_TYPE => {
+            let event = super::lifecycle::parse(t, detail)?;
+            super::lifecycle::handle(app, &event).await
+        }
+        _ => {
+            let provisioned = handle(app, event).await?;
+            serde_json::to_value(provisioned)
+                .map_err(|e| ProvisionError::Unavailable(e.to_string()))
+        }
+    }
 }
 
 /// Validates an EventBridge envelope (or a bare detail) into a purchase.
@@ -158,9 +180,16 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
         license_id: license.license_id.clone(),
         buyer_assigned: seat.is_some(),
     };
-    let mut writes =
-        vec![Write::Order(order.clone()), Write::License { license, expected_version: None }];
-    writes.extend(seat.map(Write::Assignment));
+    let purchased = Entry::new(&license, now, SYSTEM, Action::LicensePurchased)
+        .after(State::License(LicenseState::of(&license)));
+    let mut writes = vec![Write::Order(order.clone()), Write::Entry(purchased.clone())];
+    if let Some(seat) = seat {
+        let created =
+            Entry::assignment(&license, now, SYSTEM, Action::AssignmentCreated, None, &seat)
+                .following(&purchased);
+        writes.extend([Write::Assignment(seat), Write::Entry(created)]);
+    }
+    writes.push(Write::License { license, expected_version: None });
     match app.store.transact(&writes).await {
         Ok(()) => Ok(order.into()),
         // The same order was provisioned concurrently: answer with that licence.
@@ -202,7 +231,10 @@ impl Purchase {
             product_id: self.product_id.clone(),
             product_name: self.product_name.clone(),
             quantity: self.quantity,
+            quantity_steps: Default::default(),
             term: self.term,
+            terms: Vec::new(),
+            cancelled: false,
             subscription: self.subscription.clone(),
             invoice_number: self.invoice_number.clone(),
             order_id: self.order_id.clone(),
@@ -210,6 +242,7 @@ impl Purchase {
             seats: Timeline::default(),
             version: 1,
             pending: None,
+            fanout: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What readers see: a customer's licences, one licence, a page of a
-//! licence's assignments, a user's own seats. A bulk batch still being
-//! written is hidden (its items show what they replaced).
+//! licence's assignments, a user's own seats. An operation still being
+//! written is hidden: a bulk batch's items show what they replaced, a
+//! fan-out's licence and items show what they were.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -17,6 +18,7 @@ pub async fn licenses(app: &App, admin: &Admin, wanted: &[LicenseStatus]) -> Res
         .licenses(&admin.customer_id)
         .await?
         .into_iter()
+        .map(|l| l.visible())
         .filter(|l| wanted.contains(&l.status(today)))
         .collect();
     licenses.sort_by(|a, b| {
@@ -31,7 +33,8 @@ pub async fn licenses(app: &App, admin: &Admin, wanted: &[LicenseStatus]) -> Res
 
 pub async fn license(app: &App, admin: &Admin, license_id: &str) -> Result<License> {
     known_license_id(license_id)?;
-    app.store.license(&admin.customer_id, license_id).await?.ok_or(Error::LicenseNotFound)
+    let license = app.store.license(&admin.customer_id, license_id).await?;
+    Ok(license.ok_or(Error::LicenseNotFound)?.visible())
 }
 
 /// Which assignments, how many, from where.
@@ -70,7 +73,7 @@ pub async fn assignments(
         app.store.assignments_page(customer, license_id, after.as_deref(), page_size),
     );
     let license = license?.ok_or(Error::LicenseNotFound)?;
-    let hidden = license.pending.as_ref().map(|b| b.id.as_str());
+    let hidden = license.pending_op();
     let mut page = first_page?;
     let mut found = Vec::with_capacity(limit + 1);
     loop {
@@ -103,7 +106,8 @@ pub async fn my_seats(app: &App, email: &str) -> Result<Vec<(Assignment, License
         .assignments_of_user(email)
         .await?
         .into_iter()
-        .filter(|a| a.is_current(today))
+        // A fan-out may have moved one that readers must still see as it was.
+        .filter(|a| a.is_current(today) || a.undo.is_some())
         .collect();
     let ids: BTreeSet<(String, String)> =
         mine.iter().map(|a| (a.customer_id.clone(), a.license_id.clone())).collect();
@@ -119,8 +123,8 @@ pub async fn my_seats(app: &App, email: &str) -> Result<Vec<(Assignment, License
         .into_iter()
         .filter_map(|a| {
             let license = licenses.get(&a.license_id)?;
-            let hidden = license.pending.as_ref().map(|b| b.id.as_str());
-            Some((a.into_visible(hidden)?, license.clone()))
+            let a = a.into_visible(license.pending_op())?;
+            a.is_current(today).then(|| (a, license.visible()))
         })
         .collect();
     seats.sort_by(|(a, x), (b, y)| {

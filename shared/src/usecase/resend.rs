@@ -7,7 +7,7 @@ use super::retry::committed;
 use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Assignment, Invitation, InvitationStatus};
+use crate::model::{Action, Assignment, Entry, Invitation, InvitationStatus, State};
 use crate::store::Write;
 
 /// How long after an invitation another may be asked for (API.md, Limits).
@@ -21,13 +21,21 @@ pub async fn resend(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
         if let Some(wait) = wait(&a, now) {
             return Err(Error::RateLimited { retry_after: wait });
         }
-        let writes = [Write::Reinvite {
-            customer_id: license.customer_id.clone(),
-            license_id: license.license_id.clone(),
-            email: a.email.clone(),
-            at: now,
-            invited_before: a.invited_at,
-        }];
+        let pending = Invitation::new(InvitationStatus::Pending);
+        let entry = Entry::new(&license, now, &target.admin.name, Action::InvitationResent)
+            .about(&a.email)
+            .before(State::Invitation(a.invitation.clone()))
+            .after(State::Invitation(pending));
+        let writes = [
+            Write::Reinvite {
+                customer_id: license.customer_id.clone(),
+                license_id: license.license_id.clone(),
+                email: a.email.clone(),
+                at: now,
+                invited_before: a.invited_at,
+            },
+            Write::Entry(entry),
+        ];
         Ok(committed(app.store.transact(&writes).await)?.map(|()| {
             a.invitation = Invitation::new(InvitationStatus::Pending);
             a.invited_at = Some(now);

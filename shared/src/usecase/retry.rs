@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::store::TxError;
+use crate::store::{Store, TxError, Write};
 
 /// How often an operation re-reads and retries when another request changed
 /// the same licence between its read and its commit.
@@ -50,6 +50,20 @@ where
         }
     }
     Err(Error::Unavailable(format!("{what} kept conflicting with concurrent requests")))
+}
+
+/// Commits `writes`, again on a conflict; `false` when a condition refused
+/// them (for writes whose condition failing means "someone else did it").
+pub async fn commit_unless_refused(store: &Store, writes: &[Write]) -> Result<bool> {
+    retry_on_conflict("commit", || async {
+        match store.transact(writes).await {
+            Ok(()) => Ok(Step::Done(true)),
+            Err(TxError::Condition(_)) => Ok(Step::Done(false)),
+            Err(TxError::Busy) => Ok(Step::Again),
+            Err(TxError::Failed(e)) => Err(e),
+        }
+    })
+    .await
 }
 
 /// A transaction's result as a step: a failed condition or a conflict means

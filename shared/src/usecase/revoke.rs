@@ -5,7 +5,7 @@ use super::retry::{Step, committed};
 use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::Result;
-use crate::model::{Assignment, Invitation, InvitationError, InvitationStatus};
+use crate::model::{Action, Assignment, Entry, Invitation, InvitationError, InvitationStatus};
 use crate::plan;
 use crate::store::{OnRevoke, STALE_INVITATION_CLAIM_SECONDS, Write};
 
@@ -13,12 +13,21 @@ use crate::store::{OnRevoke, STALE_INVITATION_CLAIM_SECONDS, Write};
 /// invitation, if still pending, ends `not-sent`; unless a `notify` run is
 /// sending it at this moment, which then records what it did.
 pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> {
-    on_assignment("revoke", app, target, |license, mut a| async move {
+    on_assignment("revoke", app, target, |license, a| async move {
         if a.is_revoked() {
             return Ok(Step::Done(a));
         }
         let now = app.now();
+        let by = &target.admin.name;
         let invitation = on_revoke(&a, now.timestamp());
+        let mut revoked = a.clone();
+        revoked.revoked_at = Some(now);
+        revoked.revoked_by = Some(by.clone());
+        if let OnRevoke::Cancel { .. } = invitation {
+            revoked.invitation = Invitation::failed(InvitationError::NotSent);
+        }
+        let entry =
+            Entry::assignment(&license, now, by, Action::AssignmentRevoked, Some(&a), &revoked);
         let writes = [
             Write::License {
                 license: plan::revoke(&license, &a, now.date_naive()),
@@ -29,24 +38,19 @@ pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
                 license_id: license.license_id.clone(),
                 email: a.email.clone(),
                 at: now,
-                by: target.admin.name.clone(),
-                invitation: invitation.clone(),
+                by: by.clone(),
+                invitation,
+                undo: None,
             },
+            Write::Entry(entry),
         ];
-        Ok(committed(app.store.transact(&writes).await)?.map(|()| {
-            a.revoked_at = Some(now);
-            a.revoked_by = Some(target.admin.name.clone());
-            if let OnRevoke::Cancel { .. } = invitation {
-                a.invitation = Invitation::failed(InvitationError::NotSent);
-            }
-            a
-        }))
+        Ok(committed(app.store.transact(&writes).await)?.map(|()| revoked))
     })
     .await
 }
 
 /// What the revoke does to the invitation as read at `now` (epoch seconds).
-fn on_revoke(a: &Assignment, now: i64) -> OnRevoke {
+pub(crate) fn on_revoke(a: &Assignment, now: i64) -> OnRevoke {
     let stale_before = now - STALE_INVITATION_CLAIM_SECONDS;
     match (a.invitation.status, &a.invitation_claim) {
         (InvitationStatus::Pending, Some(claim)) if claim.at >= stale_before => {

@@ -4,9 +4,11 @@
 
 mod assign;
 mod change;
+mod history;
 mod identity;
 mod isolation;
 mod licenses;
+mod lifecycle;
 mod limits;
 mod provision;
 mod revocation;

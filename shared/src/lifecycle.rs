@@ -1,0 +1,309 @@
+//! A licence's life after purchase, decided by pure rules over the licence
+//! and its assignments (no I/O): a renewal, a change of the quantity, a
+//! cancellation. The use case (`usecase::lifecycle`) commits what these
+//! decide, in one transaction or as a fan-out.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::model::{Assignment, License, Period, PeriodChange, Term};
+
+/// `LicenseRenewed`: the next term, its invoice, and a quantity from its start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Renewal {
+    pub term: Term,
+    pub invoice_number: String,
+    pub quantity: Option<u32>,
+}
+
+/// `LicenseQuantityChanged`: a quantity from today on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuantityChange {
+    pub quantity: u32,
+    pub invoice_number: Option<String>,
+}
+
+/// `LicenseCancelled`: the licence's last day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancellation {
+    pub last_day: NaiveDate,
+}
+
+/// What a change of periods does to one assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    /// Its period now ends on this day.
+    EndOn(NaiveDate),
+    /// Revoked by `system`: it would start after the licence's last day.
+    Revoke,
+}
+
+/// A lifecycle event decided: the licence after it and the assignments it
+/// moves (each as it was, with its move).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decided {
+    pub license: License,
+    pub change: Option<PeriodChange>,
+    pub moves: Vec<(Assignment, Move)>,
+    /// Assignments that kept their old end (a renewal with fewer seats).
+    pub stayed: usize,
+}
+
+impl PeriodChange {
+    /// What this change does to `a`, as `a` was before it; `None`: nothing.
+    pub fn apply(&self, a: &Assignment) -> Option<Move> {
+        if a.is_revoked() {
+            return None;
+        }
+        match self {
+            PeriodChange::Follow { old_end, new_end, first_staying } => {
+                let follows = first_staying.as_ref().is_none_or(|limit| key(a) < key_of(limit));
+                (a.valid_until == *old_end && follows).then_some(Move::EndOn(*new_end))
+            }
+            PeriodChange::Clip { last_day } if a.valid_until > *last_day => {
+                Some(if a.valid_from > *last_day { Move::Revoke } else { Move::EndOn(*last_day) })
+            }
+            PeriodChange::Clip { .. } => None,
+        }
+    }
+}
+
+/// The order in which a renewal with fewer seats keeps assignments going:
+/// the earliest assigned first (the address breaks ties).
+fn key(a: &Assignment) -> (DateTime<Utc>, &str) {
+    (a.assigned_at, &a.email)
+}
+
+fn key_of(limit: &(DateTime<Utc>, String)) -> (DateTime<Utc>, &str) {
+    (limit.0, &limit.1)
+}
+
+/// The day after `date` (the calendar ends long after any licence).
+fn next(date: NaiveDate) -> NaiveDate {
+    date.succ_opt().unwrap_or(date)
+}
+
+/// A renewal of `license`, whose assignments are `all`.
+pub fn renew(license: &License, r: &Renewal, all: &[Assignment]) -> Result<Decided, String> {
+    let current = license.current_term();
+    if license.cancelled {
+        return Err("the licence was cancelled; it cannot be renewed".into());
+    }
+    if r.term.end < r.term.start {
+        return Err("term.end is before term.start".into());
+    }
+    if r.term.start > next(license.term.end) {
+        return Err(format!(
+            "term.start {} leaves a gap after the current end {}",
+            r.term.start, license.term.end
+        ));
+    }
+    if r.term.start <= current.start || r.term.end <= license.term.end {
+        return Err(format!(
+            "the renewed term {} .. {} must follow the current term {} .. {}",
+            r.term.start, r.term.end, current.start, license.term.end
+        ));
+    }
+    let old_end = license.term.end;
+    let mut after = license.clone();
+    after.terms = if license.terms.is_empty() { vec![license.term] } else { license.terms.clone() };
+    after.terms.push(r.term);
+    after.term.end = r.term.end;
+    after.invoice_number = r.invoice_number.clone();
+    let mut quantities = license.quantities();
+    if let Some(q) = r.quantity {
+        quantities.set_from(r.term.start, q);
+    }
+    after.set_quantities(quantities.clone());
+    let mut eligible: Vec<&Assignment> =
+        all.iter().filter(|a| !a.is_revoked() && a.valid_until == old_end).collect();
+    eligible.sort_by(|a, b| key(a).cmp(&key(b)));
+    // Nothing runs past the old end yet: the new days hold what the
+    // quantity in force on each of them allows.
+    let room = after.seats.room(&quantities, Period::new(next(old_end), r.term.end)) as usize;
+    let followers = eligible.len().min(room);
+    let first_staying = eligible.get(followers).map(|a| (a.assigned_at, a.email.clone()));
+    let change = PeriodChange::Follow { old_end, new_end: r.term.end, first_staying };
+    Ok(decided(after, change, all, eligible.len() - followers))
+}
+
+/// A new quantity from `today` on (from the term start for a licence that
+/// has not started), renewed terms ahead included.
+pub fn change_quantity(
+    license: &License,
+    c: &QuantityChange,
+    today: NaiveDate,
+) -> Result<License, String> {
+    if today > license.term.end {
+        return Err(format!("the licence's term ended on {}", license.term.end));
+    }
+    let mut after = license.clone();
+    let mut quantities = license.quantities();
+    let from = today.max(license.term.start);
+    if from == license.term.start {
+        quantities = crate::capacity::Quantities::constant(c.quantity);
+    } else {
+        quantities.set_from(from, c.quantity);
+    }
+    after.set_quantities(quantities);
+    if let Some(invoice) = &c.invoice_number {
+        after.invoice_number = invoice.clone();
+    }
+    after.version += 1;
+    Ok(after)
+}
+
+/// A cancellation of `license`, whose assignments are `all`.
+pub fn cancel(license: &License, c: &Cancellation, all: &[Assignment]) -> Result<Decided, String> {
+    if c.last_day < license.term.start {
+        return Err(format!(
+            "lastDay {} is before the term start {}",
+            c.last_day, license.term.start
+        ));
+    }
+    let mut after = license.clone();
+    after.cancelled = true;
+    if c.last_day >= license.term.end {
+        after.version += 1;
+        return Ok(Decided { license: after, change: None, moves: Vec::new(), stayed: 0 });
+    }
+    after.term.end = c.last_day;
+    let mut terms =
+        if license.terms.is_empty() { vec![license.term] } else { license.terms.clone() };
+    terms.retain(|t| t.start <= c.last_day);
+    if let Some(last) = terms.last_mut() {
+        last.end = last.end.min(c.last_day);
+    }
+    after.terms = terms;
+    let mut quantities = license.quantities();
+    let _after_the_end = quantities.steps.split_off(&next(c.last_day));
+    after.set_quantities(quantities);
+    Ok(decided(after, PeriodChange::Clip { last_day: c.last_day }, all, 0))
+}
+
+/// The licence after `change` moved what it moves among `all`.
+fn decided(mut after: License, change: PeriodChange, all: &[Assignment], stayed: usize) -> Decided {
+    let moves: Vec<(Assignment, Move)> =
+        all.iter().filter_map(|a| Some((a.clone(), change.apply(a)?))).collect();
+    for (a, m) in &moves {
+        after.seats.remove(a.period(), 1);
+        if let Move::EndOn(end) = m {
+            after.seats.add(Period::new(a.valid_from, *end), 1);
+        }
+    }
+    after.version += 1;
+    Decided { license: after, change: Some(change), moves, stayed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{InvitationStatus, Language};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A 2026 licence of `quantity` seats with `n` default assignments, the
+    /// i-th assigned i minutes after midnight.
+    fn licence_with(quantity: u32, n: usize) -> (License, Vec<Assignment>) {
+        let mut l = License::sample(quantity);
+        let all: Vec<Assignment> = (0..n)
+            .map(|i| {
+                let at = "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+                    + chrono::Duration::minutes(i as i64);
+                let period = l.term.period();
+                Assignment::new(
+                    &l,
+                    &format!("u{i}@example.com"),
+                    period,
+                    at,
+                    "x",
+                    Language::En,
+                    InvitationStatus::Sent,
+                )
+            })
+            .collect();
+        l.seats.add(l.term.period(), n as u32);
+        (l, all)
+    }
+
+    fn renewal(quantity: Option<u32>) -> Renewal {
+        Renewal {
+            term: Term { start: d("2027-01-01"), end: d("2027-12-31") },
+            invoice_number: "INV-2027".into(),
+            quantity,
+        }
+    }
+
+    #[test]
+    fn a_renewal_moves_default_periods_to_the_new_end() {
+        let (l, all) = licence_with(5, 3);
+        let r = renew(&l, &renewal(None), &all).unwrap();
+        assert_eq!(r.moves.len(), 3);
+        assert_eq!(r.license.term, Term { start: d("2026-01-01"), end: d("2027-12-31") });
+        assert_eq!(r.license.current_term(), renewal(None).term);
+        assert_eq!(r.license.seats.count_on(d("2027-06-01")), 3);
+        assert_eq!(r.license.invoice_number, "INV-2027");
+        assert_eq!(r.stayed, 0);
+    }
+
+    #[test]
+    fn a_renewal_with_fewer_seats_keeps_the_earliest_assigned_going() {
+        let (l, all) = licence_with(5, 4);
+        let r = renew(&l, &renewal(Some(2)), &all).unwrap();
+        let moved: Vec<&str> = r.moves.iter().map(|(a, _)| a.email.as_str()).collect();
+        assert_eq!(moved, ["u0@example.com", "u1@example.com"]);
+        assert_eq!(r.stayed, 2);
+        assert_eq!(r.license.quantity_on(d("2026-12-31")), 5);
+        assert_eq!(r.license.quantity_on(d("2027-01-01")), 2);
+        assert_eq!(r.license.seats.over(&r.license.quantities(), r.license.term.period()), 0);
+        let change = r.change.unwrap();
+        assert_eq!(change.apply(&all[1]), Some(Move::EndOn(d("2027-12-31"))));
+        assert_eq!(change.apply(&all[2]), None);
+    }
+
+    #[test]
+    fn renewals_that_do_not_follow_are_refused() {
+        let (l, all) = licence_with(5, 1);
+        for (start, end) in [
+            ("2027-01-02", "2027-12-31"),
+            ("2026-01-01", "2027-12-31"),
+            ("2027-01-01", "2026-12-31"),
+        ] {
+            let r = Renewal { term: Term { start: d(start), end: d(end) }, ..renewal(None) };
+            assert!(renew(&l, &r, &all).is_err(), "{start} .. {end}");
+        }
+        let mut cancelled = l.clone();
+        cancelled.cancelled = true;
+        assert!(renew(&cancelled, &renewal(None), &all).is_err());
+    }
+
+    #[test]
+    fn a_cancellation_clips_running_periods_and_revokes_later_ones() {
+        let (mut l, mut all) = licence_with(5, 2);
+        all[1].valid_from = d("2026-10-01");
+        l.seats = crate::capacity::Timeline::default();
+        l.seats.add(all[0].period(), 1);
+        l.seats.add(all[1].period(), 1);
+        let c = cancel(&l, &Cancellation { last_day: d("2026-06-30") }, &all).unwrap();
+        assert_eq!(c.moves[0].1, Move::EndOn(d("2026-06-30")));
+        assert_eq!(c.moves[1].1, Move::Revoke);
+        assert!(c.license.cancelled);
+        assert_eq!(c.license.term.end, d("2026-06-30"));
+        assert_eq!(c.license.seats.count_on(d("2026-06-30")), 1);
+        assert_eq!(c.license.seats.count_on(d("2026-10-01")), 0);
+    }
+
+    #[test]
+    fn a_quantity_change_holds_from_today_and_replaces_renewed_quantities_ahead() {
+        let (l, all) = licence_with(5, 0);
+        let renewed = renew(&l, &renewal(Some(8)), &all).unwrap().license;
+        let today = d("2026-06-01");
+        let c = QuantityChange { quantity: 2, invoice_number: None };
+        let after = change_quantity(&renewed, &c, today).unwrap();
+        assert_eq!(after.quantity_on(d("2026-05-31")), 5);
+        assert_eq!(after.quantity_on(today), 2);
+        assert_eq!(after.quantity_on(d("2027-06-01")), 2, "the renewal's 8 is replaced");
+        assert!(change_quantity(&l, &c, d("2027-01-01")).is_err(), "after the end");
+    }
+}

@@ -1,0 +1,210 @@
+//! A licence's life after purchase through `provision`: renewal, seat
+//! changes, cancellation; each applied once, invalid ones writing nothing,
+//! and what admins see and may do afterwards.
+
+use licensing::provision::ProvisionError;
+use licensing_tests::*;
+use serde_json::{Value, json};
+
+use super::seats;
+
+/// A licence that started a month ago and ends in 30 days, with `quantity`
+/// seats (the buyer holds one); (order, licence id).
+async fn ending_soon(app: &licensing::App, quantity: u32) -> (String, String) {
+    ordered(app, CUSTOMER, quantity, days_from_today(-30), days_from_today(30)).await
+}
+
+/// What an admin can read of a licence: the licence and its assignments.
+async fn snapshot(app: &licensing::App, id: &str) -> (Value, Vec<Value>, usize) {
+    let a = Client::admin(app, CUSTOMER);
+    let history = a.all_history(id, "", 100).await.len();
+    (a.license(id).await.body, a.all_assignments(id).await, history)
+}
+
+#[tokio::test]
+async fn a_renewal_moves_default_periods_to_the_new_end_once() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 5).await;
+    let a = Client::admin(&app, CUSTOMER);
+    assert_eq!(a.assign(&id, "anna@example.com, bob@example.com").await.status, 201);
+    let short = days_from_today(10).to_string();
+    let body = json!({"emails": "carl@example.com", "validUntil": short});
+    assert_eq!(a.assign_body(&id, body).await.status, 201);
+    assert_eq!(a.revoke(&id, "bob@example.com").await.status, 200);
+
+    let (start, end) = (days_from_today(31), days_from_today(395));
+    let event = renewal(&order_id, "REN-1", start, end, None);
+    let result = deliver(&app, event.clone()).await.unwrap();
+    assert_eq!(result["followed"], 2, "the buyer and anna: {result}");
+    assert_eq!(result["notFollowed"], 0);
+    assert_eq!(deliver(&app, event).await.unwrap(), result, "a redelivery answers the same");
+
+    let license = a.license(&id).await.body;
+    assert_eq!(license["term"], json!({"start": days_from_today(-30), "end": end}));
+    assert_eq!(license["currentTerm"], json!({"start": start, "end": end}));
+    assert_eq!(license["invoiceNumber"], "INV-REN-1");
+    let until = |email: &str| {
+        let email = email.to_string();
+        let a = &a;
+        let id = &id;
+        async move { a.assignment(id, &email).await.unwrap()["validUntil"].clone() }
+    };
+    assert_eq!(until("anna@example.com").await, json!(end));
+    assert_eq!(until("carl@example.com").await, json!(short), "a custom end stays");
+    assert_eq!(until("bob@example.com").await, json!(days_from_today(30)), "revoked stays");
+    // Assignable up to the new end now.
+    let later = json!({"emails": "dora@example.com", "validUntil": days_from_today(300)});
+    assert_eq!(a.assign_body(&id, later).await.status, 201);
+
+    let history = a.all_history(&id, "", 100).await;
+    let renewed = history.iter().find(|e| e["action"] == "license.renewed").unwrap();
+    assert_eq!(renewed["actor"], "system");
+    assert_eq!(renewed["before"]["term"]["end"], json!(days_from_today(30)));
+    assert_eq!(renewed["after"]["currentTerm"], json!({"start": start, "end": end}));
+    let anna = a.all_history(&id, "email=anna%40example.com", 10).await;
+    assert_eq!(anna[0]["action"], "assignment.changed");
+    assert_eq!(anna[0]["actor"], "system");
+    assert_eq!(anna[0]["after"]["validUntil"], json!(end));
+    assert_eq!(history.iter().filter(|e| e["action"] == "license.renewed").count(), 1);
+}
+
+#[tokio::test]
+async fn a_renewal_with_fewer_seats_keeps_the_earliest_assigned_going() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 4).await;
+    let a = Client::admin(&app, CUSTOMER);
+    for email in ["first@example.com", "second@example.com", "third@example.com"] {
+        assert_eq!(a.assign(&id, email).await.status, 201);
+    }
+    let (start, end) = (days_from_today(31), days_from_today(395));
+    let result = deliver(&app, renewal(&order_id, "REN-2", start, end, Some(2))).await.unwrap();
+    assert_eq!((result["followed"].as_u64(), result["notFollowed"].as_u64()), (Some(2), Some(2)));
+    let license = a.license(&id).await.body;
+    assert_eq!(license["quantity"], 4, "4 until the renewed term starts");
+    assert_eq!(seats(&license), (4, 0, 4));
+    let listed = a.all_assignments(&id).await;
+    let ends: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|x| (x["email"].as_str().unwrap(), x["validUntil"].as_str().unwrap()))
+        .collect();
+    let (old, new) = (days_from_today(30).to_string(), end.to_string());
+    assert_eq!(
+        ends,
+        [
+            ("buyer@cust-1001.example.com", new.as_str()),
+            ("first@example.com", new.as_str()),
+            ("second@example.com", old.as_str()),
+            ("third@example.com", old.as_str()),
+        ]
+    );
+    // Two seats in the renewed term, both taken.
+    let extend = a.change(&id, "second@example.com", json!({"validUntil": end})).await;
+    assert_eq!((extend.status, extend.slug()), (409, "insufficient-seats"));
+}
+
+#[tokio::test]
+async fn fewer_seats_revoke_nobody_and_refuse_what_adds_a_seat() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 4).await;
+    let a = Client::admin(&app, CUSTOMER);
+    assert_eq!(a.assign(&id, "a@example.com; b@example.com; c@example.com").await.status, 201);
+    let result = deliver(&app, quantity_change(&order_id, "CHG-1", 2)).await.unwrap();
+    assert_eq!(result["overAssignedSeats"], 2, "{result}");
+    let license = a.license(&id).await.body;
+    assert_eq!(
+        (license["quantity"].as_u64(), license["overAssignedSeats"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(license["availableSeats"], 0);
+    assert_eq!(a.all_assignments(&id).await.len(), 4, "nobody revoked");
+    let refused = a.assign(&id, "d@example.com").await;
+    assert_eq!((refused.status, refused.slug()), (409, "insufficient-seats"));
+    // Shortening adds no day: allowed; extending it again is not.
+    let shorter = days_from_today(5);
+    assert_eq!(a.change(&id, "a@example.com", json!({"validUntil": shorter})).await.status, 200);
+    let back = a.change(&id, "a@example.com", json!({"validUntil": days_from_today(30)})).await;
+    assert_eq!(back.status, 409);
+    // Revoking their way out.
+    assert_eq!(a.revoke(&id, "b@example.com").await.status, 200);
+    assert_eq!(a.license(&id).await.body["overAssignedSeats"], 1);
+    assert_eq!(a.revoke(&id, "c@example.com").await.status, 200);
+    let license = a.license(&id).await.body;
+    assert_eq!(license["overAssignedSeats"], 0);
+    assert_eq!(a.assign(&id, "d@example.com").await.status, 409, "a is still on until day 5");
+    let entry = a.history(&id, "limit=100").await.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "license.quantity-changed")
+        .cloned()
+        .unwrap();
+    assert_eq!(entry["after"]["quantities"][1], json!({"from": today(), "quantity": 2}));
+}
+
+#[tokio::test]
+async fn a_cancellation_clips_running_periods_and_revokes_later_ones() {
+    let app = fresh_app().await;
+    let (order_id, id) =
+        ordered(&app, CUSTOMER, 5, days_from_today(-30), days_from_today(300)).await;
+    let a = Client::admin(&app, CUSTOMER);
+    assert_eq!(a.assign(&id, "now@example.com").await.status, 201);
+    let later = json!({"emails": "later@example.com", "validFrom": days_from_today(100)});
+    assert_eq!(a.assign_body(&id, later).await.status, 201);
+    let last_day = days_from_today(50);
+    let result = deliver(&app, cancellation(&order_id, "CAN-1", last_day)).await.unwrap();
+    assert_eq!((result["clipped"].as_u64(), result["revoked"].as_u64()), (Some(2), Some(1)));
+    let license = a.license(&id).await.body;
+    assert_eq!(license["cancelled"], true);
+    assert_eq!(license["term"]["end"], json!(last_day));
+    let now = a.assignment(&id, "now@example.com").await.unwrap();
+    assert_eq!(now["validUntil"], json!(last_day));
+    let gone = a.assignment(&id, "later@example.com").await.unwrap();
+    assert_eq!(
+        (gone["status"].as_str(), gone["revokedBy"].as_str()),
+        (Some("revoked"), Some("system"))
+    );
+    assert_eq!(gone["invitation"], json!({"status": "failed", "error": "not-sent"}));
+    let beyond = a.change(&id, "now@example.com", json!({"validUntil": days_from_today(60)})).await;
+    assert_eq!(beyond.status, 400, "periods lie inside the term");
+    let renewed =
+        deliver(&app, renewal(&order_id, "REN-9", days_from_today(51), days_from_today(400), None));
+    assert!(matches!(renewed.await, Err(ProvisionError::Invalid(_))), "a cancelled licence");
+}
+
+#[tokio::test]
+async fn unknown_orders_and_invalid_events_fail_and_write_nothing() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 3).await;
+    let before = snapshot(&app, &id).await;
+    let unknown = deliver(&app, quantity_change("ORD-NOPE", "CHG-1", 3)).await;
+    assert!(matches!(unknown, Err(ProvisionError::UnknownOrder(_))), "{unknown:?}");
+    let gap = renewal(&order_id, "REN-1", days_from_today(32), days_from_today(400), None);
+    let backwards = renewal(&order_id, "REN-2", days_from_today(31), days_from_today(20), None);
+    let mut no_quantity = quantity_change(&order_id, "CHG-2", 1);
+    no_quantity["detail"]["quantity"] = json!(0);
+    let mut unknown_field = cancellation(&order_id, "CAN-1", days_from_today(3));
+    unknown_field["detail"]["reason"] = json!("x");
+    let before_start = cancellation(&order_id, "CAN-2", days_from_today(-31));
+    for event in [gap, backwards, no_quantity, unknown_field, before_start] {
+        let result = deliver(&app, event.clone()).await;
+        assert!(matches!(result, Err(ProvisionError::Invalid(_))), "{event}: {result:?}");
+    }
+    assert_eq!(snapshot(&app, &id).await, before);
+}
+
+#[tokio::test]
+async fn a_renewal_of_many_assignments_is_whole_for_readers_and_finished_by_a_retry() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 300).await;
+    let a = Client::admin(&app, CUSTOMER);
+    let emails: Vec<String> = (0..250).map(|i| format!("u{i:03}@example.com")).collect();
+    assert_eq!(a.assign(&id, json!(emails)).await.status, 201);
+    let end = days_from_today(395);
+    let result =
+        deliver(&app, renewal(&order_id, "REN-BIG", days_from_today(31), end, None)).await.unwrap();
+    assert_eq!(result["followed"], 251);
+    let listed = a.all_assignments(&id).await;
+    assert!(listed.iter().all(|x| x["validUntil"] == json!(end)));
+    let history = a.all_history(&id, "", 100).await;
+    assert_eq!(history.iter().filter(|e| e["action"] == "assignment.changed").count(), 251);
+}

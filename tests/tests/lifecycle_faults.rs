@@ -1,0 +1,181 @@
+//! Renewals and cancellations that move more periods than one transaction
+//! holds (the fan-out), cut by DynamoDB faults at every step of the
+//! protocol: until the change is complete, what an admin can read (the
+//! licence, every assignment, the whole history) is exactly what it was
+//! before; the event's redelivery (EventBridge retries a failed invocation)
+//! or the next writer finishes it; afterwards every moved period and its
+//! history entry is there exactly once. At 10,000 assignments too. On a
+//! DynamoDB Local of this suite's own (see `own_dynamodb_endpoint`).
+
+use licensing::App;
+use licensing::provision::ProvisionError;
+use licensing_tests::proxy::{Fault, Proxy};
+use licensing_tests::*;
+use serde_json::{Value, json};
+
+const TX: &str = "TransactWriteItems";
+
+/// Everything an admin can read of a licence.
+#[derive(Debug, PartialEq)]
+struct Readable {
+    license: Value,
+    assignments: Vec<Value>,
+    history: Vec<Value>,
+}
+
+async fn readable(app: &App, id: &str) -> Readable {
+    let a = Client::admin(app, CUSTOMER);
+    let license = a.license(id).await;
+    assert_eq!(license.status, 200, "{:?}", license.body);
+    Readable {
+        license: license.body,
+        assignments: a.all_assignments(id).await,
+        history: a.all_history(id, "", 100).await,
+    }
+}
+
+/// A fresh table (assign budget out of the way) with a licence ending in 30
+/// days: the buyer and `n` addresses on default periods, one seat to spare.
+async fn seeded(n: usize) -> (App, String, String) {
+    let mut app = fresh_app_of_own().await;
+    app.assign_budget = u32::MAX;
+    let quantity = n as u32 + 2;
+    let (order, id) =
+        ordered(&app, CUSTOMER, quantity, days_from_today(-30), days_from_today(30)).await;
+    let emails: Vec<String> = (0..n).map(|i| format!("u{i:05}@example.com")).collect();
+    for part in emails.chunks(1000) {
+        let answer = Client::admin(&app, CUSTOMER).assign(&id, json!(part)).await;
+        assert_eq!(answer.status, 201, "{:?}", answer.body);
+    }
+    (app, order, id)
+}
+
+fn renewed(order: &str) -> Value {
+    renewal(order, "REN-1", days_from_today(31), days_from_today(395), None)
+}
+
+/// After a complete renewal: every period on the new end, each move
+/// recorded once, the licence renewed once.
+fn assert_renewed(r: &Readable, n: usize) {
+    let end = json!(days_from_today(395));
+    assert_eq!(r.license["term"]["end"], end);
+    assert_eq!(r.assignments.len(), n + 1);
+    assert!(r.assignments.iter().all(|a| a["validUntil"] == end), "every period moved");
+    let count = |action: &str| r.history.iter().filter(|e| e["action"] == action).count();
+    assert_eq!((count("license.renewed"), count("assignment.changed")), (1, n + 1));
+    let mut moved: Vec<&str> = r
+        .history
+        .iter()
+        .filter(|e| e["action"] == "assignment.changed")
+        .map(|e| e["email"].as_str().unwrap())
+        .collect();
+    moved.sort();
+    moved.dedup();
+    assert_eq!(moved.len(), n + 1, "one entry per address");
+}
+
+/// A renewal of `n` + 1 periods through the proxy, whose `pass`-th commit
+/// (0: the commit point; then the chunks of 49; last: clearing the marker)
+/// and every one after it get `fault`; then readers, and the redelivery.
+async fn renewal_cut(n: usize, pass: usize, fault: Fault) {
+    let (direct, order, id) = seeded(n).await;
+    let before = readable(&direct, &id).await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_after(TX, pass, fault.clone());
+    let what = format!("cut at commit {pass} ({fault:?})");
+    let failed = deliver(&via, renewed(&order)).await;
+    assert!(matches!(failed, Err(ProvisionError::Unavailable(_))), "{what}: {failed:?}");
+    proxy.reset();
+    proxy.idle().await;
+    assert!(proxy.faulted(TX) > 0, "{what}: the fault was reached");
+    assert!(readable(&direct, &id).await == before, "{what}: readers see the licence as it was");
+    let result = deliver(&direct, renewed(&order)).await.expect("the redelivery finishes it");
+    assert_eq!(result["followed"], n + 1, "{what}");
+    assert_renewed(&readable(&direct, &id).await, n);
+    assert_eq!(deliver(&direct, renewed(&order)).await.unwrap(), result, "{what}: applied once");
+}
+
+// 150 addresses and the buyer: the commit point, four chunks (49, 49, 49, 4),
+// the clearing: commits 0 to 5.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_cut_at_the_commit_point() {
+    renewal_cut(150, 0, Fault::Drop).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_cut_before_the_first_chunk() {
+    renewal_cut(150, 1, Fault::Drop).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_answer_lost_after_a_chunk() {
+    renewal_cut(150, 2, Fault::DropAfterForward).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_throttled_after_two_chunks() {
+    renewal_cut(150, 3, Fault::Throttle).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_unreachable_before_the_last_chunk() {
+    renewal_cut(150, 4, Fault::Unreachable).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_cut_at_the_clearing() {
+    renewal_cut(150, 5, Fault::Drop).await;
+}
+
+/// 10,000 assignments: about 200 commits of 49 moves; cut in the middle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_of_ten_thousand_cut_in_the_middle_is_finished_by_the_retry() {
+    renewal_cut(10_000, 100, Fault::Drop).await;
+}
+
+/// Not the redelivery but the next admin's write finishes the renewal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_writer_finishes_a_renewal_cut_short() {
+    let (direct, order, id) = seeded(150).await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_after(TX, 2, Fault::Drop);
+    assert!(deliver(&via, renewed(&order)).await.is_err());
+    proxy.reset();
+    proxy.idle().await;
+    let late = Client::admin(&direct, CUSTOMER).assign(&id, "late@example.com").await;
+    assert_eq!(late.status, 201, "{:?}", late.body);
+    assert_eq!(late.body["license"]["term"]["end"], json!(days_from_today(395)));
+    let mut after = readable(&direct, &id).await;
+    after.assignments.retain(|a| a["email"] != "late@example.com");
+    after.history.retain(|e| e["email"] != "late@example.com");
+    assert_renewed(&after, 150);
+}
+
+/// A cancellation cut after its first chunk: readers see the licence as it
+/// was (nobody clipped, nobody revoked) until the redelivery finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_cut_short_is_invisible_until_finished() {
+    let (direct, order, id) = seeded(100).await;
+    let later = json!({"emails": "later@example.com", "validFrom": days_from_today(20)});
+    assert_eq!(Client::admin(&direct, CUSTOMER).assign_body(&id, later).await.status, 201);
+    let before = readable(&direct, &id).await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_after(TX, 2, Fault::Drop);
+    let event = cancellation(&order, "CAN-1", days_from_today(10));
+    assert!(deliver(&via, event.clone()).await.is_err());
+    proxy.reset();
+    proxy.idle().await;
+    assert!(readable(&direct, &id).await == before, "as it was");
+    let result = deliver(&direct, event).await.unwrap();
+    assert_eq!((result["clipped"].as_u64(), result["revoked"].as_u64()), (Some(101), Some(1)));
+    let after = readable(&direct, &id).await;
+    assert_eq!(after.license["cancelled"], true);
+    let clipped =
+        after.assignments.iter().filter(|a| a["validUntil"] == json!(days_from_today(10)));
+    assert_eq!(clipped.count(), 101);
+    let revoked = after.assignments.iter().find(|a| a["email"] == "later@example.com").unwrap();
+    assert_eq!(revoked["revokedBy"], "system");
+}

@@ -5,7 +5,27 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::model::{Assignment, License, Period, PeriodChange, Term};
+use crate::model::{Assignment, License, Period, PeriodChange, SYSTEM, Term, Undo};
+
+/// `a` after the move `m` of the operation `op` (committed at licence
+/// version `version`) at `at`: its new end, or revoked by `system`, and what
+/// it was, for readers until the operation is complete. Its invitation is
+/// the caller's (whether a revocation cancels it depends on a claim).
+pub fn moved(a: &Assignment, m: Move, op: &str, version: u64, at: DateTime<Utc>) -> Assignment {
+    let mut after = a.clone();
+    let mut undo =
+        Undo { op: op.to_string(), version, valid_until: a.valid_until, invitation: None };
+    match m {
+        Move::EndOn(until) => after.valid_until = until,
+        Move::Revoke => {
+            undo.invitation = Some(a.invitation.clone());
+            after.revoked_at = Some(at);
+            after.revoked_by = Some(SYSTEM.to_string());
+        }
+    }
+    after.undo = Some(undo);
+    after
+}
 
 /// `LicenseRenewed`: the next term, its invoice, and a quantity from its start.
 #[derive(Clone, Debug, PartialEq, Eq)]

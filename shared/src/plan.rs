@@ -149,6 +149,7 @@ pub fn batch_assignments(license: &License) -> Vec<Assignment> {
                 InvitationStatus::Pending,
             );
             a.batch = Some(batch.id.clone());
+            a.batch_version = Some(license.version);
             a
         })
         .collect()

@@ -207,9 +207,28 @@ pub async fn fresh_app_of_own() -> App {
     app_on(own_dynamodb_endpoint()).await
 }
 
+/// [`fresh_app_of_own`], its client waiting up to 30 s per attempt (the
+/// functions' waits 3 s): for the crowds of the concurrency suite, which
+/// test the seats under contention, not how fast DynamoDB Local answers 200
+/// requests at once on a machine of two cores.
+pub async fn patient_app_of_own() -> App {
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    let client = licensing::app::dynamodb_client_at(Some(own_dynamodb_endpoint().to_string()));
+    let patient = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(90))
+        .build();
+    let config = client.config().to_builder().timeout_config(patient).build();
+    app_with(aws_sdk_dynamodb::Client::from_conf(config)).await
+}
+
 async fn app_on(endpoint: &str) -> App {
+    app_with(licensing::app::dynamodb_client_at(Some(endpoint.to_string()))).await
+}
+
+async fn app_with(client: aws_sdk_dynamodb::Client) -> App {
     let table = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
-    let client = licensing::app::dynamodb_client_at(Some(endpoint.to_string()));
     licensing::store::create_table(&client, &table).await.expect("create table");
     App::new(Store::new(client, table), AuthMode::Verified)
 }

@@ -19,7 +19,7 @@ async fn a_thousand_addresses_are_assigned_all_or_nothing() {
     let a = Client::admin(&app, CUSTOMER);
     // 1000 new ones need 1000 seats but only 999 are free: nothing is written.
     let refused = a.assign(&id, addresses(1000, "u").join("\n")).await;
-    assert_eq!((refused.status, refused.slug()), (409, "insufficient-seats"));
+    assert_eq!((refused.status, refused.slug()), (409, "insufficient-seats"), "{:?}", refused.body);
     assert_eq!(refused.body["available"], 999);
     assert_eq!(a.all_assignments(&id).await.len(), 1);
     // 999 fit: all of them are written, across several transactions.

@@ -37,7 +37,7 @@ async fn racing_assigns(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_parallel_assigns_for_five_free_seats() {
-    let app = Arc::new(fresh_app_of_own().await);
+    let app = Arc::new(patient_app_of_own().await);
     let id = licence(&app, CUSTOMER, 6).await; // the buyer holds one: 5 free
     let one = |i| json!({"emails": format!("racer{i:02}@example.com")});
     assert_eq!(racing_assigns(&app, &id, 30, one).await, (5, 25, 0));
@@ -50,7 +50,7 @@ async fn thirty_parallel_assigns_for_five_free_seats() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn extensions_and_assigns_racing_for_the_last_seat() {
-    let app = Arc::new(fresh_app_of_own().await);
+    let app = Arc::new(patient_app_of_own().await);
     let id = licence(&app, CUSTOMER, 2).await;
     let a = Client::admin(&app, CUSTOMER);
     // The second seat is used until day 10 only; after that it is the last free one.
@@ -74,7 +74,7 @@ async fn extensions_and_assigns_racing_for_the_last_seat() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_revoke_and_change_end_consistent() {
-    let app = Arc::new(fresh_app_of_own().await);
+    let app = Arc::new(patient_app_of_own().await);
     let id = licence(&app, CUSTOMER, 3).await;
     let a = Client::admin(&app, CUSTOMER);
     a.assign(&id, "x@example.com").await;
@@ -91,9 +91,9 @@ async fn concurrent_revoke_and_change_end_consistent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_parallel_assigns_for_ten_free_seats() {
-    let app = Arc::new(fresh_app_of_own().await);
-    // A DynamoDB Local that has just started (its JVM not yet warm) can take
-    // longer than the client's 3 s per attempt under this crowd; warm it up.
+    let app = Arc::new(patient_app_of_own().await);
+    // A DynamoDB Local that has just started (its JVM not yet warm) is slow
+    // under this crowd; warm it up.
     let warm = licence(&app, CUSTOMER, 500).await;
     let a = Client::admin(&app, CUSTOMER);
     for i in 0..40 {

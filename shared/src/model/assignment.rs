@@ -131,6 +131,10 @@ pub struct Assignment {
     /// The bulk batch that wrote this item, if any (see [`PendingBatch`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
+    /// The licence version that reserved that batch: a reader whose licence
+    /// is older does not see the batch yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_version: Option<u64>,
     /// The ended or revoked assignment of the same address that this batch
     /// item replaced: what readers see until the batch is complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,6 +162,10 @@ pub struct Assignment {
 #[serde(rename_all = "camelCase")]
 pub struct Undo {
     pub op: String,
+    /// The licence version that committed the fan-out: a reader whose
+    /// licence is older sees the item as it was.
+    #[serde(default)]
+    pub version: u64,
     pub valid_until: NaiveDate,
     /// The fan-out revoked it: it was not revoked, with this invitation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,6 +219,7 @@ impl Assignment {
             invitation: Invitation::new(invitation),
             language,
             batch: None,
+            batch_version: None,
             previous: None,
             invited_at: (invitation == InvitationStatus::Pending).then_some(assigned_at),
             former: Vec::new(),
@@ -245,19 +254,19 @@ impl Assignment {
         (self.valid_from <= last).then(|| Period::new(self.valid_from, last))
     }
 
-    /// What readers may see of this item while `hidden` (the licence's
-    /// pending operation, if any) is still being written: the item itself,
-    /// the assignment a batch item replaces (or nothing), or the item as it
-    /// was before a fan-out moved it.
-    pub fn into_visible(mut self, hidden: Option<&str>) -> Option<Assignment> {
-        let Some(hidden) = hidden else {
-            return Some(self);
-        };
-        if self.batch.as_deref() == Some(hidden) {
+    /// What a reader that read the licence as `seen` (before this item) may
+    /// see of it: the item itself, or, while the operation that wrote it is
+    /// hidden from `seen` (still pending, or newer than `seen`), the
+    /// assignment a batch item replaces (or nothing), or the item as it was
+    /// before a fan-out moved it.
+    pub fn into_visible(mut self, seen: &License) -> Option<Assignment> {
+        if let Some(batch) = &self.batch
+            && seen.hides(batch, self.batch_version.unwrap_or(0))
+        {
             return self.previous.map(|p| *p);
         }
         match self.undo.take() {
-            Some(undo) if undo.op == hidden => {
+            Some(undo) if seen.hides(&undo.op, undo.version) => {
                 let mut before = self;
                 before.valid_until = undo.valid_until;
                 if let Some(invitation) = undo.invitation {

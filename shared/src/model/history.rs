@@ -127,6 +127,10 @@ pub struct Entry {
     /// cancellation) that wrote this entry: hidden while it is pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
+    /// The licence version that committed that operation (see
+    /// [`License::hides`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_version: Option<u64>,
 }
 
 impl Entry {
@@ -158,6 +162,7 @@ impl Entry {
             before: None,
             after: None,
             op: None,
+            op_version: None,
         }
     }
 
@@ -189,6 +194,7 @@ impl Entry {
         Self {
             id: id.to_string(),
             op: Some(op.to_string()),
+            op_version: Some(license.version),
             ..Self::new(license, at, actor, action)
         }
         .about(email)

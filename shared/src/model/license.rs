@@ -130,6 +130,13 @@ impl License {
         }
     }
 
+    /// Whether a reader that read this licence must not see yet what the
+    /// operation `op`, committed at licence version `version`, wrote: it is
+    /// still pending, or it came after this read.
+    pub fn hides(&self, op: &str, version: u64) -> bool {
+        self.pending_op() == Some(op) || version > self.version
+    }
+
     /// Whether a writer must finish an earlier operation first.
     pub fn is_pending(&self) -> bool {
         self.pending_op().is_some()
@@ -218,10 +225,10 @@ pub enum PeriodChange {
     Clip { last_day: NaiveDate },
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "local"))]
 impl License {
     /// A licence of `quantity` seats for 2026, no seats taken, for the unit
-    /// tests of the rules over it.
+    /// tests of the rules over it and the model check (tests/tests/protocols.rs).
     pub fn sample(quantity: u32) -> Self {
         Self {
             license_id: "lic_1".into(),

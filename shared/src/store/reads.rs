@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 use super::items::{self, from_item};
-use super::keys::{self, attr, kind};
+use super::keys::{self, attr};
 use super::{Item, Order, Store, s, sdk};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, License};
@@ -147,26 +147,31 @@ impl Store {
         self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
-    /// A licence and the assignments of `emails` on it, in one strongly
-    /// consistent read (BatchGetItem, 100 keys a call, calls in parallel).
+    /// A licence and the assignments of `emails` on it, as a writer decides
+    /// on them: the licence first (GetItem), then the items (BatchGetItem,
+    /// strongly consistent), so that a commit conditioned on the licence's
+    /// version also stands for the items. Every write that changes an
+    /// assignment's seat changes the licence's version in the same
+    /// transaction, or comes after a pending marker did; so an item newer
+    /// than the licence read fails the commit, and none can be older. (One
+    /// BatchGetItem of both is read-committed per item: it could pair a
+    /// licence after a transaction with an assignment from before it, and
+    /// the commit would not notice.)
     pub async fn license_and_assignments(
         &self,
         customer_id: &str,
         license_id: &str,
         emails: &[String],
     ) -> Result<(Option<License>, HashMap<String, Assignment>)> {
-        let mut keys = Vec::with_capacity(emails.len() + 1);
-        keys.push(items::license_key(customer_id, license_id));
-        keys.extend(emails.iter().map(|e| items::assignment_key(customer_id, license_id, e)));
-        let mut license = None;
+        let license = self.license(customer_id, license_id).await?;
         let mut assignments = HashMap::new();
-        for item in self.batch_get(keys, true).await? {
-            if items::is(&item, kind::LICENSE) {
-                license = Some(from_item::<License>(item)?);
-            } else {
-                let a: Assignment = from_item(item)?;
-                assignments.insert(a.email.clone(), a);
-            }
+        if license.is_none() || emails.is_empty() {
+            return Ok((license, assignments));
+        }
+        let keys = emails.iter().map(|e| items::assignment_key(customer_id, license_id, e));
+        for item in self.batch_get(keys.collect(), true).await? {
+            let a: Assignment = from_item(item)?;
+            assignments.insert(a.email.clone(), a);
         }
         Ok((license, assignments))
     }

@@ -14,10 +14,10 @@ use super::retry::{MAX_ATTEMPTS, Step, commit_unless_refused, committed};
 use super::revoke::on_revoke;
 use crate::App;
 use crate::error::{Error, Result};
-use crate::lifecycle::{Decided, Move};
+use crate::lifecycle::{self, Decided, Move};
 use crate::model::{
     Action, Assignment, AssignmentState, Entry, Fanout, Invitation, InvitationError, License,
-    SYSTEM, State, Undo,
+    SYSTEM, State,
 };
 use crate::store::{MAX_TRANSACTION_ITEMS, OnRevoke, OrderEvent, Write};
 
@@ -49,7 +49,11 @@ pub async fn commit(app: &App, c: Commit<'_>) -> Result<Step<()>> {
     let mut writes = vec![
         Write::License { license: license.clone(), expected_version: Some(c.before.version) },
         Write::OrderEvent(c.record),
-        Write::Entry(Entry { op: Some(c.op.clone()), ..c.entry }),
+        Write::Entry(Entry {
+            op: Some(c.op.clone()),
+            op_version: Some(license.version),
+            ..c.entry
+        }),
     ];
     if single {
         for (a, m) in &moves {
@@ -57,8 +61,9 @@ pub async fn commit(app: &App, c: Commit<'_>) -> Result<Step<()>> {
         }
     }
     match committed(app.store.transact(&writes).await)? {
+        // The moves just decided are what is left: no need to read them again.
         Step::Done(()) if license.fanout.is_some() => {
-            complete(app, &license).await?;
+            finish(app, &license, Some(moves)).await?;
             Ok(Step::Done(()))
         }
         step => Ok(step),
@@ -68,17 +73,31 @@ pub async fn commit(app: &App, c: Commit<'_>) -> Result<Step<()>> {
 /// Finishes the fan-out pending on `license`: moves what is left, in
 /// chunks, then clears the marker. Safe to run by several writers at once.
 pub async fn complete(app: &App, license: &License) -> Result<()> {
+    finish(app, license, None).await
+}
+
+/// [`complete`], with what is left to move when the caller knows it.
+async fn finish(
+    app: &App,
+    license: &License,
+    mut known: Option<Vec<(Assignment, Move)>>,
+) -> Result<()> {
     let Some(fanout) = &license.fanout else {
         return Ok(());
     };
     let (customer, id) = (&license.customer_id, &license.license_id);
     for _round in 0..MAX_ATTEMPTS {
-        let all = app.store.all_assignments(customer, id).await?;
-        let left: Vec<(Assignment, Move)> = all
-            .into_iter()
-            .filter(|a| a.undo.as_ref().is_none_or(|u| u.op != fanout.id))
-            .filter_map(|a| fanout.change.apply(&a).map(|m| (a, m)))
-            .collect();
+        let left = match known.take() {
+            Some(left) => left,
+            None => app
+                .store
+                .all_assignments(customer, id)
+                .await?
+                .into_iter()
+                .filter(|a| a.undo.as_ref().is_none_or(|u| u.op != fanout.id))
+                .filter_map(|a| fanout.change.apply(&a).map(|m| (a, m)))
+                .collect(),
+        };
         if !moved_all(app, license, fanout, &left).await? {
             // Refused: another writer moved some of them, or finished it all.
             match app.store.license(customer, id).await? {
@@ -131,28 +150,20 @@ fn move_writes(
     a: &Assignment,
     m: Move,
 ) -> [Write; 2] {
-    let key = || (license.customer_id.clone(), license.license_id.clone(), a.email.clone());
-    let (customer_id, license_id, email) = key();
-    let mut after = a.clone();
+    let (customer_id, license_id, email) =
+        (license.customer_id.clone(), license.license_id.clone(), a.email.clone());
+    let mut after = lifecycle::moved(a, m, op, license.version, at);
+    let undo = after.undo.clone().expect("a moved item keeps what it was");
     let today = at.date_naive();
     let (write, action) = match m {
         Move::EndOn(until) => {
-            after.valid_until = until;
-            let undo = Undo { op: op.to_string(), valid_until: a.valid_until, invitation: None };
             (Write::Move { customer_id, license_id, email, until, undo }, Action::AssignmentChanged)
         }
         Move::Revoke => {
             let invitation = on_revoke(a, at.timestamp());
-            after.revoked_at = Some(at);
-            after.revoked_by = Some(SYSTEM.to_string());
             if let OnRevoke::Cancel { .. } = invitation {
                 after.invitation = Invitation::failed(InvitationError::NotSent);
             }
-            let undo = Undo {
-                op: op.to_string(),
-                valid_until: a.valid_until,
-                invitation: Some(a.invitation.clone()),
-            };
             let by = SYSTEM.to_string();
             let undo = Some(undo);
             let revoke = Write::Revoke { customer_id, license_id, email, at, by, invitation, undo };

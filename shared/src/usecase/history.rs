@@ -1,6 +1,8 @@
 //! A licence's history, newest first, as readers may see it: the entries of
 //! an operation still being written (a bulk batch, a fan-out) are hidden
-//! until it is complete, like the changes they record.
+//! until it is complete, like the changes they record. The licence is read
+//! before the entries, so an operation that completes while they are read
+//! shows all of its entries or none.
 
 use super::known_license_id;
 use super::query::MAX_PAGE;
@@ -41,17 +43,17 @@ pub async fn history(
         // One more than asked for, to know whether there is a next page.
         limit: (limit + 1) as i32,
     };
-    let (license, first_page) = tokio::join!(
-        app.store.license(&admin.customer_id, license_id),
-        app.store.history_page(&query),
-    );
-    let license = license?.ok_or(Error::LicenseNotFound)?;
-    let hidden = license.pending_op();
-    let (mut page, mut more) = first_page?;
+    // The licence first: an operation it does not show as complete was not
+    // (see `License::hides`), whatever the entries read after it show.
+    let license = app.store.license(&admin.customer_id, license_id).await?;
+    let license = license.ok_or(Error::LicenseNotFound)?;
+    let (mut page, mut more) = app.store.history_page(&query).await?;
     let mut found = Vec::with_capacity(limit + 1);
     loop {
         let last = page.last().map(|e| e.id.clone());
-        let visible = page.into_iter().filter(|e| hidden.is_none() || e.op.as_deref() != hidden);
+        let visible = page.into_iter().filter(|e| {
+            e.op.as_ref().is_none_or(|op| !license.hides(op, e.op_version.unwrap_or(0)))
+        });
         found.extend(visible.take(limit + 1 - found.len()));
         if found.len() > limit || !more {
             break;

@@ -68,18 +68,19 @@ pub async fn assignments(
     // with a filter, whole pages (most items may not match).
     let page_size = if request.status.is_some() { MAX_PAGE + 1 } else { limit + 1 } as i32;
     let mut after = request.after;
-    let (license, first_page) = tokio::join!(
-        app.store.license(customer, license_id),
-        app.store.assignments_page(customer, license_id, after.as_deref(), page_size),
-    );
-    let license = license?.ok_or(Error::LicenseNotFound)?;
-    let hidden = license.pending_op();
-    let mut page = first_page?;
+    // The licence before the items (not in parallel): an operation of
+    // several transactions that this licence does not show as complete
+    // stays hidden on every item read after it (`Assignment::into_visible`),
+    // so a page never shows half of one.
+    let license = app.store.license(customer, license_id).await?;
+    let license = license.ok_or(Error::LicenseNotFound)?;
+    let mut page =
+        app.store.assignments_page(customer, license_id, after.as_deref(), page_size).await?;
     let mut found = Vec::with_capacity(limit + 1);
     loop {
         let (items, more) = page;
         let last = items.last().map(|a| a.email.clone());
-        let visible = items.into_iter().filter_map(|item| item.into_visible(hidden));
+        let visible = items.into_iter().filter_map(|item| item.into_visible(&license));
         found.extend(
             visible
                 .filter(|a| request.status.is_none_or(|s| a.status(today) == s))
@@ -123,7 +124,7 @@ pub async fn my_seats(app: &App, email: &str) -> Result<Vec<(Assignment, License
         .into_iter()
         .filter_map(|a| {
             let license = licenses.get(&a.license_id)?;
-            let a = a.into_visible(license.pending_op())?;
+            let a = a.into_visible(license)?;
             a.is_current(today).then(|| (a, license.visible()))
         })
         .collect();

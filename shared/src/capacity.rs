@@ -115,6 +115,43 @@ impl Timeline {
             .unwrap_or(0)
     }
 
+    /// `range` as the longest stretches of days with the same number of
+    /// periods and the same quantity in force: consecutive, covering all of
+    /// `range`, neighbours differing in one of the two (`GET …/usage`).
+    pub fn usage(&self, quantities: &Quantities, range: Period) -> Vec<UsageStep> {
+        if range.from > range.until {
+            return Vec::new();
+        }
+        let within = (Excluded(range.from), Included(range.until));
+        let mut cuts: BTreeMap<NaiveDate, i64> = BTreeMap::from([(range.from, 0)]);
+        for (&d, &n) in self.starts.range(within) {
+            *cuts.entry(d).or_default() += i64::from(n);
+        }
+        for (&d, &n) in self.ends.range(range.from..range.until) {
+            *cuts.entry(d.succ_opt().expect("before range.until")).or_default() -= i64::from(n);
+        }
+        for &d in quantities.steps.range(within).map(|(d, _)| d) {
+            cuts.entry(d).or_default();
+        }
+        let mut used = i64::from(self.count_on(range.from));
+        let mut steps: Vec<UsageStep> = Vec::new();
+        let firsts: Vec<(NaiveDate, i64)> = cuts.into_iter().collect();
+        for (i, &(from, delta)) in firsts.iter().enumerate() {
+            if i > 0 {
+                used += delta;
+            }
+            let until = firsts.get(i + 1).and_then(|(d, _)| d.pred_opt()).unwrap_or(range.until);
+            let (used, quantity) = (used as u32, quantities.on(from));
+            match steps.last_mut() {
+                Some(last) if (last.used, last.quantity) == (used, quantity) => {
+                    last.period.until = until;
+                }
+                _ => steps.push(UsageStep { period: Period::new(from, until), used, quantity }),
+            }
+        }
+        steps
+    }
+
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
     }
@@ -122,6 +159,14 @@ impl Timeline {
 
 /// The number of seats in force on each day: `base` from the first day,
 /// then each step's quantity from its date on.
+/// Days with the same seats in use and the same quantity in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsageStep {
+    pub period: Period,
+    pub used: u32,
+    pub quantity: u32,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quantities {
     pub base: u32,
@@ -276,6 +321,38 @@ mod tests {
             prop_assert_eq!(t.count_on(day(a)), naive_count(&periods, day(a)));
             let holders = periods.iter().filter(|p| p.until >= day(a)).count() as u32;
             prop_assert_eq!(t.holders_from(day(a)), holders);
+        }
+
+        /// The usage steps are the per-day counts and quantities, run-length
+        /// encoded: every day of the range in exactly one step, neighbours
+        /// differing.
+        #[test]
+        fn usage_steps_match_the_naive_model(
+            raw in prop::collection::vec((0u64..60, 0u64..60), 0..20),
+            changes in prop::collection::vec((1u64..60, 0u32..8), 0..4),
+            (a, b) in (0u64..70, 0u64..70),
+        ) {
+            let periods: Vec<Period> = raw.iter().map(|(x, y)| period(*x, *y)).collect();
+            let t = timeline(&periods);
+            let mut q = Quantities::constant(3);
+            for (d, n) in &changes {
+                q.set_from(day(*d), *n);
+            }
+            let range = period(a, b);
+            let steps = t.usage(&q, range);
+            let mut days = Vec::new();
+            for s in &steps {
+                prop_assert!(s.period.from <= s.period.until);
+                for d in s.period.from.iter_days().take_while(|d| *d <= s.period.until) {
+                    days.push((d, s.used, s.quantity));
+                }
+            }
+            let naive: Vec<_> = range.from.iter_days().take_while(|d| *d <= range.until)
+                .map(|d| (d, naive_count(&periods, d), q.on(d))).collect();
+            prop_assert_eq!(days, naive);
+            for w in steps.windows(2) {
+                prop_assert!((w[0].used, w[0].quantity) != (w[1].used, w[1].quantity));
+            }
         }
 
         #[test]

@@ -85,6 +85,11 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// A licence's seats in use per day over its term, as steps.
+    pub async fn usage(&self, id: &str) -> Answer {
+        self.send("GET", &format!("/licenses/{id}/usage"), None).await
+    }
+
     /// One page of a licence's history, with `query` (e.g. `"email=a@x.de&limit=2"`).
     pub async fn history(&self, id: &str, query: &str) -> Answer {
         let path = with_query(&format!("/licenses/{id}/history"), query);

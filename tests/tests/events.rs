@@ -114,6 +114,12 @@ fn every_event_file_invokes_its_function() {
         "newest first, five a page"
     );
     assert!(history["nextCursor"].is_string());
+    let (status, usage) = http("list", "events/usage.json");
+    assert_eq!(status, 200, "{usage}");
+    let steps = usage["steps"].as_array().unwrap();
+    assert_eq!(usage["licenseId"], one["licenseId"]);
+    assert_eq!(steps[0]["from"], one["term"]["start"], "from the term's start");
+    assert_eq!(steps[steps.len() - 1]["until"], one["term"]["end"], "to its end");
     let (status, mine) = http("list", "events/me-licenses.json");
     assert_eq!(status, 200);
     assert_eq!(mine["licenses"][0]["licenseId"], DEMO_LICENSE);

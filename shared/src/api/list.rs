@@ -1,6 +1,6 @@
 //! The `list` function: `GET /licenses`, `GET /licenses/{id}`,
 //! `GET /licenses/{id}/assignments`, `GET /licenses/{id}/history`,
-//! `GET /me/licenses`.
+//! `GET /licenses/{id}/usage`, `GET /me/licenses`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,6 +8,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 
 use super::views::{
     AssignmentPage, AssignmentView, EntryView, HistoryView, LicenseView, Licenses, MyLicenseView,
+    UsageView,
 };
 use crate::App;
 use crate::emails;
@@ -57,6 +58,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                     page.more.then(|| page.entries.last().map(|e| encode_cursor(&e.id))).flatten();
                 let entries = page.entries.iter().map(EntryView::of).collect();
                 Ok(json(StatusCode::OK, &HistoryView { entries, next_cursor }))
+            }
+            Route::Usage(id) => {
+                let license = query::license(app, &caller.admin()?, &id).await?;
+                Ok(json(StatusCode::OK, &UsageView::of(&license)))
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;

@@ -79,6 +79,39 @@ impl EntryView {
     }
 }
 
+/// `GET /licenses/{id}/usage`: seats in use per day over the whole term,
+/// as steps (see `Timeline::usage`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageView {
+    pub license_id: String,
+    pub steps: Vec<UsageStepView>,
+}
+
+#[derive(Serialize)]
+pub struct UsageStepView {
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    pub used: u32,
+    pub quantity: u32,
+}
+
+impl UsageView {
+    pub fn of(license: &License) -> Self {
+        let steps = license.seats.usage(&license.quantities(), license.term.period());
+        let steps = steps
+            .into_iter()
+            .map(|s| UsageStepView {
+                from: s.period.from,
+                until: s.period.until,
+                used: s.used,
+                quantity: s.quantity,
+            })
+            .collect();
+        Self { license_id: license.license_id.clone(), steps }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryView {

@@ -11,6 +11,7 @@ pub enum Route {
     GetLicense(String),
     ListAssignments(String),
     History(String),
+    Usage(String),
     MyLicenses,
     Assign(String),
     Change(String, String),
@@ -28,6 +29,7 @@ impl Route {
             Route::GetLicense(_) => "get-license",
             Route::ListAssignments(_) => "list-assignments",
             Route::History(_) => "history",
+            Route::Usage(_) => "usage",
             Route::MyLicenses => "my-licenses",
             Route::Assign(_) => "assign",
             Route::Change(..) => "change",
@@ -43,6 +45,7 @@ impl Route {
             Route::GetLicense(id)
             | Route::ListAssignments(id)
             | Route::History(id)
+            | Route::Usage(id)
             | Route::Assign(id)
             | Route::Change(id, _)
             | Route::Revoke(id, _)
@@ -94,6 +97,10 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
         ["licenses", id, "history"] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::History(id)))
+        }
+        ["licenses", id, "usage"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::Usage(id)))
         }
         ["licenses", id, "assignments", email] if !id.is_empty() && !email.is_empty() => {
             let (id, email) = (decode_segment(id)?, decode_segment(email)?);

@@ -18,6 +18,8 @@ async fn tenants_roles_and_identity_are_enforced() {
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/licenses/{id}"), None),
         ("GET", format!("/licenses/{id}/assignments"), None),
+        ("GET", format!("/licenses/{id}/history"), None),
+        ("GET", format!("/licenses/{id}/usage"), None),
         ("POST", format!("/licenses/{id}/assignments"), Some(json!({"emails": "new@example.com"}))),
         ("PATCH", item.clone(), Some(json!({"validUntil": days_from_today(3)}))),
         ("DELETE", item.clone(), None),

@@ -12,6 +12,7 @@ mod lifecycle;
 mod limits;
 mod provision;
 mod revocation;
+mod usage;
 
 use serde_json::Value;
 

@@ -31,8 +31,10 @@ impl Budgets {
     /// Round trips at their minimum, handler overhead, linearity.
     pub fn rows(&mut self, rows: &[(Group, Measured)]) {
         for (_, m) in rows {
+            let pages =
+                if m.minimum.paged { format!(" + {} Query pages", m.pages) } else { String::new() };
             let text = format!(
-                "round trips {}: {}..{} (minimum {}: {})",
+                "round trips {}: {}..{}{pages} (minimum {}: {})",
                 m.name, m.round_trips.min, m.round_trips.max, m.minimum.round_trips, m.minimum.why
             );
             self.check(m.at_minimum(), true, text);
@@ -63,6 +65,12 @@ impl Budgets {
                 "capacity check (dryRun), licence with 10",
                 2.0,
                 "capacity check, 10,000 vs 10 assignments",
+            ),
+            (
+                "history page, licence with 10,000 entries",
+                "history page, licence with 10 entries",
+                2.0,
+                "history page, 10,000 vs 10 entries",
             ),
         ];
         for (big, small, limit, what) in ratios {

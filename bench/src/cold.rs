@@ -62,19 +62,19 @@ async fn cases(app: &App) -> Vec<Case> {
         ),
         case(
             "assign",
-            "POST assignments, dryRun: 1 BatchGetItem ‖ 1 UpdateItem (budget)",
+            "POST assignments, dryRun: GetItem, then BatchGetItem ‖ UpdateItem (budget)",
             assign,
             "\"statusCode\":200",
         ),
         case(
             "change",
-            "PATCH an unassigned address: 1 BatchGetItem, 404",
+            "PATCH an unassigned address: GetItem, then BatchGetItem, 404",
             fix(event("change.json")),
             "\"statusCode\":404",
         ),
         case(
             "revoke",
-            "DELETE an unassigned address: 1 BatchGetItem, 404",
+            "DELETE an unassigned address: GetItem, then BatchGetItem, 404",
             fix(event("revoke.json")),
             "\"statusCode\":404",
         ),

@@ -22,6 +22,9 @@ pub struct Fixture {
     pub bulk: String,
     /// The licence the ten `assign 1000` requests fill to 10,000.
     pub big: String,
+    pub big_order: String,
+    /// A licence with 10 history entries (its purchase, the buyer, 8 more).
+    pub quiet: String,
     /// The admin of a customer with 200 licences.
     pub many_admin: String,
     pub term_end: NaiveDate,
@@ -68,9 +71,11 @@ impl Fixture {
         let customer = "bench-cust";
         let adm = admin(customer);
         let mut ids = Vec::new();
-        for i in 0..4 {
+        let mut orders = Vec::new();
+        for i in 0..5 {
             let order = format!("ORD-B{i}-{}", ulid::Ulid::new());
             ids.push(provision(app, &order, customer, "buyer@bench.example.com", 100_000).await);
+            orders.push(order);
         }
         let member_email = "member@bench.example.com".to_string();
         for id in &ids {
@@ -83,13 +88,15 @@ impl Fixture {
             assert_eq!(invoke(app, call).await, 201);
         }
         let small_emails = addresses("small", 8);
-        let call = request(
-            "POST",
-            &format!("/licenses/{}/assignments", ids[0]),
-            &adm,
-            Some(json!({"emails": small_emails})),
-        );
-        assert_eq!(invoke(app, call).await, 201);
+        for id in [&ids[0], &ids[4]] {
+            let call = request(
+                "POST",
+                &format!("/licenses/{id}/assignments"),
+                &adm,
+                Some(json!({"emails": small_emails})),
+            );
+            assert_eq!(invoke(app, call).await, 201);
+        }
         let many = "bench-many";
         for i in 0..200 {
             let order = format!("ORD-M{i}-{}", ulid::Ulid::new());
@@ -104,9 +111,19 @@ impl Fixture {
             single: ids[1].clone(),
             bulk: ids[2].clone(),
             big: ids[3].clone(),
+            big_order: orders[3].clone(),
+            quiet: ids[4].clone(),
             many_admin: admin(many),
             term_end: days_from_today(365),
         }
+    }
+
+    /// The `i`-th renewal of `big`: a year after the one before.
+    pub fn renewal(&self, i: usize) -> Value {
+        let start = self.term_end + Days::new(1 + 365 * i as u64);
+        let end = self.term_end + Days::new(365 * (i as u64 + 1));
+        let id = format!("REN-{i}-{}", ulid::Ulid::new());
+        licensing_tests::renewal(&self.big_order, &id, start, end, None)
     }
 
     /// The day before the term's end, or its end, turn about.

@@ -129,11 +129,14 @@ fn print_table<'a>(rows: impl Iterator<Item = &'a Measured>) {
         "operation", "n", "p50", "p99", "ddb p50", "ddb p99", "ovh p50", "ovh p99",
     );
     for m in rows {
-        let trips = if m.round_trips.min == m.round_trips.max {
+        let mut trips = if m.round_trips.min == m.round_trips.max {
             m.round_trips.min.to_string()
         } else {
             format!("{}..{}", m.round_trips.min, m.round_trips.max)
         };
+        if m.minimum.paged {
+            trips.push_str(&format!(" + {} Query pages", m.pages));
+        }
         println!(
             "{:<44} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.3} {:>9.3}  {} ({})",
             m.name,

@@ -33,8 +33,11 @@ pub struct Scenario<'a> {
     pub call: Box<dyn Fn(usize) -> Call + 'a>,
 }
 
-const PAGE: &str = "GetItem licence ‖ Query page (in parallel)";
-const DRY_RUN: &str = "BatchGetItem licence + address, and the budget's UpdateItem alongside (a dry run commits nothing to ride in)";
+const PAGE: &str = "GetItem licence, then Query page (the licence first: see usecase::query)";
+const HISTORY: &str = "GetItem licence, then Query entries (one page)";
+const DRY_RUN: &str = "GetItem licence, then BatchGetItem address, and the budget's UpdateItem alongside (a dry run commits nothing to ride in)";
+const ONE: &str =
+    "GetItem licence, then BatchGetItem (consistent) the assignment + TransactWriteItems";
 
 /// Every scenario, in the order they run (`assign 1` writes what `revoke`
 /// takes back; the ten `assign 1000` fill `big` before it is paged).
@@ -87,34 +90,20 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
                 Some(json!({"emails": addresses("h", 100)})),
             )
         }),
-        scenario(
-            "change",
-            Group::Warm,
-            n,
-            200,
-            Minimum::new(2, "BatchGetItem (consistent) + TransactWriteItems"),
-            move |i| {
-                let changeable = f.small_emails.len() + 1;
-                let email = f.small_emails.get(i % changeable).unwrap_or(&f.member_email);
-                let path = format!("{}/{}", assignments(&f.small), email.replace('@', "%40"));
-                request("PATCH", &path, adm, Some(json!({"validUntil": f.change_until(i)})))
-            },
-        ),
-        scenario(
-            "revoke",
-            Group::Warm,
-            n,
-            200,
-            Minimum::new(2, "BatchGetItem (consistent) + TransactWriteItems"),
-            move |i| {
-                request(
-                    "DELETE",
-                    &format!("{}/{}", assignments(&f.single), singles[i].replace('@', "%40")),
-                    adm,
-                    None,
-                )
-            },
-        ),
+        scenario("change", Group::Warm, n, 200, Minimum::new(3, ONE), move |i| {
+            let changeable = f.small_emails.len() + 1;
+            let email = f.small_emails.get(i % changeable).unwrap_or(&f.member_email);
+            let path = format!("{}/{}", assignments(&f.small), email.replace('@', "%40"));
+            request("PATCH", &path, adm, Some(json!({"validUntil": f.change_until(i)})))
+        }),
+        scenario("revoke", Group::Warm, n, 200, Minimum::new(3, ONE), move |i| {
+            request(
+                "DELETE",
+                &format!("{}/{}", assignments(&f.single), singles[i].replace('@', "%40")),
+                adm,
+                None,
+            )
+        }),
         scenario(
             "provision",
             Group::Warm,
@@ -165,7 +154,7 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
             Group::Scaling,
             n,
             200,
-            Minimum::new(2, DRY_RUN),
+            Minimum::new(3, DRY_RUN),
             move |i| {
                 let body = json!({"emails": format!("dry{i}@bench.example.com"), "dryRun": true});
                 request("POST", &assignments(id), adm, Some(body))
@@ -188,6 +177,32 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         200,
         Minimum::new(1, "1 Query"),
         move |_| request("GET", "/licenses", &f.many_admin, None),
+    ));
+    for (label, id) in [("10", &f.quiet), ("10,000", &f.big)] {
+        rows.push(scenario(
+            &format!("history page, licence with {label} entries"),
+            Group::Scaling,
+            n,
+            200,
+            Minimum::new(2, HISTORY),
+            move |_| request("GET", &format!("/licenses/{id}/history?limit=10"), adm, None),
+        ));
+    }
+    // Each renewal moves every default period of `big` (10,002) to its new end.
+    let renewals = Samples { warmup: 0, measured: if quick { 1 } else { 3 } };
+    let moves = 10_002;
+    let chunks = usize::div_ceil(moves, 49);
+    let why = format!(
+        "GetItem order, GetItem event record ‖ licence, Query all assignments (pages), \
+         TransactWriteItems commit point, {chunks} chunks of 49 moves with their entries, clear"
+    );
+    rows.push(scenario(
+        "renewal, licence with 10,000 default periods",
+        Group::Scaling,
+        renewals,
+        200,
+        Minimum::paged(5 + chunks, why),
+        move |i| Call::OrderEvent(f.renewal(i)),
     ));
     rows
 }

@@ -96,7 +96,8 @@ A portal user (anna@example.com):
   curl -s -X PATCH http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/anna@example.com -H "Authorization: Bearer \$TOKEN" -d '{"validUntil": "2027-06-30"}'
   curl -s -X DELETE http://127.0.0.1:$API_PORT/licenses/\$LIC/assignments/bob@example.com -H "Authorization: Bearer \$TOKEN"
   curl -s "http://127.0.0.1:$API_PORT/licenses/\$LIC/history?limit=5" -H "Authorization: Bearer \$TOKEN"
-  # A renewal from the order system (also quantity-changed.json, cancelled.json):
+  # The order system: a purchase, then its renewal (also quantity-changed.json, cancelled.json)
+  curl -s -X POST http://127.0.0.1:$API_PORT/2015-03-31/functions/provision/invocations -d @events/provision.json
   curl -s -X POST http://127.0.0.1:$API_PORT/2015-03-31/functions/provision/invocations -d @events/renewed.json
   curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer \$USER_TOKEN"
   # 403 email-not-verified: the same person, e-mail not verified

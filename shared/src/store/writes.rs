@@ -150,10 +150,7 @@ impl Store {
         let item = TransactWriteItem::builder();
         Ok(match write {
             Write::License { license, expected_version } => {
-                let condition = match expected_version {
-                    Some(v) => Expr::version_is(*v),
-                    None => Expr::item_absent(),
-                };
+                let condition = expected_version.map_or_else(Expr::item_absent, Expr::version_is);
                 item.put(expr::put(table, items::license_item(license)?, Some(condition))?)
             }
             Write::Assignment(a) => item.put(expr::put(table, items::assignment_item(a)?, None)?),
@@ -170,17 +167,8 @@ impl Store {
             }
             Write::Revoke { customer_id, license_id, email, at, by, invitation, undo } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                let condition =
-                    Expr::item_exists().and(Expr::not_revoked()).and(match invitation {
-                        OnRevoke::Keep(status) => Expr::invitation_is(*status),
-                        OnRevoke::Cancel { stale_before } => {
-                            Expr::invitation_is(InvitationStatus::Pending)
-                                .and(Expr::claim_free_or_stale(*stale_before))
-                        }
-                        OnRevoke::LeaveToSender { claim_id } => Expr::claim_is(claim_id),
-                    });
                 let update = revoke(at, by, invitation, undo.as_ref())?;
-                item.update(expr::update(table, key, update, condition)?)
+                item.update(expr::update(table, key, update, revocable(invitation))?)
             }
             Write::InvitationOutcome {
                 customer_id,
@@ -218,6 +206,17 @@ impl Store {
         }
         .build())
     }
+}
+
+/// A revocation's condition: not revoked yet, and its invitation as read
+/// (see [`OnRevoke`]).
+fn revocable(invitation: &OnRevoke) -> Expr {
+    Expr::item_exists().and(Expr::not_revoked()).and(match invitation {
+        OnRevoke::Keep(status) => Expr::invitation_is(*status),
+        OnRevoke::Cancel { stale_before } => Expr::invitation_is(InvitationStatus::Pending)
+            .and(Expr::claim_free_or_stale(*stale_before)),
+        OnRevoke::LeaveToSender { claim_id } => Expr::claim_is(claim_id),
+    })
 }
 
 fn set_period(period: &Period) -> Result<Expr> {

@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 VENV := .venv
 NODE_DIR := infra/local/node_modules
+CONSOLE_NODE_DIR := console/node_modules
 
 FUNCTIONS := list assign change revoke provision notify
 
@@ -16,13 +17,14 @@ help:
 	@echo "make bench  cold start, RSS, warm latency, DynamoDB round trips, scaling, sizes; PASS/FAIL budgets (BENCH_QUICK=1: fewer iterations)"
 
 ## setup: install what the local stack needs into the project (idempotent)
-setup: $(VENV)/.installed $(NODE_DIR)/.installed
+setup: $(VENV)/.installed $(NODE_DIR)/.installed $(CONSOLE_NODE_DIR)/.installed
 
 ## system: Debian packages the tests need (qemu-aarch64 and an arm64 libc, to run the
-## release binaries in tests/tests/release.rs); apt-get installs them when run as root.
-SYSTEM_PACKAGES := qemu-user libc6-arm64-cross
+## release binaries in tests/tests/release.rs; chromium, for the console's browser suite in
+## tests/tests/console.rs); apt-get installs them when run as root.
+SYSTEM_PACKAGES := qemu-user libc6-arm64-cross chromium
 system:
-	@if ! command -v qemu-aarch64 >/dev/null || [ ! -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; then \
+	@if ! command -v qemu-aarch64 >/dev/null || [ ! -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else \
@@ -37,6 +39,10 @@ $(VENV)/.installed: infra/local/requirements.txt
 
 $(NODE_DIR)/.installed: infra/local/package.json infra/local/package-lock.json
 	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE_NODE_DIR)/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 dev: setup

@@ -29,8 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "building the functions..."
+echo "building the functions and the console..."
 cargo build --workspace --bins --quiet --features licensing/local
+(cd console && npm run --silent build >/dev/null)
 
 start_dynamodb "$DYNAMODB_PORT" "$state/dynamodb.log" >"$state/dynamodb.pid"
 cp "$state/dynamodb.pid" "$state/dynamodb.pid.$$"
@@ -54,7 +55,8 @@ mine+=("$state/watch.pid.$$")
 wait_port "$WATCH_PORT" 120
 
 # The portal's entry point: API Gateway's request limits in front of the watch.
-setsid .venv/bin/python infra/local/gateway.py "$API_PORT" "$WATCH_PORT" >"$state/gateway.log" 2>&1 &
+# It also serves the console (console/dist) under /console/.
+setsid .venv/bin/python infra/local/gateway.py "$API_PORT" "$WATCH_PORT" console/dist >"$state/gateway.log" 2>&1 &
 echo $! >"$state/gateway.pid"
 cp "$state/gateway.pid" "$state/gateway.pid.$$"
 mine+=("$state/gateway.pid.$$")
@@ -83,6 +85,9 @@ Logs: $state/watch.log, $state/relay.log, $state/dynamodb.log, $state/ses.log
 
 Invitation mails land in the SES emulator: http://127.0.0.1:$SES_PORT (web page),
 http://127.0.0.1:$SES_PORT/store (JSON). The stream relay feeds new assignments to notify.
+
+The console (Manage Your Licenses): http://127.0.0.1:$API_PORT/console/
+  (sign in as one of the demo identities below)
 
 Demo licence admin of cust-1001 (buyer@example.com):
   export TOKEN=$admin_token

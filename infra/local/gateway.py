@@ -17,12 +17,22 @@ watch` alone does not:
   other origin gets no CORS header at all. Whatever CORS headers `cargo lambda watch`
   adds (it echoes every origin, with credentials) are dropped.
 
-Everything else passes through unchanged. Usage: gateway.py LISTEN_PORT UPSTREAM_PORT
+With a console directory (the built `console/dist`), it also serves the web console from
+the API's origin as a deployment would from its static hosting: `GET /console/...` are its
+files (`index.html` for the page itself), and `/console/identities.json` lists the demo
+identities of `events/demo/tokens` for the local sign-in (local only: these tokens are
+unsigned, and only builds with local mode accept them).
+
+Everything else passes through unchanged.
+Usage: gateway.py LISTEN_PORT UPSTREAM_PORT [CONSOLE_DIR]
 """
 
+import base64
 import http.client
 import http.server
 import json
+import mimetypes
+import pathlib
 import re
 import socketserver
 import sys
@@ -34,6 +44,14 @@ HOP_BY_HOP = {
     "upgrade", "content-length", "host",
 }
 UPSTREAM = ("127.0.0.1", 0)
+CONSOLE_DIR = None
+TOKENS_DIR = pathlib.Path(__file__).resolve().parents[2] / "events" / "demo" / "tokens"
+# The local sign-in's choices, in this order, with what each may do.
+IDENTITIES = [
+    ("admin", "Licence admin of {customer} ({email})"),
+    ("other-admin", "Licence admin of {customer} ({email})"),
+    ("user", "User {email} of {customer}"),
+]
 LOCAL_ORIGIN = re.compile(r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?")
 CORS = {
     "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
@@ -109,7 +127,32 @@ class Gateway(http.server.BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length > 0 else b""
 
+    def console(self):
+        """A file of the console, or None when the path is not the console's."""
+        path = self.path.split("?", 1)[0]
+        if CONSOLE_DIR is None or self.command not in ("GET", "HEAD") or not (path + "/").startswith("/console/"):
+            return None
+        if path == "/console/identities.json":
+            return "application/json", identities()
+        relative = path[len("/console/"):] or "index.html"
+        file = (CONSOLE_DIR / relative).resolve()
+        if CONSOLE_DIR not in file.parents or not file.is_file():
+            file = CONSOLE_DIR / "index.html"
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        return kind, file.read_bytes()
+
     def forward(self):
+        served = self.console()
+        if served is not None:
+            kind, data = served
+            self.send_response(200)
+            self.send_header("content-type", kind + ("; charset=utf-8" if kind.startswith("text/") or kind.endswith("json") or kind.endswith("javascript") else ""))
+            self.send_header("content-length", str(len(data)))
+            self.send_header("cache-control", "no-cache")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return
         header_bytes = len(self.requestline) + sum(len(k) + len(v) + 4 for k, v in self.headers.items())
         if header_bytes > MAX_HEADER_BYTES:
             return self.problem(431, "Request Header Fields Too Large",
@@ -172,15 +215,29 @@ class Gateway(http.server.BaseHTTPRequestHandler):
         raise AttributeError(name)
 
 
+def identities():
+    """The demo identities as the console's local sign-in lists them."""
+    found = []
+    for name, label in IDENTITIES:
+        token = (TOKENS_DIR / f"{name}.jwt").read_text().strip()
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        text = label.format(customer=claims.get("custom:customer_id", "?"), email=claims.get("email", "?"))
+        found.append({"id": name, "label": text, "token": token})
+    return json.dumps(found).encode()
+
+
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
 
 def main():
-    global UPSTREAM
+    global UPSTREAM, CONSOLE_DIR
     listen, upstream = int(sys.argv[1]), int(sys.argv[2])
     UPSTREAM = ("127.0.0.1", upstream)
+    if len(sys.argv) > 3:
+        CONSOLE_DIR = pathlib.Path(sys.argv[3]).resolve()
     Server(("127.0.0.1", listen), Gateway).serve_forever()
 
 

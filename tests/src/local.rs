@@ -51,7 +51,8 @@ impl Drop for Watch {
 
 /// `cargo lambda watch` on a free port over `table`, behind the local gateway
 /// (infra/local/gateway.py, API Gateway's request limits) as `make dev` runs
-/// it, with the SES emulator, and (if `relay`) the stream relay feeding `notify`.
+/// it (also serving the built console under /console/), with the SES emulator,
+/// and (if `relay`) the stream relay feeding `notify`.
 pub fn start_watch(table: &str, relay: bool) -> Watch {
     let root = workspace_root();
     let port = free_port();
@@ -94,6 +95,8 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
     let gateway = Command::new(root.join(".venv/bin/python"))
         .arg(root.join("infra/local/gateway.py"))
         .args([gateway_port.to_string(), port.to_string()])
+        // The console, when built (tests/tests/console.rs builds it), under /console/.
+        .arg(root.join("console/dist"))
         .stdin(Stdio::null())
         .spawn()
         .expect("the local gateway (run `make setup`)");

@@ -1,0 +1,204 @@
+// Manage Your Licenses: sign-in and the licence overview. Plain DOM, no framework: the
+// page is a handful of views, and every text node is set with textContent (never HTML).
+import { client, isAdmin, problemText, type License, type MyLicense } from "./api";
+import { date, t, type Lang } from "./i18n";
+import "./style.css";
+
+interface Identity {
+  id: string;
+  label: string;
+  token: string;
+}
+
+type Filter = "" | "active" | "upcoming" | "expired" | "all";
+type Screen = "licenses" | "access";
+
+const state = {
+  lang: (localStorage.getItem("lang") === "de" ? "de" : "en") as Lang,
+  token: sessionStorage.getItem("token"),
+  filter: "" as Filter,
+  screen: "licenses" as Screen,
+};
+
+const main = document.getElementById("main") as HTMLElement;
+const langSelect = document.getElementById("lang") as HTMLSelectElement;
+const signOut = document.getElementById("sign-out") as HTMLButtonElement;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<Record<string, string>> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v !== undefined) node.setAttribute(k, v);
+  }
+  node.append(...children);
+  return node;
+}
+
+function show(...nodes: Node[]): void {
+  main.replaceChildren(...nodes);
+  main.focus();
+}
+
+/** The sections a signed-in person may open: admins both, users their own access. */
+function navigation(token: string): HTMLElement {
+  const tx = t(state.lang);
+  const screens: [Screen, string][] = isAdmin(token)
+    ? [["licenses", tx.myLicenses], ["access", tx.myAccess]]
+    : [["access", tx.myAccess]];
+  const nav = el("nav", { "aria-label": tx.nav });
+  for (const [screen, label] of screens) {
+    const current = state.screen === screen;
+    const button = el("button", { type: "button", ...(current ? { "aria-current": "page" } : {}) }, label);
+    button.addEventListener("click", () => {
+      state.screen = screen;
+      void render();
+    });
+    nav.append(button);
+  }
+  return nav;
+}
+
+async function accessView(token: string): Promise<void> {
+  const tx = t(state.lang);
+  const { data, error } = await client(token).GET("/me/licenses");
+  const heading = el("h1", {}, tx.myAccess);
+  if (error || !data) {
+    show(navigation(token), heading, el("p", { role: "alert" }, `${tx.error} ${problemText(error)}`));
+    return;
+  }
+  const item = (m: MyLicense) =>
+    el(
+      "li",
+      { "data-license": m.licenseId },
+      el("strong", {}, m.productName),
+      ` — ${tx.accessPeriod}: ${date(state.lang, m.validFrom)} – ${date(state.lang, m.validUntil)}`,
+    );
+  const content = data.licenses.length ? el("ul", { class: "access" }, ...data.licenses.map(item)) : el("p", {}, tx.accessNone);
+  show(navigation(token), heading, content);
+}
+
+function chrome(): void {
+  const tx = t(state.lang);
+  document.documentElement.lang = state.lang;
+  document.title = tx.title;
+  (document.getElementById("brand") as HTMLElement).textContent = tx.title;
+  (document.getElementById("lang-label") as HTMLElement).textContent = tx.language;
+  langSelect.value = state.lang;
+  signOut.textContent = tx.signOut;
+  signOut.hidden = !state.token;
+}
+
+/** Locally, the demo identities of `make dev` (identities.json next to the page). */
+async function signInView(): Promise<void> {
+  const tx = t(state.lang);
+  const answer = await fetch("identities.json");
+  const identities: Identity[] = answer.ok ? await answer.json() : [];
+  const list = el("ul", { class: "identities" });
+  for (const identity of identities) {
+    const button = el("button", { type: "button" }, identity.label);
+    button.addEventListener("click", () => {
+      state.token = identity.token;
+      sessionStorage.setItem("token", identity.token);
+      void render();
+    });
+    list.append(el("li", {}, button));
+  }
+  show(el("h1", {}, tx.signIn), el("p", {}, tx.signInLocal), list);
+}
+
+function termText(l: License): string {
+  return `${date(state.lang, l.currentTerm.start)} – ${date(state.lang, l.currentTerm.end)}`;
+}
+
+function licenceRow(l: License): HTMLTableRowElement {
+  const tx = t(state.lang);
+  const number = new Intl.NumberFormat(state.lang);
+  const subscription = `${l.subscription.id} (${l.subscription.plan}${l.subscription.autoRenew ? `, ${tx.autoRenew}` : ""})`;
+  const status = tx[l.status as "active" | "upcoming" | "expired"] + (l.cancelled ? `, ${tx.cancelled}` : "");
+  const product = el("th", { scope: "row" }, l.productName);
+  const row = el(
+    "tr",
+    { "data-license": l.licenseId },
+    product,
+    el("td", {}, termText(l)),
+    el("td", {}, subscription),
+    el("td", {}, l.invoiceNumber),
+    el("td", { class: "num" }, number.format(l.quantity)),
+    el("td", { class: "num" }, number.format(l.assignedSeats)),
+    el("td", { class: "num" }, number.format(l.availableSeats)),
+    el("td", {}, status),
+  );
+  if (l.overAssignedSeats > 0) {
+    row.classList.add("over");
+    product.append(el("p", { class: "warning", role: "note" }, `⚠ ${tx.overAssigned(l.overAssignedSeats)}`));
+  }
+  return row;
+}
+
+async function licencesView(token: string): Promise<void> {
+  const tx = t(state.lang);
+  const api = client(token);
+  const { data, error } = await api.GET("/licenses", {
+    params: { query: { status: state.filter } },
+  });
+  const filter = el("select", { id: "status-filter" });
+  for (const [value, label] of [
+    ["", `${tx.active} + ${tx.upcoming}`],
+    ["active", tx.active],
+    ["upcoming", tx.upcoming],
+    ["expired", tx.expired],
+    ["all", tx.all],
+  ] as const) {
+    filter.append(el("option", { value }, label));
+  }
+  filter.value = state.filter;
+  filter.addEventListener("change", () => {
+    state.filter = filter.value as Filter;
+    void render();
+  });
+  const controls = el("p", {}, el("label", { for: "status-filter" }, `${tx.status} `), filter);
+  if (error || !data) {
+    show(navigation(token), el("h1", {}, tx.myLicenses), controls, el("p", { role: "alert" }, `${tx.error} ${problemText(error)}`));
+    return;
+  }
+  const head = el(
+    "tr",
+    {},
+    ...[tx.product, tx.term, tx.subscription, tx.invoice, tx.quantity, tx.assigned, tx.free, tx.status].map((h) =>
+      el("th", { scope: "col" }, h),
+    ),
+  );
+  const body = el("tbody", {}, ...data.licenses.map(licenceRow));
+  const table = el("table", { class: "licenses" }, el("caption", {}, tx.myLicenses), el("thead", {}, head), body);
+  const content = data.licenses.length ? table : el("p", {}, tx.none);
+  show(navigation(token), el("h1", {}, tx.myLicenses), controls, content);
+}
+
+async function render(): Promise<void> {
+  chrome();
+  if (state.token) {
+    if (!isAdmin(state.token)) {
+      state.screen = "access";
+    }
+    await (state.screen === "licenses" ? licencesView(state.token) : accessView(state.token));
+  } else {
+    await signInView();
+  }
+}
+
+langSelect.addEventListener("change", () => {
+  state.lang = langSelect.value === "de" ? "de" : "en";
+  localStorage.setItem("lang", state.lang);
+  void render();
+});
+signOut.addEventListener("click", () => {
+  state.token = null;
+  state.screen = "licenses";
+  sessionStorage.removeItem("token");
+  void render();
+});
+
+void render();

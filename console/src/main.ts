@@ -1,7 +1,9 @@
 // Manage Your Licenses: sign-in and the licence overview. Plain DOM, no framework: the
 // page is a handful of views, and every text node is set with textContent (never HTML).
 import { client, isAdmin, problemText, type License, type MyLicense } from "./api";
+import { el } from "./dom";
 import { date, t, type Lang } from "./i18n";
+import { usersView } from "./users";
 import "./style.css";
 
 interface Identity {
@@ -11,31 +13,20 @@ interface Identity {
 }
 
 type Filter = "" | "active" | "upcoming" | "expired" | "all";
-type Screen = "licenses" | "access";
+type Screen = "licenses" | "access" | "users";
 
 const state = {
   lang: (localStorage.getItem("lang") === "de" ? "de" : "en") as Lang,
   token: sessionStorage.getItem("token"),
   filter: "" as Filter,
   screen: "licenses" as Screen,
+  /** The licence whose users are managed (screen "users"). */
+  license: null as License | null,
 };
 
 const main = document.getElementById("main") as HTMLElement;
 const langSelect = document.getElementById("lang") as HTMLSelectElement;
 const signOut = document.getElementById("sign-out") as HTMLButtonElement;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<Record<string, string>> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v !== undefined) node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
-}
 
 function show(...nodes: Node[]): void {
   main.replaceChildren(...nodes);
@@ -118,7 +109,13 @@ function licenceRow(l: License): HTMLTableRowElement {
   const number = new Intl.NumberFormat(state.lang);
   const subscription = `${l.subscription.id} (${l.subscription.plan}${l.subscription.autoRenew ? `, ${tx.autoRenew}` : ""})`;
   const status = tx[l.status as "active" | "upcoming" | "expired"] + (l.cancelled ? `, ${tx.cancelled}` : "");
-  const product = el("th", { scope: "row" }, l.productName);
+  const manage = el("button", { type: "button", class: "link" }, l.productName);
+  manage.addEventListener("click", () => {
+    state.screen = "users";
+    state.license = l;
+    void render();
+  });
+  const product = el("th", { scope: "row" }, manage);
   const row = el(
     "tr",
     { "data-license": l.licenseId },
@@ -183,7 +180,16 @@ async function render(): Promise<void> {
     if (!isAdmin(state.token)) {
       state.screen = "access";
     }
-    await (state.screen === "licenses" ? licencesView(state.token) : accessView(state.token));
+    const token = state.token;
+    if (state.screen === "users" && state.license) {
+      const back = () => {
+        state.screen = "licenses";
+        void render();
+      };
+      await usersView({ token, lang: state.lang, license: state.license, show, back });
+    } else {
+      await (state.screen === "access" ? accessView(token) : licencesView(token));
+    }
   } else {
     await signInView();
   }

@@ -1,6 +1,8 @@
-// The console in headless Chromium (Debian's `chromium`, driven by playwright-core), as a
-// person uses it: sign in with a demo identity, read the overview, filter, switch language,
-// sign out. Run by tests/tests/console.rs against its own local stack:
+// The console in headless Chromium (Debian's `chromium`, driven by playwright-core), used as
+// a person uses it: a user's own access, an admin's overview, User Management (assign with
+// the live preview, change, revoke, resend, history), the filter, German, sign-out. Run by
+// tests/tests/console.rs against its own local stack, which then checks the result through
+// the API and the SES emulator:
 //   node console/tests/browser.mjs http://127.0.0.1:<gateway port>
 // It prints one line per step and exits non-zero on the first failure.
 import assert from "node:assert/strict";
@@ -8,6 +10,7 @@ import { chromium } from "playwright-core";
 
 const base = process.argv[2];
 assert.ok(base, "usage: browser.mjs BASE_URL");
+const TECDOC = "lic_6CGKN22FHMWP935DWKR78NWDA8";
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
@@ -17,12 +20,29 @@ try {
   const page = await browser.newPage({ locale: "en-GB" });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  const signIn = async (name) => {
+    await page.getByRole("button", { name }).click();
+  };
+  const signOut = async (label = "Sign out") => {
+    await page.getByRole("button", { name: label }).click();
+    await page.getByRole("heading", { name: /Sign in|Anmelden/ }).waitFor();
+  };
+
   const started = Date.now();
   await page.goto(`${base}/console/`);
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   step(`sign-in screen in ${Date.now() - started} ms`);
 
-  await page.getByRole("button", { name: "Licence admin of cust-1001 (buyer@example.com)" }).click();
+  // A user sees their own access (and no admin screens).
+  await signIn("User anna@example.com of cust-1001");
+  await page.getByRole("heading", { name: "My access" }).waitFor();
+  const annaSeat = page.locator(`li[data-license="${TECDOC}"]`);
+  assert.match(await annaSeat.textContent(), /TecDoc Catalogue — Access period: /);
+  assert.equal(await page.getByRole("button", { name: "My Licenses" }).count(), 0, "users get no admin screens");
+  await signOut();
+  step("a user's own access");
+
+  await signIn("Licence admin of cust-1001 (buyer@example.com)");
   const table = page.getByRole("table", { name: "My Licenses" });
   await table.waitFor();
   const tecdoc = table.getByRole("row").filter({ hasText: "TecDoc Catalogue" });
@@ -32,9 +52,57 @@ try {
   assert.equal(cells[4], "2", `assigned seats (the buyer and Anna): ${cells}`);
   assert.equal(cells[5], "3", `free seats: ${cells}`);
   assert.equal(cells[6], "Active");
-  const tecdocId = await tecdoc.getAttribute("data-license");
   step("overview: TecDoc Catalogue with 5 seats, 2 assigned, 3 free");
 
+  // User Management of TecDoc Catalogue.
+  await tecdoc.getByRole("button", { name: "TecDoc Catalogue" }).click();
+  await page.getByRole("heading", { name: "User Management: TecDoc Catalogue" }).waitFor();
+  const users = page.getByRole("table", { name: "User Management: TecDoc Catalogue" });
+  const row = (email) => users.getByRole("row").filter({ hasText: email });
+  await row("anna@example.com").waitFor();
+  step("user management lists the assignments");
+
+  await page.getByRole("button", { name: "Assign User" }).click();
+  const emails = page.getByLabel("Email Addresses");
+  await emails.fill('carl@example.com; "Meier, Bob" <bob@example.com>\ndora@example.com');
+  await page.getByText("Takes 3 seats.").waitFor();
+  step("assign: the live preview counts the seats a paste takes");
+  await page.getByRole("dialog").getByRole("button", { name: "Assign" }).click();
+  await page.getByText("3 users assigned.").waitFor();
+  for (const email of ["bob@example.com", "carl@example.com", "dora@example.com"]) {
+    await row(email).waitFor();
+  }
+  step("assign: three pasted addresses are assigned");
+
+  await page.getByRole("button", { name: "Assign User" }).click();
+  await emails.fill("not-an-address, eve@example.com");
+  await page.getByRole("dialog").getByText("not-an-address", { exact: true }).waitFor();
+  await emails.fill("eve@example.com");
+  await page.getByText("Not enough free seats: 1 requested, 0 available over this period.").waitFor();
+  await page.keyboard.press("Escape");
+  assert.equal(await page.getByRole("dialog").count(), 0, "Escape closes the dialog");
+  step("assign: invalid entries and missing seats are explained in place");
+
+  await page.getByRole("button", { name: "Change: dora@example.com" }).click();
+  await page.getByLabel("Until").fill("2027-06-30");
+  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+  await row("dora@example.com").filter({ hasText: "30 Jun 2027" }).waitFor();
+  step("change: a shorter access period");
+
+  await page.getByRole("button", { name: "Revoke: anna@example.com" }).click();
+  await page.getByRole("dialog").getByText("Revoke the access of anna@example.com?").waitFor();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await row("anna@example.com").filter({ hasText: "Revoked" }).waitFor();
+  step("revoke: confirmed, the row shows it revoked");
+
+  await page.getByRole("button", { name: "Resend invitation: carl@example.com" }).click();
+  await page.getByText(/Please wait 10 min/).waitFor();
+  step("resend within 10 minutes: asked to wait");
+  await page.locator("ol.history li").filter({ hasText: "assignment.revoked" }).first().waitFor();
+  step("the licence's history shows the revocation");
+
+  await page.getByRole("button", { name: "← Back to My Licenses" }).click();
+  await table.waitFor();
   const over = table.getByRole("row").filter({ hasText: "Over-assigned: 2 seats more in use" });
   const rows = await table.getByRole("row").allTextContents();
   assert.equal(await over.count(), 1, `the over-assigned licence is flagged in words: ${rows.join(" | ")}`);
@@ -49,29 +117,14 @@ try {
   await page.getByRole("table", { name: "Meine Lizenzen" }).waitFor();
   assert.equal(await page.getAttribute("html", "lang"), "de");
   step("German: headings, labels and dates follow");
-
-  await page.getByRole("button", { name: "Abmelden" }).click();
-  await page.getByRole("heading", { name: "Anmelden" }).waitFor();
+  await signOut("Abmelden");
   await page.getByLabel("Sprache").selectOption("en");
   step("sign out");
 
-  // A user sees their own access, and no longer after an admin revokes it.
-  await page.getByRole("button", { name: "User anna@example.com of cust-1001" }).click();
+  // After the admin's revoke, Anna's access no longer shows the seat.
+  await signIn("User anna@example.com of cust-1001");
   await page.getByRole("heading", { name: "My access" }).waitFor();
-  const anna = page.locator(`li[data-license="${tecdocId}"]`);
-  assert.match(await anna.textContent(), /TecDoc Catalogue — Access period: /);
-  assert.equal(await page.getByRole("button", { name: "My Licenses" }).count(), 0, "users get no admin screens");
-  step("a user's own access");
-  const identities = await (await fetch(`${base}/console/identities.json`)).json();
-  const admin = identities.find((i) => i.id === "admin").token;
-  const revoked = await fetch(`${base}/licenses/${tecdocId}/assignments/anna%40example.com`, {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${admin}` },
-  });
-  assert.equal(revoked.status, 200);
-  await page.reload();
-  await page.getByRole("heading", { name: "My access" }).waitFor();
-  assert.equal(await anna.count(), 0, "the revoked seat is gone");
+  assert.equal(await annaSeat.count(), 0, "the revoked seat is gone");
   step("after a revoke, the user's access no longer shows it");
   assert.deepEqual(errors, [], "no script errors");
 } finally {

@@ -44,7 +44,8 @@ fn the_console_in_headless_chromium() {
         deliver(&app, quantity_change(&order, "CHG-1", 1)).await.expect("applied");
     });
 
-    let watch = start_watch(app.store.table(), false);
+    // With the stream relay: the invitations reach the SES emulator.
+    let watch = start_watch(app.store.table(), true);
     let run = Command::new("node")
         .arg(root.join("console/tests/browser.mjs"))
         .arg(&watch.base)
@@ -58,4 +59,16 @@ fn the_console_in_headless_chromium() {
         "browser suite:\n{out}\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    // What the browser did, through the API and the mails.
+    let a = Client::admin(&app, CUSTOMER);
+    let tecdoc = rt.block_on(a.license("lic_6CGKN22FHMWP935DWKR78NWDA8")).body;
+    assert_eq!(tecdoc["assignedUsers"], 4, "the buyer, Bob, Carl, Dora: {tecdoc}");
+    assert_eq!(tecdoc["availableSeats"], 1, "Anna's revoked seat is free again: {tecdoc}");
+    for email in ["bob@example.com", "carl@example.com", "dora@example.com"] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while mails_to(email).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no invitation mail to {email}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
 }

@@ -1,6 +1,7 @@
 // User Management of one licence: its assignments (paged), Assign User with a live dryRun
 // preview, Change, Revoke (confirmed), Resend invitation, and the licence's latest history.
 import { client, problemText, type License } from "./api";
+import { usageChart } from "./chart";
 import { dialog, el, field } from "./dom";
 import type { components } from "./openapi";
 import { date, t, type Lang } from "./i18n";
@@ -39,9 +40,11 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
   const api = client(ctx.token);
   const cursor = cursors[cursors.length - 1] ?? null;
   const query = cursor ? { limit: 20, cursor } : { limit: 20 };
-  const [page, history] = await Promise.all([
-    api.GET("/licenses/{licenseId}/assignments", { params: { path: { licenseId: license.licenseId }, query } }),
-    api.GET("/licenses/{licenseId}/history", { params: { path: { licenseId: license.licenseId }, query: { limit: 10 } } }),
+  const path = { licenseId: license.licenseId };
+  const [page, history, usage] = await Promise.all([
+    api.GET("/licenses/{licenseId}/assignments", { params: { path, query } }),
+    api.GET("/licenses/{licenseId}/history", { params: { path, query: { limit: 10 } } }),
+    api.GET("/licenses/{licenseId}/usage", { params: { path } }),
   ]);
   const status = el("p", { role: "status", class: "status" });
   const reload = () => void usersView(ctx, cursors);
@@ -74,8 +77,9 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
     more.addEventListener("click", () => void usersView(ctx, [...cursors, next]));
     paging.append(more);
   }
+  const when = new Intl.DateTimeFormat(lang === "de" ? "de-DE" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
   const entries = (history.data?.entries ?? []).map((e) =>
-    el("li", {}, `${new Date(e.at).toLocaleString(lang)} · ${e.actor} · ${e.action}${e.email ? ` · ${e.email}` : ""}`),
+    el("li", {}, `${when.format(new Date(e.at))} · ${e.actor} · ${e.action}${e.email ? ` · ${e.email}` : ""}`),
   );
   ctx.show(
     back,
@@ -84,6 +88,7 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
     status,
     rows.length ? table : el("p", {}, tx.noAssignments),
     paging,
+    usage.data ? usageChart(lang, usage.data.steps, new Date().toISOString().slice(0, 10)) : refusal(lang, usage.error),
     el("h2", {}, tx.history),
     el("ol", { class: "history" }, ...entries),
   );

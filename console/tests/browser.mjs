@@ -6,7 +6,14 @@
 //   node console/tests/browser.mjs http://127.0.0.1:<gateway port>
 // It prints one line per step and exits non-zero on the first failure.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+// With CONSOLE_SCREENSHOTS=<dir>, every screen is saved there as <name>.png.
+const shots = process.env.CONSOLE_SCREENSHOTS;
+if (shots) mkdirSync(shots, { recursive: true });
 
 const base = process.argv[2];
 assert.ok(base, "usage: browser.mjs BASE_URL");
@@ -20,6 +27,14 @@ try {
   const page = await browser.newPage({ locale: "en-GB" });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  // axe-core in the page: no serious or critical accessibility violation on a screen.
+  const accessible = async (screen) => {
+    await page.addScriptTag({ path: axePath });
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations);
+    const bad = found.filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`), [], `axe on ${screen}`);
+    if (shots) await page.screenshot({ path: `${shots}/${screen}.png`, fullPage: true });
+  };
   const signIn = async (name) => {
     await page.getByRole("button", { name }).click();
   };
@@ -32,6 +47,7 @@ try {
   await page.goto(`${base}/console/`);
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   step(`sign-in screen in ${Date.now() - started} ms`);
+  await accessible("sign-in");
 
   // A user sees their own access (and no admin screens).
   await signIn("User anna@example.com of cust-1001");
@@ -39,6 +55,7 @@ try {
   const annaSeat = page.locator(`li[data-license="${TECDOC}"]`);
   assert.match(await annaSeat.textContent(), /TecDoc Catalogue — Access period: /);
   assert.equal(await page.getByRole("button", { name: "My Licenses" }).count(), 0, "users get no admin screens");
+  await accessible("my-access");
   await signOut();
   step("a user's own access");
 
@@ -53,6 +70,7 @@ try {
   assert.equal(cells[5], "3", `free seats: ${cells}`);
   assert.equal(cells[6], "Active");
   step("overview: TecDoc Catalogue with 5 seats, 2 assigned, 3 free");
+  await accessible("my-licenses");
 
   // User Management of TecDoc Catalogue.
   await tecdoc.getByRole("button", { name: "TecDoc Catalogue" }).click();
@@ -60,13 +78,16 @@ try {
   const users = page.getByRole("table", { name: "User Management: TecDoc Catalogue" });
   const row = (email) => users.getByRole("row").filter({ hasText: email });
   await row("anna@example.com").waitFor();
-  step("user management lists the assignments");
+  await page.getByRole("img", { name: /Seat usage\. At most 2 seats in use, with 5 bought/ }).waitFor();
+  step("user management lists the assignments, with the seat usage chart");
+  await accessible("user-management");
 
   await page.getByRole("button", { name: "Assign User" }).click();
   const emails = page.getByLabel("Email Addresses");
   await emails.fill('carl@example.com; "Meier, Bob" <bob@example.com>\ndora@example.com');
   await page.getByText("Takes 3 seats.").waitFor();
   step("assign: the live preview counts the seats a paste takes");
+  await accessible("assign-user");
   await page.getByRole("dialog").getByRole("button", { name: "Assign" }).click();
   await page.getByText("3 users assigned.").waitFor();
   for (const email of ["bob@example.com", "carl@example.com", "dora@example.com"]) {
@@ -107,6 +128,14 @@ try {
   const rows = await table.getByRole("row").allTextContents();
   assert.equal(await over.count(), 1, `the over-assigned licence is flagged in words: ${rows.join(" | ")}`);
   step("an over-assigned licence carries a warning in words");
+  await over.getByRole("button").click();
+  await page.getByRole("img", { name: /Over-assigned on 1 stretch of days \(hatched\)/ }).waitFor();
+  await page.getByText("Show as a table").click();
+  await page.locator("table.usage-table td").filter({ hasText: /^3$/ }).first().waitFor();
+  step("its chart names the over-assigned days in words and as a table");
+  await accessible("usage-over-assigned");
+  await page.getByRole("button", { name: "← Back to My Licenses" }).click();
+  await table.waitFor();
 
   await page.getByLabel("Status").selectOption("expired");
   await table.getByRole("row").filter({ hasText: "Parts Archive" }).waitFor();
@@ -116,6 +145,13 @@ try {
   await page.getByLabel("Language").selectOption("de");
   await page.getByRole("table", { name: "Meine Lizenzen" }).waitFor();
   assert.equal(await page.getAttribute("html", "lang"), "de");
+  await page.getByLabel("Status").selectOption("");
+  await accessible("meine-lizenzen");
+  await page.getByRole("table", { name: "Meine Lizenzen" }).getByRole("button", { name: "TecDoc Catalogue" }).click();
+  await page.getByRole("heading", { name: "Benutzerverwaltung: TecDoc Catalogue" }).waitFor();
+  await accessible("benutzerverwaltung");
+  await page.getByRole("button", { name: "← Zurück zu Meine Lizenzen" }).click();
+  await page.getByRole("table", { name: "Meine Lizenzen" }).waitFor();
   step("German: headings, labels and dates follow");
   await signOut("Abmelden");
   await page.getByLabel("Sprache").selectOption("en");

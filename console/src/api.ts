@@ -13,7 +13,9 @@ export function isAdmin(token: string): boolean {
     const payload = token.split(".")[1] ?? "";
     const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
     const groups: unknown = JSON.parse(json)["cognito:groups"];
-    return Array.isArray(groups) && groups.includes("license-admin");
+    // A JSON array (Cognito's ID token), or API Gateway's "[a b]" string form.
+    if (Array.isArray(groups)) return groups.includes("license-admin");
+    return typeof groups === "string" && groups.replace(/[[\]]/g, " ").split(/[\s,]+/).includes("license-admin");
   } catch {
     return false;
   }

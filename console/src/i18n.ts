@@ -65,7 +65,8 @@ const texts = {
     history: "History",
     usage: "Seat usage",
     noUsage: "No usage to show.",
-    usageSummary: (used: number, quantity: number, from: string) => `At most ${used} ${used === 1 ? "seat" : "seats"} in use, with ${quantity} bought (from ${from}).`,
+    usageSummary: (used: number, quantity: number, from: string) =>
+      `At most ${used.toLocaleString("en-GB")} ${used === 1 ? "seat" : "seats"} in use, with ${quantity.toLocaleString("en-GB")} bought (from ${from}).`,
     usageOver: (n: number) => `Over-assigned on ${n} ${n === 1 ? "stretch" : "stretches"} of days (hatched).`,
     usageUsed: "Seats in use",
     usageQuantity: "Seats bought",
@@ -137,7 +138,8 @@ const texts = {
     history: "Verlauf",
     usage: "Platznutzung",
     noUsage: "Keine Nutzung anzuzeigen.",
-    usageSummary: (used: number, quantity: number, from: string) => `Höchstens ${used} ${used === 1 ? "Platz" : "Plätze"} in Gebrauch, ${quantity} gekauft (ab ${from}).`,
+    usageSummary: (used: number, quantity: number, from: string) =>
+      `Höchstens ${used.toLocaleString("de-DE")} ${used === 1 ? "Platz" : "Plätze"} in Gebrauch, ${quantity.toLocaleString("de-DE")} gekauft (ab ${from}).`,
     usageOver: (n: number) => `Überbelegt an ${n} ${n === 1 ? "Zeitraum" : "Zeiträumen"} (schraffiert).`,
     usageUsed: "Plätze in Gebrauch",
     usageQuantity: "Gekaufte Plätze",

@@ -6,7 +6,8 @@
 //   node console/tests/browser.mjs http://127.0.0.1:<gateway port>
 // It prints one line per step and exits non-zero on the first failure.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
@@ -15,14 +16,23 @@ const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const shots = process.env.CONSOLE_SCREENSHOTS;
 if (shots) mkdirSync(shots, { recursive: true });
 
-const base = process.argv[2];
-assert.ok(base, "usage: browser.mjs BASE_URL");
+const [base, mode = "flows"] = process.argv.slice(2);
+assert.ok(base, "usage: browser.mjs BASE_URL [flows|scale]");
 const TECDOC = "lic_6CGKN22FHMWP935DWKR78NWDA8";
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
 });
 const step = (text) => console.log(`ok - ${text}`);
+const budget = (pass, text) => console.log(`${pass ? "PASS" : "FAIL"} ${text}`);
+
+// The console's budgets: its JavaScript (deterministic: the suite fails beyond it) and the
+// first screen's time (printed only: it moves with the machine's load).
+const assets = new URL("../dist/assets/", import.meta.url);
+const js = readdirSync(assets).filter((f) => f.endsWith(".js"));
+const gz = js.reduce((sum, f) => sum + gzipSync(readFileSync(new URL(f, assets))).length, 0);
+budget(gz <= 100 * 1024, `console JavaScript ${(gz / 1024).toFixed(1)} KB gzipped (≤ 100 KB)`);
+assert.ok(gz <= 100 * 1024, "the console's JavaScript budget");
 try {
   const page = await browser.newPage({ locale: "en-GB" });
   const errors = [];
@@ -43,10 +53,51 @@ try {
     await page.getByRole("heading", { name: /Sign in|Anmelden/ }).waitFor();
   };
 
+  if (mode === "scale") {
+    await scale(page, signIn);
+  } else {
+    await flows(page, signIn, signOut, accessible);
+  }
+  assert.deepEqual(errors, [], "no script errors");
+} finally {
+  await browser.close();
+}
+
+/** The other customer's 200 licences, one with 10,000 assignments, paged. */
+async function scale(page, signIn) {
+  await page.goto(`${base}/console/`);
+  let scaled = Date.now();
+  await signIn("Licence admin of cust-2002 (owner@other.example)");
+  const table = page.getByRole("table", { name: "My Licenses" });
+  await table.waitFor();
+  const listed = await table.locator("tbody tr").count();
+  const overview200 = Date.now() - scaled;
+  assert.ok(listed >= 200, `the overview lists every licence: ${listed}`);
+  const bigRow = table.getByRole("row").filter({ hasText: "10,001" });
+  scaled = Date.now();
+  await bigRow.getByRole("button").click();
+  await page.getByRole("img", { name: /Seat usage\. At most 10,001 seats/ }).waitFor();
+  const users10k = Date.now() - scaled;
+  const shown = await page.locator("table.assignments tbody tr").count();
+  assert.equal(shown, 20, "a page of 20, never all 10,000");
+  const firstPage = await page.locator("table.assignments tbody tr th").first().textContent();
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.getByRole("button", { name: "Previous page" }).waitFor();
+  assert.notEqual(await page.locator("table.assignments tbody tr th").first().textContent(), firstPage);
+  await page.getByRole("button", { name: "Previous page" }).click();
+  await page.locator("table.assignments tbody tr th").first().filter({ hasText: firstPage }).waitFor();
+  step(`at scale: ${listed} licences listed, 10,000 assignments paged by 20`);
+  budget(overview200 <= 1000, `My Licenses with 200 licences: ${overview200} ms (≤ 1000 ms)`);
+  budget(users10k <= 1000, `User Management of 10,000 assignments (first page, chart, history): ${users10k} ms (≤ 1000 ms)`);
+}
+
+/** Every flow, as a user and as an admin, in English and German. */
+async function flows(page, signIn, signOut, accessible) {
   const started = Date.now();
   await page.goto(`${base}/console/`);
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  step(`sign-in screen in ${Date.now() - started} ms`);
+  const firstScreen = Date.now() - started;
+  step("the sign-in screen");
   await accessible("sign-in");
 
   // A user sees their own access (and no admin screens).
@@ -59,9 +110,11 @@ try {
   await signOut();
   step("a user's own access");
 
+  const signedIn = Date.now();
   await signIn("Licence admin of cust-1001 (buyer@example.com)");
   const table = page.getByRole("table", { name: "My Licenses" });
   await table.waitFor();
+  const overview = Date.now() - signedIn;
   const tecdoc = table.getByRole("row").filter({ hasText: "TecDoc Catalogue" });
   const cells = await tecdoc.getByRole("cell").allTextContents();
   // Current term, subscription, invoice, quantity, assigned, free, status.
@@ -162,7 +215,6 @@ try {
   await page.getByRole("heading", { name: "My access" }).waitFor();
   assert.equal(await annaSeat.count(), 0, "the revoked seat is gone");
   step("after a revoke, the user's access no longer shows it");
-  assert.deepEqual(errors, [], "no script errors");
-} finally {
-  await browser.close();
+  budget(firstScreen <= 1000, `first screen interactive (sign-in, cold page load): ${firstScreen} ms (≤ 1000 ms)`);
+  budget(overview <= 1000, `My Licenses after sign-in: ${overview} ms (≤ 1000 ms)`);
 }

@@ -8,13 +8,14 @@ CONSOLE_NODE_DIR := console/node_modules
 
 FUNCTIONS := list assign change revoke provision notify
 
-.PHONY: help setup system dev test lint fmt clean build-arm64 bench
+.PHONY: help setup system dev test lint fmt clean build-arm64 bench deploy-console
 
 help:
 	@echo "make dev    run the licence API locally (DynamoDB Local, cargo lambda watch, demo data)"
 	@echo "make test   run every test (fmt, clippy, unit, property, DynamoDB Local, SES emulator, end to end, OpenAPI, template)"
 	@echo "make build-arm64   release build of every function for Lambda arm64 (cargo lambda + zig), with sizes"
 	@echo "make bench  cold start, RSS, warm latency, DynamoDB round trips, scaling, sizes; PASS/FAIL budgets (BENCH_QUICK=1: fewer iterations)"
+	@echo "make deploy-console STACK=<name>   the console onto a stack deployed with HostConsole=true (S3 + CloudFront)"
 
 ## setup: install what the local stack needs into the project (idempotent)
 setup: $(VENV)/.installed $(NODE_DIR)/.installed $(CONSOLE_NODE_DIR)/.installed
@@ -78,6 +79,29 @@ build-arm64: setup
 bench: setup
 	cargo build --release $(addprefix -p ,$(FUNCTIONS))
 	cargo run --release -p bench -- $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+## deploy-console: the console onto a stack deployed with HostConsole=true. Builds it for the
+## site's root into .local/console-site (console/dist stays the local build under /console/),
+## writes its config.json from the stack's outputs, uploads the hashed assets (cached for a
+## year), then index.html and config.json (revalidated), then removes what the build no
+## longer has, and invalidates CloudFront's cache. Needs the AWS CLI and the stack's account.
+CONSOLE_SITE := .local/console-site
+stack_output = Outputs[?OutputKey=='$(1)'].OutputValue | [0]
+deploy-console: $(CONSOLE_NODE_DIR)/.installed
+	$(if $(STACK),,$(error usage: make deploy-console STACK=<stack name>))
+	cd console && npm run build -- --base=/ --outDir=../$(CONSOLE_SITE)
+	set -euo pipefail; \
+	output() { aws cloudformation describe-stacks --stack-name $(STACK) --output text --query "Stacks[0].$(call stack_output,$$1)"; }; \
+	bucket=$$(output ConsoleBucketName); distribution=$$(output ConsoleDistributionId); \
+	if [ "$$bucket" = None ]; then echo "$(STACK) does not host the console: deploy it with HostConsole=true" >&2; exit 1; fi; \
+	aws cloudformation describe-stacks --stack-name $(STACK) --output json --query "Stacks[0].{apiUrl: $(call stack_output,ApiUrl), \
+	  oidc: {authority: $(call stack_output,OidcAuthority), clientId: $(call stack_output,OidcClientId), scope: 'openid email profile'}}" \
+	  > $(CONSOLE_SITE)/config.json; \
+	aws s3 sync $(CONSOLE_SITE) s3://$$bucket --exclude index.html --exclude config.json --cache-control 'public, max-age=31536000, immutable'; \
+	aws s3 sync $(CONSOLE_SITE) s3://$$bucket --exclude 'assets/*' --cache-control no-cache; \
+	aws s3 sync $(CONSOLE_SITE) s3://$$bucket --delete; \
+	aws cloudfront create-invalidation --distribution-id $$distribution --paths '/*' --query Invalidation.Id --output text; \
+	echo "the console: $$(output ConsoleUrl)"
 
 fmt:
 	cargo fmt --all

@@ -9,11 +9,17 @@
   exposes Retry-After, Idempotent-Replayed and Allow;
 - no function is given AUTH_MODE;
 - notify's stream filter passes a new pending invitation but not the record of a revoke;
-- only the order system's principal may put events on the orders bus.
+- only the order system's principal may put events on the orders bus;
+- the hosted console (HostConsole) can never be public: every bucket blocks all public
+  access and has ACLs disabled, no bucket policy allows everyone, each refuses requests
+  without TLS, and the console's bucket is read only by CloudFront for its own distribution
+  (origin access control signing always; `s3:GetObject` for `cloudfront.amazonaws.com`
+  under `AWS:SourceArn` = that distribution); its CSP runs the console's own scripts only.
 
 Usage: check_template.py [TEMPLATE]; exits non-zero naming every violation.
 """
 
+import fnmatch
 import json
 import sys
 from pathlib import Path
@@ -56,6 +62,129 @@ def stream_record(**extra):
              "revokedAt": {"NULL": True}}
     image.update(extra)
     return {"eventName": "MODIFY", "dynamodb": {"NewImage": image}}
+
+
+PUBLIC_ACCESS_BLOCK = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+CLOUDFRONT = {"Service": "cloudfront.amazonaws.com"}
+
+
+def logical_id(value):
+    """The resource a !Ref or !GetAtt names, as CfnLoader keeps them ("Name" / "Name.Attr")."""
+    return str(value).split(".")[0]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def lower_keys(mapping):
+    return {str(k).lower(): v for k, v in (mapping or {}).items()} if isinstance(mapping, dict) else {}
+
+
+def allows_everyone(statement):
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
+    return principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS")))
+
+
+def grants_read(statement):
+    """Whether an Allow statement lets its principal read objects (s3:GetObject*)."""
+    if "NotAction" in statement:
+        return True
+    return any(fnmatch.fnmatchcase("s3:getobject", str(a).lower()) for a in as_list(statement.get("Action")))
+
+
+def refuses_plain_http(statement):
+    secure = lower_keys(lower_keys(statement.get("Condition")).get("bool")).get("aws:securetransport")
+    return statement.get("Effect") == "Deny" and statement.get("Principal") == "*" and str(secure).lower() == "false"
+
+
+def for_distribution(statement, distribution):
+    """Whether the statement holds only for requests of that distribution (AWS:SourceArn)."""
+    condition = lower_keys(statement.get("Condition"))
+    want = f"distribution/${{{distribution}}}"
+    for operator in ("stringequals", "arnequals"):
+        arn = lower_keys(condition.get(operator)).get("aws:sourcearn")
+        if isinstance(arn, str) and arn.endswith(want) and "*" not in arn:
+            return True
+    return False
+
+
+def csp_directives(policy):
+    """The directives of a Content-Security-Policy (a string, or !Sub's [string, variables])."""
+    text = policy[0] if isinstance(policy, list) else str(policy or "")
+    directives = {}
+    for part in text.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
+    return directives
+
+
+def check_console(template):
+    problems = []
+    resources = template["Resources"]
+    buckets = resources_of(template, "AWS::S3::Bucket")
+    for name, bucket in buckets.items():
+        props = bucket.get("Properties", {})
+        block = props.get("PublicAccessBlockConfiguration") or {}
+        open_ = [setting for setting in PUBLIC_ACCESS_BLOCK if block.get(setting) is not True]
+        if open_:
+            problems.append(f"{name}: public access is not blocked ({', '.join(open_)} not true)")
+        rules = (props.get("OwnershipControls") or {}).get("Rules") or []
+        if not any(rule.get("ObjectOwnership") == "BucketOwnerEnforced" for rule in rules):
+            problems.append(f"{name}: ACLs are enabled (ObjectOwnership is not BucketOwnerEnforced)")
+        for public in ("AccessControl", "WebsiteConfiguration"):
+            if public in props:
+                problems.append(f"{name}: {public} (a public ACL or website endpoint)")
+
+    statements = {}
+    for policy in resources_of(template, "AWS::S3::BucketPolicy").values():
+        props = policy.get("Properties", {})
+        listed = as_list((props.get("PolicyDocument") or {}).get("Statement") or [])
+        statements.setdefault(logical_id(props.get("Bucket")), []).extend(listed)
+    for bucket, listed in statements.items():
+        for statement in listed:
+            if statement.get("Effect") == "Allow" and allows_everyone(statement):
+                problems.append(f"{bucket}: its policy allows everyone ({statement.get('Sid')})")
+        if not any(refuses_plain_http(statement) for statement in listed):
+            problems.append(f"{bucket}: its policy does not refuse requests without TLS (aws:SecureTransport)")
+
+    origins = [(name, origin)
+               for name, dist in resources_of(template, "AWS::CloudFront::Distribution").items()
+               for origin in (dist.get("Properties", {}).get("DistributionConfig") or {}).get("Origins") or []
+               if logical_id(origin.get("DomainName")) in buckets]
+    if not origins:
+        problems.append("no CloudFront distribution serves the console from an S3 bucket")
+    for distribution, origin in origins:
+        bucket = logical_id(origin.get("DomainName"))
+        oac = resources.get(logical_id(origin.get("OriginAccessControlId")), {})
+        signing = ((oac.get("Properties") or {}).get("OriginAccessControlConfig") or {}).get("SigningBehavior")
+        if oac.get("Type") != "AWS::CloudFront::OriginAccessControl" or signing != "always":
+            problems.append(f"{distribution}: does not sign every request to {bucket} (origin access control, SigningBehavior always)")
+        reads = [s for s in statements.get(bucket, []) if s.get("Effect") == "Allow" and grants_read(s)]
+        if not reads:
+            problems.append(f"{bucket}: its policy does not let {distribution} read it")
+        for statement in reads:
+            if "NotPrincipal" in statement or statement.get("Principal") != CLOUDFRONT:
+                who = statement.get("NotPrincipal", statement.get("Principal"))
+                problems.append(f"{bucket}: readable by {who} (only CloudFront, for {distribution})")
+            elif not for_distribution(statement, distribution):
+                problems.append(f"{bucket}: CloudFront may read it for any distribution (no AWS:SourceArn = {distribution})")
+
+        behavior = (resources[distribution]["Properties"]["DistributionConfig"].get("DefaultCacheBehavior") or {})
+        headers = resources.get(logical_id(behavior.get("ResponseHeadersPolicyId")), {})
+        security = ((headers.get("Properties") or {}).get("ResponseHeadersPolicyConfig") or {}).get("SecurityHeadersConfig") or {}
+        csp = csp_directives((security.get("ContentSecurityPolicy") or {}).get("ContentSecurityPolicy"))
+        scripts = csp.get("script-src", csp.get("default-src"))
+        if scripts != ["'self'"]:
+            problems.append(f"{distribution}: the console's CSP runs scripts from more than its own origin (script-src {scripts})")
+        if any(source.startswith("'unsafe-") for sources in csp.values() for source in sources):
+            problems.append(f"{distribution}: the console's CSP allows 'unsafe-...' sources")
+        if csp.get("frame-ancestors") != ["'none'"]:
+            problems.append(f"{distribution}: other sites may frame the console (CSP frame-ancestors)")
+    return problems
 
 
 def check(template):
@@ -136,12 +265,12 @@ def check(template):
         problems.append("the orders bus must admit the order system's principal only")
     if not any("aws:PrincipalArn" in str(s.get("Condition")) for s in denies):
         problems.append("the orders bus must refuse every other principal")
-    return problems
+    return problems + check_console(template)
 
 
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=CfnLoader)
-    ok = "tenant claim read-only, admin group, authorizer, CORS preflight, stream filter, orders bus"
+    ok = "tenant claim read-only, admin group, authorizer, CORS preflight, stream filter, orders bus, private console bucket"
     return report("template", check(template), ok)
 
 

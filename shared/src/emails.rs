@@ -210,6 +210,11 @@ pub fn parse_entries<'a>(entries: impl IntoIterator<Item = &'a str>) -> Parsed {
     parsed
 }
 
+/// One entry (an address, or `Name <address>`), normalised, or `None`.
+pub fn parse_one(entry: &str) -> Option<String> {
+    address_of(entry.trim()).and_then(normalize)
+}
+
 /// Parses what a person pasted.
 pub fn parse_paste(text: &str) -> Parsed {
     parse_entries(split_entries(text))

@@ -13,6 +13,11 @@ impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }
+
+    /// The error as a CSV import names it: `row 7: validUntil`.
+    pub fn in_row(self, row: usize) -> Self {
+        Self { field: format!("row {row}: {}", self.field), message: self.message }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,8 +35,10 @@ pub enum Error {
     AssignmentNotFound,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// The invalid entries as typed; from a CSV import, also the rows
+    /// that hold them (`row N: email`).
     #[error("invalid e-mail addresses")]
-    InvalidEmails(Vec<String>),
+    InvalidEmails { entries: Vec<String>, rows: Vec<FieldError> },
     #[error("insufficient seats: {requested} requested, {available} available")]
     InsufficientSeats { requested: u32, available: u32 },
     #[error("the licence term has ended")]

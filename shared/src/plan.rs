@@ -27,6 +27,7 @@ pub struct Plan {
     pub new: Vec<Assignment>,
 }
 
+/// An assign request with one period and language for every address.
 pub struct Ask<'a> {
     pub emails: &'a [String],
     pub period: Period,
@@ -35,28 +36,60 @@ pub struct Ask<'a> {
     pub language: Language,
 }
 
-/// Decides outcomes and seats for an assign request. An address whose
-/// assignment was revoked or has ended gets a new one that keeps the old
-/// one's record; the days the old one used stay in the timeline.
+/// One address of a request with its own period (already checked against
+/// the term) and invitation language, as a CSV import asks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted {
+    pub email: String,
+    pub period: Period,
+    pub language: Language,
+}
+
+/// Decides outcomes and seats for an assign request (see [`plan_each`]).
 pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask) -> Result<Plan> {
-    let today = req.now.date_naive();
-    let mut results = Vec::with_capacity(req.emails.len());
+    let wanted: Vec<Wanted> = req
+        .emails
+        .iter()
+        .map(|email| Wanted { email: email.clone(), period: req.period, language: req.language })
+        .collect();
+    plan_each(license, existing, &wanted, req.now, req.by)
+}
+
+/// Decides outcomes and seats for addresses each with its own period. An
+/// address whose assignment was revoked or has ended gets a new one that
+/// keeps the old one's record; the days the old one used stay in the
+/// timeline. All or nothing: the new assignments of each period take their
+/// seats in turn, and the first period that does not fit refuses the whole.
+pub fn plan_each(
+    license: &License,
+    existing: &HashMap<String, Assignment>,
+    wanted: &[Wanted],
+    now: DateTime<Utc>,
+    by: &str,
+) -> Result<Plan> {
+    let today = now.date_naive();
+    let mut results = Vec::with_capacity(wanted.len());
     let mut new = Vec::new();
-    for email in req.emails {
-        match existing.get(email) {
+    let mut periods: Vec<(Period, u32)> = Vec::new();
+    for w in wanted {
+        match existing.get(&w.email) {
             Some(a) if a.is_current(today) => results.push((Outcome::AlreadyAssigned, a.clone())),
             previous => {
                 let mut a = Assignment::new(
                     license,
-                    email,
-                    req.period,
-                    req.now,
-                    req.by,
-                    req.language,
+                    &w.email,
+                    w.period,
+                    now,
+                    by,
+                    w.language,
                     InvitationStatus::Pending,
                 );
                 if let Some(old) = previous {
                     a = a.replacing(old);
+                }
+                match periods.iter_mut().find(|(p, _)| *p == w.period) {
+                    Some((_, n)) => *n += 1,
+                    None => periods.push((w.period, 1)),
                 }
                 results.push((Outcome::Assigned, a.clone()));
                 new.push(a);
@@ -64,9 +97,11 @@ pub fn plan(license: &License, existing: &HashMap<String, Assignment>, req: &Ask
         }
     }
     let mut after = license.clone();
-    let requested = new.len() as u32;
-    if requested > 0 {
-        take_seats(&mut after, req.period, requested)?;
+    for (period, requested) in periods {
+        take_seats(&mut after, period, requested)?;
+    }
+    if !new.is_empty() {
+        after.version = license.version + 1;
     }
     Ok(Plan { results, license: after, new })
 }

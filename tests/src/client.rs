@@ -162,6 +162,26 @@ impl<'a> Client<'a> {
         self.send("POST", &path, None).await
     }
 
+    /// `GET /licenses/{id}/assignments` with `Accept: text/csv`.
+    pub async fn export_csv(&self, id: &str) -> Answer {
+        let mut req = self.request("GET", &format!("/licenses/{id}/assignments"), None);
+        req.headers_mut().insert("accept", "text/csv".parse().unwrap());
+        send(self.app, req).await
+    }
+
+    /// `POST /licenses/{id}/assignments` with `Content-Type: text/csv`,
+    /// `query` (e.g. `"dryRun=true"`) if not empty, and an Idempotency-Key if given.
+    pub async fn import_csv(&self, id: &str, csv: &str, query: &str, key: Option<&str>) -> Answer {
+        let path = with_query(&format!("/licenses/{id}/assignments"), query);
+        let mut req = request("POST", &path, self.token.as_deref(), Some(csv));
+        let headers = req.headers_mut();
+        headers.insert("content-type", "text/csv; charset=utf-8".parse().unwrap());
+        if let Some(key) = key {
+            headers.insert("idempotency-key", key.parse().unwrap());
+        }
+        send(self.app, req).await
+    }
+
     /// `GET /me/licenses`.
     pub async fn my_licenses(&self) -> Answer {
         self.send("GET", "/me/licenses", None).await

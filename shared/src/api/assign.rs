@@ -4,11 +4,12 @@
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::{Map, Value};
 
+use super::csv;
 use super::views::{self, AssignResponse, AssignmentView, LicenseView, ResultView};
 use crate::App;
 use crate::emails::{self, MAX_ADDRESSES, Parsed};
 use crate::error::{Error, Result};
-use crate::http::decode::{Fields, json_object};
+use crate::http::decode::{Fields, body_bytes, json_object, names_media_type, param, query};
 use crate::http::idempotency::Idempotency;
 use crate::http::request::Route;
 use crate::http::{json, serve};
@@ -18,16 +19,13 @@ use crate::usecase::assign::{AssignInput, Assigned, assign};
 use crate::usecase::resend::resend;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let body = json_object(&req, false);
+    let input = decode(&req);
     let idempotency = Idempotency::of(&req);
     serve(app, req, |route, caller| async move {
         match route {
             Route::Assign(id) => {
                 let admin = caller.admin()?;
-                let write = async {
-                    let input = parse(body?)?;
-                    Ok(render(&assign(app, &admin, &id, &input).await?))
-                };
+                let write = async { Ok(render(&assign(app, &admin, &id, &input?).await?)) };
                 match idempotency? {
                     None => write.await,
                     Some(key) => key.run(app, &admin.customer_id, write).await,
@@ -42,6 +40,23 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         }
     })
     .await
+}
+
+/// A JSON request, or a CSV import (`Content-Type: text/csv`); `?dryRun=true`
+/// makes either a dry run (so does `dryRun` in a JSON body).
+fn decode(req: &Request) -> Result<AssignInput> {
+    let dry_run = match param(&query(req), "dryRun") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(Error::field("dryRun", "must be true or false")),
+    };
+    let mut input = if names_media_type(req, "content-type", csv::MEDIA_TYPE) {
+        csv::import(body_bytes(req)?, dry_run)?
+    } else {
+        parse(json_object(req, false)?)?
+    };
+    input.dry_run |= dry_run;
+    Ok(input)
 }
 
 /// 201 when something was assigned, else 200 (nothing new, or a dry run).
@@ -75,9 +90,9 @@ pub fn parse(body: Map<String, Value>) -> Result<AssignInput> {
     f.finish()?;
     let parsed = parsed.expect("present when there are no field errors");
     if !parsed.invalid.is_empty() {
-        return Err(Error::InvalidEmails(parsed.invalid));
+        return Err(Error::InvalidEmails { entries: parsed.invalid, rows: Vec::new() });
     }
-    Ok(AssignInput { emails: parsed.valid, valid_from, valid_until, language, dry_run })
+    Ok(AssignInput::uniform(parsed.valid, valid_from, valid_until, language, dry_run))
 }
 
 /// `emails`: pasted text, or an array with one entry per element.
@@ -147,7 +162,7 @@ mod tests {
     #[test]
     fn parse_reports_invalid_entries_as_typed() {
         let err = parse(body(json!({"emails": "ok@example.com; nope ;x@"}))).unwrap_err();
-        assert!(matches!(err, Error::InvalidEmails(v) if v == ["nope", "x@"]));
+        assert!(matches!(err, Error::InvalidEmails { entries, .. } if entries == ["nope", "x@"]));
     }
 
     #[test]
@@ -155,7 +170,7 @@ mod tests {
         let many: Vec<String> = (0..1001).map(|i| format!("u{i}@example.com")).collect();
         assert!(matches!(parse(body(json!({"emails": many}))), Err(Error::Validation(_))));
         let ok: Vec<String> = (0..1000).map(|i| format!("u{i}@example.com")).collect();
-        assert_eq!(parse(body(json!({"emails": ok}))).unwrap().emails.len(), 1000);
+        assert_eq!(parse(body(json!({"emails": ok}))).unwrap().rows.len(), 1000);
         assert!(matches!(parse(body(json!({"emails": " ;\n"}))), Err(Error::Validation(_))));
         assert!(matches!(parse(body(json!({"emails": 5}))), Err(Error::Validation(_))));
         assert!(matches!(

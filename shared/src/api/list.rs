@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
+use super::csv;
 use super::views::{
     AssignmentPage, AssignmentView, EntryView, HistoryView, LicenseView, Licenses, MyLicenseView,
     UsageView,
@@ -13,7 +14,7 @@ use super::views::{
 use crate::App;
 use crate::emails;
 use crate::error::{Error, FieldError, Result};
-use crate::http::decode::{param, query};
+use crate::http::decode::{names_media_type, param, query};
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::{AssignmentStatus, LicenseStatus};
@@ -25,6 +26,7 @@ pub const MAX_LIMIT: usize = MAX_PAGE;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let params = query(&req);
+    let wants_csv = names_media_type(&req, "accept", csv::MEDIA_TYPE);
     serve(app, req, |route, caller| async move {
         let today = app.today();
         match route {
@@ -38,6 +40,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             Route::GetLicense(id) => {
                 let license = query::license(app, &caller.admin()?, &id).await?;
                 Ok(json(StatusCode::OK, &LicenseView::of(&license, today)))
+            }
+            Route::ListAssignments(id) if wants_csv => {
+                let all = query::every_assignment(app, &caller.admin()?, &id).await?;
+                Ok(csv::response(&all, today))
             }
             Route::ListAssignments(id) => {
                 let admin = caller.admin()?;

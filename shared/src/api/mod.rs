@@ -4,6 +4,7 @@
 
 pub mod assign;
 pub mod change;
+pub mod csv;
 pub mod list;
 pub mod revoke;
 mod views;

@@ -27,9 +27,8 @@ pub fn query(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The request body as a JSON object (an empty body is an empty object only
-/// where `allow_empty`).
-pub fn json_object(req: &Request, allow_empty: bool) -> Result<Map<String, Value>> {
+/// The request body's bytes, at most [`MAX_BODY_BYTES`] of them.
+pub fn body_bytes(req: &Request) -> Result<&[u8]> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
         Body::Text(t) => t.as_bytes(),
@@ -39,6 +38,24 @@ pub fn json_object(req: &Request, allow_empty: bool) -> Result<Map<String, Value
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::field("body", format!("must be at most {MAX_BODY_BYTES} bytes")));
     }
+    Ok(bytes)
+}
+
+/// Whether a header (`Content-Type`, `Accept`) names `media_type`, whatever
+/// its parameters and case.
+pub fn names_media_type(req: &Request, header: &str, media_type: &str) -> bool {
+    req.headers().get_all(header).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|item| {
+            let essence = item.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case(media_type)
+        })
+    })
+}
+
+/// The request body as a JSON object (an empty body is an empty object only
+/// where `allow_empty`).
+pub fn json_object(req: &Request, allow_empty: bool) -> Result<Map<String, Value>> {
+    let bytes = body_bytes(req)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return if allow_empty {
             Ok(Map::new())

@@ -108,6 +108,11 @@ fn fingerprint(req: &Request) -> String {
     hash.update(req.method().as_str());
     hash.update(b" ");
     hash.update(req.uri().path());
+    // A CSV import's `?dryRun=`; requests without a query hash as before.
+    if let Some(query) = req.uri().query() {
+        hash.update(b"?");
+        hash.update(query);
+    }
     hash.update(b"\n");
     hash.update(req.body().as_ref());
     hex::encode(hash.finalize())

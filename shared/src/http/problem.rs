@@ -20,7 +20,7 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
         LicenseNotFound => ("license-not-found", S::NOT_FOUND, "License not found"),
         AssignmentNotFound => ("assignment-not-found", S::NOT_FOUND, "Assignment not found"),
         Validation(_) => ("validation-error", S::BAD_REQUEST, "Validation error"),
-        InvalidEmails(_) => ("invalid-emails", S::BAD_REQUEST, "Invalid e-mail addresses"),
+        InvalidEmails { .. } => ("invalid-emails", S::BAD_REQUEST, "Invalid e-mail addresses"),
         InsufficientSeats { .. } => ("insufficient-seats", S::CONFLICT, "Insufficient seats"),
         LicenseNotActive => ("license-not-active", S::CONFLICT, "License not active"),
         AssignmentRevoked => ("assignment-revoked", S::CONFLICT, "Assignment revoked"),
@@ -49,7 +49,7 @@ fn detail(error: &Error) -> String {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; "),
-        Error::InvalidEmails(list) => format!(
+        Error::InvalidEmails { entries: list, .. } => format!(
             "{} entr{} not valid e-mail address{}; nothing was assigned.",
             list.len(),
             if list.len() == 1 { "y is" } else { "ies are" },
@@ -85,8 +85,11 @@ pub fn body(error: &Error) -> Value {
         Error::Validation(errors) => {
             doc.insert("errors".into(), json!(errors));
         }
-        Error::InvalidEmails(list) => {
-            doc.insert("invalidEmails".into(), json!(list));
+        Error::InvalidEmails { entries, rows } => {
+            doc.insert("invalidEmails".into(), json!(entries));
+            if !rows.is_empty() {
+                doc.insert("errors".into(), json!(rows));
+            }
         }
         Error::InsufficientSeats { requested, available } => {
             doc.insert("requested".into(), json!(requested));

@@ -28,6 +28,16 @@ impl AssignmentStatus {
         }
     }
 
+    /// As shown (the inverse of [`Self::parse`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "scheduled" => Self::Scheduled,

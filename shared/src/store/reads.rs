@@ -119,14 +119,14 @@ impl Store {
         customer_id: &str,
         license_id: &str,
         after: Option<&str>,
-        limit: i32,
+        limit: Option<i32>,
     ) -> Result<(Vec<Assignment>, bool)> {
         let start = after.map(|email| items::assignment_key(customer_id, license_id, email));
         let out = self
             .query_prefix(keys::customer(customer_id), keys::assignments_of(license_id))
             .table_name(&self.table)
             .set_exclusive_start_key(start)
-            .limit(limit)
+            .set_limit(limit)
             .consistent_read(true)
             .send()
             .await

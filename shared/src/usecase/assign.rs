@@ -11,17 +11,48 @@ use super::{bulk, known_license_id};
 use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{Action, Admin, Assignment, Entry, Language, License, LicenseStatus, Period};
-use crate::plan::{self, Ask, Outcome, Plan};
+use crate::plan::{self, Outcome, Plan, Wanted};
 use crate::store::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
-/// A decoded assign request: normalised, distinct, valid addresses.
+/// A decoded assign request: normalised, distinct, valid addresses, each
+/// with the period asked for (the licence's default where not given).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AssignInput {
-    pub emails: Vec<String>,
+    pub rows: Vec<Row>,
+    pub dry_run: bool,
+}
+
+/// One address of a request. A JSON request gives every address the same
+/// period and language; a CSV import gives each row its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub email: String,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     pub language: Language,
-    pub dry_run: bool,
+    /// The CSV row it came from, named in its errors.
+    pub row: Option<usize>,
+}
+
+impl AssignInput {
+    /// The same period and language for every address.
+    pub fn uniform(
+        emails: Vec<String>,
+        valid_from: Option<NaiveDate>,
+        valid_until: Option<NaiveDate>,
+        language: Language,
+        dry_run: bool,
+    ) -> Self {
+        let rows = emails
+            .into_iter()
+            .map(|email| Row { email, valid_from, valid_until, language, row: None })
+            .collect();
+        Self { rows, dry_run }
+    }
+
+    pub fn emails(&self) -> Vec<String> {
+        self.rows.iter().map(|r| r.email.clone()).collect()
+    }
 }
 
 /// What an assign did (or, for a dry run, would do).
@@ -55,8 +86,9 @@ pub async fn assign(
     input: &AssignInput,
 ) -> Result<Assigned> {
     known_license_id(license_id)?;
-    let budget = Budget::of(app, &admin.customer_id, input.emails.len());
-    let read = || app.store.license_and_assignments(&admin.customer_id, license_id, &input.emails);
+    let budget = Budget::of(app, &admin.customer_id, input.rows.len());
+    let emails = input.emails();
+    let read = || app.store.license_and_assignments(&admin.customer_id, license_id, &emails);
     // A dry run commits nothing: it is counted on its own, alongside the read.
     let mut first_read = if input.dry_run {
         let (read, charged) = tokio::join!(read(), budget.charge(app));
@@ -99,19 +131,33 @@ fn decide(
     if license.status(today) == LicenseStatus::Expired {
         return Err(Error::LicenseNotActive);
     }
+    let wanted = periods(license, &input.rows, today)?;
+    Ok((plan::plan_each(license, existing, &wanted, now, &admin.name)?, today))
+}
+
+/// Each row's period (the licence's default where not given), checked
+/// against the term: every refused row is named, or, for a request without
+/// rows, its one period's errors.
+fn periods(license: &License, rows: &[Row], today: NaiveDate) -> Result<Vec<Wanted>> {
     let default = license.default_period(today);
-    let period = Period::new(
-        input.valid_from.unwrap_or(default.from),
-        input.valid_until.unwrap_or(default.until),
-    );
-    let ask = Ask {
-        emails: &input.emails,
-        period: license.term.check(period, today)?,
-        now,
-        by: &admin.name,
-        language: input.language,
-    };
-    Ok((plan::plan(license, existing, &ask)?, today))
+    let mut wanted = Vec::with_capacity(rows.len());
+    let mut errors = Vec::new();
+    for r in rows {
+        let asked = Period::new(
+            r.valid_from.unwrap_or(default.from),
+            r.valid_until.unwrap_or(default.until),
+        );
+        match (license.term.check(asked, today), r.row) {
+            (Ok(period), _) => {
+                wanted.push(Wanted { email: r.email.clone(), period, language: r.language })
+            }
+            (Err(Error::Validation(found)), Some(row)) => {
+                errors.extend(found.into_iter().map(|e| e.in_row(row)))
+            }
+            (Err(e), _) => return Err(e),
+        }
+    }
+    if errors.is_empty() { Ok(wanted) } else { Err(Error::Validation(errors)) }
 }
 
 /// A dry run answers; nothing new is only counted; anything new is committed.

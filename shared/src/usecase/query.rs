@@ -75,7 +75,7 @@ pub async fn assignments(
     let license = app.store.license(customer, license_id).await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
     let mut page =
-        app.store.assignments_page(customer, license_id, after.as_deref(), page_size).await?;
+        app.store.assignments_page(customer, license_id, after.as_deref(), Some(page_size)).await?;
     let mut found = Vec::with_capacity(limit + 1);
     loop {
         let (items, more) = page;
@@ -90,12 +90,39 @@ pub async fn assignments(
             break;
         }
         after = last;
-        page =
-            app.store.assignments_page(customer, license_id, after.as_deref(), page_size).await?;
+        page = app
+            .store
+            .assignments_page(customer, license_id, after.as_deref(), Some(page_size))
+            .await?;
     }
     let more = found.len() > limit;
     found.truncate(limit);
     Ok(Page { assignments: found, more })
+}
+
+/// Every assignment of a licence (every status), in e-mail order: the
+/// licence first (see [`assignments`]), then the items in Query pages of
+/// 1 MB, each turned into assignments as it arrives.
+pub async fn every_assignment(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+) -> Result<Vec<Assignment>> {
+    known_license_id(license_id)?;
+    let customer = &admin.customer_id;
+    let license = app.store.license(customer, license_id).await?;
+    let license = license.ok_or(Error::LicenseNotFound)?;
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (items, more) =
+            app.store.assignments_page(customer, license_id, after.as_deref(), None).await?;
+        after = items.last().map(|a| a.email.clone());
+        all.extend(items.into_iter().filter_map(|item| item.into_visible(&license)));
+        if !more {
+            return Ok(all);
+        }
+    }
 }
 
 /// A user's current seats across customers, each with its licence, by

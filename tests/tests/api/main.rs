@@ -4,6 +4,7 @@
 
 mod assign;
 mod change;
+mod csv;
 mod history;
 mod identity;
 mod isolation;

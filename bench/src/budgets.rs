@@ -3,7 +3,7 @@
 //! `--strict`, since machines are noisy.
 
 use crate::MIB;
-use crate::cold::Cold;
+use crate::cold::{Cold, ExportSpawn};
 use crate::measure::{Measured, ms, pct};
 use crate::scenarios::Group;
 
@@ -113,6 +113,44 @@ impl Budgets {
                 let text =
                     format!("cold start {}: a JSON log line with the request id", c.function);
                 self.check(c.logged, true, text);
+            }
+        }
+    }
+
+    /// The CSV export of 10,000: within an answer, within the function's
+    /// memory, and room for 50,000 (the design limit the issue sets).
+    pub fn exports(&mut self, exports: &[Result<ExportSpawn, String>]) {
+        for e in exports {
+            let Ok(e) = e else {
+                let error = e.as_ref().err().cloned().unwrap_or_default();
+                self.check(false, true, format!("CSV export: {error}"));
+                continue;
+            };
+            let how = if e.gzip { "gzip" } else { "plain" };
+            let max = licensing::api::csv::MAX_PAYLOAD;
+            self.check(
+                e.payload_bytes <= max && e.rows >= 10_000,
+                true,
+                format!(
+                    "CSV export {how} of {} rows: payload {} bytes (≤ {max})",
+                    e.rows, e.payload_bytes
+                ),
+            );
+            let rss = e.peak_rss as f64 / MIB;
+            self.check(
+                rss <= 64.0,
+                true,
+                format!(
+                    "CSV export {how}: peak RSS {rss:.1} MiB (≤ 64 MiB, half the function's 128 MB)"
+                ),
+            );
+            if e.gzip {
+                let fit = e.rows_that_fit();
+                self.check(
+                    fit >= 50_000,
+                    true,
+                    format!("CSV export gzip: {fit} rows fit an answer (≥ 50,000)"),
+                );
             }
         }
     }

@@ -191,6 +191,84 @@ fn spawn(case: &Case, s: &mut Spawns, warming: bool) {
     }
 }
 
+/// A CSV export in a fresh release `list` process: what a real invocation
+/// answers (the Runtime API payload) and the memory it takes.
+pub struct ExportSpawn {
+    pub gzip: bool,
+    pub elapsed: Duration,
+    pub peak_rss: u64,
+    /// The invocation's response payload (the JSON envelope API Gateway reads).
+    pub payload_bytes: usize,
+    /// The CSV file itself, uncompressed, and its rows.
+    pub csv_bytes: usize,
+    pub rows: usize,
+}
+
+impl ExportSpawn {
+    /// How many rows like these fit the largest answer the function gives
+    /// (`licensing::api::csv::MAX_PAYLOAD`), at this payload per row.
+    pub fn rows_that_fit(&self) -> usize {
+        let per_row = self.payload_bytes as f64 / self.rows.max(1) as f64;
+        (licensing::api::csv::MAX_PAYLOAD as f64 / per_row) as usize
+    }
+}
+
+/// Exports `license` of `customer` once in a fresh `list` process, as an
+/// API Gateway event with `Accept: text/csv` (and gzip if asked).
+pub fn export_spawn(
+    app: &App,
+    endpoint: &str,
+    customer: &str,
+    license: &str,
+    gzip: bool,
+) -> Result<ExportSpawn, String> {
+    let binary = root().join("target/release/list");
+    if !binary.is_file() {
+        return Err(format!("{} is not built", binary.display()));
+    }
+    let mut env = stub::lambda_env(endpoint, app.store.table());
+    stub::name_function(&mut env, "list");
+    let mut event = event("get-license.json");
+    let path = format!("/licenses/{license}/assignments");
+    event["routeKey"] = json!("GET /licenses/{licenseId}/assignments");
+    event["requestContext"]["routeKey"] = event["routeKey"].clone();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["pathParameters"]["licenseId"] = json!(license);
+    event["headers"]["accept"] = json!("text/csv");
+    if gzip {
+        event["headers"]["accept-encoding"] = json!("gzip, deflate, br");
+    }
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:customer_id"] = json!(customer);
+    let out = stub::spawn_once(&binary, &env, event.to_string().as_bytes())?;
+    let response = &out.response;
+    if response["statusCode"] != 200 {
+        return Err(format!("the export answered {}", response["statusCode"]));
+    }
+    let body = response["body"].as_str().unwrap_or("");
+    let csv = if response["isBase64Encoded"] == true {
+        use base64::Engine;
+        use std::io::Read;
+        let zipped =
+            base64::engine::general_purpose::STANDARD.decode(body).map_err(|e| e.to_string())?;
+        let mut csv = Vec::new();
+        flate2::read::GzDecoder::new(zipped.as_slice())
+            .read_to_end(&mut csv)
+            .map_err(|e| e.to_string())?;
+        csv
+    } else {
+        body.as_bytes().to_vec()
+    };
+    Ok(ExportSpawn {
+        gzip,
+        elapsed: out.elapsed,
+        peak_rss: out.peak_rss,
+        payload_bytes: response.to_string().len(),
+        csv_bytes: csv.len(),
+        rows: csv.split(|b| *b == b'\n').count().saturating_sub(2),
+    })
+}
+
 /// `bench --rng-probe`: the time of aws-lc's first random bytes in a fresh
 /// process (the seeding a function pays in its first TLS handshake), in µs.
 pub fn rng_probe() -> ! {

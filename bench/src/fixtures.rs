@@ -61,6 +61,32 @@ pub fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> Ca
     Call::Http(function, Box::new(req))
 }
 
+/// `GET /licenses/{id}/assignments` as a CSV export, gzip-compressed or not.
+pub fn export(license: &str, token: &str, gzip: bool) -> Call {
+    let path = format!("/licenses/{license}/assignments");
+    let mut req = licensing_tests::request("GET", &path, Some(token), None);
+    req.headers_mut().insert("accept", "text/csv".parse().unwrap());
+    if gzip {
+        req.headers_mut().insert("accept-encoding", "gzip, deflate, br".parse().unwrap());
+    }
+    Call::Http("list", Box::new(req))
+}
+
+/// A CSV import of `n` new addresses, each with its own period (one of 300
+/// end dates) and language, as a spreadsheet writes it.
+pub fn import(license: &str, token: &str, n: usize) -> Call {
+    let mut csv = String::from("Email;validUntil;Language\r\n");
+    for (i, email) in addresses("csv", n).iter().enumerate() {
+        let until = days_from_today(30 + (i % 300) as i64);
+        let language = if i % 2 == 0 { "de" } else { "en" };
+        csv.push_str(&format!("{email};{until};{language}\r\n"));
+    }
+    let path = format!("/licenses/{license}/assignments");
+    let mut req = licensing_tests::request("POST", &path, Some(token), Some(&csv));
+    req.headers_mut().insert("content-type", "text/csv".parse().unwrap());
+    Call::Http("assign", Box::new(req))
+}
+
 async fn provision(app: &App, order: &str, customer: &str, buyer: &str, quantity: u32) -> String {
     let event = purchase(order, customer, buyer, quantity);
     licensing::provision::handle(app, event).await.expect("provision").license_id

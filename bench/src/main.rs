@@ -87,12 +87,17 @@ async fn run(opts: Opts) {
     let mode = if opts.quick { "quick" } else { "full" };
     eprintln!("bench ({mode}): DynamoDB Local at {endpoint}, table {table}");
 
-    let rows = if opts.warm {
+    let (rows, exports) = if opts.warm {
         let fixture = Fixture::set_up(app).await;
         probe.take();
-        scenarios::run(app, &probe, scenarios::table(&fixture, opts.quick)).await
+        let rows = scenarios::run(app, &probe, scenarios::table(&fixture, opts.quick)).await;
+        // The CSV export of the 10,000 in a fresh release process: its
+        // memory and the size of its answer.
+        let exports = [false, true]
+            .map(|gzip| cold::export_spawn(app, &endpoint, "bench-cust", &fixture.big, gzip));
+        (rows, exports.into_iter().collect())
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let spawns = if opts.quick { 5 } else { 20 };
     let (cold, rng_ms) = if opts.cold {
@@ -100,10 +105,11 @@ async fn run(opts: Opts) {
     } else {
         (Vec::new(), None)
     };
-    let run = Run { mode, rows, cold, rng_ms, sizes: arm64_sizes() };
+    let run = Run { mode, rows, exports, cold, rng_ms, sizes: arm64_sizes() };
     let mut budgets = Budgets::default();
     budgets.rows(&run.rows);
     budgets.cold(&run.cold);
+    budgets.exports(&run.exports);
     budgets.sizes(&run.sizes);
     run.print(&budgets);
     run.write_json(&budgets, &opts.json);

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::MIB;
 use crate::budgets::Budgets;
-use crate::cold::Cold;
+use crate::cold::{Cold, ExportSpawn};
 use crate::measure::{Measured, ms, pct};
 use crate::scenarios::Group;
 
@@ -14,6 +14,8 @@ use crate::scenarios::Group;
 pub struct Run {
     pub mode: &'static str,
     pub rows: Vec<(Group, Measured)>,
+    /// The CSV export of 10,000 in a fresh release process, plain and gzip.
+    pub exports: Vec<Result<ExportSpawn, String>>,
     pub cold: Vec<Cold>,
     pub rng_ms: Option<f64>,
     pub sizes: Vec<(String, Option<u64>)>,
@@ -45,6 +47,7 @@ impl Run {
                 a100.round_trips.max
             );
         }
+        self.print_exports();
         self.print_cold();
         println!();
         println!("Size of the stripped arm64 binary (target/lambda/<fn>/bootstrap)");
@@ -58,6 +61,32 @@ impl Run {
         println!("Budgets");
         for line in &budgets.lines {
             println!("{} {}", if line.pass { "PASS" } else { "FAIL" }, line.text);
+        }
+    }
+
+    fn print_exports(&self) {
+        if self.exports.is_empty() {
+            return;
+        }
+        println!();
+        println!(
+            "CSV export in a fresh release `list` process (one spawn; payload = the invocation's answer)"
+        );
+        for e in &self.exports {
+            match e {
+                Ok(e) => println!(
+                    "{:<6} {:>6} rows  {:>8.1} ms  peak RSS {:>6.2} MiB  CSV {:>9} bytes ({:.0} a row)  payload {:>9} bytes  → {} rows fit an answer",
+                    if e.gzip { "gzip" } else { "plain" },
+                    e.rows,
+                    ms(e.elapsed),
+                    e.peak_rss as f64 / MIB,
+                    e.csv_bytes,
+                    e.csv_bytes as f64 / e.rows.max(1) as f64,
+                    e.payload_bytes,
+                    e.rows_that_fit(),
+                ),
+                Err(error) => println!("export: {error}"),
+            }
         }
     }
 
@@ -109,6 +138,11 @@ impl Run {
             "warm": self.group(Group::Warm).map(Measured::json).collect::<Vec<_>>(),
             "scaling": self.group(Group::Scaling).map(Measured::json).collect::<Vec<_>>(),
             "cold": cold,
+            "csv_export": self.exports.iter().map(|e| match e {
+                Ok(e) => json!({"gzip": e.gzip, "rows": e.rows, "ms": ms(e.elapsed), "peak_rss_bytes": e.peak_rss,
+                    "csv_bytes": e.csv_bytes, "payload_bytes": e.payload_bytes, "rows_that_fit": e.rows_that_fit()}),
+                Err(error) => json!({"error": error}),
+            }).collect::<Vec<_>>(),
             "aws_lc_first_rng_ms": self.rng_ms,
             "arm64_bytes": self.sizes.iter().map(|(f, s)| (f.clone(), json!(s))).collect::<serde_json::Map<_, _>>(),
             "budgets": budgets.lines.iter().map(|l| json!({"pass": l.pass, "deterministic": l.hard, "text": l.text})).collect::<Vec<_>>(),

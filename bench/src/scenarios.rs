@@ -4,7 +4,7 @@
 use licensing::App;
 use serde_json::json;
 
-use crate::fixtures::{Fixture, addresses, purchase, request};
+use crate::fixtures::{Fixture, addresses, export, import, purchase, request};
 use crate::measure::{Call, Measured, Minimum, invoke, measure};
 use crate::probe::Probe;
 
@@ -36,6 +36,7 @@ pub struct Scenario<'a> {
 const PAGE: &str = "GetItem licence, then Query page (the licence first: see usecase::query)";
 const HISTORY: &str = "GetItem licence, then Query entries (one page)";
 const DRY_RUN: &str = "GetItem licence, then BatchGetItem address, and the budget's UpdateItem alongside (a dry run commits nothing to ride in)";
+const EXPORT: &str = "GetItem licence, then Query all assignments (1 MB pages)";
 const ONE: &str =
     "GetItem licence, then BatchGetItem (consistent) the assignment + TransactWriteItems";
 
@@ -188,6 +189,27 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
             move |_| request("GET", &format!("/licenses/{id}/history?limit=10"), adm, None),
         ));
     }
+    // `big` holds 10,002 assignments by now (the buyer, the member and the
+    // ten `assign 1000`); the export reads them all, page by page.
+    let exports = Samples { warmup: 1, measured: if quick { 3 } else { 10 } };
+    for (label, gzip) in [("", false), (", gzip", true)] {
+        rows.push(scenario(
+            &format!("CSV export, licence with 10,000{label}"),
+            Group::Scaling,
+            exports,
+            200,
+            Minimum::paged(1, EXPORT),
+            move |_| export(&f.big, adm, gzip),
+        ));
+    }
+    rows.push(scenario(
+        "CSV import, 1000 rows (300 periods)",
+        Group::Scaling,
+        once,
+        201,
+        Minimum::assign(1000),
+        move |_| import(&f.bulk, adm, 1000),
+    ));
     // Each renewal moves every default period of `big` (10,002) to its new end.
     let renewals = Samples { warmup: 0, measured: if quick { 1 } else { 3 } };
     let moves = 10_002;

@@ -53,6 +53,10 @@ pub enum Error {
     /// A limit was reached; retry after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after: u32 },
+    /// A CSV export larger than an uncompressed answer may be, asked for
+    /// without `Accept-Encoding: gzip`.
+    #[error("the export needs gzip")]
+    ExportTooLarge { rows: usize },
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

@@ -4,7 +4,8 @@
 //! Quoting and splitting are the `csv` crate's; this module maps columns.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use lambda_http::http::{StatusCode, header::CONTENT_TYPE};
+use lambda_http::http::StatusCode;
+use lambda_http::http::header::{CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use lambda_http::{Body, Response};
 
 use crate::emails;
@@ -61,43 +62,104 @@ fn timestamp(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)).unwrap_or_default()
 }
 
-/// Every assignment as one RFC 4180 file (header row, CRLF), in the order
-/// given (the caller's: by e-mail).
-pub fn export(assignments: &[Assignment], today: NaiveDate) -> Vec<u8> {
-    // About 110 bytes a row for common addresses: one allocation mostly.
-    let buffer = Vec::with_capacity(128 * (assignments.len() + 1));
-    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buffer);
-    let written: csv::Result<()> = (|| {
-        out.write_record(COLUMNS)?;
-        for a in assignments {
-            let cells = [
-                a.email.clone(),
-                a.status(today).as_str().to_string(),
-                a.valid_from.to_string(),
-                a.valid_until.to_string(),
-                timestamp(Some(a.assigned_at)),
-                a.assigned_by.clone(),
-                timestamp(a.revoked_at),
-                a.revoked_by.clone().unwrap_or_default(),
-                a.invitation.status.as_str().to_string(),
-            ];
-            out.write_record(cells.iter().map(|c| defuse(c).into_owned()))?;
-        }
-        out.flush()?;
-        Ok(())
-    })();
-    written.expect("writing to memory does not fail");
-    out.into_inner().expect("flushed above")
+/// The largest Lambda response (6 MB) less room for the headers and the
+/// JSON envelope around the body.
+pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024 - 16 * 1024;
+
+/// An export being written: RFC 4180, a header row, CRLF, one row per
+/// assignment in the order pushed (the caller's: by e-mail).
+pub struct Export {
+    out: csv::Writer<Vec<u8>>,
+    today: NaiveDate,
+    rows: usize,
 }
 
-/// `200 text/csv; charset=utf-8` with every assignment (see [`export`]).
-pub fn response(assignments: &[Assignment], today: NaiveDate) -> Response<Body> {
-    let body = String::from_utf8(export(assignments, today)).expect("cells are UTF-8");
-    Response::builder()
+impl Export {
+    pub fn new(today: NaiveDate) -> Self {
+        let buffer = Vec::with_capacity(64 * 1024);
+        let mut out =
+            csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buffer);
+        out.write_record(COLUMNS).expect("writing to memory does not fail");
+        Self { out, today, rows: 0 }
+    }
+
+    pub fn push(&mut self, a: &Assignment) {
+        let cells = [
+            a.email.clone(),
+            a.status(self.today).as_str().to_string(),
+            a.valid_from.to_string(),
+            a.valid_until.to_string(),
+            timestamp(Some(a.assigned_at)),
+            a.assigned_by.clone(),
+            timestamp(a.revoked_at),
+            a.revoked_by.clone().unwrap_or_default(),
+            a.invitation.status.as_str().to_string(),
+        ];
+        let cells = cells.iter().map(|c| defuse(c).into_owned());
+        self.out.write_record(cells).expect("writing to memory does not fail");
+        self.rows += 1;
+    }
+
+    /// The file's bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.out.into_inner().expect("writing to memory does not fail")
+    }
+
+    /// `200 text/csv; charset=utf-8`: gzip-compressed where the client
+    /// accepts it, else as text if it fits an answer ([`MAX_PAYLOAD`]), else
+    /// 406 `export-too-large`.
+    pub fn response(self, gzip: bool) -> Result<Response<Body>> {
+        let rows = self.rows;
+        encode(self.finish(), rows, gzip, MAX_PAYLOAD)
+    }
+}
+
+/// Every assignment as one file (see [`Export`]).
+pub fn export(assignments: &[Assignment], today: NaiveDate) -> Vec<u8> {
+    let mut file = Export::new(today);
+    assignments.iter().for_each(|a| file.push(a));
+    file.finish()
+}
+
+/// The bytes an answer's JSON envelope gives `body` (escapes included).
+fn payload_len(body: &[u8]) -> usize {
+    body.len()
+        + body
+            .iter()
+            .map(|b| match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 1,
+                0..=0x1f => 5,
+                _ => 0,
+            })
+            .sum::<usize>()
+}
+
+fn encode(body: Vec<u8>, rows: usize, gzip: bool, limit: usize) -> Result<Response<Body>> {
+    let answer = Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, "text/csv; charset=utf-8")
-        .body(Body::Text(body))
-        .expect("a valid response")
+        .header(VARY, "accept, accept-encoding");
+    let answer = if gzip {
+        use std::io::Write;
+        let mut zipped = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 6),
+            flate2::Compression::fast(),
+        );
+        zipped.write_all(&body).map_err(Error::unavailable)?;
+        let zipped = zipped.finish().map_err(Error::unavailable)?;
+        // Base64 in the envelope: four bytes for three.
+        if zipped.len().div_ceil(3) * 4 > limit {
+            return Err(Error::ExportTooLarge { rows });
+        }
+        answer.header(CONTENT_ENCODING, "gzip").body(Body::Binary(zipped))
+    } else {
+        if payload_len(&body) > limit {
+            return Err(Error::ExportTooLarge { rows });
+        }
+        let text = String::from_utf8(body).expect("cells are UTF-8");
+        answer.body(Body::Text(text))
+    };
+    Ok(answer.expect("static headers are valid"))
 }
 
 /// The columns an import reads; any other is ignored.
@@ -110,7 +172,7 @@ struct Header {
 }
 
 impl Header {
-    fn of(record: &csv::StringRecord) -> Result<Self> {
+    fn of(record: &[String]) -> Result<Self> {
         let mut header = Header::default();
         let mut errors = Vec::new();
         for (i, name) in record.iter().enumerate() {
@@ -151,16 +213,62 @@ fn date_cell(cell: &str) -> Option<NaiveDate> {
     parse_date(cell).or_else(|| NaiveDate::parse_from_str(cell, "%d.%m.%Y").ok())
 }
 
-/// The row a spreadsheet shows for a record: its position's line, past the
-/// empty lines the reader skipped before it.
-fn row_number(text: &str, position: Option<&csv::Position>) -> usize {
-    let Some(p) = position else { return 0 };
-    let skipped = text.as_bytes()[p.byte() as usize..]
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .filter(|b| **b == b'\n')
-        .count();
-    p.line() as usize + skipped
+/// The records of a CSV text, each with the row a spreadsheet shows for it
+/// (its first line; the header is row 1). csv-core's state machine does the
+/// reading (quotes, escaped quotes, CR, LF, CRLF); empty lines are skipped.
+/// The reader alone, not the `csv` crate's buffered one: the import runs in
+/// `assign`, whose binary has the least room.
+struct Records<'a> {
+    reader: csv_core::Reader,
+    input: &'a [u8],
+    line: usize,
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str, delimiter: u8) -> Self {
+        let reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        Self { reader, input: text.as_bytes(), line: 1 }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = (usize, Vec<String>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while let [first @ (b'\r' | b'\n'), rest @ ..] = self.input {
+            self.line += usize::from(*first == b'\n');
+            self.input = rest;
+        }
+        let row = self.line;
+        let (mut out, mut ends) = (vec![0u8; 256], vec![0usize; 16]);
+        let (mut nout, mut nend) = (0, 0);
+        loop {
+            let (result, nin, o, e) =
+                self.reader.read_record(self.input, &mut out[nout..], &mut ends[nend..]);
+            let (read, rest) = self.input.split_at(nin);
+            self.line += read.iter().filter(|b| **b == b'\n').count();
+            self.input = rest;
+            (nout, nend) = (nout + o, nend + e);
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
+                csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                csv_core::ReadRecordResult::Record => break,
+                csv_core::ReadRecordResult::End => return None,
+            }
+        }
+        let mut start = 0;
+        let fields = ends[..nend]
+            .iter()
+            .map(|&end| {
+                // Fields of a UTF-8 text, cut at ASCII bytes: UTF-8 still.
+                let field = String::from_utf8_lossy(&out[start..end]).into_owned();
+                start = end;
+                field
+            })
+            .collect();
+        Some((row, fields))
+    }
 }
 
 /// Reads an import: a header row, then one address per row, each with its
@@ -171,15 +279,9 @@ fn row_number(text: &str, position: Option<&csv::Position>) -> usize {
 pub fn import(body: &[u8], dry_run: bool) -> Result<AssignInput> {
     let text = std::str::from_utf8(body).map_err(|_| Error::field("body", "must be UTF-8"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator(text))
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
+    let mut records = Records::new(text, separator(text));
     let header = match records.next() {
-        Some(Ok(record)) => Header::of(&record)?,
-        Some(Err(e)) => return Err(Error::field("row 1", e.to_string())),
+        Some((_, names)) => Header::of(&names)?,
         None => return Err(Error::field("body", "a CSV file with a header row is required")),
     };
     let mut rows: Vec<Row> = Vec::new();
@@ -187,19 +289,14 @@ pub fn import(body: &[u8], dry_run: bool) -> Result<AssignInput> {
     let mut invalid = Vec::new();
     let mut invalid_rows = Vec::new();
     let mut seen = std::collections::HashMap::new();
-    for record in records {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            Error::Validation(vec![FieldError::new(format!("row {line}"), "is not valid CSV")])
-        })?;
+    for (n, record) in records {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         if rows.len() + invalid.len() == MAX_ROWS {
             return Err(Error::field("body", format!("at most {MAX_ROWS} rows per import")));
         }
-        let n = row_number(text, record.position());
-        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
+        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(|c| c.trim()).unwrap_or("");
         let typed = restore(cell(header.email));
         let Some(email) = emails::parse_one(typed) else {
             invalid.push(typed.to_string());
@@ -304,6 +401,38 @@ mod tests {
         body.push_str("x@x.example\n\"unterminated");
         let Err(Error::Validation(errors)) = import(body.as_bytes(), true) else { panic!() };
         assert_eq!(errors[0].field, "body");
+    }
+
+    fn body_of(answer: &Response<Body>) -> Vec<u8> {
+        match answer.body() {
+            Body::Text(t) => t.as_bytes().to_vec(),
+            Body::Binary(b) => b.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_answer_too_large_for_text_needs_gzip() {
+        let row = "anna.schmidt@example.com,active,2026-11-28,2026-12-31,2026-11-28T14:49:43Z,buyer@example.com,,,sent\r\n";
+        let body: Vec<u8> = row.repeat(100).into_bytes();
+        // The envelope escapes CR and LF: two bytes more a row.
+        assert_eq!(payload_len(&body), body.len() + 200);
+        let limit = body.len() + 100;
+        let refused = encode(body.clone(), 100, false, limit).unwrap_err();
+        assert_eq!(refused, Error::ExportTooLarge { rows: 100 });
+        let text = encode(body.clone(), 100, false, body.len() + 200).unwrap();
+        assert_eq!(body_of(&text), body);
+        assert!(text.headers().get(CONTENT_ENCODING).is_none());
+        let zipped = encode(body.clone(), 100, true, limit).unwrap();
+        assert_eq!(zipped.headers()[CONTENT_ENCODING], "gzip");
+        let mut unzipped = Vec::new();
+        use std::io::Read;
+        flate2::read::GzDecoder::new(body_of(&zipped).as_slice())
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, body);
+        assert!(body_of(&zipped).len() * 10 < body.len(), "repeated rows compress well");
+        assert!(matches!(encode(body, 100, true, 10), Err(Error::ExportTooLarge { .. })));
     }
 
     proptest! {

@@ -14,7 +14,7 @@ use super::views::{
 use crate::App;
 use crate::emails;
 use crate::error::{Error, FieldError, Result};
-use crate::http::decode::{names_media_type, param, query};
+use crate::http::decode::{accepts_gzip, names_media_type, param, query};
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::{AssignmentStatus, LicenseStatus};
@@ -27,6 +27,7 @@ pub const MAX_LIMIT: usize = MAX_PAGE;
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let params = query(&req);
     let wants_csv = names_media_type(&req, "accept", csv::MEDIA_TYPE);
+    let gzip = accepts_gzip(&req);
     serve(app, req, |route, caller| async move {
         let today = app.today();
         match route {
@@ -42,8 +43,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 Ok(json(StatusCode::OK, &LicenseView::of(&license, today)))
             }
             Route::ListAssignments(id) if wants_csv => {
-                let all = query::every_assignment(app, &caller.admin()?, &id).await?;
-                Ok(csv::response(&all, today))
+                let mut file = csv::Export::new(today);
+                query::each_assignment(app, &caller.admin()?, &id, |a| file.push(&a)).await?;
+                file.response(gzip)
             }
             Route::ListAssignments(id) => {
                 let admin = caller.admin()?;

@@ -52,6 +52,20 @@ pub fn names_media_type(req: &Request, header: &str, media_type: &str) -> bool {
     })
 }
 
+/// Whether `Accept-Encoding` lets the answer be gzip-compressed (`gzip` or
+/// `*`, without `q=0`).
+pub fn accepts_gzip(req: &Request) -> bool {
+    let values = req.headers().get_all("accept-encoding");
+    values.iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
+}
+
 /// The request body as a JSON object (an empty body is an empty object only
 /// where `allow_empty`).
 pub fn json_object(req: &Request, allow_empty: bool) -> Result<Map<String, Value>> {

@@ -31,6 +31,7 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
             ("idempotency-in-progress", S::CONFLICT, "Request still in progress")
         }
         RateLimited { .. } => ("rate-limited", S::TOO_MANY_REQUESTS, "Rate limited"),
+        ExportTooLarge { .. } => ("export-too-large", S::NOT_ACCEPTABLE, "Export too large"),
         RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         MethodNotAllowed(_) => ("method-not-allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
         Unavailable(_) => ("service-unavailable", S::SERVICE_UNAVAILABLE, "Service unavailable"),
@@ -66,6 +67,9 @@ fn detail(error: &Error) -> String {
         }
         Error::RateLimited { retry_after } => format!(
             "A limit was reached; nothing was done. Retry after {retry_after} s."
+        ),
+        Error::ExportTooLarge { rows } => format!(
+            "The export of {rows} assignments is larger than an uncompressed answer may be; ask for it with Accept-Encoding: gzip (browsers do)."
         ),
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),

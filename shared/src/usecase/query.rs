@@ -100,27 +100,28 @@ pub async fn assignments(
     Ok(Page { assignments: found, more })
 }
 
-/// Every assignment of a licence (every status), in e-mail order: the
-/// licence first (see [`assignments`]), then the items in Query pages of
-/// 1 MB, each turned into assignments as it arrives.
-pub async fn every_assignment(
+/// Every assignment of a licence (every status), in e-mail order, each
+/// handed to `each` as its Query page (1 MB) arrives, so that a large
+/// licence is never held in memory twice. The licence is read first (see
+/// [`assignments`]); its assignments then as they may be seen.
+pub async fn each_assignment(
     app: &App,
     admin: &Admin,
     license_id: &str,
-) -> Result<Vec<Assignment>> {
+    mut each: impl FnMut(Assignment),
+) -> Result<()> {
     known_license_id(license_id)?;
     let customer = &admin.customer_id;
     let license = app.store.license(customer, license_id).await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
-    let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let (items, more) =
             app.store.assignments_page(customer, license_id, after.as_deref(), None).await?;
         after = items.last().map(|a| a.email.clone());
-        all.extend(items.into_iter().filter_map(|item| item.into_visible(&license)));
+        items.into_iter().filter_map(|item| item.into_visible(&license)).for_each(&mut each);
         if !more {
-            return Ok(all);
+            return Ok(());
         }
     }
 }

@@ -91,6 +91,34 @@ async fn the_export_has_every_assignment_in_email_order_and_defuses_formulas() {
 }
 
 #[tokio::test]
+async fn the_export_is_gzip_compressed_where_the_client_accepts_it() {
+    let (app, id) = licensed(30).await;
+    let a = Client::admin(&app, CUSTOMER);
+    let emails: Vec<String> = (0..25).map(|i| format!("user{i}@example.com")).collect();
+    assert_eq!(a.assign(&id, emails).await.status, 201);
+    let plain = a.export_csv(&id).await;
+    let mut req = a.request("GET", &format!("/licenses/{id}/assignments"), None);
+    req.headers_mut().insert("accept", "text/csv".parse().unwrap());
+    req.headers_mut().insert("accept-encoding", "br;q=1.0, gzip;q=0.8, *;q=0.1".parse().unwrap());
+    let response = licensing::api::list::handle(&app, req).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let lambda_http::Body::Binary(zipped) = response.body() else { panic!("a binary body") };
+    let mut unzipped = String::new();
+    use std::io::Read;
+    flate2::read::GzDecoder::new(zipped.as_slice()).read_to_string(&mut unzipped).unwrap();
+    assert_eq!(unzipped, text(&plain));
+    assert!(zipped.len() * 3 < unzipped.len(), "{} of {}", zipped.len(), unzipped.len());
+    // `q=0` refuses gzip: the text as before.
+    let mut req = a.request("GET", &format!("/licenses/{id}/assignments"), None);
+    req.headers_mut().insert("accept", "text/csv".parse().unwrap());
+    req.headers_mut().insert("accept-encoding", "gzip;q=0".parse().unwrap());
+    let response = licensing::api::list::handle(&app, req).await;
+    assert!(response.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
 async fn the_export_is_for_the_licence_admin_of_the_licence_only() {
     let (app, id) = licensed(3).await;
     let other = Client::admin(&app, "cust-2002").export_csv(&id).await;

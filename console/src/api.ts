@@ -21,9 +21,16 @@ export function isAdmin(token: string): boolean {
   }
 }
 
+/** Where the API is: the console's own origin, unless config.json names another. */
+let apiBase = location.origin;
+
+export function setApiBase(url: string): void {
+  apiBase = url.replace(/\/+$/, "");
+}
+
 export function client(token: string) {
   return createClient<paths>({
-    baseUrl: location.origin,
+    baseUrl: apiBase,
     headers: { Authorization: `Bearer ${token}` },
   });
 }

@@ -1,6 +1,7 @@
 // Manage Your Licenses: sign-in and the licence overview. Plain DOM, no framework: the
 // page is a handful of views, and every text node is set with textContent (never HTML).
-import { client, isAdmin, problemText, type License, type MyLicense } from "./api";
+import { client, isAdmin, problemText, setApiBase, type License, type MyLicense } from "./api";
+import { loadConfig, oidcSession, type OidcSession } from "./auth";
 import { el } from "./dom";
 import { date, t, type Lang } from "./i18n";
 import { usersView } from "./users";
@@ -23,6 +24,9 @@ const state = {
   /** The licence whose users are managed (screen "users"). */
   license: null as License | null,
 };
+
+/** The deployed sign-in (config.json with an issuer), or null for the local demo identities. */
+let oidc: OidcSession | null = null;
 
 const main = document.getElementById("main") as HTMLElement;
 const langSelect = document.getElementById("lang") as HTMLSelectElement;
@@ -82,9 +86,29 @@ function chrome(): void {
   signOut.hidden = !state.token;
 }
 
+/** Deployed: one button to the issuer's sign-in (it comes back with a code, see auth.ts). */
+function oidcSignInView(session: OidcSession): void {
+  const tx = t(state.lang);
+  const button = el("button", { type: "button" }, tx.signInButton);
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    session.signIn().catch((e: unknown) => {
+      button.disabled = false;
+      session.failure = e instanceof Error ? e.message : String(e);
+      oidcSignInView(session);
+    });
+  });
+  const failed = session.failure ? [el("p", { role: "alert" }, `${tx.signInFailed} ${session.failure}`)] : [];
+  show(el("h1", {}, tx.signIn), el("p", {}, tx.signInOidc), ...failed, el("p", {}, button));
+}
+
 /** Locally, the demo identities of `make dev` (identities.json next to the page). */
 async function signInView(): Promise<void> {
   const tx = t(state.lang);
+  if (oidc) {
+    oidcSignInView(oidc);
+    return;
+  }
   const answer = await fetch("identities.json");
   const identities: Identity[] = answer.ok ? await answer.json() : [];
   const list = el("ul", { class: "identities" });
@@ -175,6 +199,10 @@ async function licencesView(token: string): Promise<void> {
 }
 
 async function render(): Promise<void> {
+  if (oidc) {
+    // An ID token that has expired since the last screen signs the person out here.
+    state.token = await oidc.current();
+  }
   chrome();
   if (state.token) {
     if (!isAdmin(state.token)) {
@@ -204,7 +232,18 @@ signOut.addEventListener("click", () => {
   state.token = null;
   state.screen = "licenses";
   sessionStorage.removeItem("token");
-  void render();
+  void (oidc ? oidc.signOut() : Promise.resolve()).finally(() => render());
 });
 
-void render();
+/** config.json first: where the API is, and which sign-in. */
+async function start(): Promise<void> {
+  const config = await loadConfig();
+  if (config.apiUrl) setApiBase(config.apiUrl);
+  if (config.oidc) {
+    oidc = await oidcSession(config.oidc);
+    sessionStorage.removeItem("token");
+  }
+  await render();
+}
+
+void start();

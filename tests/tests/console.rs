@@ -2,9 +2,11 @@
 //! `console/tests/browser.mjs` (playwright-core), against the local stack as `make dev`
 //! serves it (the functions behind the local gateway, which also serves the built console
 //! under /console/). One test walks every flow on the demo data and then checks the result
-//! through the API and the SES emulator; one checks the console at scale.
+//! through the API and the SES emulator; one checks the console at scale; one signs in as a
+//! deployment does, through an OpenID Connect issuer (the local stub) with code + PKCE.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -27,19 +29,20 @@ fn built() {
     });
 }
 
-/// Runs the browser suite in `mode` against `base`; its report.
-fn browse(base: &str, mode: &str) -> String {
+/// Runs the browser suite in `mode` (with its further arguments) against `base`; its report.
+fn browse(base: &str, mode: &[&str]) -> String {
     let root = workspace_root();
     let run = Command::new("node")
         .arg(root.join("console/tests/browser.mjs"))
-        .args([base, mode])
+        .arg(base)
+        .args(mode)
         .current_dir(root.join("console"))
         .output()
         .expect("node");
     let out = String::from_utf8_lossy(&run.stdout).to_string();
     eprintln!("{out}");
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "browser suite ({mode}):\n{out}\n{err}");
+    assert!(run.status.success(), "browser suite ({mode:?}):\n{out}\n{err}");
     out
 }
 
@@ -77,7 +80,7 @@ fn every_flow_in_headless_chromium() {
     });
     // With the stream relay: the invitations reach the SES emulator.
     let watch = start_watch(app.store.table(), true);
-    browse(&watch.base, "flows");
+    browse(&watch.base, &["flows"]);
 
     // What the browser did, through the API and the mails.
     let a = Client::admin(&app, CUSTOMER);
@@ -126,5 +129,109 @@ fn two_hundred_licences_and_ten_thousand_assignments() {
         app.store.transact(&[Write::License { license, expected_version }]).await.unwrap();
     });
     let watch = start_watch(app.store.table(), false);
-    browse(&watch.base, "scale");
+    browse(&watch.base, &["scale"]);
+}
+
+/// A helper process of one test (the stub issuer, the console's own host), stopped with it.
+struct Helper(Child);
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python(script: &str, args: &[String]) -> Helper {
+    let root = workspace_root();
+    let child = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join(script))
+        .args(args)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{script} (run `make setup`): {e}"));
+    Helper(child)
+}
+
+fn wait_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A copy of the built console, removed with it.
+struct Site(PathBuf);
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The deployed sign-in: the console on an origin of its own (as its static hosting would
+/// serve it) with a config.json that names the issuer and the API; the issuer is
+/// infra/local/oidc_stub.py (code + PKCE S256 only). The browser signs in through it, the
+/// API accepts the ID token as the bearer, and the stub counts what it saw.
+#[test]
+fn deployed_sign_in_with_openid_connect_code_and_pkce() {
+    built();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(fresh_app());
+    rt.block_on(demo(&app));
+    let watch = start_watch(app.store.table(), false);
+
+    let (site_port, issuer_port) = (free_port(), free_port());
+    let home = format!("http://127.0.0.1:{site_port}/console/");
+    let issuer = format!("http://127.0.0.1:{issuer_port}");
+    let client_id = "portal-console";
+    let _issuer = python(
+        "infra/local/oidc_stub.py",
+        &[issuer_port.to_string(), client_id.to_string(), home.clone()],
+    );
+    let dir = std::env::temp_dir().join(format!("console-oidc-{}-{site_port}", std::process::id()));
+    let site = Site(dir);
+    copy_dir(&workspace_root().join("console/dist"), &site.0);
+    let config = serde_json::json!({
+        "apiUrl": watch.base,
+        "oidc": { "authority": issuer, "clientId": client_id, "scope": "openid email profile" },
+    });
+    std::fs::write(site.0.join("config.json"), config.to_string()).unwrap();
+    // The local gateway serves the copy under /console/ (the API stays on watch.base).
+    let _site_host = python(
+        "infra/local/gateway.py",
+        &[site_port.to_string(), watch.port.to_string(), site.0.display().to_string()],
+    );
+    wait_port(issuer_port, "the OpenID Connect stub");
+    wait_port(site_port, "the console's host");
+
+    browse(&format!("http://127.0.0.1:{site_port}"), &["oidc", &issuer, client_id]);
+
+    // What the issuer saw: two refused authorizations without S256 PKCE, three codes
+    // redeemed with a wrong verifier (two by the suite, one tampered in the browser), and
+    // the console's two sign-ins whose verifiers matched.
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .arg(format!("{issuer}/stats"))
+        .output()
+        .expect("curl");
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["authorize_refused"], 2, "{stats}");
+    assert_eq!(stats["pkce_failed"], 3, "{stats}");
+    assert_eq!(stats["tokens_issued"], 2, "{stats}");
+    assert_eq!(stats["signed_out"], 1, "{stats}");
 }

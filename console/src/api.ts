@@ -28,10 +28,15 @@ export function setApiBase(url: string): void {
   apiBase = url.replace(/\/+$/, "");
 }
 
+/** The media types the console reads as data: JSON and problem+json. Some operations also
+ * speak `text/csv` (the assignments collection); without this choice each answer's type would
+ * be the union of its JSON object and a CSV string. A CSV answer is read with `parseAs`. */
+type Json = `application/${string}json`;
+
 export function client(token: string) {
-  return createClient<paths>({
+  return createClient<paths, Json>({
     baseUrl: apiBase,
-    headers: { Authorization: `Bearer ${token}` },
+    headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
   });
 }
 

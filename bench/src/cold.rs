@@ -85,6 +85,12 @@ async fn cases(app: &App) -> Vec<Case> {
             fix(event("notify.json")),
             "batchItemFailures",
         ),
+        case(
+            "remind",
+            "a run with nothing due: Query GSI2 (this month and the last)",
+            event("remind.json"),
+            "candidates",
+        ),
     ]
 }
 
@@ -107,6 +113,9 @@ async fn warm_dynamodb_local(app: &App, cases: &[Case]) {
                 }
                 "notify" => {
                     notifier.handle(&case.event).await;
+                }
+                "remind" => {
+                    notifier.handle_reminders(&case.event).await.expect("nothing to send");
                 }
                 http => {
                     let req = lambda_http::request::from_str(&case.event.to_string())

@@ -27,6 +27,9 @@ pub struct Fixture {
     pub quiet: String,
     /// The admin of a customer with 200 licences.
     pub many_admin: String,
+    /// The table the reminder run reads: customers × licences.
+    pub reminders: Reminders,
+    pub store: licensing::store::Store,
     pub term_end: NaiveDate,
 }
 
@@ -93,7 +96,7 @@ async fn provision(app: &App, order: &str, customer: &str, buyer: &str, quantity
 }
 
 impl Fixture {
-    pub async fn set_up(app: &App) -> Self {
+    pub async fn set_up(app: &App, quick: bool) -> Self {
         let customer = "bench-cust";
         let adm = admin(customer);
         let mut ids = Vec::new();
@@ -123,6 +126,11 @@ impl Fixture {
             );
             assert_eq!(invoke(app, call).await, 201);
         }
+        let reminders = if quick {
+            reminders(app, 20, 50, 10).await
+        } else {
+            reminders(app, 200, 50, 10).await
+        };
         let many = "bench-many";
         for i in 0..200 {
             let order = format!("ORD-M{i}-{}", ulid::Ulid::new());
@@ -140,6 +148,8 @@ impl Fixture {
             big_order: orders[3].clone(),
             quiet: ids[4].clone(),
             many_admin: admin(many),
+            reminders,
+            store: app.store.clone(),
             term_end: days_from_today(365),
         }
     }
@@ -152,6 +162,18 @@ impl Fixture {
         licensing_tests::renewal(&self.big_order, &id, start, end, None)
     }
 
+    /// A reminder run today, through the SES emulator.
+    pub fn remind(&self) -> Call {
+        let notifier = licensing::notify::Notifier {
+            store: self.store.clone(),
+            ses: licensing::app::ses_client_at(Some(licensing_tests::ses_endpoint().to_string())),
+            from: "licensing@example.com".into(),
+            configuration_set: None,
+            portal_url: "https://portal.example.com/sign-in".into(),
+        };
+        Call::Remind(Box::new(notifier), chrono::Utc::now().date_naive())
+    }
+
     /// The day before the term's end, or its end, turn about.
     pub fn change_until(&self, i: usize) -> NaiveDate {
         if (i / (self.small_emails.len() + 1)) % 2 == 0 {
@@ -160,4 +182,54 @@ impl Fixture {
             self.term_end
         }
     }
+}
+
+/// A table of `customers` × `per_customer` licences for the reminder run:
+/// most renew or end far ahead; `due` licences that do not renew end in 20
+/// days (their buyers' 30-day reminders are due) and `due` people's access
+/// on one of them ends in 5 days.
+pub struct Reminders {
+    pub licences: usize,
+    pub due: usize,
+}
+
+pub async fn reminders(app: &App, customers: usize, per_customer: usize, due: usize) -> Reminders {
+    let run = ulid::Ulid::new().to_string().to_lowercase();
+    let provision_one = |customer: String, i: usize, end: NaiveDate, renews: bool| {
+        let mut event = licensing_tests::purchase(
+            &format!("ORD-R{i}-{customer}-{run}"),
+            &customer,
+            &format!("buyer{i}@{customer}.example.com"),
+            10,
+            days_from_today(-30),
+            end,
+        );
+        event["detail"]["subscription"]["autoRenew"] = json!(renews);
+        async move { licensing::provision::handle(app, event).await.expect("provision").license_id }
+    };
+    let mut first_due = None;
+    for c in 0..customers {
+        let customer = format!("rem-{c}-{run}");
+        let mut ids = Vec::new();
+        for i in 0..per_customer {
+            let n = c * per_customer + i;
+            let (end, renews) = if n < due {
+                (days_from_today(20), false)
+            } else {
+                (days_from_today(200 + (n % 100) as i64), n % 2 == 0)
+            };
+            ids.push(provision_one(customer.clone(), i, end, renews).await);
+        }
+        if c == 0 {
+            first_due = ids.first().cloned().map(|id| (customer.clone(), id));
+        }
+    }
+    let (customer, license) = first_due.expect("one customer at least");
+    let people: Vec<String> =
+        (0..due).map(|i| format!("ends{i}-{run}@bench.example.com")).collect();
+    let body = json!({"emails": people, "validUntil": days_from_today(5)});
+    let call =
+        request("POST", &format!("/licenses/{license}/assignments"), &admin(&customer), Some(body));
+    assert_eq!(invoke(app, call).await, 201);
+    Reminders { licences: customers * per_customer, due: 2 * due }
 }

@@ -28,7 +28,8 @@ use fixtures::Fixture;
 use probe::Probe;
 use report::Run;
 
-const FUNCTIONS: [&str; 6] = ["list", "assign", "change", "revoke", "provision", "notify"];
+const FUNCTIONS: [&str; 7] =
+    ["list", "assign", "change", "revoke", "provision", "notify", "remind"];
 const MIB: f64 = 1024.0 * 1024.0;
 
 struct Opts {
@@ -88,7 +89,7 @@ async fn run(opts: Opts) {
     eprintln!("bench ({mode}): DynamoDB Local at {endpoint}, table {table}");
 
     let (rows, exports) = if opts.warm {
-        let fixture = Fixture::set_up(app).await;
+        let fixture = Fixture::set_up(app, opts.quick).await;
         probe.take();
         let rows = scenarios::run(app, &probe, scenarios::table(&fixture, opts.quick)).await;
         // The CSV export of the 10,000 in a fresh release process: its

@@ -16,6 +16,8 @@ pub enum Call {
     Provision(Value),
     /// Any order system event (a purchase or a lifecycle event).
     OrderEvent(Value),
+    /// A reminder run as if on a day, by a notifier built before the clock.
+    Remind(Box<licensing::notify::Notifier>, chrono::NaiveDate),
 }
 
 /// Runs a call as the function's runtime would; its status.
@@ -40,6 +42,10 @@ pub async fn invoke(app: &App, call: Call) -> u16 {
         Call::OrderEvent(event) => match licensing::provision::handle_event(app, event).await {
             Ok(_) => 200,
             Err(e) => panic!("the order event failed: {e}"),
+        },
+        Call::Remind(notifier, today) => match notifier.remind(today).await {
+            Ok(r) if r.deferred == 0 && r.failed == 0 => 200,
+            other => panic!("the reminder run failed: {other:?}"),
         },
     }
 }

@@ -210,6 +210,38 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         Minimum::assign(1000),
         move |_| import(&f.bulk, adm, 1000),
     ));
+    // The reminder run: what is due costs the reads, not the table's size.
+    let (licences, due) = (f.reminders.licences, f.reminders.due);
+    let today = chrono::Utc::now().date_naive();
+    let window_start = today - chrono::Days::new(licensing::reminders::LOOKBACK_DAYS);
+    let months = if window_start.format("%Y-%m").to_string() == today.format("%Y-%m").to_string() {
+        1
+    } else {
+        2
+    };
+    let reads = format!(
+        "{months} Query GSI2 (the window's months), BatchGetItem licences, BatchGetItem assignments, \
+         BatchGetItem their records"
+    );
+    rows.push(scenario(
+        &format!("reminder run, {licences} licences, {due} due"),
+        Group::Scaling,
+        Samples { warmup: 0, measured: 1 },
+        200,
+        Minimum::new(
+            months + 3 + 2 * due,
+            format!("{reads}, then per reminder 2 UpdateItem (claim, record)"),
+        ),
+        move |_| f.remind(),
+    ));
+    rows.push(scenario(
+        &format!("reminder run again, {licences} licences, {due} sent"),
+        Group::Scaling,
+        Samples { warmup: 0, measured: 3 },
+        200,
+        Minimum::new(months + 3, format!("{reads} (all sent: no writes)")),
+        move |_| f.remind(),
+    ));
     // Each renewal moves every default period of `big` (10,002) to its new end.
     let renewals = Samples { warmup: 0, measured: if quick { 1 } else { 3 } };
     let moves = 10_002;

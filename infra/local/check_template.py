@@ -265,12 +265,43 @@ def check(template):
         problems.append("the orders bus must admit the order system's principal only")
     if not any("aws:PrincipalArn" in str(s.get("Condition")) for s in denies):
         problems.append("the orders bus must refuse every other principal")
-    return problems + check_console(template)
+    return problems + check_reminders(template) + check_console(template)
+
+
+def actions_of(function):
+    for policy in function.get("Properties", {}).get("Policies") or []:
+        for statement in (policy.get("Statement") or []) if isinstance(policy, dict) else []:
+            if statement.get("Effect") == "Allow":
+                for action in as_list(statement.get("Action")):
+                    yield action, statement.get("Resource")
+
+
+def check_reminders(template):
+    """Nothing may scan the table; the reminders run daily from a schedule and read
+    their candidates through GSI2 only."""
+    problems = []
+    for name, fn in resources_of(template, "AWS::Serverless::Function").items():
+        for action, _ in actions_of(fn):
+            if action.lower() in ("dynamodb:scan", "dynamodb:*"):
+                problems.append(f"{name} may {action} the table (nothing scans)")
+    remind = template["Resources"].get("RemindFunction")
+    if remind is None:
+        return problems + ["no RemindFunction"]
+    events = (remind.get("Properties", {}).get("Events") or {}).values()
+    schedules = [e for e in events if e.get("Type") == "ScheduleV2"]
+    if not any("cron(" in str(e.get("Properties", {}).get("ScheduleExpression")) for e in schedules):
+        problems.append("RemindFunction has no daily EventBridge Scheduler schedule")
+    for action, resource in actions_of(remind):
+        if action == "dynamodb:Query" and "index/GSI2" not in str(resource):
+            problems.append("RemindFunction may Query more than GSI2")
+        if action.startswith("dynamodb:") and action not in ("dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"):
+            problems.append(f"RemindFunction may {action} (it reads candidates and records reminders only)")
+    return problems
 
 
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=CfnLoader)
-    ok = "tenant claim read-only, admin group, authorizer, CORS preflight, stream filter, orders bus, private console bucket"
+    ok = "tenant claim read-only, admin group, authorizer, CORS preflight, stream filter, orders bus, no Scan, daily reminders on GSI2, private console bucket"
     return report("template", check(template), ok)
 
 

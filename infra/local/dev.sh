@@ -86,6 +86,11 @@ Logs: $state/watch.log, $state/relay.log, $state/dynamodb.log, $state/ses.log
 Invitation mails land in the SES emulator: http://127.0.0.1:$SES_PORT (web page),
 http://127.0.0.1:$SES_PORT/store (JSON). The stream relay feeds new assignments to notify.
 
+Reminders (deployed: once a day) run when invoked; {"today": ...} acts as if on that day
+(local mode only). On 2027-12-01 the buyer of the Repair Data licence, which does not
+renew, hears that it ends in 30 days:
+  curl -sS -X POST http://127.0.0.1:$API_PORT/2015-03-31/functions/remind/invocations -d @events/remind.json
+
 The console (Manage Your Licenses): http://127.0.0.1:$API_PORT/console/
   (sign in as one of the demo identities below)
 

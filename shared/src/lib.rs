@@ -24,10 +24,11 @@ pub mod logging;
 pub mod mail;
 pub mod model;
 pub mod plan;
+pub mod reminders;
 pub mod runtime;
 pub mod store;
 pub mod usecase;
 
 pub use app::App;
 pub use error::Error;
-pub use usecase::{notify, provision};
+pub use usecase::{notify, provision, remind};

@@ -51,42 +51,130 @@ pub fn render(inv: &Invitation) -> Mail {
     let (subject, greeting, access, sign_in, user_name, closing) = match inv.language {
         Language::En => (
             format!("Your access to {}", inv.product_name),
-            "Hello,".to_string(),
+            "Hello,",
             format!("you have been given access to {} from {from} to {until}.", inv.product_name),
-            "Sign in to the portal:".to_string(),
+            "Sign in to the portal:",
             format!("Your user name is your e-mail address: {}", inv.email),
-            "Kind regards".to_string(),
+            "Kind regards",
         ),
         Language::De => (
             format!("Ihr Zugang zu {}", inv.product_name),
-            "Guten Tag,".to_string(),
+            "Guten Tag,",
             format!(
                 "Sie haben vom {from} bis zum {until} Zugang zu {} erhalten.",
                 inv.product_name
             ),
-            "Melden Sie sich im Portal an:".to_string(),
+            "Melden Sie sich im Portal an:",
             format!("Ihr Benutzername ist Ihre E-Mail-Adresse: {}", inv.email),
-            "Freundliche Grüße".to_string(),
+            "Freundliche Grüße",
         ),
     };
-    let text = format!(
-        "{greeting}\n\n{access}\n\n{sign_in} {url}\n{user_name}\n\n{closing}\n",
-        url = inv.portal_url
+    compose(
+        inv.language,
+        subject,
+        greeting,
+        &access,
+        (sign_in, inv.portal_url),
+        &user_name,
+        closing,
+    )
+}
+
+/// The reminder to a person whose access ends while the licence goes on.
+#[derive(Clone, Debug)]
+pub struct AccessEnds<'a> {
+    pub language: Language,
+    pub product_name: &'a str,
+    pub email: &'a str,
+    pub valid_until: NaiveDate,
+    pub portal_url: &'a str,
+}
+
+pub fn render_access_ends(r: &AccessEnds) -> Mail {
+    let until = date(r.language, r.valid_until);
+    let (subject, greeting, ends, sign_in, ask, closing) = match r.language {
+        Language::En => (
+            format!("Your access to {} ends on {until}", r.product_name),
+            "Hello,",
+            format!("your access to {} ends on {until}.", r.product_name),
+            "Sign in to the portal:",
+            format!(
+                "If you still need it, ask your company's licence admin to extend it. Your user name is {}.",
+                r.email
+            ),
+            "Kind regards",
+        ),
+        Language::De => (
+            format!("Ihr Zugang zu {} endet am {until}", r.product_name),
+            "Guten Tag,",
+            format!("Ihr Zugang zu {} endet am {until}.", r.product_name),
+            "Melden Sie sich im Portal an:",
+            format!(
+                "Wenn Sie ihn weiter brauchen, bitten Sie den Lizenzverwalter Ihres Unternehmens, ihn zu verlängern. Ihr Benutzername ist {}.",
+                r.email
+            ),
+            "Freundliche Grüße",
+        ),
+    };
+    compose(r.language, subject, greeting, &ends, (sign_in, r.portal_url), &ask, closing)
+}
+
+/// The reminder to the buyer of a licence whose term ends without renewal
+/// (in English).
+#[derive(Clone, Debug)]
+pub struct TermEnds<'a> {
+    pub product_name: &'a str,
+    pub invoice_number: &'a str,
+    pub end: NaiveDate,
+    pub days: u64,
+    /// The people who lose access when the term ends.
+    pub losing: u32,
+    pub portal_url: &'a str,
+}
+
+pub fn render_term_ends(r: &TermEnds) -> Mail {
+    let end = date(Language::En, r.end);
+    let subject = format!("Your {} licence ends in {} days, on {end}", r.product_name, r.days);
+    let ends = format!(
+        "your licence of {} (invoice {}) ends on {end} and does not renew.",
+        r.product_name, r.invoice_number
     );
+    let losing = match r.losing {
+        0 => format!("Nobody loses access on {end}."),
+        1 => format!("1 person loses access on {end}."),
+        n => format!("{n} people lose access on {end}."),
+    };
+    let next = format!("{losing} To keep access, renew the licence before then.");
+    let sign_in = ("Manage your licences in the portal:", r.portal_url);
+    compose(Language::En, subject, "Hello,", &ends, sign_in, &next, "Kind regards")
+}
+
+/// A mail of a greeting, a paragraph, a sign-in link, another paragraph and
+/// a closing, as text and as HTML with every piece escaped.
+fn compose(
+    language: Language,
+    subject: String,
+    greeting: &str,
+    first: &str,
+    (sign_in, url): (&str, &str),
+    second: &str,
+    closing: &str,
+) -> Mail {
+    let text = format!("{greeting}\n\n{first}\n\n{sign_in} {url}\n{second}\n\n{closing}\n");
     let e = escape_html;
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>{greeting}</p>\n<p>{access}</p>\n<p>{sign_in} <a href=\"{url}\">{url}</a></p>\n<p>{user_name}</p>\n<p>{closing}</p>\n</body></html>\n",
-        lang = match inv.language {
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>{greeting}</p>\n<p>{first}</p>\n<p>{sign_in} <a href=\"{url}\">{url}</a></p>\n<p>{second}</p>\n<p>{closing}</p>\n</body></html>\n",
+        lang = match language {
             Language::En => "en",
             Language::De => "de",
         },
         title = e(&subject),
-        greeting = e(&greeting),
-        access = e(&access),
-        sign_in = e(&sign_in),
-        url = e(inv.portal_url),
-        user_name = e(&user_name),
-        closing = e(&closing),
+        greeting = e(greeting),
+        first = e(first),
+        sign_in = e(sign_in),
+        url = e(url),
+        second = e(second),
+        closing = e(closing),
     );
     Mail { subject, text, html }
 }
@@ -136,6 +224,35 @@ mod tests {
             m.html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
         );
         assert!(m.text.contains("<script>"), "the text part is plain text");
+    }
+
+    #[test]
+    fn reminders_name_the_day_in_the_persons_language_and_count_for_the_buyer() {
+        let access = |language| AccessEnds {
+            language,
+            product_name: "<b>Cat</b>",
+            email: "anna@example.com",
+            valid_until: "2027-01-08".parse().unwrap(),
+            portal_url: "https://portal.example.com/sign-in",
+        };
+        let en = render_access_ends(&access(Language::En));
+        assert_eq!(en.subject, "Your access to <b>Cat</b> ends on 8 January 2027");
+        assert!(en.html.contains("&lt;b&gt;Cat&lt;/b&gt;") && !en.html.contains("<b>"));
+        assert!(en.text.contains("https://portal.example.com/sign-in"));
+        let de = render_access_ends(&access(Language::De));
+        assert_eq!(de.subject, "Ihr Zugang zu <b>Cat</b> endet am 08.01.2027");
+        assert!(de.html.contains("lang=\"de\""));
+        let buyer = render_term_ends(&TermEnds {
+            product_name: "TecDoc",
+            invoice_number: "INV-1",
+            end: "2026-12-31".parse().unwrap(),
+            days: 7,
+            losing: 12,
+            portal_url: "https://portal.example.com/sign-in",
+        });
+        assert_eq!(buyer.subject, "Your TecDoc licence ends in 7 days, on 31 December 2026");
+        assert!(buyer.text.contains("12 people lose access on 31 December 2026."));
+        assert!(buyer.html.contains("<a href=\"https://portal.example.com/sign-in\">"));
     }
 
     proptest! {

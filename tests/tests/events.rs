@@ -129,4 +129,17 @@ fn every_event_file_invokes_its_function() {
     let mails = mails_to("carl@example.com");
     assert_eq!(mails.len(), 1);
     assert!(mails[0]["subject"].as_str().unwrap().starts_with("Ihr Zugang zu"));
+
+    // The daily reminders, as if on 2027-12-01 (local mode): the demo's Repair
+    // Data licence does not renew and ends on 2027-12-31.
+    invoke("provision", "events/demo/02-repair-data-upcoming.json");
+    let reminded = invoke("remind", "events/remind.json");
+    assert_eq!(
+        (reminded["today"].as_str(), reminded["sent"].as_u64()),
+        (Some("2027-12-01"), Some(1)),
+        "{reminded}"
+    );
+    assert_eq!(invoke("remind", "events/remind.json")["already"], 1, "sent once");
+    let subject = "Your Repair & Maintenance Data licence ends in 30 days, on 31 December 2027";
+    assert!(mails_to("buyer@example.com").iter().any(|m| m["subject"] == subject));
 }

@@ -2,7 +2,7 @@
 //! deploys) contain no local mode: `AUTH_MODE=local-unverified` cannot make
 //! them trust an unverified token.
 //!
-//! Two proofs: none of the six arm64 binaries even contains the strings
+//! Two proofs: none of the seven arm64 binaries even contains the strings
 //! `AUTH_MODE` or `local-unverified`, so no code in them can read the
 //! variable; and `list`, run under qemu-aarch64 with `AUTH_MODE=local-unverified`
 //! and a bearer token but no authorizer context, answers 401, where the local
@@ -15,7 +15,8 @@ use licensing_tests::runtime_api::{lambda_env, name_function, spawn_command};
 use licensing_tests::*;
 use serde_json::{Value, json};
 
-const FUNCTIONS: [&str; 6] = ["list", "assign", "change", "revoke", "provision", "notify"];
+const FUNCTIONS: [&str; 7] =
+    ["list", "assign", "change", "revoke", "provision", "notify", "remind"];
 
 fn arm64_binary(function: &str) -> PathBuf {
     let path = workspace_root().join(format!("target/lambda/{function}/bootstrap"));
@@ -60,6 +61,37 @@ fn release_binaries_cannot_read_auth_mode() {
     assert!(local.windows(9).any(|w| w == b"AUTH_MODE"));
 }
 
+fn qemu() -> &'static str {
+    ["qemu-aarch64", "qemu-aarch64-static"]
+        .into_iter()
+        .find(|q| Command::new(q).arg("--version").output().is_ok())
+        .expect("qemu-aarch64 (Debian: qemu-user, libc6-arm64-cross; .ci/run installs them)")
+}
+
+/// A reminder run's `{"today"}` is a local-mode shortcut: the release
+/// `remind` acts on the real date, the local build on the one asked for.
+#[tokio::test]
+async fn the_release_arm64_remind_acts_on_the_real_date() {
+    let app = fresh_app().await;
+    let mut env = lambda_env(dynamodb_endpoint(), app.store.table());
+    name_function(&mut env, "remind");
+    let event = json!({"today": "2031-01-15"}).to_string().into_bytes();
+    let local = workspace_root().join("target/debug/remind");
+    let mut command = Command::new(&local);
+    command.env_clear().envs(&env);
+    let answer = spawn_command(command, &event).expect("the local build answers");
+    assert_eq!(answer.response["today"], "2031-01-15", "{:?}", answer.response);
+    let mut command = Command::new(qemu());
+    command
+        .args(["-L", "/usr/aarch64-linux-gnu"])
+        .arg(arm64_binary("remind"))
+        .env_clear()
+        .envs(&env);
+    let answer = spawn_command(command, &event).expect("the arm64 build answers");
+    let real = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(answer.response["today"], real.as_str(), "{:?}", answer.response);
+}
+
 #[tokio::test]
 async fn the_release_arm64_list_ignores_local_mode() {
     let app = fresh_app().await;
@@ -75,11 +107,7 @@ async fn the_release_arm64_list_ignores_local_mode() {
     let answer = spawn_command(command, &event).expect("the local build answers");
     assert_eq!(status_of(&answer.response), 200, "{:?}", answer.response);
 
-    let qemu = ["qemu-aarch64", "qemu-aarch64-static"]
-        .into_iter()
-        .find(|q| Command::new(q).arg("--version").output().is_ok())
-        .expect("qemu-aarch64 (Debian: qemu-user, libc6-arm64-cross; .ci/run installs them)");
-    let mut command = Command::new(qemu);
+    let mut command = Command::new(qemu());
     command.args(["-L", "/usr/aarch64-linux-gnu"]).arg(arm64_binary("list")).env_clear().envs(&env);
     let answer = spawn_command(command, &event).expect("the arm64 build answers");
     assert_eq!(status_of(&answer.response), 401, "{:?}", answer.response);

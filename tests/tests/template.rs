@@ -66,6 +66,20 @@ fn a_stream_filter_that_passes_revoked_records_fails_the_check() {
 }
 
 #[test]
+fn a_scan_or_reminders_beyond_their_index_fail_the_check() {
+    let (ok, out) = check_with(|t| {
+        t.replace("Action: [dynamodb:Query]", "Action: [dynamodb:Query, dynamodb:Scan]")
+    });
+    assert!(!ok && out.contains("RemindFunction may dynamodb:Scan"), "{out}");
+    let (ok, out) = check_with(|t| {
+        t.replace("Resource: !Sub \"${Table.Arn}/index/GSI2\"", "Resource: !GetAtt Table.Arn")
+    });
+    assert!(!ok && out.contains("may Query more than GSI2"), "{out}");
+    let (ok, out) = check_with(|t| t.replace("Type: ScheduleV2", "Type: Schedule"));
+    assert!(!ok && out.contains("no daily EventBridge Scheduler schedule"), "{out}");
+}
+
+#[test]
 fn a_console_bucket_readable_by_others_fails_the_check() {
     let cloudfront = "Principal: { Service: cloudfront.amazonaws.com }";
     // Everyone, or any principal of the account, instead of CloudFront.

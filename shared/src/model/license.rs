@@ -81,6 +81,10 @@ pub struct License {
     pub subscription: Subscription,
     pub invoice_number: String,
     pub order_id: String,
+    /// The buyer's address, who gets the reminders before a term ends that
+    /// does not renew (absent in items stored before reminders existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Non-revoked access periods of all assignments, as a timeline.
     pub seats: Timeline,
@@ -243,6 +247,7 @@ impl License {
             subscription: Subscription { id: "S".into(), plan: "annual".into(), auto_renew: true },
             invoice_number: "I".into(),
             order_id: "O".into(),
+            buyer: Some("buyer@example.com".into()),
             created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
             seats: Timeline::default(),
             version: 7,

@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::NaiveDate;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::keys::{self, kind};
 use super::{Item, Order, OrderEvent, s};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, Entry, License};
+use crate::reminders;
 
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item> {
     serde_dynamo::to_item(value).map_err(Error::unavailable)
@@ -56,19 +58,32 @@ pub fn idempotency_key(customer_id: &str, idempotency_key: &str, sk: String) -> 
     key(keys::idempotency(customer_id, idempotency_key), sk)
 }
 
+/// GSI2's keys of an item first due for a reminder on `day`.
+pub fn reminder_index(day: NaiveDate) -> [(&'static str, AttributeValue); 2] {
+    [(keys::GSI2PK, s(keys::reminders_of_month(day))), (keys::GSI2SK, s(keys::reminder_day(day)))]
+}
+
+/// A licence; one that does not renew is a reminder candidate (GSI2).
 pub fn license_item(license: &License) -> Result<Item> {
     let mut item = to_item(license)?;
     item.extend(license_key(&license.customer_id, &license.license_id));
+    if let Some(day) = reminders::license_index_day(license) {
+        item.extend(reminder_index(day).map(|(k, v)| (k.to_string(), v)));
+    }
     item.insert(keys::TYPE.into(), s(kind::LICENSE));
     Ok(item)
 }
 
-/// An assignment, findable by its user across customers (GSI1).
+/// An assignment, findable by its user across customers (GSI1) and, unless
+/// revoked, a reminder candidate (GSI2).
 pub fn assignment_item(a: &Assignment) -> Result<Item> {
     let mut item = to_item(a)?;
     item.extend(assignment_key(&a.customer_id, &a.license_id, &a.email));
     item.insert(keys::GSI1PK.into(), s(keys::user(&a.email)));
     item.insert(keys::GSI1SK.into(), s(keys::license(&a.license_id)));
+    if let Some(day) = reminders::assignment_index_day(a) {
+        item.extend(reminder_index(day).map(|(k, v)| (k.to_string(), v)));
+    }
     item.insert(keys::TYPE.into(), s(kind::ASSIGNMENT));
     Ok(item)
 }

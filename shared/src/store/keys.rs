@@ -9,6 +9,14 @@
 //! | assign budget | `CUSTOMER#<customer>` | `BUDGET#ASSIGN#<minute>`       |                |                     |
 //! | history entry | `CUSTOMER#<customer>` | `HISTORY#<licenseId>#<entryId>` | `HISTORY#<customer>#<licenseId>#<email>` | `<entryId>` |
 //! | lifecycle event | `ORDER#<orderId>`   | `EVENT#<detailType>#<eventId>`   |                |                     |
+//! | reminder sent | `CUSTOMER#<customer>` | `REMINDER#<licenseId>#<kind>#<date>[#<email>]` |    |                     |
+//!
+//! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
+//! be due for a reminder without reading anything else: a licence that does
+//! not renew carries `GSI2PK = REMIND#<yyyy-mm>`, `GSI2SK = <yyyy-mm-dd>` of
+//! the day 30 days before its term ends; a non-revoked assignment the same
+//! of the day 7 days before its access ends. A run reads the date range of
+//! the last 30 days (one or two month partitions).
 //!
 //! Entry ids are ULIDs of the entry's time, so a licence's history is one
 //! key range in time order, and one address's entries on it are one key
@@ -24,7 +32,14 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 pub const TYPE: &str = "type";
+/// What GSI2 projects besides the keys: enough to tell a licence from an
+/// assignment and to name it.
+pub const GSI2_ATTRIBUTES: [&str; 5] =
+    [TYPE, attr::CUSTOMER_ID, attr::LICENSE_ID, attr::EMAIL, attr::VALID_UNTIL];
 
 /// Attribute names used in expressions.
 pub mod attr {
@@ -51,6 +66,12 @@ pub mod attr {
     pub const STATE: &str = "state";
     pub const STARTED_AT: &str = "startedAt";
     pub const STALE_AT: &str = "staleAt";
+    pub const CUSTOMER_ID: &str = "customerId";
+    pub const EMAIL: &str = "email";
+    pub const CLAIM_ID: &str = "claimId";
+    pub const CLAIMED_AT: &str = "claimedAt";
+    pub const MESSAGE_ID: &str = "messageId";
+    pub const ERROR: &str = "error";
     pub const BODY: &str = "body";
     pub const PARTS: &str = "parts";
 }
@@ -63,6 +84,7 @@ pub mod kind {
     pub const IDEMPOTENCY: &str = "Idempotency";
     pub const HISTORY_ENTRY: &str = "HistoryEntry";
     pub const ORDER_EVENT: &str = "OrderEvent";
+    pub const REMINDER: &str = "Reminder";
 }
 
 pub fn customer(customer_id: &str) -> String {
@@ -111,6 +133,22 @@ pub fn history_of_email(customer_id: &str, license_id: &str, email: &str) -> Str
 /// The record of a lifecycle event applied to an order's licence.
 pub fn order_event(detail_type: &str, event_id: &str) -> String {
     format!("EVENT#{detail_type}#{event_id}")
+}
+
+/// GSI2's partition of the reminders first due in `date`'s month.
+pub fn reminders_of_month(date: chrono::NaiveDate) -> String {
+    format!("REMIND#{}", date.format("%Y-%m"))
+}
+
+/// GSI2's sort key: the day a reminder is first due.
+pub fn reminder_day(date: chrono::NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// The record of one reminder (`what`: its kind, date and, for a person,
+/// address), in the customer's partition.
+pub fn reminder(license_id: &str, what: &str) -> String {
+    format!("REMINDER#{license_id}#{what}")
 }
 
 pub fn user(email: &str) -> String {

@@ -12,6 +12,7 @@ mod invitations;
 mod items;
 pub mod keys;
 mod reads;
+mod reminders;
 mod table;
 mod writes;
 
@@ -26,6 +27,7 @@ use crate::error::Error;
 pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
+pub use reminders::{Candidate, Settled};
 pub use table::create_table;
 pub use writes::{MAX_TRANSACTION_ITEMS, OnRevoke, TxError, Write};
 

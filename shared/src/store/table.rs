@@ -33,6 +33,20 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(Error::unavailable)?;
+    let reminders = GlobalSecondaryIndex::builder()
+        .index_name(keys::GSI2)
+        .key_schema(key(keys::GSI2PK, KeyType::Hash)?)
+        .key_schema(key(keys::GSI2SK, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(
+                    keys::GSI2_ATTRIBUTES.iter().map(|a| a.to_string()).collect(),
+                ))
+                .build(),
+        )
+        .build()
+        .map_err(Error::unavailable)?;
     let result = client
         .create_table()
         .table_name(table)
@@ -40,9 +54,12 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .attribute_definitions(attr(keys::SK)?)
         .attribute_definitions(attr(keys::GSI1PK)?)
         .attribute_definitions(attr(keys::GSI1SK)?)
+        .attribute_definitions(attr(keys::GSI2PK)?)
+        .attribute_definitions(attr(keys::GSI2SK)?)
         .key_schema(key(keys::PK, KeyType::Hash)?)
         .key_schema(key(keys::SK, KeyType::Range)?)
         .global_secondary_indexes(gsi)
+        .global_secondary_indexes(reminders)
         .billing_mode(BillingMode::PayPerRequest)
         .stream_specification(
             StreamSpecification::builder()

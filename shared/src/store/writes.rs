@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
 use super::items::{self, value};
-use super::keys::attr;
+use super::keys::{self, attr};
 use super::{Order, OrderEvent, Store, sdk};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -220,11 +220,24 @@ fn revocable(invitation: &OnRevoke) -> Expr {
 }
 
 fn set_period(period: &Period) -> Result<Expr> {
-    Ok(Expr::new("SET #valid_from = :from, #valid_until = :until")
+    let set = Expr::new("SET #valid_from = :from, #valid_until = :until")
         .name("#valid_from", attr::VALID_FROM)
         .name("#valid_until", attr::VALID_UNTIL)
         .value(":from", value(&period.from)?)
-        .value(":until", value(&period.until)?))
+        .value(":until", value(&period.until)?);
+    Ok(reminder_day(set, period.until))
+}
+
+/// Adds to a SET what keeps a non-revoked assignment's GSI2 keys with its
+/// new end (see `reminders::assignment_index_day`).
+fn reminder_day(mut set: Expr, until: NaiveDate) -> Expr {
+    let day = until.checked_sub_days(chrono::Days::new(crate::reminders::ACCESS_DAYS));
+    let [(_, pk), (_, sk)] = items::reminder_index(day.unwrap_or(until));
+    set.text.push_str(", #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk");
+    set.name("#gsi2pk", keys::GSI2PK)
+        .name("#gsi2sk", keys::GSI2SK)
+        .value(":gsi2pk", pk)
+        .value(":gsi2sk", sk)
 }
 
 /// The invitation pending again, unclaimed, asked for `at`.
@@ -259,16 +272,19 @@ fn revoke(
         set = set.name("#undo", attr::UNDO).value(":undo", value(undo)?);
         set.text.push_str(", #undo = :undo");
     }
-    Ok(set)
+    // A revoked assignment is no reminder candidate any more.
+    set.text.push_str(" REMOVE #gsi2pk, #gsi2sk");
+    Ok(set.name("#gsi2pk", keys::GSI2PK).name("#gsi2sk", keys::GSI2SK))
 }
 
 /// A fan-out's move of an assignment's end, and what it was.
 fn moved(until: NaiveDate, undo: &Undo) -> Result<Expr> {
-    Ok(Expr::new("SET #valid_until = :until, #undo = :undo")
+    let set = Expr::new("SET #valid_until = :until, #undo = :undo")
         .name("#valid_until", attr::VALID_UNTIL)
         .name("#undo", attr::UNDO)
         .value(":until", value(&until)?)
-        .value(":undo", value(undo)?))
+        .value(":undo", value(undo)?);
+    Ok(reminder_day(set, until))
 }
 
 /// How a claimed invitation ended; the claim is given back.

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod notify;
 pub mod provision;
 pub mod query;
+pub mod remind;
 pub mod resend;
 pub mod retry;
 pub mod revoke;

@@ -269,10 +269,12 @@ impl Notifier {
             valid_until: assignment.valid_until,
             portal_url: &self.portal_url,
         });
-        self.send(assignment, &mail).await
+        self.send(&assignment.email, &mail).await
     }
 
-    async fn send(&self, to: &Assignment, mail: &Mail) -> Result<String, SendFailure> {
+    /// Sends `mail` to `to` through SES, trying once more after a failure
+    /// worth retrying; the SES message id.
+    pub async fn send(&self, to: &str, mail: &Mail) -> Result<String, SendFailure> {
         let content = |text: &str| {
             Content::builder().data(text).charset("UTF-8").build().map_err(|e| {
                 SendFailure::Permanent(InvitationError::Rejected, short(e.to_string()))
@@ -291,7 +293,7 @@ impl Notifier {
                 .ses
                 .send_email()
                 .from_email_address(&self.from)
-                .destination(Destination::builder().to_addresses(&to.email).build())
+                .destination(Destination::builder().to_addresses(to).build())
                 .content(EmailContent::builder().simple(message.clone()).build())
                 .set_configuration_set_name(self.configuration_set.clone())
                 .send()

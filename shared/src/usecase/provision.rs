@@ -156,7 +156,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
     let buyer = emails::normalize(&purchase.buyer.email).expect("validated");
     let now = app.now();
     let today = now.date_naive();
-    let mut license = purchase.license(now);
+    let mut license = purchase.license(&buyer, now);
     let seat = if license.status(today) == LicenseStatus::Expired
         || buyer_holds_a_seat(app, &purchase, &buyer, today).await?
     {
@@ -224,7 +224,7 @@ async fn buyer_holds_a_seat(
 
 impl Purchase {
     /// The licence this purchase creates, without seats yet.
-    fn license(&self, now: chrono::DateTime<chrono::Utc>) -> License {
+    fn license(&self, buyer: &str, now: chrono::DateTime<chrono::Utc>) -> License {
         License {
             license_id: license_id_for(&self.customer_id, &self.order_id),
             customer_id: self.customer_id.clone(),
@@ -238,6 +238,7 @@ impl Purchase {
             subscription: self.subscription.clone(),
             invoice_number: self.invoice_number.clone(),
             order_id: self.order_id.clone(),
+            buyer: Some(buyer.to_string()),
             created_at: now,
             seats: Timeline::default(),
             version: 1,

@@ -1,0 +1,224 @@
+//! The `remind` function: once a day, the reminders before a licence's term
+//! ends without renewal (to its buyer, 30 and 7 days before) and before a
+//! person's access ends while the licence goes on (7 days before), through
+//! SES with the invitation's guarantees: claimed before it is sent, so that
+//! overlapping runs send it once; given back after a failure worth retrying,
+//! so that it is never lost; never taken over from a run that died holding
+//! it, so that it goes out at most once.
+//!
+//! Nothing is scanned: GSI2 holds each candidate under the day it is first
+//! due, and a run reads the days of its look-back window (a catch-up after a
+//! missed day is the same read), then the candidates' licences, then the
+//! assignments that may be due, then the records of what is due.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Days, NaiveDate, SubsecRound, Utc};
+use serde::Serialize;
+
+use super::notify::{Notifier, SendFailure};
+use crate::error::Result;
+use crate::mail::{self, Mail};
+use crate::model::{Language, License};
+use crate::reminders::{self, LOOKBACK_DAYS, Reminder};
+use crate::store::{Settled, Store};
+
+/// What a run did, as the function answers it (and logs it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub today: Option<NaiveDate>,
+    /// Licences and assignments GSI2 named for the window.
+    pub candidates: usize,
+    /// Reminders due today.
+    pub due: usize,
+    pub sent: usize,
+    /// Due but recorded already: sent, failed for good, or held by another run.
+    pub already: usize,
+    /// Refused by SES for good (recorded; not tried again).
+    pub failed: usize,
+    /// Not sent for now (throttling, SES unreachable): given back for a retry.
+    pub deferred: usize,
+}
+
+/// One due reminder with its licence and recipient.
+struct Due<'a> {
+    license: &'a License,
+    reminder: Reminder,
+    to: String,
+    language: Language,
+}
+
+impl Notifier {
+    /// Sends every reminder due on `today` that has not gone out yet.
+    pub async fn remind(&self, today: NaiveDate) -> Result<Report> {
+        let from = today.checked_sub_days(Days::new(LOOKBACK_DAYS)).unwrap_or(today);
+        let candidates = self.store.reminder_candidates(from, today).await?;
+        let mut report =
+            Report { today: Some(today), candidates: candidates.len(), ..Report::default() };
+        // The licences first (consistent), then what their state says may be
+        // due: an operation in flight hides its items, as for every reader.
+        let ids: BTreeSet<(String, String)> =
+            candidates.iter().map(|c| (c.customer_id.clone(), c.license_id.clone())).collect();
+        let ids: Vec<_> = ids.into_iter().collect();
+        let licenses: BTreeMap<(String, String), License> = self
+            .store
+            .licenses_now(&ids)
+            .await?
+            .into_iter()
+            .map(|l| ((l.customer_id.clone(), l.license_id.clone()), l))
+            .collect();
+        let mut due = Vec::new();
+        for ((_, _), l) in &licenses {
+            let listed = candidates.iter().any(|c| {
+                c.assignment.is_none()
+                    && c.customer_id == l.customer_id
+                    && c.license_id == l.license_id
+            });
+            let buyer = l.buyer.clone();
+            if let (true, Some(r), Some(to)) =
+                (listed, reminders::term_reminder(&l.visible(), today), buyer)
+            {
+                due.push(Due { license: l, reminder: r, to, language: Language::En });
+            }
+        }
+        let maybe: Vec<(String, String, String)> = candidates
+            .iter()
+            .filter_map(|c| {
+                let (email, until) = c.assignment.as_ref()?;
+                let l = licenses.get(&(c.customer_id.clone(), c.license_id.clone()))?;
+                let left = (*until - today).num_days();
+                (*until < l.term.end && (0..=reminders::ACCESS_DAYS as i64).contains(&left))
+                    .then(|| (c.customer_id.clone(), c.license_id.clone(), email.clone()))
+            })
+            .collect();
+        for a in self.store.assignments_now(&maybe).await? {
+            let Some(l) = licenses.get(&(a.customer_id.clone(), a.license_id.clone())) else {
+                continue;
+            };
+            let Some(a) = a.into_visible(l) else { continue };
+            if let Some(r) = reminders::access_reminder(l, &a, today) {
+                due.push(Due {
+                    license: l,
+                    reminder: r,
+                    to: a.email.clone(),
+                    language: a.language,
+                });
+            }
+        }
+        report.due = due.len();
+        let keys: Vec<(String, String, String)> = due
+            .iter()
+            .map(|d| (d.license.customer_id.clone(), d.license.license_id.clone(), d.reminder.id()))
+            .collect();
+        let recorded = self.store.reminders_recorded(&keys).await?;
+        for d in &due {
+            let l = d.license;
+            if recorded.contains(&Store::reminder_record(
+                &l.customer_id,
+                &l.license_id,
+                &d.reminder.id(),
+            )) {
+                report.already += 1;
+                continue;
+            }
+            self.deliver_reminder(d, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Claims, sends and records one reminder.
+    async fn deliver_reminder(&self, d: &Due<'_>, report: &mut Report) -> Result<()> {
+        let (l, id) = (d.license, d.reminder.id());
+        let claim_id = ulid::Ulid::new().to_string();
+        let now = Utc::now().trunc_subsecs(0).timestamp();
+        let store = &self.store;
+        if !store.claim_reminder(&l.customer_id, &l.license_id, &id, &claim_id, now).await? {
+            // Another run has it (or had it, and may have sent it).
+            report.already += 1;
+            return Ok(());
+        }
+        let outcome = self.send(&d.to, &self.mail_of(d)).await;
+        let (customer, license) = (&l.customer_id, &l.license_id);
+        match outcome {
+            Ok(message_id) => {
+                store
+                    .settle_reminder(customer, license, &id, &claim_id, Settled::Sent, &message_id)
+                    .await?;
+                report.sent += 1;
+            }
+            Err(SendFailure::Permanent(code, detail)) => {
+                tracing::warn!(license_id = %license, error = ?code, %detail, "reminder refused");
+                let code = format!("{code:?}");
+                store
+                    .settle_reminder(customer, license, &id, &claim_id, Settled::Failed, &code)
+                    .await?;
+                report.failed += 1;
+            }
+            Err(SendFailure::Transient(reason)) => {
+                tracing::warn!(license_id = %license, %reason, "reminder not sent yet; given back");
+                store.release_reminder(customer, license, &id, &claim_id).await?;
+                report.deferred += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn mail_of(&self, d: &Due) -> Mail {
+        let l = d.license;
+        match &d.reminder {
+            Reminder::TermEnds { days, end, losing } => mail::render_term_ends(&mail::TermEnds {
+                product_name: &l.product_name,
+                invoice_number: &l.invoice_number,
+                end: *end,
+                days: *days,
+                losing: *losing,
+                portal_url: &self.portal_url,
+            }),
+            Reminder::AccessEnds { email, until } => mail::render_access_ends(&mail::AccessEnds {
+                language: d.language,
+                product_name: &l.product_name,
+                email,
+                valid_until: *until,
+                portal_url: &self.portal_url,
+            }),
+        }
+    }
+}
+
+impl Notifier {
+    /// The scheduled invocation (any JSON event): today's reminders (UTC
+    /// date). In builds with local mode, `{"today": "YYYY-MM-DD"}` runs as if
+    /// on that day. `Err` when a reminder was given back for a retry, so that
+    /// Lambda's retry of the invocation sends it the same day.
+    pub async fn handle_reminders(&self, event: &serde_json::Value) -> Result<Report, String> {
+        let today = today_of(event, Utc::now().date_naive());
+        let report = self.remind(today).await.map_err(|e| e.to_string())?;
+        tracing::info!(
+            %today,
+            candidates = report.candidates,
+            due = report.due,
+            sent = report.sent,
+            already = report.already,
+            failed = report.failed,
+            deferred = report.deferred,
+            "reminders run"
+        );
+        if report.deferred > 0 {
+            return Err(format!("{} reminder(s) not sent yet; retry the run", report.deferred));
+        }
+        Ok(report)
+    }
+}
+
+/// The day a run acts on: today, or in local mode the event's `today`.
+#[cfg(feature = "local")]
+fn today_of(event: &serde_json::Value, today: NaiveDate) -> NaiveDate {
+    let asked = event.get("today").and_then(|t| t.as_str()?.parse().ok());
+    asked.unwrap_or(today)
+}
+
+#[cfg(not(feature = "local"))]
+fn today_of(_event: &serde_json::Value, today: NaiveDate) -> NaiveDate {
+    today
+}

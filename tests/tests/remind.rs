@@ -1,0 +1,205 @@
+//! Reminders (contract v2): the buyer's before a term ends without renewal,
+//! a person's before their access ends while the licence goes on; through
+//! DynamoDB Local and the SES v2 emulator, each sent at most once and never
+//! lost, with overlapping runs, a run that dies after sending, SES
+//! throttling and catch-up runs.
+
+use chrono::{Days, NaiveDate};
+use licensing::App;
+use licensing_tests::*;
+use serde_json::{Value, json};
+
+/// A licence of `customer` from a month ago to `end`, renewing or not, with
+/// a unique buyer; (licence id, buyer).
+async fn licence_until(
+    app: &App,
+    customer: &str,
+    end: NaiveDate,
+    renews: bool,
+) -> (String, String) {
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let buyer = unique("buyer");
+    let mut event = purchase(&order, customer, &buyer, 10, days_from_today(-30), end);
+    event["detail"]["subscription"]["autoRenew"] = json!(renews);
+    let id = licensing::provision::handle(app, event).await.expect("provision").license_id;
+    (id, buyer)
+}
+
+fn before(date: NaiveDate, days: u64) -> NaiveDate {
+    date - Days::new(days)
+}
+
+fn after(date: NaiveDate, days: u64) -> NaiveDate {
+    date + Days::new(days)
+}
+
+async fn assign(app: &App, id: &str, email: &str, until: Option<NaiveDate>, language: &str) {
+    let mut body = json!({"emails": email, "language": language});
+    if let Some(until) = until {
+        body["validUntil"] = json!(until);
+    }
+    let answer = Client::admin(app, CUSTOMER).assign_body(id, body).await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+}
+
+fn subjects(to: &str) -> Vec<String> {
+    mails_to(to).iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect()
+}
+
+fn text(mail: &Value) -> &str {
+    mail["body"]["text"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn the_buyer_hears_30_and_7_days_before_a_term_that_does_not_renew_once_each() {
+    let app = fresh_app().await;
+    let end = days_from_today(60);
+    let (id, buyer) = licence_until(&app, CUSTOMER, end, false).await;
+    let (_, renewing_buyer) = licence_until(&app, CUSTOMER, end, true).await;
+    assign(&app, &id, &unique("a"), None, "en").await;
+    assign(&app, &id, &unique("b"), None, "de").await;
+    assign(&app, &id, &unique("c"), Some(before(end, 40)), "en").await;
+    let n = notifier(&app, ses_endpoint());
+    assert_eq!(n.remind(before(end, 31)).await.unwrap().sent, 0, "not yet");
+
+    let first = n.remind(before(end, 30)).await.unwrap();
+    assert_eq!((first.sent, first.due), (1, 1), "{first:?}");
+    let product =
+        format!("Product {}", app.store.license(CUSTOMER, &id).await.unwrap().unwrap().order_id);
+    let date = end.format("%-d %B %Y");
+    assert_eq!(subjects(&buyer), [format!("Your {product} licence ends in 30 days, on {date}")]);
+    let mail = &mails_to(&buyer)[0];
+    // The buyer and the two with the default period lose access then.
+    assert!(text(mail).contains(&format!("3 people lose access on {date}.")), "{}", text(mail));
+    assert!(text(mail).contains("https://portal.example.com/sign-in"));
+    for day in [29, 20, 8] {
+        let again = n.remind(before(end, day)).await.unwrap();
+        assert_eq!((again.sent, again.already), (0, 1), "day -{day}: {again:?}");
+    }
+    assert_eq!(n.remind(before(end, 7)).await.unwrap().sent, 1);
+    assert_eq!(n.remind(end).await.unwrap().sent, 0);
+    assert_eq!(n.remind(after(end, 1)).await.unwrap().due, 0, "over");
+    assert_eq!(subjects(&buyer).len(), 2);
+    assert!(subjects(&buyer)[1].contains("ends in 7 days"));
+    assert!(mails_to(&renewing_buyer).is_empty(), "a licence that renews needs no reminder");
+}
+
+#[tokio::test]
+async fn a_person_hears_before_their_access_ends_in_their_language_while_the_licence_goes_on() {
+    let app = fresh_app().await;
+    let (id, _) = licence_until(&app, CUSTOMER, days_from_today(300), true).await;
+    let (anna, bob, carl) = (unique("anna"), unique("bob"), unique("carl"));
+    let until = days_from_today(20);
+    assign(&app, &id, &anna, Some(until), "de").await;
+    assign(&app, &id, &bob, None, "en").await;
+    assign(&app, &id, &carl, Some(until), "en").await;
+    let a = Client::admin(&app, CUSTOMER);
+    assert_eq!(a.revoke(&id, &carl).await.status, 200);
+    let n = notifier(&app, ses_endpoint());
+    assert_eq!(n.remind(before(until, 8)).await.unwrap().sent, 0);
+    let run = n.remind(before(until, 7)).await.unwrap();
+    assert_eq!(run.sent, 1, "{run:?}");
+    let product =
+        format!("Product {}", app.store.license(CUSTOMER, &id).await.unwrap().unwrap().order_id);
+    assert_eq!(
+        subjects(&anna),
+        [format!("Ihr Zugang zu {product} endet am {}", until.format("%d.%m.%Y"))]
+    );
+    assert!(text(&mails_to(&anna)[0]).contains(&format!("Ihr Benutzername ist {anna}")));
+    assert!(mails_to(&bob).is_empty(), "access that ends with the licence: the buyer's reminder");
+    assert!(mails_to(&carl).is_empty(), "revoked");
+
+    // Extended: a new end, a new reminder before it (the index follows the change).
+    let later = days_from_today(40);
+    assert_eq!(a.change(&id, &anna, json!({"validUntil": later})).await.status, 200);
+    assert_eq!(n.remind(before(until, 2)).await.unwrap().sent, 0, "the old end is gone");
+    assert_eq!(n.remind(before(later, 3)).await.unwrap().sent, 1);
+    assert_eq!(subjects(&anna).len(), 2);
+    assert!(subjects(&anna)[1].ends_with(&later.format("%d.%m.%Y").to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_runs_send_each_reminder_once() {
+    let app = fresh_app().await;
+    let end = days_from_today(40);
+    let (id, buyer) = licence_until(&app, CUSTOMER, end, false).await;
+    let person = unique("person");
+    assign(&app, &id, &person, Some(days_from_today(12)), "en").await;
+    let n = notifier(&app, ses_endpoint());
+    let day = before(end, 30);
+    let (x, y) = tokio::join!(n.remind(day), n.remind(day));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.sent + y.sent, 2, "{x:?} {y:?}");
+    assert_eq!(x.already + y.already, 2, "each run saw the other's");
+    assert_eq!((mails_to(&buyer).len(), mails_to(&person).len()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_run_that_dies_after_sending_is_not_repeated() {
+    use licensing_tests::proxy::{Fault, Proxy};
+    let app = fresh_app().await;
+    let end = days_from_today(40);
+    let (_, buyer) = licence_until(&app, CUSTOMER, end, false).await;
+    // The claim (UpdateItem 1) goes through, SES sends, then the record of
+    // the send (UpdateItem 2) never reaches the table: the run fails.
+    let proxy = Proxy::start(dynamodb_endpoint()).await;
+    proxy.fail_after("UpdateItem", 1, Fault::Drop);
+    let via = app_at(&proxy.url, app.store.table());
+    let dying = notifier(&via, ses_endpoint());
+    assert!(dying.remind(before(end, 30)).await.is_err());
+    assert_eq!(mails_to(&buyer).len(), 1, "SES had it");
+    // Every later run finds the claim and sends nothing more: at most once.
+    let n = notifier(&app, ses_endpoint());
+    for day in [30, 29] {
+        let run = n.remind(before(end, day)).await.unwrap();
+        assert_eq!((run.sent, run.already), (0, 1), "{run:?}");
+    }
+    assert_eq!(mails_to(&buyer).len(), 1);
+}
+
+#[tokio::test]
+async fn ses_throttling_gives_the_reminder_back_and_the_retry_sends_it() {
+    let app = fresh_app().await;
+    let end = days_from_today(40);
+    let (_, buyer) = licence_until(&app, CUSTOMER, end, false).await;
+    let throttled = notifier(&app, &ses_failing_with(429, "TooManyRequestsException"));
+    let day = json!({"today": before(end, 7)});
+    let refused = throttled.handle_reminders(&day).await;
+    assert!(refused.unwrap_err().contains("retry"), "the invocation fails, so Lambda retries it");
+    assert!(mails_to(&buyer).is_empty());
+    let report = notifier(&app, ses_endpoint()).handle_reminders(&day).await.unwrap();
+    assert_eq!((report.sent, report.today), (1, Some(before(end, 7))));
+    assert_eq!(mails_to(&buyer).len(), 1);
+    // A permanent refusal is recorded and not tried again.
+    let (_, other) = licence_until(&app, CUSTOMER, end, false).await;
+    let rejected = notifier(&app, &ses_failing_with(400, "MessageRejected"));
+    assert_eq!(rejected.remind(before(end, 6)).await.unwrap().failed, 1);
+    assert_eq!(notifier(&app, ses_endpoint()).remind(before(end, 5)).await.unwrap().sent, 0);
+    assert!(mails_to(&other).is_empty());
+}
+
+#[tokio::test]
+async fn a_catch_up_run_sends_what_is_still_due_and_reads_only_the_window() {
+    let app = fresh_app().await;
+    let end = days_from_today(35);
+    let (id, buyer) = licence_until(&app, CUSTOMER, end, false).await;
+    let person = unique("late");
+    let until = days_from_today(15);
+    assign(&app, &id, &person, Some(until), "en").await;
+    // Licences and assignments far from any reminder: not read at all.
+    for _ in 0..5 {
+        let (far, _) = licence_until(&app, "cust-far", days_from_today(300), false).await;
+        let emails: Vec<String> = (0..5).map(|i| format!("far{i}@example.com")).collect();
+        let answer = Client::admin(&app, "cust-far").assign(&far, emails).await;
+        assert_eq!(answer.status, 201);
+    }
+    let n = notifier(&app, ses_endpoint());
+    // No run for days: the next one still sends the 30-day reminder (5 days
+    // late) and the person's (5 days before the end instead of 7).
+    let run = n.remind(before(until, 5)).await.unwrap();
+    assert_eq!((run.sent, run.due), (2, 2), "{run:?}");
+    assert!(subjects(&buyer)[0].contains("ends in 30 days"));
+    assert_eq!(mails_to(&person).len(), 1);
+    // The window names this customer's licence and its assignments only.
+    assert!(run.candidates <= 4, "{run:?}");
+}

@@ -40,11 +40,22 @@ export function client(token: string) {
   });
 }
 
-/** A problem document's title and detail, for a message in place. */
+export type Api = ReturnType<typeof client>;
+
+/** A problem document's title and detail (or API Gateway's own `message`), for a message in place. */
 export function problemText(error: unknown): string {
   if (error && typeof error === "object" && "title" in error) {
     const p = error as { title?: unknown; detail?: unknown };
     return [p.title, p.detail].filter((x) => typeof x === "string").join(": ");
   }
+  if (error && typeof error === "object" && "message" in error && typeof error.message === "string") {
+    return error.message;
+  }
   return String(error);
+}
+
+/** A problem's slug, the last path segment of its `type` (what clients match on). */
+export function slug(error: unknown): string {
+  const type = error && typeof error === "object" && "type" in error ? error.type : undefined;
+  return typeof type === "string" ? (type.split("/").pop() ?? "") : "";
 }

@@ -62,6 +62,30 @@ const texts = {
     insufficient: (requested: number, available: number) =>
       `Not enough free seats: ${requested} requested, ${available} available over this period.`,
     assignedDone: (n: number) => `${n} ${n === 1 ? "user" : "users"} assigned.`,
+    correct: "Please correct:",
+    row: "Row",
+    tooMany: (seconds: number) => `Too many addresses at once: please try again in ${seconds} s.`,
+    exportCsv: "Export CSV",
+    exported: (file: string) => `Downloaded ${file}.`,
+    importCsv: "Import CSV",
+    importHelp:
+      "The first row names the columns: email, and optionally validFrom, validUntil (YYYY-MM-DD or DD.MM.YYYY) and language (en or de); " +
+      "empty cells take the defaults (today to the end of the term, invitation in English). Other columns are ignored, so an exported file " +
+      "can be edited in a spreadsheet and imported again; files that Excel saves with semicolons (as in German) work too. At most 1000 rows.",
+    importFile: "CSV file",
+    importText: "CSV text",
+    importTextHint: "Paste it here, or choose a file to see and correct it here.",
+    importButton: "Import",
+    importPreview: (n: number, already: number) =>
+      `${n} ${n === 1 ? "address" : "addresses"} to assign` + (already ? `, ${already} already assigned` : "") + ".",
+    seatsAfter: (used: number, quantity: number, free: number) =>
+      `The licence would then have ${used} of ${quantity} seats in use, ${free} free.`,
+    nothingNew: "Nothing to import: every address is already assigned.",
+    toAssign: "To be assigned",
+    andMore: (n: number) => `and ${n} more`,
+    fileTooLarge: "The file is larger than 256 KB; import at most 1000 rows at once.",
+    importedDone: (n: number, already: number) =>
+      `${n} ${n === 1 ? "user" : "users"} imported` + (already ? `; ${already} already assigned` : "") + ".",
     next: "Next page",
     previous: "Previous page",
     noAssignments: "Nobody is assigned yet.",
@@ -138,6 +162,31 @@ const texts = {
     insufficient: (requested: number, available: number) =>
       `Nicht genug freie Plätze: ${requested} angefragt, ${available} frei in diesem Zeitraum.`,
     assignedDone: (n: number) => `${n} ${n === 1 ? "Benutzer" : "Benutzer"} zugewiesen.`,
+    correct: "Bitte korrigieren:",
+    row: "Zeile",
+    tooMany: (seconds: number) => `Zu viele Adressen auf einmal: Bitte in ${seconds} s erneut versuchen.`,
+    exportCsv: "CSV exportieren",
+    exported: (file: string) => `${file} heruntergeladen.`,
+    importCsv: "CSV importieren",
+    importHelp:
+      "Die erste Zeile nennt die Spalten: email und optional validFrom, validUntil (JJJJ-MM-TT oder TT.MM.JJJJ) und language (en oder de); " +
+      "leere Zellen nehmen die Vorgaben (ab heute bis zum Ende der Laufzeit, Einladung auf Englisch). Andere Spalten werden übergangen: " +
+      "Eine exportierte Datei lässt sich in einer Tabellenkalkulation bearbeiten und wieder importieren; Dateien, die Excel mit Semikolon " +
+      "speichert (wie im Deutschen), gehen auch. Höchstens 1000 Zeilen.",
+    importFile: "CSV-Datei",
+    importText: "CSV-Text",
+    importTextHint: "Hier einfügen, oder eine Datei wählen, um sie hier zu sehen und zu korrigieren.",
+    importButton: "Importieren",
+    importPreview: (n: number, already: number) =>
+      `${n} ${n === 1 ? "Adresse wird" : "Adressen werden"} zugewiesen` + (already ? `, ${already} bereits zugewiesen` : "") + ".",
+    seatsAfter: (used: number, quantity: number, free: number) =>
+      `Die Lizenz hätte dann ${used} von ${quantity} Plätzen in Gebrauch, ${free} frei.`,
+    nothingNew: "Nichts zu importieren: Alle Adressen sind bereits zugewiesen.",
+    toAssign: "Werden zugewiesen",
+    andMore: (n: number) => `und ${n} weitere`,
+    fileTooLarge: "Die Datei ist größer als 256 KB; importieren Sie höchstens 1000 Zeilen auf einmal.",
+    importedDone: (n: number, already: number) =>
+      `${n} Benutzer importiert` + (already ? `; ${already} bereits zugewiesen` : "") + ".",
     next: "Nächste Seite",
     previous: "Vorherige Seite",
     noAssignments: "Noch niemand ist zugewiesen.",

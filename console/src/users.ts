@@ -1,13 +1,15 @@
 // User Management of one licence: its assignments (paged), Assign User with a live dryRun
-// preview, Change, Revoke (confirmed), Resend invitation, and the licence's latest history.
-import { client, problemText, type License } from "./api";
+// preview, Export CSV and Import CSV (csv.ts), Change, Revoke (confirmed), Resend invitation,
+// and the licence's latest history.
+import { client, problemText, type Api, type License } from "./api";
 import { usageChart } from "./chart";
+import { exportCsv, importDialog } from "./csv";
 import { dialog, el, field } from "./dom";
 import type { components } from "./openapi";
 import { date, t, type Lang } from "./i18n";
+import { refusal } from "./refusal";
 
 type Assignment = components["schemas"]["Assignment"];
-type Api = ReturnType<typeof client>;
 
 export interface Context {
   token: string;
@@ -17,24 +19,14 @@ export interface Context {
   back: () => void;
 }
 
-/** What a refusal says, in place: invalid entries, missing seats, or the problem's text. */
-function refusal(lang: Lang, error: unknown): Node {
-  const tx = t(lang);
-  const p = (error ?? {}) as { invalidEmails?: string[]; requested?: number; available?: number };
-  if (p.invalidEmails) {
-    return el("div", { role: "alert" }, tx.invalidEmails, el("ul", {}, ...p.invalidEmails.map((e) => el("li", {}, el("code", {}, e)))));
-  }
-  if (p.requested !== undefined && p.available !== undefined) {
-    return el("p", { role: "alert" }, tx.insufficient(p.requested, p.available));
-  }
-  return el("p", { role: "alert" }, `${tx.error} ${problemText(error)}`);
-}
+/** Shows User Management again (the same page); `said` is announced once it is shown. */
+type Reload = (said?: string) => void;
 
 function dateInput(value: string, min: string, max: string): HTMLInputElement {
   return el("input", { type: "date", value, min, max, required: "" });
 }
 
-export async function usersView(ctx: Context, cursors: (string | null)[] = [null]): Promise<void> {
+export async function usersView(ctx: Context, cursors: (string | null)[] = [null], said = ""): Promise<void> {
   const { lang, license } = ctx;
   const tx = t(lang);
   const api = client(ctx.token);
@@ -47,11 +39,21 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
     api.GET("/licenses/{licenseId}/usage", { params: { path } }),
   ]);
   const status = el("p", { role: "status", class: "status" });
-  const reload = () => void usersView(ctx, cursors);
+  const reload: Reload = (text) => void usersView(ctx, cursors, text);
   const back = el("button", { type: "button" }, `← ${tx.back}`);
   back.addEventListener("click", ctx.back);
   const assign = el("button", { type: "button" }, tx.assignUser);
-  assign.addEventListener("click", () => assignDialog(ctx, api, status, reload));
+  assign.addEventListener("click", () => assignDialog(ctx, api, reload));
+  const exported = el("div", { class: "notice" });
+  const exportButton = el("button", { type: "button" }, tx.exportCsv);
+  exportButton.addEventListener("click", () => {
+    exportButton.disabled = true;
+    void exportCsv(lang, api, license, exported, status).finally(() => {
+      exportButton.disabled = false;
+    });
+  });
+  const importButton = el("button", { type: "button" }, tx.importCsv);
+  importButton.addEventListener("click", () => importDialog(lang, api, license, reload));
   const heading = el("h1", {}, tx.manage(license.productName));
   if (page.error || !page.data) {
     ctx.show(back, heading, refusal(lang, page.error));
@@ -84,7 +86,8 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
   ctx.show(
     back,
     heading,
-    el("p", {}, assign),
+    el("p", { class: "toolbar" }, assign, exportButton, importButton),
+    exported,
     status,
     rows.length ? table : el("p", {}, tx.noAssignments),
     paging,
@@ -92,9 +95,11 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
     el("h2", {}, tx.history),
     el("ol", { class: "history" }, ...entries),
   );
+  // Set once the live region is on the page, so that it is announced.
+  if (said) window.setTimeout(() => (status.textContent = said), 50);
 }
 
-function assignmentRow(ctx: Context, api: Api, a: Assignment, status: HTMLElement, reload: () => void): HTMLTableRowElement {
+function assignmentRow(ctx: Context, api: Api, a: Assignment, status: HTMLElement, reload: Reload): HTMLTableRowElement {
   const { lang, license } = ctx;
   const tx = t(lang);
   const actions = el("td", { class: "actions" });
@@ -172,7 +177,7 @@ function assignmentRow(ctx: Context, api: Api, a: Assignment, status: HTMLElemen
   );
 }
 
-function assignDialog(ctx: Context, api: Api, status: HTMLElement, reload: () => void): void {
+function assignDialog(ctx: Context, api: Api, reload: Reload): void {
   const { lang, license } = ctx;
   const tx = t(lang);
   const today = new Date().toISOString().slice(0, 10);
@@ -218,12 +223,12 @@ function assignDialog(ctx: Context, api: Api, status: HTMLElement, reload: () =>
         return;
       }
       void (async () => {
-        const { data, error } = await api.POST("/licenses/{licenseId}/assignments", { params: { path }, body: body(true) });
+        const { data, error, response } = await api.POST("/licenses/{licenseId}/assignments", { params: { path }, body: body(true) });
         if (data) {
           const seats = data.results.filter((r) => r.outcome === "assigned").length;
           preview.replaceChildren(el("p", {}, tx.preview(seats, data.results.length - seats)));
         } else {
-          preview.replaceChildren(refusal(lang, error));
+          preview.replaceChildren(refusal(lang, error, response));
         }
       })();
     }, 400);
@@ -234,13 +239,12 @@ function assignDialog(ctx: Context, api: Api, status: HTMLElement, reload: () =>
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void (async () => {
-      const { data, error } = await api.POST("/licenses/{licenseId}/assignments", { params: { path }, body: body(false) });
+      const { data, error, response } = await api.POST("/licenses/{licenseId}/assignments", { params: { path }, body: body(false) });
       if (data) {
         d.close();
-        status.textContent = tx.assignedDone(data.results.filter((r) => r.outcome === "assigned").length);
-        reload();
+        reload(tx.assignedDone(data.results.filter((r) => r.outcome === "assigned").length));
       } else {
-        preview.replaceChildren(refusal(lang, error));
+        preview.replaceChildren(refusal(lang, error, response));
       }
     })();
   });

@@ -1,6 +1,7 @@
 // The console in headless Chromium (Debian's `chromium`, driven by playwright-core), used as
 // a person uses it: a user's own access, an admin's overview, User Management (assign with
-// the live preview, change, revoke, resend, history), the filter, German, sign-out. Run by
+// the live preview, change, revoke, resend, history, Export CSV and Import CSV with its
+// preview), the filter, German, sign-out. Run by
 // tests/tests/console.rs against its own local stack, which then checks the result through
 // the API and the SES emulator:
 //   node console/tests/browser.mjs http://127.0.0.1:<gateway port>
@@ -328,6 +329,8 @@ async function flows(page, signIn, signOut, accessible) {
   await page.locator("ol.history li").filter({ hasText: "assignment.revoked" }).first().waitFor();
   step("the licence's history shows the revocation");
 
+  await csvFlows(page, users, row, accessible);
+
   await page.getByRole("button", { name: "← Back to My Licenses" }).click();
   await table.waitFor();
   const over = table.getByRole("row").filter({ hasText: "Over-assigned: 2 seats more in use" });
@@ -356,6 +359,16 @@ async function flows(page, signIn, signOut, accessible) {
   await page.getByRole("table", { name: "Meine Lizenzen" }).getByRole("button", { name: "TecDoc Catalogue" }).click();
   await page.getByRole("heading", { name: "Benutzerverwaltung: TecDoc Catalogue" }).waitFor();
   await accessible("benutzerverwaltung");
+  // The import's preview in German: one more person from when Dora's access ends.
+  await page.getByRole("button", { name: "CSV importieren" }).click();
+  const einfuhr = page.getByRole("dialog", { name: "CSV importieren" });
+  await einfuhr.getByLabel("CSV-Text").fill("email;validFrom\nhanna@example.com;01.07.2027\n");
+  await einfuhr.getByText("1 Adresse wird zugewiesen.").waitFor();
+  await einfuhr.getByText("Die Lizenz hätte dann 5 von 5 Plätzen in Gebrauch, 0 frei.").waitFor();
+  await einfuhr.getByRole("table", { name: "Werden zugewiesen" }).getByRole("row").filter({ hasText: "01.07.2027 – 31.12.2030" }).waitFor();
+  await accessible("csv-import");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.getByRole("dialog").count(), 0, "Escape closes the import");
   await page.getByRole("button", { name: "← Zurück zu Meine Lizenzen" }).click();
   await page.getByRole("table", { name: "Meine Lizenzen" }).waitFor();
   step("German: headings, labels and dates follow");
@@ -370,4 +383,117 @@ async function flows(page, signIn, signOut, accessible) {
   step("after a revoke, the user's access no longer shows it");
   budget(firstScreen <= 1000, `first screen interactive (sign-in, cold page load): ${firstScreen} ms (≤ 1000 ms)`);
   budget(overview <= 1000, `My Licenses after sign-in: ${overview} ms (≤ 1000 ms)`);
+}
+
+/** A calendar date as the console shows it in English (dates are the API's, in UTC). */
+function shown(iso) {
+  return new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${iso}T00:00:00Z`));
+}
+
+/** Export CSV, then Import CSV: a German Excel file (semicolons, a byte order mark,
+ * DD.MM.YYYY) with a bad row, corrected in place, previewed, imported once despite a lost
+ * answer. TecDoc has one free seat now (Anna's), and one more after Dora's access ends. */
+async function csvFlows(page, users, row, accessible) {
+  const EXPORT_HEADER = "email,status,validFrom,validUntil,assignedAt,assignedBy,revokedAt,revokedBy,invitationStatus";
+  const csvAsked = page.waitForResponse((r) => r.url().endsWith(`/licenses/${TECDOC}/assignments`) && r.request().headers()["accept"] === "text/csv");
+  const downloaded = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const [answer, download] = await Promise.all([csvAsked, downloaded]);
+  assert.equal(await answer.headerValue("content-encoding"), "gzip", "the browser asked for gzip and got it");
+  assert.match(download.suggestedFilename(), /^TecDoc-Catalogue-users-\d{4}-\d{2}-\d{2}\.csv$/);
+  const file = readFileSync(await download.path(), "utf8");
+  assert.ok(file.endsWith("\r\n"), "CRLF line ends");
+  const [header, ...lines] = file.slice(0, -2).split("\r\n");
+  assert.equal(header, EXPORT_HEADER);
+  const exported = lines.map((line) => {
+    const [email, status, validFrom, validUntil] = line.split(",");
+    return [email, `${shown(validFrom)} – ${shown(validUntil)}`, status.charAt(0).toUpperCase() + status.slice(1)];
+  });
+  const table = await users.locator("tbody tr").evaluateAll((rows) =>
+    rows.map((r) => [r.querySelector("th").textContent, ...[...r.querySelectorAll("td")].slice(0, 2).map((c) => c.textContent)]),
+  );
+  assert.deepEqual(exported, table, "the file's rows are the table's");
+  assert.ok(exported.some(([email, , status]) => email === "anna@example.com" && status === "Revoked"), "revoked ones too");
+  await page.getByRole("status").filter({ hasText: `Downloaded ${download.suggestedFilename()}.` }).waitFor();
+  step(`export: ${download.suggestedFilename()} (gzip on the wire), its ${lines.length} rows are the table's`);
+
+  // Import: every request of the dialog, as the API got it.
+  const sent = [];
+  const isImport = (url) => url.pathname === `/licenses/${TECDOC}/assignments`;
+  page.on("request", (r) => {
+    if (r.method() === "POST" && isImport(new URL(r.url()))) sent.push(r);
+  });
+  await page.getByRole("button", { name: "Import CSV" }).click();
+  const dialog = page.getByRole("dialog", { name: "Import CSV" });
+  await dialog.getByText("an exported file can be edited in a spreadsheet and imported again").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "import-file", "focus moves to the file input");
+  const excel = (frankUntil) =>
+    "\uFEFF" +
+    [
+      "Name;Email;validFrom;validUntil;Language",
+      "Erin Example;erin@example.com;;30.06.2027;",
+      `Frank Example;frank@example.com;01.07.2027;${frankUntil};de`,
+      "Bob Meier;bob@example.com;;;",
+      "",
+    ].join("\r\n");
+  await dialog.getByLabel("CSV file").setInputFiles({ name: "users.csv", mimeType: "text/csv", buffer: Buffer.from(excel("31.12.2031")) });
+  await dialog.getByRole("alert").getByText("Row 3: validUntil — must lie inside the licence term 2026-01-01 .. 2030-12-31").waitFor();
+  const importButton = dialog.getByRole("button", { name: "Import", exact: true });
+  assert.equal(await importButton.isDisabled(), true, "no import while a row is wrong");
+  const text = dialog.getByLabel("CSV text");
+  const loaded = await text.inputValue();
+  assert.ok(loaded.startsWith("Name;Email;") && loaded.includes("frank@example.com;01.07.2027;31.12.2031;de"), "the file is shown to correct");
+  await accessible("import-row-error");
+  step("import: a German Excel file (BOM, semicolons) with a date outside the term: the row named in place, Import disabled");
+
+  // Corrected in place, with the keyboard.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "import-text", "Tab reaches the text");
+  await text.fill(loaded.replace("31.12.2031", "31.12.2030"));
+  await dialog.getByText("2 addresses to assign, 1 already assigned.").waitFor();
+  await dialog.getByText("The licence would then have 5 of 5 seats in use, 0 free.").waitFor();
+  const preview = dialog.getByRole("table", { name: "To be assigned" });
+  const today = new Date().toISOString().slice(0, 10);
+  await preview.getByRole("row").filter({ hasText: `erin@example.com${shown(today)} – 30 Jun 2027` }).waitFor();
+  await preview.getByRole("row").filter({ hasText: "frank@example.com1 Jul 2027 – 31 Dec 2030" }).waitFor();
+  assert.equal(await importButton.isDisabled(), false);
+  await accessible("import-csv");
+  step("import: corrected in place, the preview shows 2 to assign, 1 already assigned and the seats after it");
+
+  // The first import reaches the API but its answer is lost; Import again sends the same
+  // Idempotency-Key and gets the first answer back, not a second import.
+  const dryRuns = sent.filter((r) => r.url().endsWith("?dryRun=true"));
+  assert.ok(dryRuns.length >= 2, "the previews are dry runs");
+  assert.ok(dryRuns.every((r) => r.headers()["content-type"] === "text/csv; charset=utf-8" && !r.headers()["idempotency-key"]));
+  let lost = 0;
+  const lose = (url) => isImport(url) && !url.search;
+  await page.route(lose, async (route) => {
+    if (route.request().method() === "POST" && lost++ === 0) {
+      await route.fetch();
+      return route.abort("connectionreset");
+    }
+    return route.continue();
+  });
+  await importButton.focus();
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter");
+  await dialog.getByRole("alert").getByText("The request failed:").waitFor();
+  assert.equal(lost, 1, "a double press sends one import");
+  const replayed = page.waitForResponse((r) => isImport(new URL(r.url())) && r.request().method() === "POST" && !new URL(r.url()).search);
+  await importButton.click();
+  const again = await replayed;
+  await page.unroute(lose);
+  assert.equal(again.status(), 201);
+  assert.equal(await again.headerValue("idempotent-replayed"), "true", "the first import's answer, replayed");
+  const imports = sent.filter((r) => !new URL(r.url()).search);
+  assert.equal(imports.length, 2);
+  const [first, second] = imports.map((r) => r.headers()["idempotency-key"]);
+  assert.match(first ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(second, first, "the retry carries the same key");
+  assert.equal(imports[0].postData(), dryRuns.at(-1).postData(), "Import sends what the preview checked");
+  await page.getByRole("status").filter({ hasText: "2 users imported; 1 already assigned." }).waitFor();
+  assert.equal(await page.getByRole("dialog").count(), 0);
+  await row("erin@example.com").filter({ hasText: `${shown(today)} – 30 Jun 2027` }).waitFor();
+  await row("frank@example.com").filter({ hasText: "1 Jul 2027 – 31 Dec 2030" }).waitFor();
+  step("import: a lost answer, then Import again: the same Idempotency-Key, the first answer replayed; the table shows Erin and Frank");
 }

@@ -1,8 +1,8 @@
 //! The web console in a real browser: headless Chromium (Debian's `chromium`) driven by
 //! `console/tests/browser.mjs` (playwright-core), against the local stack as `make dev`
 //! serves it (the functions behind the local gateway, which also serves the built console
-//! under /console/). One test walks every flow on the demo data and then checks the result
-//! through the API and the SES emulator; one checks the console at scale; one signs in as a
+//! under /console/). One test walks every flow on the demo data (CSV export and import
+//! included) and then checks the result through the API and the SES emulator; one checks the console at scale; one signs in as a
 //! deployment does, through an OpenID Connect issuer (the local stub) with code + PKCE.
 
 use std::path::{Path, PathBuf};
@@ -84,13 +84,45 @@ fn every_flow_in_headless_chromium() {
 
     // What the browser did, through the API and the mails.
     let a = Client::admin(&app, CUSTOMER);
-    let tecdoc = rt.block_on(a.license("lic_6CGKN22FHMWP935DWKR78NWDA8")).body;
-    assert_eq!(tecdoc["assignedUsers"], 4, "the buyer, Bob, Carl, Dora: {tecdoc}");
-    assert_eq!(tecdoc["availableSeats"], 1, "Anna's revoked seat is free again: {tecdoc}");
-    for email in ["bob@example.com", "carl@example.com", "dora@example.com"] {
+    let id = "lic_6CGKN22FHMWP935DWKR78NWDA8";
+    let tecdoc = rt.block_on(a.license(id)).body;
+    assert_eq!(tecdoc["assignedUsers"], 6, "the buyer, Bob, Carl, Dora, Erin, Frank: {tecdoc}");
+    assert_eq!(
+        tecdoc["availableSeats"], 0,
+        "Anna's revoked seat went to Erin until Dora's ends, then to Frank: {tecdoc}"
+    );
+    // The CSV import: each row with its own period (an empty cell: from today; an empty
+    // validUntil: the term's end) and its own invitation language, created once.
+    let imported = |email: &str| {
+        let found = rt.block_on(a.assignment(id, email)).unwrap_or_else(|| panic!("{email}"));
+        let field = |name: &str| found[name].as_str().unwrap().to_string();
+        [field("validFrom"), field("validUntil"), field("status")]
+    };
+    assert_eq!(
+        imported("erin@example.com"),
+        [today().to_string(), "2027-06-30".into(), "active".into()]
+    );
+    assert_eq!(
+        imported("frank@example.com"),
+        ["2027-07-01", "2030-12-31", "scheduled"].map(String::from)
+    );
+    for email in ["erin@example.com", "frank@example.com"] {
+        let entries = rt.block_on(a.all_history(id, &format!("email={email}"), 50));
+        let created: Vec<_> =
+            entries.iter().filter(|e| e["action"] == "assignment.created").collect();
+        assert_eq!(created.len(), 1, "imported once, despite the retry: {entries:?}");
+    }
+    let subjects = [
+        ("bob@example.com", "Your access to TecDoc Catalogue"),
+        ("carl@example.com", "Your access to TecDoc Catalogue"),
+        ("dora@example.com", "Your access to TecDoc Catalogue"),
+        ("erin@example.com", "Your access to TecDoc Catalogue"),
+        ("frank@example.com", "Ihr Zugang zu TecDoc Catalogue"),
+    ];
+    for (email, subject) in subjects {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while mails_to(email).is_empty() {
-            assert!(Instant::now() < deadline, "no invitation mail to {email}");
+        while !mails_to(email).iter().any(|m| m["subject"] == subject) {
+            assert!(Instant::now() < deadline, "no invitation mail to {email}: {subject}");
             std::thread::sleep(Duration::from_millis(200));
         }
     }

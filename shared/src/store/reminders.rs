@@ -230,5 +230,7 @@ mod tests {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         assert_eq!(months(d("2026-12-02"), d("2027-01-01")), [d("2026-12-01"), d("2027-01-01")]);
         assert_eq!(months(d("2026-03-01"), d("2026-03-31")), [d("2026-03-01")]);
+        assert_eq!(keys::reminders_of_month(d("2027-01-05")), "REMIND#2027-01");
+        assert_eq!(keys::reminder_day(d("2027-01-05")), "2027-01-05");
     }
 }

@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::mail::{self, Mail};
 use crate::model::{Language, License};
 use crate::reminders::{self, LOOKBACK_DAYS, Reminder};
-use crate::store::{Settled, Store};
+use crate::store::{Candidate, Settled, Store};
 
 /// What a run did, as the function answers it (and logs it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -41,6 +41,13 @@ pub struct Report {
     pub deferred: usize,
 }
 
+/// A licence by (customer id, licence id).
+type Key = (String, String);
+
+fn licence_of(c: &Candidate) -> Key {
+    (c.customer_id.clone(), c.license_id.clone())
+}
+
 /// One due reminder with its licence and recipient.
 struct Due<'a> {
     license: &'a License,
@@ -58,35 +65,57 @@ impl Notifier {
             Report { today: Some(today), candidates: candidates.len(), ..Report::default() };
         // The licences first (consistent), then what their state says may be
         // due: an operation in flight hides its items, as for every reader.
-        let ids: BTreeSet<(String, String)> =
-            candidates.iter().map(|c| (c.customer_id.clone(), c.license_id.clone())).collect();
-        let ids: Vec<_> = ids.into_iter().collect();
-        let licenses: BTreeMap<(String, String), License> = self
+        let ids: BTreeSet<Key> = candidates.iter().map(licence_of).collect();
+        let ids: Vec<Key> = ids.into_iter().collect();
+        let licenses: BTreeMap<Key, License> = self
             .store
             .licenses_now(&ids)
             .await?
             .into_iter()
             .map(|l| ((l.customer_id.clone(), l.license_id.clone()), l))
             .collect();
+        let due = self.due(today, &candidates, &licenses).await?;
+        report.due = due.len();
+        let keys: Vec<(String, String, String)> = due
+            .iter()
+            .map(|d| (d.license.customer_id.clone(), d.license.license_id.clone(), d.reminder.id()))
+            .collect();
+        let recorded = self.store.reminders_recorded(&keys).await?;
+        for d in &due {
+            let (l, id) = (d.license, d.reminder.id());
+            if recorded.contains(&Store::reminder_record(&l.customer_id, &l.license_id, &id)) {
+                report.already += 1;
+                continue;
+            }
+            self.deliver_reminder(d, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// The reminders due on `today` among the candidates: the buyers' of the
+    /// licences named, and the people's of the assignments whose projected
+    /// end makes them possibly due (read again, consistently, to decide).
+    async fn due<'a>(
+        &self,
+        today: NaiveDate,
+        candidates: &[Candidate],
+        licenses: &'a BTreeMap<Key, License>,
+    ) -> Result<Vec<Due<'a>>> {
         let mut due = Vec::new();
-        for ((_, _), l) in &licenses {
-            let listed = candidates.iter().any(|c| {
-                c.assignment.is_none()
-                    && c.customer_id == l.customer_id
-                    && c.license_id == l.license_id
-            });
-            let buyer = l.buyer.clone();
-            if let (true, Some(r), Some(to)) =
-                (listed, reminders::term_reminder(&l.visible(), today), buyer)
-            {
-                due.push(Due { license: l, reminder: r, to, language: Language::En });
+        let named: BTreeSet<Key> =
+            candidates.iter().filter(|c| c.assignment.is_none()).map(licence_of).collect();
+        for key in &named {
+            let Some(l) = licenses.get(key) else { continue };
+            let reminder = reminders::term_reminder(&l.visible(), today);
+            if let (Some(reminder), Some(to)) = (reminder, l.buyer.clone()) {
+                due.push(Due { license: l, reminder, to, language: Language::En });
             }
         }
         let maybe: Vec<(String, String, String)> = candidates
             .iter()
             .filter_map(|c| {
                 let (email, until) = c.assignment.as_ref()?;
-                let l = licenses.get(&(c.customer_id.clone(), c.license_id.clone()))?;
+                let l = licenses.get(&licence_of(c))?;
                 let left = (*until - today).num_days();
                 (*until < l.term.end && (0..=reminders::ACCESS_DAYS as i64).contains(&left))
                     .then(|| (c.customer_id.clone(), c.license_id.clone(), email.clone()))
@@ -97,34 +126,11 @@ impl Notifier {
                 continue;
             };
             let Some(a) = a.into_visible(l) else { continue };
-            if let Some(r) = reminders::access_reminder(l, &a, today) {
-                due.push(Due {
-                    license: l,
-                    reminder: r,
-                    to: a.email.clone(),
-                    language: a.language,
-                });
+            if let Some(reminder) = reminders::access_reminder(l, &a, today) {
+                due.push(Due { license: l, reminder, to: a.email.clone(), language: a.language });
             }
         }
-        report.due = due.len();
-        let keys: Vec<(String, String, String)> = due
-            .iter()
-            .map(|d| (d.license.customer_id.clone(), d.license.license_id.clone(), d.reminder.id()))
-            .collect();
-        let recorded = self.store.reminders_recorded(&keys).await?;
-        for d in &due {
-            let l = d.license;
-            if recorded.contains(&Store::reminder_record(
-                &l.customer_id,
-                &l.license_id,
-                &d.reminder.id(),
-            )) {
-                report.already += 1;
-                continue;
-            }
-            self.deliver_reminder(d, &mut report).await?;
-        }
-        Ok(report)
+        Ok(due)
     }
 
     /// Claims, sends and records one reminder.

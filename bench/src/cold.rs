@@ -87,7 +87,7 @@ async fn cases(app: &App) -> Vec<Case> {
         ),
         case(
             "remind",
-            "a run with nothing due: Query GSI2 (this month and the last)",
+            "a run with nothing due: 2 Query GSI2 in parallel (this month and the last)",
             event("remind.json"),
             "candidates",
         ),

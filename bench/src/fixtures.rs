@@ -200,7 +200,7 @@ pub async fn reminders(app: &App, customers: usize, per_customer: usize, due: us
             &format!("ORD-R{i}-{customer}-{run}"),
             &customer,
             &format!("buyer{i}@{customer}.example.com"),
-            10,
+            50,
             days_from_today(-30),
             end,
         );

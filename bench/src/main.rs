@@ -102,13 +102,7 @@ async fn run(opts: Opts) {
     };
     let spawns = if opts.quick { 5 } else { 20 };
     let (cold, rng_ms) = if opts.cold {
-        // A table of their own: each case reads what its event names and
-        // nothing the scenarios left (the reminder run's window is empty).
-        let table = format!("cold-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let client = app.store.client().clone();
-        licensing::store::create_table(&client, &table).await.expect("create table");
-        let cold_app = App::new(Store::new(client, table), AuthMode::Verified);
-        (cold::cold_starts(&cold_app, &endpoint, spawns).await, cold::first_rng_use(spawns))
+        (cold::cold_starts(app, &endpoint, spawns).await, cold::first_rng_use(spawns))
     } else {
         (Vec::new(), None)
     };

@@ -49,7 +49,12 @@ pub fn license_index_day(l: &License) -> Option<NaiveDate> {
 /// revoked. (Whether the licence goes on after it is decided when due: a
 /// renewal moves the licence's end without writing every assignment.)
 pub fn assignment_index_day(a: &Assignment) -> Option<NaiveDate> {
-    (a.revoked_at.is_none()).then(|| days_before(a.valid_until, ACCESS_DAYS))
+    (a.revoked_at.is_none()).then(|| access_index_day(a.valid_until))
+}
+
+/// GSI2's day of an access that ends on `until`.
+pub fn access_index_day(until: NaiveDate) -> NaiveDate {
+    days_before(until, ACCESS_DAYS)
 }
 
 /// The buyer's reminder due on `today`: the 30-day one from 30 days before

@@ -231,8 +231,7 @@ fn set_period(period: &Period) -> Result<Expr> {
 /// Adds to a SET what keeps a non-revoked assignment's GSI2 keys with its
 /// new end (see `reminders::assignment_index_day`).
 fn reminder_day(mut set: Expr, until: NaiveDate) -> Expr {
-    let day = until.checked_sub_days(chrono::Days::new(crate::reminders::ACCESS_DAYS));
-    let [(_, pk), (_, sk)] = items::reminder_index(day.unwrap_or(until));
+    let [(_, pk), (_, sk)] = items::reminder_index(crate::reminders::access_index_day(until));
     set.text.push_str(", #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk");
     set.name("#gsi2pk", keys::GSI2PK)
         .name("#gsi2sk", keys::GSI2SK)

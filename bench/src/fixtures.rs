@@ -30,7 +30,6 @@ pub struct Fixture {
     pub many_admin: String,
     /// The table the reminder run reads: customers × licences.
     pub reminders: Reminders,
-    pub store: licensing::store::Store,
     pub term_end: NaiveDate,
 }
 
@@ -130,13 +129,7 @@ impl Fixture {
         // 200 customers × 50 licences (20 × 50 in a quick run, or BENCH_REMIND_CUSTOMERS).
         let customers = std::env::var("BENCH_REMIND_CUSTOMERS").ok().and_then(|n| n.parse().ok());
         let customers = customers.unwrap_or(if quick { 20 } else { 200 });
-        // In a table of their own, which they fill: the run reads what is due
-        // there, and the bench table's window stays empty for remind's cold start.
-        let table = format!("remind-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let client = app.store.client().clone();
-        licensing::store::create_table(&client, &table).await.expect("create table");
-        let remind_app = App::new(licensing::store::Store::new(client, table), AuthMode::Verified);
-        let reminders = reminders(&remind_app, customers, 50, 10).await;
+        let reminders = reminders(app, customers, 50, 10).await;
         let many = "bench-many";
         for i in 0..200 {
             let order = format!("ORD-M{i}-{}", ulid::Ulid::new());
@@ -155,7 +148,6 @@ impl Fixture {
             quiet: ids[4].clone(),
             many_admin: admin(many),
             reminders,
-            store: remind_app.store.clone(),
             term_end: days_from_today(365),
         }
     }
@@ -171,7 +163,7 @@ impl Fixture {
     /// A reminder run today, through the SES emulator.
     pub fn remind(&self) -> Call {
         let notifier = licensing::notify::Notifier {
-            store: self.store.clone(),
+            store: self.reminders.store.clone(),
             ses: licensing::app::ses_client_at(Some(licensing_tests::ses_endpoint().to_string())),
             from: "licensing@example.com".into(),
             configuration_set: None,
@@ -197,9 +189,21 @@ impl Fixture {
 pub struct Reminders {
     pub licences: usize,
     pub due: usize,
+    /// The table of their own they fill: the run reads what is due there,
+    /// and the bench table's window stays empty for remind's cold start.
+    pub store: licensing::store::Store,
 }
 
-pub async fn reminders(app: &App, customers: usize, per_customer: usize, due: usize) -> Reminders {
+pub async fn reminders(
+    bench: &App,
+    customers: usize,
+    per_customer: usize,
+    due: usize,
+) -> Reminders {
+    let table = format!("remind-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let client = bench.store.client().clone();
+    licensing::store::create_table(&client, &table).await.expect("create table");
+    let app = &App::new(licensing::store::Store::new(client, table), AuthMode::Verified);
     let run = ulid::Ulid::new().to_string().to_lowercase();
     let provision_one = |customer: String, i: usize, end: NaiveDate, renews: bool| {
         let mut event = licensing_tests::purchase(
@@ -237,5 +241,5 @@ pub async fn reminders(app: &App, customers: usize, per_customer: usize, due: us
     let call =
         request("POST", &format!("/licenses/{license}/assignments"), &admin(&customer), Some(body));
     assert_eq!(invoke(app, call).await, 201);
-    Reminders { licences: customers * per_customer, due: 2 * due }
+    Reminders { licences: customers * per_customer, due: 2 * due, store: app.store.clone() }
 }

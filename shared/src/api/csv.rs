@@ -200,6 +200,39 @@ impl Header {
     }
 }
 
+impl Header {
+    /// A row's period and language cells (empty: the defaults), each bad one
+    /// named in `errors`.
+    fn period_and_language<'a>(
+        &self,
+        n: usize,
+        cell: &impl Fn(Option<usize>) -> &'a str,
+        errors: &mut Vec<FieldError>,
+    ) -> (Option<NaiveDate>, Option<NaiveDate>, Language) {
+        let mut date = |name: &str, column: Option<usize>| match cell(column) {
+            "" => None,
+            c => date_cell(c).or_else(|| {
+                errors.push(FieldError::new(
+                    format!("row {n}: {name}"),
+                    "must be a date YYYY-MM-DD (or DD.MM.YYYY)",
+                ));
+                None
+            }),
+        };
+        let valid_from = date("validFrom", self.valid_from);
+        let valid_until = date("validUntil", self.valid_until);
+        let language = match cell(self.language).to_ascii_lowercase().as_str() {
+            "" | "en" => Language::En,
+            "de" => Language::De,
+            _ => {
+                errors.push(FieldError::new(format!("row {n}: language"), "must be en or de"));
+                Language::En
+            }
+        };
+        (valid_from, valid_until, language)
+    }
+}
+
 /// `;` when the header row uses it (what spreadsheets write in German
 /// locales) and holds no `,`; otherwise `,`.
 fn separator(text: &str) -> u8 {
@@ -304,26 +337,7 @@ pub fn import(body: &[u8], dry_run: bool) -> Result<AssignInput> {
                 .push(FieldError::new(format!("row {n}: email"), "is not a valid e-mail address"));
             continue;
         };
-        let mut date = |name: &str, column: Option<usize>| match cell(column) {
-            "" => None,
-            c => date_cell(c).or_else(|| {
-                errors.push(FieldError::new(
-                    format!("row {n}: {name}"),
-                    "must be a date YYYY-MM-DD (or DD.MM.YYYY)",
-                ));
-                None
-            }),
-        };
-        let valid_from = date("validFrom", header.valid_from);
-        let valid_until = date("validUntil", header.valid_until);
-        let language = match cell(header.language).to_ascii_lowercase().as_str() {
-            "" | "en" => Language::En,
-            "de" => Language::De,
-            _ => {
-                errors.push(FieldError::new(format!("row {n}: language"), "must be en or de"));
-                Language::En
-            }
-        };
+        let (valid_from, valid_until, language) = header.period_and_language(n, &cell, &mut errors);
         if let Some(first) = seen.insert(email.clone(), n) {
             errors.push(FieldError::new(
                 format!("row {n}: email"),

@@ -4,12 +4,21 @@
 - the optional Cognito user pool's app client can never write the tenant claim
   `custom:customer_id` (its WriteAttributes are explicit — Cognito's default is "all" — and
   leave it out), reads it and `email_verified`, and e-mail changes need verification;
-- the `license-admin` group exists and the JWT authorizer trusts that pool when it is created;
+- with the parameters' defaults that pool lets nobody sign up (only the back office creates
+  users) and requires MFA with an authenticator app (TOTP); no parameter value turns MFA off;
+- the licence admins' group is named by the AdminGroupName parameter, whose pattern admits no
+  whitespace, brackets, commas or quotes (API Gateway hands `cognito:groups` on as one
+  string, "[a b]", which the functions split at those),
+  every HTTP function is told that name (ADMIN_GROUP), and the JWT authorizer trusts that
+  pool when it is created;
 - browsers' CORS preflights reach a route without authorization, and the CORS configuration
   exposes Retry-After, Idempotent-Replayed and Allow;
 - no function is given AUTH_MODE;
 - notify's stream filter passes a new pending invitation but not the record of a revoke;
-- only the order system's principal may put events on the orders bus;
+- only the order system's principal may put events on the orders bus, and only events of
+  the OrderSource parameter's source, which the rule passes to provision (ORDER_SOURCE);
+- every function is in an alarm on its errors and in one on its throttles, an alarm that
+  says "all N functions" covers N, and none watches more metrics than CloudWatch allows;
 - the hosted console (HostConsole) can never be public: every bucket blocks all public
   access and has ACLs disabled, no bucket policy allows everyone, each refuses requests
   without TLS, and the console's bucket is read only by CloudFront for its own distribution
@@ -21,6 +30,7 @@ Usage: check_template.py [TEMPLATE]; exits non-zero naming every violation.
 
 import fnmatch
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +41,114 @@ from check_routes import CfnLoader, report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "custom:customer_id"
+
+
+class TaggedStr(str):
+    """A scalar written with a short tag (!Ref Name): still the plain string CfnLoader gives."""
+
+
+class TaggedList(list):
+    """A sequence written with a short tag (!If [...], !Sub [...])."""
+
+
+class TaggedDict(dict):
+    """A mapping written with a short tag."""
+
+
+class TemplateLoader(CfnLoader):
+    """CfnLoader that also remembers each value's short tag (`.tag`: "Ref", "If", ...), so
+    that a !Ref to a parameter can be told from a literal and the template evaluated with
+    its parameters' defaults. The values compare and print as CfnLoader's do."""
+
+
+def _tagged(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = TaggedStr(loader.construct_scalar(node))
+    elif isinstance(node, yaml.SequenceNode):
+        value = TaggedList(loader.construct_sequence(node, deep=True))
+    else:
+        value = TaggedDict(loader.construct_mapping(node, deep=True))
+    value.tag = suffix
+    return value
+
+
+TemplateLoader.add_multi_constructor("!", _tagged)
+
+
+def intrinsic(value):
+    """(function, argument) of an intrinsic function in short or long form ("Ref", "If",
+    "Equals", ...), or (None, value)."""
+    tag = getattr(value, "tag", None)
+    if tag:
+        return tag, str(value) if isinstance(value, str) else value
+    if isinstance(value, dict) and len(value) == 1:
+        (key, argument), = value.items()
+        if key == "Ref":
+            return "Ref", argument
+        if isinstance(key, str) and key.startswith("Fn::"):
+            return key[4:], argument
+    return None, value
+
+
+def refers_to(value, parameter):
+    """Whether the value is a !Ref to the parameter."""
+    function, argument = intrinsic(value)
+    return function == "Ref" and argument == parameter
+
+
+class Defaults:
+    """The template as deployed with every parameter at its default: !Ref to a parameter is
+    its Default, !If follows its condition."""
+
+    def __init__(self, template):
+        self.parameters = template.get("Parameters") or {}
+        self.conditions = template.get("Conditions") or {}
+
+    def holds(self, condition):
+        return self.truth(self.conditions[condition])
+
+    def truth(self, expression):
+        function, argument = intrinsic(expression)
+        if function == "Equals":
+            left, right = (self.value(side) for side in argument)
+            return str(left) == str(right)
+        if function == "Not":
+            return not self.truth(argument[0])
+        if function == "And":
+            return all(self.truth(each) for each in argument)
+        if function == "Or":
+            return any(self.truth(each) for each in argument)
+        if function == "Condition":
+            return self.holds(argument)
+        if isinstance(expression, dict) and list(expression) == ["Condition"]:
+            return self.holds(expression["Condition"])
+        raise ValueError(f"cannot evaluate the condition {expression!r}")
+
+    def value(self, value):
+        function, argument = intrinsic(value)
+        if function == "Ref" and argument in self.parameters:
+            return self.parameters[argument].get("Default")
+        if function == "If":
+            condition, then, otherwise = argument
+            return self.value(then if self.holds(str(condition)) else otherwise)
+        if function is None and isinstance(value, dict):
+            return {key: self.value(each) for key, each in value.items()}
+        if function is None and isinstance(value, list):
+            return [self.value(each) for each in value]
+        return value
+
+    def possible(self, value):
+        """Every value a property may take over all parameter values (None: any at all)."""
+        function, argument = intrinsic(value)
+        if function == "Ref" and argument in self.parameters:
+            allowed = self.parameters[argument].get("AllowedValues")
+            return {str(v) for v in allowed} if allowed else None
+        if function == "If":
+            branches = [self.possible(each) for each in argument[1:]]
+            return None if None in branches else set().union(*branches)
+        if function is not None:
+            return None
+        return {str(value)}
 
 
 def resources_of(template, kind):
@@ -213,9 +331,6 @@ def check(template):
         ) or []
         if "email" not in verify:
             problems.append(f"{name}: a changed e-mail must stay unverified until verified (AttributesRequireVerificationBeforeUpdate)")
-    groups = [g.get("Properties", {}).get("GroupName") for g in resources_of(template, "AWS::Cognito::UserPoolGroup").values()]
-    if "license-admin" not in groups:
-        problems.append("no license-admin group in the user pool")
 
     api = resources.get("HttpApi", {}).get("Properties", {})
     jwt = api.get("Auth", {}).get("Authorizers", {}).get("PortalJwt", {}).get("JwtConfiguration", {})
@@ -265,7 +380,159 @@ def check(template):
         problems.append("the orders bus must admit the order system's principal only")
     if not any("aws:PrincipalArn" in str(s.get("Condition")) for s in denies):
         problems.append("the orders bus must refuse every other principal")
-    return problems + check_reminders(template) + check_console(template)
+    return (problems + check_user_pool(template) + check_admin_group(template) + check_orders(template)
+            + check_alarms(template) + check_reminders(template) + check_console(template))
+
+
+def check_user_pool(template):
+    """Deployed with the defaults, the created pool lets nobody sign up and requires MFA with
+    an authenticator app; no parameter value turns MFA off."""
+    problems = []
+    defaults = Defaults(template)
+    for name, pool in resources_of(template, "AWS::Cognito::UserPool").items():
+        raw = pool.get("Properties", {})
+        props = defaults.value(raw)
+        admin_only = (props.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly")
+        if str(admin_only).lower() != "true":
+            problems.append(f"{name}: anyone may sign up by default (AdminCreateUserConfig.AllowAdminCreateUserOnly is {admin_only}, not true)")
+        mfa = props.get("MfaConfiguration")
+        if mfa != "ON":
+            problems.append(f"{name}: MFA is not required by default (MfaConfiguration is {mfa}, not ON)")
+        possible = defaults.possible(raw.get("MfaConfiguration"))
+        if possible is None or not possible <= {"ON", "OPTIONAL"}:
+            problems.append(f"{name}: a parameter value may turn MFA off (MfaConfiguration may be {sorted(possible) if possible else 'anything'})")
+        if "SOFTWARE_TOKEN_MFA" not in (props.get("EnabledMfas") or []):
+            problems.append(f"{name}: no MFA with an authenticator app (EnabledMfas lacks SOFTWARE_TOKEN_MFA)")
+    return problems
+
+
+ADMIN_GROUP = "AdminGroupName"
+# Names the admin group's pattern must refuse: API Gateway hands `cognito:groups` to the
+# functions as one string ("[a b]"), which they split at whitespace and commas and strip of
+# brackets and quotes, so any of these could read as another group.
+ADMIN_GROUP_LOOKALIKES = ("license admin", "x license-admin", "[license-admin]", "license-admin]", "a\tb", "a\nb",
+                          "x,license-admin", '"license-admin"', "")
+
+
+def function_env(template, function):
+    """The environment a function gets: Globals' variables, then its own."""
+    env = dict((template.get("Globals", {}).get("Function", {}).get("Environment") or {}).get("Variables") or {})
+    env.update((function.get("Properties", {}).get("Environment") or {}).get("Variables") or {})
+    return env
+
+
+def check_admin_group(template):
+    """The admin group is one name, from the AdminGroupName parameter: the pool's group and
+    every HTTP function's ADMIN_GROUP; its pattern refuses the separators of a groups claim."""
+    parameter = (template.get("Parameters") or {}).get(ADMIN_GROUP)
+    if parameter is None:
+        return [f"no {ADMIN_GROUP} parameter (the licence admins' group)"]
+    problems = []
+    pattern = parameter.get("AllowedPattern")
+    if not pattern:
+        problems.append(f"{ADMIN_GROUP} admits names with whitespace, brackets, commas or quotes (no AllowedPattern)")
+    else:
+        admitted = [name for name in ADMIN_GROUP_LOOKALIKES if re.fullmatch(str(pattern), name)]
+        if admitted:
+            problems.append(f"{ADMIN_GROUP} admits names with whitespace, brackets, commas or quotes ({', '.join(map(repr, admitted))})")
+        if not re.fullmatch(str(pattern), str(parameter.get("Default"))):
+            problems.append(f"{ADMIN_GROUP}'s default does not match its pattern")
+    groups = resources_of(template, "AWS::Cognito::UserPoolGroup").values()
+    if not any(refers_to(g.get("Properties", {}).get("GroupName"), ADMIN_GROUP) for g in groups):
+        problems.append(f"the user pool has no group named by {ADMIN_GROUP} (the licence admins)")
+    for name, fn in resources_of(template, "AWS::Serverless::Function").items():
+        events = (fn.get("Properties", {}).get("Events") or {}).values()
+        if any(event.get("Type") == "HttpApi" for event in events):
+            value = function_env(template, fn).get("ADMIN_GROUP")
+            if not refers_to(value, ADMIN_GROUP):
+                problems.append(f"{name}: ADMIN_GROUP is not the {ADMIN_GROUP} parameter ({value!r})")
+    return problems
+
+
+ORDER_SOURCE = "OrderSource"
+
+
+def check_orders(template):
+    """The orders bus admits the order system's events of OrderSource only; the rule on it
+    passes exactly those to provision, which is told the source (ORDER_SOURCE)."""
+    if ORDER_SOURCE not in (template.get("Parameters") or {}):
+        return [f"no {ORDER_SOURCE} parameter (the order system's event source)"]
+    problems = []
+    for name, policy in resources_of(template, "AWS::Events::EventBusPolicy").items():
+        statement = policy.get("Properties", {}).get("Statement") or {}
+        if statement.get("Effect") == "Allow":
+            source = lower_keys(lower_keys(statement.get("Condition")).get("stringequals")).get("events:source")
+            if not refers_to(source, ORDER_SOURCE):
+                problems.append(f"{name}: the orders bus admits other sources than {ORDER_SOURCE} (events:source is {source!r})")
+    rules = 0
+    for name, fn in resources_of(template, "AWS::Serverless::Function").items():
+        for event in (fn.get("Properties", {}).get("Events") or {}).values():
+            props = event.get("Properties", {})
+            if event.get("Type") == "EventBridgeRule" and refers_to(props.get("EventBusName"), "OrdersBus"):
+                rules += 1
+                sources = (props.get("Pattern") or {}).get("source")
+                if not (isinstance(sources, list) and len(sources) == 1 and refers_to(sources[0], ORDER_SOURCE)):
+                    problems.append(f"{name}: its orders rule does not pass exactly {ORDER_SOURCE}'s events (source {sources!r})")
+                if not refers_to(function_env(template, fn).get("ORDER_SOURCE"), ORDER_SOURCE):
+                    problems.append(f"{name}: ORDER_SOURCE is not the {ORDER_SOURCE} parameter")
+    if not rules:
+        problems.append("no function listens to the orders bus")
+    return problems
+
+
+# A metric math alarm may retrieve at most 10 metrics (CloudWatch's hard limit): beyond that,
+# split the functions over two alarms.
+ALARM_METRICS = 10
+NUMBERS = {word: n for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def lambda_function(metric):
+    """The function a CloudWatch metric of AWS/Lambda is about (its FunctionName dimension)."""
+    for dimension in metric.get("Dimensions") or []:
+        if dimension.get("Name") == "FunctionName":
+            return logical_id(dimension.get("Value"))
+    return None
+
+
+def check_alarms(template):
+    """Every function is in an alarm on its Errors and in one on its Throttles (a function
+    added later without them fails), an alarm that says "all N functions" covers N, and no
+    alarm watches more metrics than CloudWatch allows."""
+    problems = []
+    for name, alarm in resources_of(template, "AWS::CloudWatch::Alarm").items():
+        watched = [q for q in alarm.get("Properties", {}).get("Metrics") or [] if "MetricStat" in q]
+        if len(watched) > ALARM_METRICS:
+            problems.append(f"{name}: watches {len(watched)} metrics, CloudWatch allows {ALARM_METRICS} per alarm")
+    functions = set(resources_of(template, "AWS::Serverless::Function"))
+    for metric_name in ("Errors", "Throttles"):
+        covered = set()
+        for name, alarm in resources_of(template, "AWS::CloudWatch::Alarm").items():
+            props = alarm.get("Properties", {})
+            mine = set()
+            if props.get("Namespace") == "AWS/Lambda" and props.get("MetricName") == metric_name:
+                mine.add(lambda_function(props))
+            queries = {}
+            for query in props.get("Metrics") or []:
+                metric = (query.get("MetricStat") or {}).get("Metric") or {}
+                if metric.get("Namespace") == "AWS/Lambda" and metric.get("MetricName") == metric_name:
+                    queries[query.get("Id")] = lambda_function(metric)
+            for query in props.get("Metrics") or []:
+                if str(query.get("ReturnData", True)).lower() != "true":
+                    continue
+                if "Expression" in query:
+                    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(query["Expression"])))
+                    mine |= {queries[i] for i in used if i in queries}
+                elif query.get("Id") in queries:
+                    mine.add(queries[query.get("Id")])
+            mine.discard(None)
+            said = re.search(r"\ball (\w+) functions\b", str(props.get("AlarmDescription", "")))
+            if mine and said and NUMBERS.get(said.group(1)) != len(mine):
+                problems.append(f"{name}: its description says {said.group(1)} functions, it covers {len(mine)}")
+            covered |= mine
+        for function in sorted(functions - covered):
+            problems.append(f"{function} is in no alarm on its {metric_name}")
+    return problems
 
 
 def actions_of(function):
@@ -300,8 +567,9 @@ def check_reminders(template):
 
 
 def main(path):
-    template = yaml.load(Path(path).read_text(), Loader=CfnLoader)
-    ok = "tenant claim read-only, admin group, authorizer, CORS preflight, stream filter, orders bus, no Scan, daily reminders on GSI2, private console bucket"
+    template = yaml.load(Path(path).read_text(), Loader=TemplateLoader)
+    ok = ("tenant claim read-only, no self sign-up and MFA by default, admin group everywhere, authorizer, CORS preflight, "
+          "stream filter, orders bus and source, every function alarmed, no Scan, daily reminders on GSI2, private console bucket")
     return report("template", check(template), ok)
 
 

@@ -19,6 +19,7 @@ fi
 .venv/bin/openapi-spec-validator infra/openapi.yaml
 .venv/bin/python infra/local/check_spec.py
 .venv/bin/cfn-lint infra/template.yaml && echo "cfn-lint: 0 errors, 0 warnings"
+bash infra/local/sam_validate.sh
 .venv/bin/checkov -d infra --framework cloudformation --quiet --compact --skip-download 2>/dev/null
 .venv/bin/python infra/local/check_routes.py
 .venv/bin/python infra/local/check_template.py

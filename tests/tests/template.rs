@@ -1,7 +1,10 @@
 //! The template's security checks (infra/local/check_template.py, run by
 //! `make test`) catch what they are there for: a tenant claim users could
-//! write, a preflight behind the authorizer, a console bucket that is public or
-//! readable by anyone but its distribution. And checkov passes the hosted console.
+//! write, self sign-up or MFA that is not required by default, an admin group
+//! that is not the one parameter everywhere, order events of another source, a
+//! function without its alarms, a preflight behind the authorizer, a console
+//! bucket that is public or readable by anyone but its distribution. And
+//! checkov passes the hosted console.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -50,6 +53,163 @@ fn a_writable_tenant_claim_fails_the_check() {
     // Without WriteAttributes Cognito lets users write every attribute.
     let (ok, text) = check_with(|t| t.replace("      WriteAttributes: [email, name]\n", ""));
     assert!(!ok && text.contains("WriteAttributes missing"), "{text}");
+}
+
+#[test]
+fn self_sign_up_or_mfa_not_required_by_default_fails_the_check() {
+    // MFA relaxed by the parameter's default, or set without the parameter.
+    let (ok, text) = check_with(|t| {
+        t.replacen(
+            "  UserPoolMfa:\n    Type: String\n    Default: \"ON\"",
+            "  UserPoolMfa:\n    Type: String\n    Default: OPTIONAL",
+            1,
+        )
+    });
+    assert!(!ok && text.contains("UserPool: MFA is not required by default"), "{text}");
+    let (ok, text) = check_with(|t| {
+        t.replace("MfaConfiguration: !Ref UserPoolMfa", "MfaConfiguration: OPTIONAL")
+    });
+    assert!(!ok && text.contains("UserPool: MFA is not required by default"), "{text}");
+    // A value of the parameter that turns MFA off, and MFA without an authenticator app.
+    let (ok, text) = check_with(|t| {
+        t.replace(
+            r#"AllowedValues: ["ON", "OPTIONAL"]"#,
+            r#"AllowedValues: ["ON", "OPTIONAL", "OFF"]"#,
+        )
+    });
+    assert!(!ok && text.contains("a parameter value may turn MFA off"), "{text}");
+    let (ok, text) =
+        check_with(|t| t.replace("EnabledMfas: [SOFTWARE_TOKEN_MFA]", "EnabledMfas: [SMS_MFA]"));
+    assert!(!ok && text.contains("EnabledMfas lacks SOFTWARE_TOKEN_MFA"), "{text}");
+    // Self sign-up by the parameter's default, or whatever the parameter says.
+    let (ok, text) = check_with(|t| {
+        t.replacen(
+            "  UserPoolSelfSignUp:\n    Type: String\n    Default: \"false\"",
+            "  UserPoolSelfSignUp:\n    Type: String\n    Default: \"true\"",
+            1,
+        )
+    });
+    assert!(!ok && text.contains("UserPool: anyone may sign up by default"), "{text}");
+    let (ok, text) = check_with(|t| {
+        t.replace(
+            "AllowAdminCreateUserOnly: !If [SelfSignUp, false, true]",
+            "AllowAdminCreateUserOnly: false",
+        )
+    });
+    assert!(!ok && text.contains("UserPool: anyone may sign up by default"), "{text}");
+}
+
+#[test]
+fn an_admin_group_other_than_its_parameter_fails_the_check() {
+    // API Gateway hands cognito:groups on as one string ("[a b]"): a name with a space, a
+    // bracket, a comma or a quote could pass for another group.
+    let (ok, text) = check_with(|t| {
+        t.replace("AllowedPattern: ^[A-Za-z0-9._-]{1,128}$", "AllowedPattern: ^.{1,128}$")
+    });
+    assert!(
+        !ok && text
+            .contains("AdminGroupName admits names with whitespace, brackets, commas or quotes"),
+        "{text}"
+    );
+    let (ok, text) =
+        check_with(|t| t.replace("GroupName: !Ref AdminGroupName", "GroupName: license-admin"));
+    assert!(!ok && text.contains("no group named by AdminGroupName"), "{text}");
+    // An HTTP function not told the group (list comes first), or told a name of its own.
+    let (ok, text) =
+        check_with(|t| t.replacen("          ADMIN_GROUP: !Ref AdminGroupName\n", "", 1));
+    assert!(
+        !ok && text.contains("ListFunction: ADMIN_GROUP is not the AdminGroupName parameter"),
+        "{text}"
+    );
+    let (ok, text) = check_with(|t| {
+        t.replace(
+            "ADMIN_GROUP: !Ref AdminGroupName\n          ASSIGN_BUDGET_PER_MINUTE",
+            "ADMIN_GROUP: license-admin\n          ASSIGN_BUDGET_PER_MINUTE",
+        )
+    });
+    assert!(
+        !ok && text.contains("AssignFunction: ADMIN_GROUP is not the AdminGroupName parameter"),
+        "{text}"
+    );
+}
+
+#[test]
+fn order_events_of_another_source_fail_the_check() {
+    // The order system's principal may put events of any source on the bus.
+    let (ok, text) = check_with(|t| {
+        t.replace(
+            "        Condition:\n          StringEquals:\n            events:source: !Ref OrderSource\n",
+            "",
+        )
+    });
+    assert!(!ok && text.contains("the orders bus admits other sources than OrderSource"), "{text}");
+    // The rule listens to a fixed source, and provision is not told the parameter's.
+    let (ok, text) =
+        check_with(|t| t.replace("source: [!Ref OrderSource]", "source: [licensing.orders]"));
+    assert!(!ok && text.contains("does not pass exactly OrderSource's events"), "{text}");
+    let (ok, text) = check_with(|t| t.replace("          ORDER_SOURCE: !Ref OrderSource\n", ""));
+    assert!(
+        !ok && text.contains("ProvisionFunction: ORDER_SOURCE is not the OrderSource parameter"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_function_without_its_alarms_fails_the_check() {
+    // remind's throttles left out of the alarm, or only out of its sum (the throttles'
+    // expression comes after the errors').
+    let (ok, text) = check_with(|t| {
+        t.lines()
+            .filter(|line| {
+                !(line.contains("MetricName: Throttles") && line.contains("RemindFunction"))
+            })
+            .map(|line| format!("{line}\n"))
+            .collect()
+    });
+    assert!(!ok && text.contains("RemindFunction is in no alarm on its Throttles"), "{text}");
+    assert!(
+        text.contains("FunctionThrottlesAlarm: its description says seven functions, it covers 6"),
+        "{text}"
+    );
+    let (ok, text) = check_with(|t| {
+        let sum = "notify, remind])";
+        let at = t.rfind(sum).unwrap();
+        format!("{}notify]){}", &t[..at], &t[at + sum.len()..])
+    });
+    assert!(!ok && text.contains("RemindFunction is in no alarm on its Throttles"), "{text}");
+    assert!(!text.contains("on its Errors"), "{text}");
+    // A function added later without alarms.
+    let (ok, text) = check_with(|t| {
+        t.replace(
+            "  # ---------------------------------------------------------------- order events\n",
+            "  ExtraFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      \
+             BuildMethod: rust-cargolambda\n      BuildProperties: { Binary: extra }\n    \
+             Properties:\n      FunctionName: !Sub ${AWS::StackName}-extra\n\n  \
+             # ---------------------------------------------------------------- order events\n",
+        )
+    });
+    assert!(!ok && text.contains("ExtraFunction is in no alarm on its Errors"), "{text}");
+    assert!(text.contains("ExtraFunction is in no alarm on its Throttles"), "{text}");
+    // More metrics than CloudWatch lets one alarm watch (10).
+    let (ok, text) = check_with(|t| {
+        let remind = "        - { Id: remind, ReturnData: false, MetricStat: { Stat: Sum, Period: 300, \
+                      Metric: { Namespace: AWS/Lambda, MetricName: Errors, Dimensions: \
+                      [{ Name: FunctionName, Value: !Ref RemindFunction }] } } }\n";
+        let more: String =
+            (1..=4).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
+        t.replacen(remind, &format!("{remind}{more}"), 1)
+    });
+    assert!(
+        !ok && text.contains("FunctionErrorsAlarm: watches 11 metrics, CloudWatch allows 10"),
+        "{text}"
+    );
+    // A description that miscounts.
+    let (ok, text) = check_with(|t| t.replacen("all seven functions", "all six functions", 1));
+    assert!(
+        !ok && text
+            .contains("FunctionErrorsAlarm: its description says six functions, it covers 7"),
+        "{text}"
+    );
 }
 
 #[test]

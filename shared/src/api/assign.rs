@@ -45,7 +45,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 /// A JSON request, or a CSV import (`Content-Type: text/csv`); `?dryRun=true`
 /// makes either a dry run (so does `dryRun` in a JSON body).
 fn decode(req: &Request) -> Result<AssignInput> {
-    let dry_run = match param(&query(req), "dryRun") {
+    let dry_run = match param(&query(req)?, "dryRun") {
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => return Err(Error::field("dryRun", "must be true or false")),

@@ -25,7 +25,8 @@ pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = MAX_PAGE;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let params = query(&req);
+    // `serve` refuses a repeated parameter before the handler runs.
+    let params = query(&req).unwrap_or_default();
     let wants_csv = names_media_type(&req, "accept", csv::MEDIA_TYPE);
     let gzip = accepts_gzip(&req);
     serve(app, req, |route, caller| async move {

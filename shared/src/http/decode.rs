@@ -11,12 +11,16 @@ use crate::error::{Error, FieldError, Result};
 
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Decoded query parameters, in order (`+` is a space, as in forms).
-pub fn query(req: &Request) -> Vec<(String, String)> {
+/// Decoded query parameters, sorted by name (`+` is a space, as in forms).
+/// A parameter given twice has no one meaning: `validation-error` (API
+/// Gateway would join the values with a comma in `queryStringParameters`;
+/// the raw query string, which the request's URI carries, keeps them apart).
+pub fn query(req: &Request) -> Result<Vec<(String, String)>> {
     let Some(q) = req.uri().query() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    q.split('&')
+    let mut params: Vec<(String, String)> = q
+        .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -24,7 +28,12 @@ pub fn query(req: &Request) -> Vec<(String, String)> {
                 |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (dec(k), dec(v))
         })
-        .collect()
+        .collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = params.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::field(&pair[0].0, "must be given at most once"));
+    }
+    Ok(params)
 }
 
 /// The request body's bytes, at most [`MAX_BODY_BYTES`] of them.

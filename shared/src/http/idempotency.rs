@@ -101,18 +101,21 @@ fn replay(status: u16, body: String) -> Response<Body> {
     response
 }
 
-/// What makes two requests "the same": method, path and the exact body.
+/// What makes two requests "the same": method, path, query (in any order),
+/// `Content-Type` and the exact body. (`serve` has refused a query with a
+/// repeated parameter before this runs.)
 fn fingerprint(req: &Request) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     hash.update(req.method().as_str());
     hash.update(b" ");
     hash.update(req.uri().path());
-    // A CSV import's `?dryRun=`; requests without a query hash as before.
-    if let Some(query) = req.uri().query() {
-        hash.update(b"?");
-        hash.update(query);
+    for (name, value) in super::decode::query(req).unwrap_or_default() {
+        hash.update(format!("\n{}:{name}={}:{value}", name.len(), value.len()));
     }
+    hash.update(b"\ncontent-type: ");
+    let content_type = req.headers().get("content-type").map(|v| v.as_bytes()).unwrap_or(b"");
+    hash.update(content_type.to_ascii_lowercase());
     hash.update(b"\n");
     hash.update(req.body().as_ref());
     hex::encode(hash.finalize())

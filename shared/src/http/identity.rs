@@ -9,7 +9,17 @@ use crate::emails;
 use crate::error::{Error, Result};
 pub use crate::model::Admin;
 
-pub const ADMIN_GROUP: &str = "license-admin";
+/// The licence admins' group unless the deployment names another
+/// (`ADMIN_GROUP`, the template's `AdminGroupName`).
+pub const DEFAULT_ADMIN_GROUP: &str = "license-admin";
+
+/// The admin group's exact name, read once.
+pub fn admin_group() -> &'static str {
+    static GROUP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    GROUP.get_or_init(|| {
+        crate::app::env("ADMIN_GROUP").unwrap_or_else(|| DEFAULT_ADMIN_GROUP.into())
+    })
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthMode {
@@ -47,7 +57,7 @@ pub struct Caller {
 impl Caller {
     pub fn admin(&self) -> Result<Admin> {
         let customer_id = self.customer_id.clone().ok_or(Error::Forbidden)?;
-        if !self.groups.iter().any(|g| g == ADMIN_GROUP) {
+        if !self.groups.iter().any(|g| g == admin_group()) {
             return Err(Error::Forbidden);
         }
         let name = self

@@ -8,7 +8,8 @@ pub mod identity;
 pub mod problem;
 pub mod request;
 
-use lambda_http::{Body, Request, Response, http::StatusCode};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
 use crate::App;
@@ -67,6 +68,7 @@ where
         if let Route::Preflight(allowed) = route {
             return Ok(preflight(allowed));
         }
+        decode::query(&req)?;
         let caller = identity::caller(&req, app.auth)?;
         customer = caller.customer_id.clone();
         // Boxed: the operation's future is deep (use case, retry loop, store),
@@ -74,7 +76,11 @@ where
         Box::pin(dispatch(route, caller)).await
     }
     .await;
-    let response = respond(result);
+    let mut response = respond(result);
+    // Answers are about one caller's data at one moment: never cached, never sniffed.
+    let headers = response.headers_mut();
+    headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     let outcome = response.extensions().get::<Outcome>().map_or("ok", |o| o.0);
     // One line per request; never tokens, bodies or e-mail addresses.
     tracing::info!(

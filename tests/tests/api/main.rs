@@ -5,6 +5,7 @@
 mod assign;
 mod change;
 mod csv;
+mod hardening;
 mod history;
 mod identity;
 mod isolation;

@@ -42,7 +42,7 @@ struct Case {
 async fn cases(app: &App) -> Vec<Case> {
     // The events name cust-1001's licence of order ORD-1001: provision it.
     let provision = event("provision.json");
-    let license_id = licensing::provision::handle(app, provision.clone())
+    let license_id = licensing_tests::provision(app, provision.clone())
         .await
         .expect("provision the events' licence")
         .license_id;

@@ -92,7 +92,7 @@ pub fn import(license: &str, token: &str, n: usize) -> Call {
 
 async fn provision(app: &App, order: &str, customer: &str, buyer: &str, quantity: u32) -> String {
     let event = purchase(order, customer, buyer, quantity);
-    licensing::provision::handle(app, event).await.expect("provision").license_id
+    licensing_tests::provision(app, event).await.expect("provision").license_id
 }
 
 impl Fixture {
@@ -215,7 +215,7 @@ pub async fn reminders(
             end,
         );
         event["detail"]["subscription"]["autoRenew"] = json!(renews);
-        async move { licensing::provision::handle(app, event).await.expect("provision").license_id }
+        async move { licensing_tests::provision(app, event).await.expect("provision").license_id }
     };
     let mut first_due = None;
     for c in 0..customers {

@@ -35,11 +35,11 @@ pub async fn invoke(app: &App, call: Call) -> u16 {
             };
             response.status().as_u16()
         }
-        Call::Provision(event) => match licensing::provision::handle(app, event).await {
+        Call::Provision(event) => match licensing_tests::provision(app, event).await {
             Ok(_) => 200,
             Err(e) => panic!("provision failed: {e}"),
         },
-        Call::OrderEvent(event) => match licensing::provision::handle_event(app, event).await {
+        Call::OrderEvent(event) => match licensing::events::orders::handle(app, event).await {
             Ok(_) => 200,
             Err(e) => panic!("the order event failed: {e}"),
         },

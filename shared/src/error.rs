@@ -77,3 +77,45 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why an event of the order system failed its invocation. Its
+/// [`EventError::kind`] is the invocation's `errorType` (API.md, "Hardening
+/// (v3)"), so the on-failure destination's record says it without the code.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// Malformed: missing or wrong fields, a foreign source, bad values.
+    #[error("invalid event: {0}")]
+    Invalid(String),
+    /// A sequence number already applied under another id, or the same id
+    /// under another number.
+    #[error("stale event: {0}")]
+    Stale(String),
+    /// A purchase whose `orderId` is known with other facts.
+    #[error("order conflict: {0}")]
+    OrderConflict(String),
+    /// Well-formed and in order, but the licence's state does not allow it.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A dependency failed: the retry may succeed.
+    #[error("provisioning failed, retry: {0}")]
+    Unavailable(String),
+}
+
+impl EventError {
+    /// The failure's kind, as the invocation's `errorType`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid-event",
+            Self::Stale(_) => "stale",
+            Self::OrderConflict(_) => "order-conflict",
+            Self::Refused(_) => "refused",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
+impl From<Error> for EventError {
+    fn from(e: Error) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}

@@ -18,6 +18,7 @@ pub mod app;
 pub mod capacity;
 pub mod emails;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod lifecycle;
 pub mod logging;

@@ -4,8 +4,9 @@
 //! decide, in one transaction or as a fan-out.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
-use crate::model::{Assignment, License, Period, PeriodChange, SYSTEM, Term, Undo};
+use crate::model::{Assignment, BoughtTerm, License, Period, PeriodChange, SYSTEM, Term, Undo};
 
 /// `a` after the move `m` of the operation `op` (committed at licence
 /// version `version`) at `at`: its new end, or revoked by `system`, and what
@@ -28,22 +29,25 @@ pub fn moved(a: &Assignment, m: Move, op: &str, version: u64, at: DateTime<Utc>)
 }
 
 /// `LicenseRenewed`: the next term, its invoice, and a quantity from its start.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Renewal {
     pub term: Term,
     pub invoice_number: String,
     pub quantity: Option<u32>,
 }
 
-/// `LicenseQuantityChanged`: a quantity from today on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `LicenseQuantityChanged`: a quantity from the day the order system issued it on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QuantityChange {
     pub quantity: u32,
     pub invoice_number: Option<String>,
 }
 
 /// `LicenseCancelled`: the licence's last day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Cancellation {
     pub last_day: NaiveDate,
 }
@@ -104,7 +108,8 @@ fn next(date: NaiveDate) -> NaiveDate {
 
 /// A renewal of `license`, whose assignments are `all`.
 pub fn renew(license: &License, r: &Renewal, all: &[Assignment]) -> Result<Decided, String> {
-    let current = license.current_term();
+    let terms = license.bought_terms();
+    let current = terms.last().expect("a licence has a term").term();
     if license.cancelled {
         return Err("the licence was cancelled; it cannot be renewed".into());
     }
@@ -125,8 +130,9 @@ pub fn renew(license: &License, r: &Renewal, all: &[Assignment]) -> Result<Decid
     }
     let old_end = license.term.end;
     let mut after = license.clone();
-    after.terms = if license.terms.is_empty() { vec![license.term] } else { license.terms.clone() };
-    after.terms.push(r.term);
+    after.terms = terms;
+    let invoice_number = Some(r.invoice_number.clone());
+    after.terms.push(BoughtTerm { start: r.term.start, end: r.term.end, invoice_number });
     after.term.end = r.term.end;
     after.invoice_number = r.invoice_number.clone();
     let mut quantities = license.quantities();
@@ -146,19 +152,21 @@ pub fn renew(license: &License, r: &Renewal, all: &[Assignment]) -> Result<Decid
     Ok(decided(after, change, all, eligible.len() - followers))
 }
 
-/// A new quantity from `today` on (from the term start for a licence that
-/// has not started), renewed terms ahead included.
+/// A new quantity from `day` on (the date of the event's `time`; from the
+/// term start for a licence that had not started), renewed terms ahead
+/// included. Its invoice, if any, becomes the invoice of the term in force
+/// on that day.
 pub fn change_quantity(
     license: &License,
     c: &QuantityChange,
-    today: NaiveDate,
+    day: NaiveDate,
 ) -> Result<License, String> {
-    if today > license.term.end {
+    if day > license.term.end {
         return Err(format!("the licence's term ended on {}", license.term.end));
     }
     let mut after = license.clone();
     let mut quantities = license.quantities();
-    let from = today.max(license.term.start);
+    let from = day.max(license.term.start);
     if from == license.term.start {
         quantities = crate::capacity::Quantities::constant(c.quantity);
     } else {
@@ -167,6 +175,9 @@ pub fn change_quantity(
     after.set_quantities(quantities);
     if let Some(invoice) = &c.invoice_number {
         after.invoice_number = invoice.clone();
+        if let Some(term) = after.terms.iter_mut().rev().find(|t| t.start <= from) {
+            term.invoice_number = Some(invoice.clone());
+        }
     }
     after.version += 1;
     Ok(after)
@@ -187,8 +198,7 @@ pub fn cancel(license: &License, c: &Cancellation, all: &[Assignment]) -> Result
         return Ok(Decided { license: after, change: None, moves: Vec::new(), stayed: 0 });
     }
     after.term.end = c.last_day;
-    let mut terms =
-        if license.terms.is_empty() { vec![license.term] } else { license.terms.clone() };
+    let mut terms = license.bought_terms();
     terms.retain(|t| t.start <= c.last_day);
     if let Some(last) = terms.last_mut() {
         last.end = last.end.min(c.last_day);
@@ -261,9 +271,23 @@ mod tests {
         let r = renew(&l, &renewal(None), &all).unwrap();
         assert_eq!(r.moves.len(), 3);
         assert_eq!(r.license.term, Term { start: d("2026-01-01"), end: d("2027-12-31") });
-        assert_eq!(r.license.current_term(), renewal(None).term);
         assert_eq!(r.license.seats.count_on(d("2027-06-01")), 3);
         assert_eq!(r.license.invoice_number, "INV-2027");
+        // December 2026: the purchase's term is in force, the renewal is ahead.
+        let december = d("2026-12-01");
+        assert_eq!(r.license.current_term(december), l.term);
+        assert_eq!(r.license.invoice_on(december), "I");
+        let next = r.license.next_term(december).unwrap();
+        assert_eq!((next.start, next.end), (d("2027-01-01"), d("2027-12-31")));
+        assert_eq!((next.invoice_number.as_str(), next.quantity), ("INV-2027", 5));
+        // From its first day the renewal is current, and nothing is ahead.
+        let january = d("2027-01-01");
+        assert_eq!(r.license.current_term(january), renewal(None).term);
+        assert_eq!(r.license.invoice_on(january), "INV-2027");
+        assert_eq!(r.license.next_term(january), None);
+        // Before the licence starts its first term is current; after it, its last.
+        assert_eq!(r.license.current_term(d("2025-06-01")), l.term);
+        assert_eq!(r.license.current_term(d("2030-01-01")), renewal(None).term);
         assert_eq!(r.stayed, 0);
     }
 

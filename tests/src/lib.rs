@@ -406,7 +406,25 @@ pub async fn licence(app: &App, customer: &str, quantity: u32) -> String {
         days_from_today(-30),
         days_from_today(365),
     );
-    licensing::provision::handle(app, event).await.expect("provision").license_id
+    provision_event(app, event).await
+}
+
+/// A purchase event through `provision`'s decoder and use case, typed.
+pub async fn provision(
+    app: &App,
+    event: Value,
+) -> Result<licensing::provision::Provisioned, licensing::error::EventError> {
+    use licensing::events::orders::{self, OrderEvent};
+    match orders::decode(&event, orders::DEFAULT_SOURCE)? {
+        OrderEvent::Purchased(p) => licensing::provision::purchase(app, &p).await,
+        other => panic!("not a purchase: {other:?}"),
+    }
+}
+
+/// Provisions a purchase event; the licence id.
+pub async fn provision_event(app: &App, event: Value) -> String {
+    let provisioned = deliver(app, event).await.expect("provision");
+    provisioned["licenseId"].as_str().expect("a licence id").to_string()
 }
 
 /// Provisions a licence of `customer` for `start ..= end`; its (orderId, licenseId).
@@ -420,15 +438,35 @@ pub async fn ordered(
     let order = format!("ORD-{}", ulid::Ulid::new());
     let event =
         purchase(&order, customer, &format!("buyer@{customer}.example.com"), quantity, start, end);
-    let id = licensing::provision::handle(app, event).await.expect("provision").license_id;
+    let id = provision_event(app, event).await;
     (order, id)
 }
 
-/// An order system event of `detail_type` with this detail.
-pub fn order_event(detail_type: &str, detail: Value) -> Value {
+/// An order system event of `detail_type` with this detail, issued now.
+/// A lifecycle event gets the next number of its order (the order system
+/// numbers them in the order it issues them; the harness does that in the
+/// order events are made): see [`sequenced`] to set it by hand.
+pub fn order_event(detail_type: &str, mut detail: Value) -> Value {
+    if detail_type != "LicensePurchased" && detail.get("sequence").is_none() {
+        let order = detail["orderId"].as_str().unwrap_or_default().to_string();
+        let mut numbers = SEQUENCES.lock().unwrap();
+        let next = numbers.entry(order).or_insert(0);
+        *next += 1;
+        detail["sequence"] = json!(*next);
+    }
     json!({"version": "0", "id": ulid::Ulid::new().to_string(), "detail-type": detail_type,
-           "source": "licensing.orders", "account": "123456789012", "time": "2026-11-28T14:49:43Z",
+           "source": "licensing.orders", "account": "123456789012", "time": chrono::Utc::now(),
            "region": "eu-central-1", "resources": [], "detail": detail})
+}
+
+/// The last lifecycle number the harness gave each order.
+static SEQUENCES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// `event` with this sequence number.
+pub fn sequenced(mut event: Value, sequence: u64) -> Value {
+    event["detail"]["sequence"] = json!(sequence);
+    event
 }
 
 pub fn renewal(
@@ -461,11 +499,8 @@ pub fn cancellation(order: &str, id: &str, last_day: NaiveDate) -> Value {
 }
 
 /// Any order system event through `provision`.
-pub async fn deliver(
-    app: &App,
-    event: Value,
-) -> Result<Value, licensing::provision::ProvisionError> {
-    licensing::provision::handle_event(app, event).await
+pub async fn deliver(app: &App, event: Value) -> Result<Value, licensing::error::EventError> {
+    licensing::events::orders::handle(app, event).await
 }
 
 /// An SES endpoint that answers every call with one error, like SES does

@@ -223,8 +223,10 @@ impl MLicence {
         (seats, available, users, over)
     }
 
-    pub fn current_term(&self) -> (NaiveDate, NaiveDate) {
-        *self.terms.last().unwrap()
+    /// The term in force `today` (v3): the last one started by then, else the first.
+    pub fn current_term(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let started = self.terms.iter().rev().find(|(start, _)| *start <= today);
+        *started.unwrap_or(&self.terms[0])
     }
 
     pub fn status(&self, today: NaiveDate) -> &'static str {

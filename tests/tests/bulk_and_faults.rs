@@ -124,7 +124,7 @@ async fn dynamodb_unreachable_is_a_503_without_details() {
             "{text}"
         );
     }
-    let provision = licensing::provision::handle(
+    let provision = provision(
         &app,
         purchase("ORD-1", CUSTOMER, "b@example.com", 1, days_from_today(0), days_from_today(9)),
     )

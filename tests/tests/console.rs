@@ -56,7 +56,7 @@ async fn demo(app: &App) {
     files.sort();
     for file in &files {
         let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        licensing::provision::handle_event(app, event).await.unwrap();
+        licensing::events::orders::handle(app, event).await.unwrap();
     }
 }
 

@@ -245,7 +245,7 @@ fn hostile_requests_schemathesis_and_request_logs() {
     demo.sort();
     for file in &demo {
         let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        rt.block_on(licensing::provision::handle_event(&app, event)).unwrap();
+        rt.block_on(licensing::events::orders::handle(&app, event)).unwrap();
     }
     const LICENSE: &str = "lic_6CGKN22FHMWP935DWKR78NWDA8";
     let watch = start_watch(app.store.table(), false);

@@ -143,3 +143,35 @@ fn every_event_file_invokes_its_function() {
     let subject = "Your Repair & Maintenance Data licence ends in 30 days, on 31 December 2027";
     assert!(mails_to("buyer@example.com").iter().any(|m| m["subject"] == subject));
 }
+
+/// A failed `provision` invocation names its kind as the `errorType` that
+/// Lambda hands to the on-failure destination (v2 sent Rust's type name).
+#[test]
+fn a_failed_provision_names_its_kind() {
+    use licensing_tests::runtime_api::{lambda_env, name_function, spawn_once};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(fresh_app());
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let bought =
+        purchase(&order, CUSTOMER, "b@example.com", 3, days_from_today(-1), days_from_today(9));
+    rt.block_on(provision(&app, bought.clone())).unwrap();
+    let binary = workspace_root().join("target/debug/provision");
+    let mut env = lambda_env(dynamodb_endpoint(), app.store.table());
+    name_function(&mut env, "provision");
+    let failure = |event: &Value| -> Value {
+        let Err(error) = spawn_once(&binary, &env, event.to_string().as_bytes()) else {
+            panic!("{event} did not fail")
+        };
+        let body = &error[error.find('{').unwrap_or_else(|| panic!("{error}"))..];
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {error}"))
+    };
+    let mut foreign = bought.clone();
+    foreign["source"] = serde_json::json!("someone.else");
+    let mut conflicting = bought;
+    conflicting["detail"]["quantity"] = serde_json::json!(4);
+    for (event, kind) in [(foreign, "invalid-event"), (conflicting, "order-conflict")] {
+        let failed = failure(&event);
+        assert_eq!(failed["errorType"], kind, "{failed}");
+        assert!(failed["errorMessage"].as_str().is_some_and(|m| !m.is_empty()), "{failed}");
+    }
+}

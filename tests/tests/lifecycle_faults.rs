@@ -8,7 +8,7 @@
 //! DynamoDB Local of this suite's own (see `own_dynamodb_endpoint`).
 
 use licensing::App;
-use licensing::provision::ProvisionError;
+use licensing::error::EventError;
 use licensing_tests::proxy::{Fault, Proxy};
 use licensing_tests::*;
 use serde_json::{Value, json};
@@ -85,7 +85,7 @@ async fn renewal_cut(n: usize, pass: usize, fault: Fault) {
     proxy.fail_after(TX, pass, fault.clone());
     let what = format!("cut at commit {pass} ({fault:?})");
     let failed = deliver(&via, renewed(&order)).await;
-    assert!(matches!(failed, Err(ProvisionError::Unavailable(_))), "{what}: {failed:?}");
+    assert!(matches!(failed, Err(EventError::Unavailable(_))), "{what}: {failed:?}");
     proxy.reset();
     proxy.idle().await;
     assert!(proxy.faulted(TX) > 0, "{what}: the fault was reached");

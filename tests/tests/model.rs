@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use chrono::{Days, NaiveDate};
 use licensing::App;
-use licensing::provision::ProvisionError;
+use licensing::error::EventError;
 use licensing_tests::model::*;
 use licensing_tests::*;
 use proptest::prelude::*;
@@ -214,7 +214,7 @@ fn check_counts(l: &MLicence, view: &Value, today: NaiveDate, what: &str) -> Res
         got == want,
         "{what}: licence counts (quantity, assignedSeats, availableSeats, assignedUsers, overAssignedSeats, status) are {got:?}, the model says {want:?}"
     );
-    let (start, end) = l.current_term();
+    let (start, end) = l.current_term(today);
     let terms = (view["term"].clone(), view["currentTerm"].clone(), view["cancelled"].as_bool());
     let want = (
         json!({"start": l.start, "end": l.end}),
@@ -437,6 +437,14 @@ async fn check_state(app: &App, model: &mut Model, token: &str) -> Result<(), St
 /// A lifecycle event, and its answer against the model's.
 async fn check_event(app: &App, model: &mut Model, op: &Op, step: usize) -> Result<(), String> {
     let order_id = |slot: &usize| order(&model.customer, *slot);
+    let (Op::Renew { slot, .. } | Op::Quantity { slot, .. } | Op::Cancel { slot, .. }) = op else {
+        unreachable!()
+    };
+    if model.licences[*slot].is_none() {
+        // Before its purchase an event is parked, not failed (v3); its
+        // parking is tested in tests/api/lifecycle.rs, so the model skips it.
+        return Ok(());
+    }
     let id = format!("EV-{step}");
     let event = match op {
         Op::Renew { slot, gap, days, quantity } => {
@@ -461,8 +469,8 @@ async fn check_event(app: &App, model: &mut Model, op: &Op, step: usize) -> Resu
             }
             Ok(())
         }
-        (Err(Refused::Invalid), Err(ProvisionError::Invalid(_)))
-        | (Err(Refused::UnknownOrder), Err(ProvisionError::UnknownOrder(_))) => Ok(()),
+        // Well-formed and in order, but not for the licence as it is.
+        (Err(Refused::Invalid), Err(EventError::Refused(_))) => Ok(()),
         (want, got) => Err(format!("answered {got:?}, the model says {want:?}")),
     }
 }
@@ -492,7 +500,7 @@ async fn run(case: Case) -> Result<(), String> {
                     day(e),
                 );
                 event["detail"]["productId"] = json!(model.product(*slot));
-                let got = licensing::provision::handle(app, event)
+                let got = provision(app, event)
                     .await
                     .map_err(|e| context(format!("provision failed: {e}")))?;
                 let buyer_assigned = model.provision(*slot);

@@ -21,7 +21,7 @@ async fn licence_until(
     let buyer = unique("buyer");
     let mut event = purchase(&order, customer, &buyer, 10, days_from_today(-30), end);
     event["detail"]["subscription"]["autoRenew"] = json!(renews);
-    let id = licensing::provision::handle(app, event).await.expect("provision").license_id;
+    let id = provision(app, event).await.expect("provision").license_id;
     (id, buyer)
 }
 

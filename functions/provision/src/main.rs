@@ -1,19 +1,8 @@
 //! `provision` Lambda function: the order system's EventBridge events
 //! (`LicensePurchased` → licence and buyer seat; renewals, seat changes,
-//! cancellations). See `licensing::provision`.
-
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use licensing::App;
-use serde_json::Value;
+//! cancellations). See `licensing::events::orders`.
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    licensing::logging::init();
-    let app = App::from_env();
-    let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let provisioned = licensing::provision::handle_event(app, event.payload).await?;
-        Ok::<_, Error>(provisioned)
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    licensing::runtime::run_event(licensing::events::orders::handle).await
 }

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::http::json;
 use crate::model::{
-    Action, Assignment, AssignmentStatus, Entry, Invitation, License, LicenseStatus, State,
-    Subscription, Term,
+    Action, Assignment, AssignmentStatus, Entry, Invitation, License, LicenseStatus, NextTerm,
+    State, Subscription, Term,
 };
 use crate::plan::Outcome;
 
@@ -27,6 +27,7 @@ pub struct LicenseView {
     pub order_id: String,
     pub status: LicenseStatus,
     pub current_term: Term,
+    pub next_term: Option<NextTerm>,
     pub over_assigned_seats: u32,
     pub cancelled: bool,
 }
@@ -45,10 +46,11 @@ impl LicenseView {
             assigned_users: counts.assigned_users,
             term: l.term,
             subscription: l.subscription.clone(),
-            invoice_number: l.invoice_number.clone(),
+            invoice_number: l.invoice_on(today).to_string(),
             order_id: l.order_id.clone(),
             status: l.status(today),
-            current_term: l.current_term(),
+            current_term: l.current_term(today),
+            next_term: l.next_term(today),
             over_assigned_seats: counts.over_assigned_seats,
             cancelled: l.cancelled,
         }

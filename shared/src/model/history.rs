@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Assignment, AssignmentStatus, Invitation, License, Term};
+use super::{Assignment, AssignmentStatus, Invitation, License, NextTerm, Term};
 
 /// The actor of what nobody did by hand: provisioning, lifecycle events,
 /// the buyer's automatic seat, invitation results.
@@ -62,7 +62,10 @@ pub struct QuantityStep {
 #[serde(rename_all = "camelCase")]
 pub struct LicenseState {
     pub term: Term,
+    /// The term in force on the entry's day, and the renewed one ahead.
     pub current_term: Term,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_term: Option<NextTerm>,
     /// The quantity in force from the term start on, and each change after.
     pub quantities: Vec<QuantityStep>,
     pub invoice_number: String,
@@ -70,7 +73,8 @@ pub struct LicenseState {
 }
 
 impl LicenseState {
-    pub fn of(l: &License) -> Self {
+    /// `l`'s facts as of `day` (the entry's).
+    pub fn of(l: &License, day: NaiveDate) -> Self {
         let q = l.quantities();
         let mut quantities = vec![QuantityStep { from: l.term.start, quantity: q.base }];
         quantities.extend(
@@ -88,9 +92,10 @@ impl LicenseState {
         });
         Self {
             term: l.term,
-            current_term: l.current_term(),
+            current_term: l.current_term(day),
+            next_term: l.next_term(day),
             quantities,
-            invoice_number: l.invoice_number.clone(),
+            invoice_number: l.invoice_on(day).to_string(),
             cancelled: l.cancelled,
         }
     }
@@ -281,7 +286,7 @@ mod tests {
     fn states_read_back_as_what_they_were() {
         let l = License::sample(3);
         for state in [
-            State::License(LicenseState::of(&l)),
+            State::License(LicenseState::of(&l, l.term.start)),
             State::Invitation(Invitation::new(super::super::InvitationStatus::Sent)),
         ] {
             let json = serde_json::to_value(&state).unwrap();

@@ -36,6 +36,33 @@ impl LicenseStatus {
     }
 }
 
+/// A term bought: the purchase's or a renewal's, with its invoice (absent
+/// in items stored before v3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoughtTerm {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+}
+
+impl BoughtTerm {
+    pub fn term(&self) -> Term {
+        Term { start: self.start, end: self.end }
+    }
+}
+
+/// The renewed term ahead, as a licence shows it (`nextTerm`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextTerm {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub invoice_number: String,
+    pub quantity: u32,
+}
+
 /// A bulk assignment too large for one DynamoDB transaction. Its seats are
 /// already reserved in the licence's timeline; the assignment items are being
 /// written. Readers hide it until it is complete, writers finish it first.
@@ -72,13 +99,16 @@ pub struct License {
     pub quantity_steps: BTreeMap<NaiveDate, u32>,
     /// The whole span: from the first term's start to the current end.
     pub term: Term,
-    /// The terms bought, oldest first: the purchase's, then each renewal's.
-    /// Empty in items stored before renewals existed: then `term` alone.
+    /// The terms bought, oldest first: the purchase's, then each renewal's,
+    /// each with its invoice. Empty until the first renewal: then `term`
+    /// alone, with `invoice_number`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub terms: Vec<Term>,
+    pub terms: Vec<BoughtTerm>,
     #[serde(default)]
     pub cancelled: bool,
     pub subscription: Subscription,
+    /// The latest invoice (the purchase's, a renewal's or a seat change's);
+    /// what readers see is the invoice of the term in force ([`License::invoice_on`]).
     pub invoice_number: String,
     pub order_id: String,
     /// The buyer's address, who gets the reminders before a term ends that
@@ -96,6 +126,9 @@ pub struct License {
     /// A renewal or cancellation still moving assignment periods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fanout: Option<Fanout>,
+    /// The number of the last lifecycle event applied (the purchase is 0).
+    #[serde(default)]
+    pub lifecycle_sequence: u64,
 }
 
 impl License {
@@ -103,9 +136,49 @@ impl License {
         LicenseStatus::of(&self.term, today)
     }
 
-    /// The term bought last: the purchase's or the latest renewal's.
-    pub fn current_term(&self) -> Term {
-        self.terms.last().copied().unwrap_or(self.term)
+    /// The terms bought, oldest first, each with its invoice (a licence
+    /// never renewed has one: its whole `term`).
+    pub fn bought_terms(&self) -> Vec<BoughtTerm> {
+        if self.terms.is_empty() {
+            let invoice_number = Some(self.invoice_number.clone());
+            vec![BoughtTerm { start: self.term.start, end: self.term.end, invoice_number }]
+        } else {
+            self.terms.clone()
+        }
+    }
+
+    /// The index of the term in force on `day`: the last one started by
+    /// then (before the licence starts, the first; after it ends, the last).
+    fn term_index_on(terms: &[BoughtTerm], day: NaiveDate) -> usize {
+        terms.iter().rposition(|t| t.start <= day).unwrap_or(0)
+    }
+
+    /// The term in force on `day` (API.md v3: `currentTerm`).
+    pub fn current_term(&self, day: NaiveDate) -> Term {
+        let terms = self.bought_terms();
+        terms[Self::term_index_on(&terms, day)].term()
+    }
+
+    /// The invoice of the term in force on `day` (items stored before v3
+    /// kept no invoice per term: then the latest).
+    pub fn invoice_on(&self, day: NaiveDate) -> &str {
+        let index = Self::term_index_on(&self.terms, day);
+        self.terms
+            .get(index)
+            .and_then(|t| t.invoice_number.as_deref())
+            .unwrap_or(&self.invoice_number)
+    }
+
+    /// The earliest renewed term that starts after `day`, with its invoice
+    /// and the quantity in force on its first day.
+    pub fn next_term(&self, day: NaiveDate) -> Option<NextTerm> {
+        let t = self.terms.iter().skip(1).find(|t| t.start > day)?;
+        Some(NextTerm {
+            start: t.start,
+            end: t.end,
+            invoice_number: t.invoice_number.clone().unwrap_or_else(|| self.invoice_number.clone()),
+            quantity: self.quantities().on(t.start),
+        })
     }
 
     /// The quantity in force on each day.
@@ -253,6 +326,7 @@ impl License {
             version: 7,
             pending: None,
             fanout: None,
+            lifecycle_sequence: 0,
         }
     }
 }

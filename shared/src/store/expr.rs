@@ -86,6 +86,13 @@ impl Expr {
             .value(":version", n(version))
     }
 
+    /// A parked event is this one (by its event id).
+    pub fn event_id_is(event_id: &str) -> Self {
+        Self::new("#event_id = :event_id")
+            .name("#event_id", attr::EVENT_ID)
+            .value(":event_id", AttributeValue::S(event_id.to_string()))
+    }
+
     /// `#map.#field = :map_field`: a field of a map attribute has this value.
     fn field_is(map: &str, field: &str, value: AttributeValue) -> Self {
         let placeholder = format!(":{map}_{field}");

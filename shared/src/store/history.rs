@@ -1,10 +1,10 @@
-//! Reads of a licence's history and of applied lifecycle events.
+//! Reads of a licence's history, and of all its assignments.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{self, from_item};
 use super::keys;
-use super::{Item, OrderEvent, Store, s, sdk};
+use super::{Item, Store, s, sdk};
 use crate::error::Result;
 use crate::model::{Assignment, Entry};
 
@@ -58,18 +58,6 @@ impl Store {
         let out = query.limit(q.limit).send().await.map_err(sdk)?;
         let found = out.items.unwrap_or_default().into_iter().map(from_item);
         Ok((found.collect::<Result<_>>()?, out.last_evaluated_key.is_some()))
-    }
-
-    /// The record of a lifecycle event already applied, read strongly
-    /// consistently.
-    pub async fn order_event(
-        &self,
-        order_id: &str,
-        detail_type: &str,
-        event_id: &str,
-    ) -> Result<Option<OrderEvent>> {
-        let key = items::order_event_key(order_id, detail_type, event_id);
-        self.get(key, true).await?.map(from_item).transpose()
     }
 
     /// Every assignment of a licence, read strongly consistently (a renewal

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::keys::{self, kind};
-use super::{Item, Order, OrderEvent, s};
+use super::{Item, Order, OrderEvent, ParkedEvent, s};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, Entry, License};
 use crate::reminders;
@@ -105,6 +105,17 @@ pub fn order_event_item(event: &OrderEvent) -> Result<Item> {
     let mut item = to_item(event)?;
     item.extend(order_event_key(&event.order_id, &event.detail_type, &event.event_id));
     item.insert(keys::TYPE.into(), s(kind::ORDER_EVENT));
+    Ok(item)
+}
+
+pub fn parked_key(order_id: &str, sequence: u64) -> Item {
+    key(keys::order(order_id), keys::parked(sequence))
+}
+
+pub fn parked_item(event: &ParkedEvent) -> Result<Item> {
+    let mut item = to_item(event)?;
+    item.extend(parked_key(&event.order_id, event.sequence));
+    item.insert(keys::TYPE.into(), s(kind::PARKED_EVENT));
     Ok(item)
 }
 

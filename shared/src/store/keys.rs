@@ -9,6 +9,7 @@
 //! | assign budget | `CUSTOMER#<customer>` | `BUDGET#ASSIGN#<minute>`       |                |                     |
 //! | history entry | `CUSTOMER#<customer>` | `HISTORY#<licenseId>#<entryId>` | `HISTORY#<customer>#<licenseId>#<email>` | `<entryId>` |
 //! | lifecycle event | `ORDER#<orderId>`   | `EVENT#<detailType>#<eventId>`   |                |                     |
+//! | parked event | `ORDER#<orderId>`      | `PARKED#<sequence, 10 digits>`   |                |                     |
 //! | reminder sent | `CUSTOMER#<customer>` | `REMINDER#<licenseId>#<kind>#<date>[#<email>]` |    |                     |
 //!
 //! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
@@ -74,6 +75,7 @@ pub mod attr {
     pub const ERROR: &str = "error";
     pub const BODY: &str = "body";
     pub const PARTS: &str = "parts";
+    pub const EVENT_ID: &str = "eventId";
 }
 
 /// The `type` attribute of each kind of item.
@@ -84,6 +86,7 @@ pub mod kind {
     pub const IDEMPOTENCY: &str = "Idempotency";
     pub const HISTORY_ENTRY: &str = "HistoryEntry";
     pub const ORDER_EVENT: &str = "OrderEvent";
+    pub const PARKED_EVENT: &str = "ParkedEvent";
     pub const REMINDER: &str = "Reminder";
 }
 
@@ -128,6 +131,12 @@ pub fn history(license_id: &str, entry_id: &str) -> String {
 /// GSI1's partition of one address's entries on one licence.
 pub fn history_of_email(customer_id: &str, license_id: &str, email: &str) -> String {
     format!("HISTORY#{customer_id}#{license_id}#{email}")
+}
+
+/// A lifecycle event that came ahead of its turn, parked under its
+/// order by its sequence number (zero-padded: they sort in order).
+pub fn parked(sequence: u64) -> String {
+    format!("PARKED#{sequence:010}")
 }
 
 /// The record of a lifecycle event applied to an order's licence.

@@ -11,6 +11,7 @@ mod idempotency;
 mod invitations;
 mod items;
 pub mod keys;
+mod orders;
 mod reads;
 mod reminders;
 mod table;
@@ -21,9 +22,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::model::Term;
 pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
@@ -41,6 +44,21 @@ pub struct Order {
     pub customer_id: String,
     pub license_id: String,
     pub buyer_assigned: bool,
+    /// The purchase as first applied, which a redelivery must repeat
+    /// (absent in records written before v3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<PurchaseFacts>,
+}
+
+/// What makes a purchase the same purchase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseFacts {
+    pub customer_id: String,
+    pub product_id: String,
+    pub quantity: u32,
+    pub term: Term,
+    pub buyer: String,
 }
 
 /// The record that applies a lifecycle event once: its answer, as JSON.
@@ -50,7 +68,22 @@ pub struct OrderEvent {
     pub order_id: String,
     pub detail_type: String,
     pub event_id: String,
+    /// Its sequence number (absent in records written before v3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
     pub result: String,
+}
+
+/// A lifecycle event that came ahead of its turn (or before its purchase),
+/// as the use case encoded it, until its predecessor is applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParkedEvent {
+    pub order_id: String,
+    pub sequence: u64,
+    pub event_id: String,
+    pub parked_at: DateTime<Utc>,
+    pub event: String,
 }
 
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 use super::items::{self, from_item};
 use super::keys::{self, attr};
-use super::{Item, Order, Store, s, sdk};
+use super::{Item, Store, s, sdk};
 use crate::error::{Error, Result};
 use crate::model::{Assignment, License};
 
@@ -193,11 +193,6 @@ impl Store {
     pub async fn licenses_by_id(&self, ids: &[(String, String)]) -> Result<Vec<License>> {
         let keys = ids.iter().map(|(c, l)| items::license_key(c, l)).collect();
         self.batch_get(keys, false).await?.into_iter().map(from_item).collect()
-    }
-
-    /// The provisioning record of an order, read strongly consistently.
-    pub async fn order(&self, order_id: &str) -> Result<Option<Order>> {
-        self.get(items::order_key(order_id), true).await?.map(from_item).transpose()
     }
 }
 

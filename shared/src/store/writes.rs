@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::expr::{self, Expr};
 use super::items::{self, value};
 use super::keys::{self, attr};
-use super::{Order, OrderEvent, Store, sdk};
+use super::{Order, OrderEvent, ParkedEvent, Store, sdk};
 use crate::error::{Error, Result};
 use crate::model::{
     Assignment, Entry, Invitation, InvitationError, InvitationStatus, License, Period, Undo,
@@ -100,6 +100,19 @@ pub enum Write {
     Order(Order),
     /// A lifecycle event, applied once (fails if it was already).
     OrderEvent(OrderEvent),
+    /// A lifecycle event parked until its turn (fails if another event is
+    /// parked under its number).
+    Parked(ParkedEvent),
+    /// Fails the transaction once the order is known (a purchase came).
+    OrderUnknown {
+        order_id: String,
+    },
+    /// Fails the transaction unless the licence is still at this version.
+    LicenseAt {
+        customer_id: String,
+        license_id: String,
+        version: u64,
+    },
 }
 
 /// What a revoke does to the invitation it read.
@@ -202,6 +215,18 @@ impl Store {
             Write::OrderEvent(event) => {
                 let event = items::order_event_item(event)?;
                 item.put(expr::put(table, event, Some(Expr::item_absent()))?)
+            }
+            Write::Parked(event) => {
+                let same = Expr::item_absent().or(Expr::event_id_is(&event.event_id));
+                item.put(expr::put(table, items::parked_item(event)?, Some(same))?)
+            }
+            Write::OrderUnknown { order_id } => {
+                let key = items::order_key(order_id);
+                item.condition_check(expr::check(table, key, Expr::item_absent())?)
+            }
+            Write::LicenseAt { customer_id, license_id, version } => {
+                let key = items::license_key(customer_id, license_id);
+                item.condition_check(expr::check(table, key, Expr::version_is(*version))?)
             }
         }
         .build())

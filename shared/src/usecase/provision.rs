@@ -1,24 +1,24 @@
-//! The `provision` function: an EventBridge `LicensePurchased` event becomes a
-//! licence, and the buyer gets one seat. Idempotent on `orderId`. The
-//! lifecycle events after the purchase go to [`super::lifecycle`].
+//! The purchase (`LicensePurchased`): a licence for the customer, and the
+//! buyer gets one seat. Applied once per `orderId`: a redelivery answers the
+//! same licence, a different purchase under a known `orderId` is an
+//! `order-conflict`. Lifecycle events that came before it are applied
+//! right after it.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::lifecycle;
 use crate::App;
 use crate::capacity::Timeline;
 use crate::emails;
-use crate::error::Error;
+use crate::error::EventError;
 use crate::model::{
     Action, Assignment, Entry, InvitationStatus, Language, License, LicenseState, LicenseStatus,
     SYSTEM, State, Subscription, Term,
 };
-use crate::store::{Order, TxError, Write};
+use crate::store::{Order, PurchaseFacts, TxError, Write};
 
-pub const DETAIL_TYPE: &str = "LicensePurchased";
 /// What `assignedBy` says for the buyer's automatic seat.
 pub const SYSTEM_ASSIGNER: &str = SYSTEM;
-pub(crate) const MAX_QUANTITY: u32 = 100_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -26,6 +26,7 @@ pub struct Buyer {
     pub email: String,
 }
 
+/// A purchase, as `events::orders` decoded and validated it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Purchase {
@@ -47,24 +48,6 @@ pub struct Provisioned {
     pub buyer_assigned: bool,
 }
 
-/// Why an event was refused; the invocation fails with this message.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    #[error("invalid event: {0}")]
-    Invalid(String),
-    /// A lifecycle event for an order that was not provisioned (yet).
-    #[error("unknown order: {0}")]
-    UnknownOrder(String),
-    #[error("provisioning failed, retry: {0}")]
-    Unavailable(String),
-}
-
-impl From<Error> for ProvisionError {
-    fn from(e: Error) -> Self {
-        Self::Unavailable(e.to_string())
-    }
-}
-
 /// The licence id of an order: derived from customer and order, so every
 /// delivery of the same purchase names the same licence (and examples and
 /// demo data can name it ahead of time). ULID-shaped, opaque to clients.
@@ -80,108 +63,63 @@ pub fn license_id_for(customer_id: &str, order_id: &str) -> String {
     format!("lic_{}", ulid::Ulid::from_bytes(bytes))
 }
 
-/// Any event of the order system, by its `detail-type`: a purchase, or a
-/// lifecycle event. Answers the invocation's JSON result.
-pub async fn handle_event(app: &App, event: Value) -> Result<Value, ProvisionError> {
-    let detail_type = event.get("detail-type").and_then(Value::as_str);
-    match (detail_type, event.get("detail")) {
-        (Some(t), Some(detail)) if t != DETAIL_TYPE => {
-            let event = super::lifecycle::parse(t, detail)?;
-            super::lifecycle::handle(app, &event).await
-        }
-        _ => {
-            let provisioned = handle(app, event).await?;
-            serde_json::to_value(provisioned)
-                .map_err(|e| ProvisionError::Unavailable(e.to_string()))
-        }
-    }
-}
-
-/// Validates an EventBridge envelope (or a bare detail) into a purchase.
-pub fn parse(event: &Value) -> Result<Purchase, ProvisionError> {
-    let invalid = |m: String| ProvisionError::Invalid(m);
-    let detail = match event.get("detail") {
-        Some(detail) => {
-            match event.get("detail-type").and_then(Value::as_str) {
-                Some(DETAIL_TYPE) => {}
-                other => {
-                    return Err(invalid(format!(
-                        "detail-type must be {DETAIL_TYPE}, got {other:?}"
-                    )));
-                }
-            }
-            detail
-        }
-        None => event,
+/// Applies a purchase once, then the lifecycle events parked for its order.
+pub async fn purchase(app: &App, purchase: &Purchase) -> Result<Provisioned, EventError> {
+    let buyer = emails::normalize(&purchase.buyer.email)
+        .ok_or_else(|| EventError::Invalid("buyer.email is not a valid e-mail address".into()))?;
+    let facts = purchase.facts(&buyer);
+    let order = match app.store.order(&purchase.order_id).await? {
+        Some(order) => order,
+        None => create(app, purchase, &buyer, facts.clone()).await?,
     };
-    let purchase: Purchase =
-        serde_json::from_value(detail.clone()).map_err(|e| invalid(e.to_string()))?;
-    let nonblank = [
-        ("orderId", &purchase.order_id),
-        ("customerId", &purchase.customer_id),
-        ("productId", &purchase.product_id),
-        ("productName", &purchase.product_name),
-        ("invoiceNumber", &purchase.invoice_number),
-        ("subscription.id", &purchase.subscription.id),
-    ];
-    for (field, value) in nonblank {
-        if value.trim().is_empty() || value.len() > 256 {
-            return Err(invalid(format!("{field} must be 1 to 256 characters")));
-        }
+    if let Some(first) = &order.purchase
+        && *first != facts
+    {
+        return Err(EventError::OrderConflict(format!(
+            "order {} is known with another customer, product, quantity, term or buyer",
+            purchase.order_id
+        )));
     }
-    if purchase.order_id.contains('#') {
-        return Err(invalid("orderId must not contain '#'".into()));
+    if order.purchase.is_none() && order.customer_id != purchase.customer_id {
+        return Err(EventError::OrderConflict(format!(
+            "order {} is known for another customer",
+            purchase.order_id
+        )));
     }
-    // The same shape as the `custom:customer_id` claim that must reach it.
-    if !crate::model::is_customer_id(&purchase.customer_id) {
-        return Err(invalid("customerId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$".into()));
-    }
-    if purchase.quantity < 1 || purchase.quantity > MAX_QUANTITY {
-        return Err(invalid(format!("quantity must be 1 to {MAX_QUANTITY}")));
-    }
-    if purchase.term.end < purchase.term.start {
-        return Err(invalid("term.end is before term.start".into()));
-    }
-    if emails::normalize(&purchase.buyer.email).is_none() {
-        return Err(invalid("buyer.email is not a valid e-mail address".into()));
-    }
-    Ok(purchase)
+    lifecycle::apply_parked(app, &order.order_id, 1).await?;
+    Ok(order.into())
 }
 
-pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionError> {
-    let purchase = parse(&event)?;
-    if let Some(order) = app.store.order(&purchase.order_id).await? {
-        return Ok(order.into());
-    }
-    let buyer = emails::normalize(&purchase.buyer.email).expect("validated");
+/// Writes the licence, the buyer's seat and the order in one transaction;
+/// the order as stored (a concurrent delivery may have come first).
+async fn create(
+    app: &App,
+    purchase: &Purchase,
+    buyer: &str,
+    facts: PurchaseFacts,
+) -> Result<Order, EventError> {
     let now = app.now();
     let today = now.date_naive();
-    let mut license = purchase.license(&buyer, now);
+    let mut license = purchase.license(buyer, now);
     let seat = if license.status(today) == LicenseStatus::Expired
-        || buyer_holds_a_seat(app, &purchase, &buyer, today).await?
+        || buyer_holds_a_seat(app, purchase, buyer, today).await?
     {
         None
     } else {
         let period = license.default_period(today);
         license.seats.add(period, 1);
-        Some(Assignment::new(
-            &license,
-            &buyer,
-            period,
-            now,
-            SYSTEM_ASSIGNER,
-            Language::En,
-            InvitationStatus::None,
-        ))
+        let none = InvitationStatus::None;
+        Some(Assignment::new(&license, buyer, period, now, SYSTEM_ASSIGNER, Language::En, none))
     };
     let order = Order {
         order_id: purchase.order_id.clone(),
         customer_id: purchase.customer_id.clone(),
         license_id: license.license_id.clone(),
         buyer_assigned: seat.is_some(),
+        purchase: Some(facts),
     };
     let purchased = Entry::new(&license, now, SYSTEM, Action::LicensePurchased)
-        .after(State::License(LicenseState::of(&license)));
+        .after(State::License(LicenseState::of(&license, today)));
     let mut writes = vec![Write::Order(order.clone()), Write::Entry(purchased.clone())];
     if let Some(seat) = seat {
         let created =
@@ -191,13 +129,11 @@ pub async fn handle(app: &App, event: Value) -> Result<Provisioned, ProvisionErr
     }
     writes.push(Write::License { license, expected_version: None });
     match app.store.transact(&writes).await {
-        Ok(()) => Ok(order.into()),
-        // The same order was provisioned concurrently: answer with that licence.
+        Ok(()) => Ok(order),
+        // The same order was provisioned concurrently: compare with that one.
         Err(TxError::Condition(_)) | Err(TxError::Busy) => {
-            let order = app.store.order(&purchase.order_id).await?.ok_or_else(|| {
-                ProvisionError::Unavailable("order write conflicted, retry".into())
-            })?;
-            Ok(order.into())
+            let order = app.store.order(&purchase.order_id).await?;
+            order.ok_or_else(|| EventError::Unavailable("order write conflicted, retry".into()))
         }
         Err(TxError::Failed(e)) => Err(e.into()),
     }
@@ -212,7 +148,7 @@ async fn buyer_holds_a_seat(
     purchase: &Purchase,
     buyer: &str,
     today: chrono::NaiveDate,
-) -> Result<bool, ProvisionError> {
+) -> Result<bool, EventError> {
     let customer = &purchase.customer_id;
     let same_product = app.store.license_ids_of_product(customer, &purchase.product_id).await?;
     if same_product.is_empty() {
@@ -223,6 +159,17 @@ async fn buyer_holds_a_seat(
 }
 
 impl Purchase {
+    /// What a redelivery of this purchase must repeat.
+    fn facts(&self, buyer: &str) -> PurchaseFacts {
+        PurchaseFacts {
+            customer_id: self.customer_id.clone(),
+            product_id: self.product_id.clone(),
+            quantity: self.quantity,
+            term: self.term,
+            buyer: buyer.to_string(),
+        }
+    }
+
     /// The licence this purchase creates, without seats yet.
     fn license(&self, buyer: &str, now: chrono::DateTime<chrono::Utc>) -> License {
         License {
@@ -244,6 +191,7 @@ impl Purchase {
             version: 1,
             pending: None,
             fanout: None,
+            lifecycle_sequence: 0,
         }
     }
 }
@@ -257,17 +205,6 @@ impl From<Order> for Provisioned {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn event() -> Value {
-        json!({"version": "0", "id": "x", "detail-type": "LicensePurchased", "source": "licensing.orders",
-               "account": "1", "time": "2026-11-28T14:49:43Z", "region": "eu-central-1", "resources": [],
-               "detail": {"orderId": "ORD-77", "customerId": "cust-1001", "buyer": {"email": "Buyer@Example.com"},
-                          "productId": "tecdoc-catalogue", "productName": "TecDoc Catalogue", "quantity": 5,
-                          "term": {"start": "2026-01-01", "end": "2026-12-31"},
-                          "subscription": {"id": "SUB-1001", "plan": "annual", "autoRenew": true},
-                          "invoiceNumber": "INV-2026-0001"}})
-    }
 
     #[test]
     fn licence_ids_are_stable_per_customer_and_order() {
@@ -275,34 +212,5 @@ mod tests {
         assert_eq!(license_id_for("cust-1001", "ORD-77"), "lic_6CGKN22FHMWP935DWKR78NWDA8");
         assert_ne!(license_id_for("cust-1001", "ORD-77"), license_id_for("cust-1002", "ORD-77"));
         assert_ne!(license_id_for("cust-1001", "ORD-7"), license_id_for("cust-1001", "ORD-77"));
-    }
-
-    #[test]
-    fn accepts_the_contract_example() {
-        let p = parse(&event()).unwrap();
-        assert_eq!(p.quantity, 5);
-        assert_eq!(p.buyer.email, "Buyer@Example.com");
-    }
-
-    #[test]
-    fn rejects_invalid_events() {
-        let cases: Vec<(&str, Value)> = vec![
-            ("/detail/quantity", json!(0)),
-            ("/detail/quantity", json!("5")),
-            ("/detail/term/end", json!("2025-12-31")),
-            ("/detail/buyer/email", json!("not-an-address")),
-            ("/detail/orderId", json!("")),
-            ("/detail/customerId", json!("cust#1")),
-            ("/detail/customerId", json!("-cust")),
-            ("/detail-type", json!("SomethingElse")),
-        ];
-        for (pointer, value) in cases {
-            let mut e = event();
-            *e.pointer_mut(pointer).unwrap() = value;
-            assert!(matches!(parse(&e), Err(ProvisionError::Invalid(_))), "{pointer}");
-        }
-        let mut missing = event();
-        missing["detail"].as_object_mut().unwrap().remove("productId");
-        assert!(matches!(parse(&missing), Err(ProvisionError::Invalid(_))));
     }
 }

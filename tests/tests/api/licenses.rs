@@ -100,7 +100,7 @@ async fn licence_list_filters_by_status() {
             days_from_today(from),
             days_from_today(until),
         );
-        licensing::provision::handle(&app, event)
+        provision(&app, event)
     };
     let upcoming = provision("ORD-UP", 10, 100).await.unwrap();
     let expired = provision("ORD-OLD", -100, -1).await.unwrap();

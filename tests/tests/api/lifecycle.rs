@@ -2,7 +2,7 @@
 //! changes, cancellation; each applied once, invalid ones writing nothing,
 //! and what admins see and may do afterwards.
 
-use licensing::provision::ProvisionError;
+use licensing::error::EventError;
 use licensing_tests::*;
 use serde_json::{Value, json};
 
@@ -41,8 +41,13 @@ async fn a_renewal_moves_default_periods_to_the_new_end_once() {
 
     let license = a.license(&id).await.body;
     assert_eq!(license["term"], json!({"start": days_from_today(-30), "end": end}));
-    assert_eq!(license["currentTerm"], json!({"start": start, "end": end}));
-    assert_eq!(license["invoiceNumber"], "INV-REN-1");
+    // v3: the term in force today stays current, with its invoice; the
+    // renewal is the next term until its first day.
+    let bought = json!({"start": days_from_today(-30), "end": days_from_today(30)});
+    assert_eq!(license["currentTerm"], bought);
+    assert_ne!(license["invoiceNumber"], "INV-REN-1");
+    let next = json!({"start": start, "end": end, "invoiceNumber": "INV-REN-1", "quantity": 5});
+    assert_eq!(license["nextTerm"], next);
     let until = |email: &str| {
         let email = email.to_string();
         let a = &a;
@@ -60,7 +65,8 @@ async fn a_renewal_moves_default_periods_to_the_new_end_once() {
     let renewed = history.iter().find(|e| e["action"] == "license.renewed").unwrap();
     assert_eq!(renewed["actor"], "system");
     assert_eq!(renewed["before"]["term"]["end"], json!(days_from_today(30)));
-    assert_eq!(renewed["after"]["currentTerm"], json!({"start": start, "end": end}));
+    assert_eq!(renewed["after"]["currentTerm"], bought);
+    assert_eq!(renewed["after"]["nextTerm"], next);
     let anna = a.all_history(&id, "email=anna%40example.com", 10).await;
     assert_eq!(anna[0]["action"], "assignment.changed");
     assert_eq!(anna[0]["actor"], "system");
@@ -168,28 +174,100 @@ async fn a_cancellation_clips_running_periods_and_revokes_later_ones() {
     assert_eq!(beyond.status, 400, "periods lie inside the term");
     let renewed =
         deliver(&app, renewal(&order_id, "REN-9", days_from_today(51), days_from_today(400), None));
-    assert!(matches!(renewed.await, Err(ProvisionError::Invalid(_))), "a cancelled licence");
+    assert!(matches!(renewed.await, Err(EventError::Refused(_))), "a cancelled licence");
 }
 
 #[tokio::test]
-async fn unknown_orders_and_invalid_events_fail_and_write_nothing() {
+async fn invalid_and_refused_events_fail_by_kind_and_change_nothing() {
     let app = fresh_app().await;
     let (order_id, id) = ending_soon(&app, 3).await;
     let before = snapshot(&app, &id).await;
-    let unknown = deliver(&app, quantity_change("ORD-NOPE", "CHG-1", 3)).await;
-    assert!(matches!(unknown, Err(ProvisionError::UnknownOrder(_))), "{unknown:?}");
-    let gap = renewal(&order_id, "REN-1", days_from_today(32), days_from_today(400), None);
-    let backwards = renewal(&order_id, "REN-2", days_from_today(31), days_from_today(20), None);
-    let mut no_quantity = quantity_change(&order_id, "CHG-2", 1);
+    let first = |event: Value| sequenced(event, 1);
+    let backwards =
+        first(renewal(&order_id, "REN-2", days_from_today(31), days_from_today(20), None));
+    let mut no_quantity = first(quantity_change(&order_id, "CHG-2", 1));
     no_quantity["detail"]["quantity"] = json!(0);
-    let mut unknown_field = cancellation(&order_id, "CAN-1", days_from_today(3));
+    let mut unknown_field = first(cancellation(&order_id, "CAN-1", days_from_today(3)));
     unknown_field["detail"]["reason"] = json!("x");
-    let before_start = cancellation(&order_id, "CAN-2", days_from_today(-31));
-    for event in [gap, backwards, no_quantity, unknown_field, before_start] {
+    let mut unnumbered = first(quantity_change(&order_id, "CHG-3", 2));
+    unnumbered["detail"].as_object_mut().unwrap().remove("sequence");
+    let mut foreign = first(quantity_change(&order_id, "CHG-4", 2));
+    foreign["source"] = json!("someone.else");
+    for event in [backwards, no_quantity, unknown_field, unnumbered, foreign] {
         let result = deliver(&app, event.clone()).await;
-        assert!(matches!(result, Err(ProvisionError::Invalid(_))), "{event}: {result:?}");
+        assert!(matches!(result, Err(EventError::Invalid(_))), "{event}: {result:?}");
     }
+    // Well-formed and in order, but not for this licence: refused, and the
+    // number is used up, so the events after it are not held back.
+    let gap = renewal(&order_id, "REN-1", days_from_today(32), days_from_today(400), None);
+    let gap = sequenced(gap, 1);
+    assert!(matches!(deliver(&app, gap.clone()).await, Err(EventError::Refused(_))));
+    assert!(matches!(deliver(&app, gap).await, Err(EventError::Refused(_))), "redelivered");
+    let before_start = sequenced(cancellation(&order_id, "CAN-2", days_from_today(-31)), 2);
+    assert!(matches!(deliver(&app, before_start).await, Err(EventError::Refused(_))));
     assert_eq!(snapshot(&app, &id).await, before);
+    let in_turn = sequenced(quantity_change(&order_id, "CHG-5", 4), 3);
+    assert_eq!(deliver(&app, in_turn).await.unwrap()["quantity"], 4);
+}
+
+/// The review's case: the order system issued a seat change (to 6), then a
+/// renewal with 20 seats; they arrive the other way round. v2 applied the
+/// old change last and the renewed term had 6 seats.
+#[tokio::test]
+async fn lifecycle_events_apply_in_their_order_whatever_order_they_arrive_in() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 10).await;
+    let change = sequenced(quantity_change(&order_id, "CHG-1", 6), 1);
+    let (start, end) = (days_from_today(31), days_from_today(395));
+    let renewed = sequenced(renewal(&order_id, "REN-1", start, end, Some(20)), 2);
+    let parked = deliver(&app, renewed.clone()).await.unwrap();
+    assert_eq!(parked, json!({"parked": true, "waitingFor": 1}));
+    assert_eq!(deliver(&app, renewed.clone()).await.unwrap(), parked, "redelivered while parked");
+    let a = Client::admin(&app, CUSTOMER);
+    assert_eq!(a.license(&id).await.body["nextTerm"], Value::Null, "nothing applied yet");
+    assert_eq!(deliver(&app, change.clone()).await.unwrap()["quantity"], 6);
+    // The renewal came right after its predecessor, with its own quantity.
+    let license = a.license(&id).await.body;
+    assert_eq!(license["quantity"], 6);
+    assert_eq!(license["nextTerm"]["quantity"], 20, "{license}");
+    assert_eq!(license["term"]["end"], json!(end));
+    let again = deliver(&app, renewed).await.unwrap();
+    assert_eq!((again["renewalId"].as_str(), again["followed"].as_u64()), (Some("REN-1"), Some(1)));
+    // Stale: a number applied under another id, or an id under another number.
+    let other = sequenced(quantity_change(&order_id, "CHG-9", 3), 1);
+    assert!(matches!(deliver(&app, other).await, Err(EventError::Stale(_))));
+    let renumbered = sequenced(change, 3);
+    assert!(matches!(deliver(&app, renumbered).await, Err(EventError::Stale(_))));
+    assert_eq!(a.license(&id).await.body["nextTerm"]["quantity"], 20);
+}
+
+#[tokio::test]
+async fn an_event_before_its_purchase_waits_for_it() {
+    let app = fresh_app().await;
+    let order_id = format!("ORD-{}", ulid::Ulid::new());
+    let change = sequenced(quantity_change(&order_id, "CHG-1", 7), 1);
+    let parked = deliver(&app, change).await.unwrap();
+    assert_eq!(parked, json!({"parked": true, "waitingFor": 0}));
+    let buyer = format!("buyer@{CUSTOMER}.example.com");
+    let bought =
+        purchase(&order_id, CUSTOMER, &buyer, 3, days_from_today(-30), days_from_today(30));
+    let id = provision_event(&app, bought).await;
+    let license = Client::admin(&app, CUSTOMER).license(&id).await.body;
+    assert_eq!(license["quantity"], 7, "applied right after the purchase: {license}");
+}
+
+#[tokio::test]
+async fn a_seat_change_holds_from_the_day_it_was_issued() {
+    let app = fresh_app().await;
+    let (order_id, id) = ending_soon(&app, 3).await;
+    let mut change = sequenced(quantity_change(&order_id, "CHG-1", 5), 1);
+    let issued = chrono::Utc::now() - chrono::Days::new(10);
+    change["time"] = json!(issued);
+    deliver(&app, change).await.unwrap();
+    let usage = Client::admin(&app, CUSTOMER).usage(&id).await.body;
+    let steps = usage["steps"].as_array().unwrap();
+    let from = |q: u64| steps.iter().find(|s| s["quantity"] == q).map(|s| s["from"].clone());
+    assert_eq!(from(5), Some(json!(issued.date_naive())), "{usage}");
 }
 
 #[tokio::test]

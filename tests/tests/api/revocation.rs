@@ -69,10 +69,10 @@ async fn the_buyers_seat_is_decided_without_the_index() {
         e["detail"]["productId"] = json!("same-product");
         e
     };
-    let first = licensing::provision::handle(&app, buy("ORD-A")).await.expect("provisioned");
+    let first = provision(&app, buy("ORD-A")).await.expect("provisioned");
     assert!(first.buyer_assigned);
     // The buyer already holds a seat of this product: no second one.
-    let second = licensing::provision::handle(&app, buy("ORD-B")).await.expect("provisioned");
+    let second = provision(&app, buy("ORD-B")).await.expect("provisioned");
     assert!(!second.buyer_assigned);
 }
 

@@ -1,0 +1,39 @@
+//! The order system's records under `ORDER#<orderId>`: the order (the
+//! purchase as applied), each applied lifecycle event with its result, and
+//! the events parked until their turn. All read strongly consistently.
+
+use super::items::{self, from_item};
+use super::{Order, OrderEvent, ParkedEvent, Store, sdk};
+use crate::error::Result;
+
+impl Store {
+    /// The provisioning record of an order.
+    pub async fn order(&self, order_id: &str) -> Result<Option<Order>> {
+        self.get(items::order_key(order_id), true).await?.map(from_item).transpose()
+    }
+
+    /// The record of a lifecycle event already applied.
+    pub async fn order_event(
+        &self,
+        order_id: &str,
+        detail_type: &str,
+        event_id: &str,
+    ) -> Result<Option<OrderEvent>> {
+        let key = items::order_event_key(order_id, detail_type, event_id);
+        self.get(key, true).await?.map(from_item).transpose()
+    }
+
+    /// The event parked under this number of the order, if any.
+    pub async fn parked(&self, order_id: &str, sequence: u64) -> Result<Option<ParkedEvent>> {
+        self.get(items::parked_key(order_id, sequence), true).await?.map(from_item).transpose()
+    }
+
+    /// Removes a parked event once it is applied (a leftover is harmless:
+    /// numbers already applied are never looked up again).
+    pub async fn unpark(&self, order_id: &str, sequence: u64) -> Result<()> {
+        let key = items::parked_key(order_id, sequence);
+        let delete = self.client.delete_item().table_name(&self.table).set_key(Some(key));
+        delete.send().await.map_err(sdk)?;
+        Ok(())
+    }
+}

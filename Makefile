@@ -106,5 +106,13 @@ deploy-console: $(CONSOLE_NODE_DIR)/.installed
 fmt:
 	cargo fmt --all
 
+## clean: removes .local (logs, bench results, the console site), but not while `make dev`
+## runs: its pid files are there, and without them the next `make dev` cannot stop it.
 clean:
+	@for f in .local/dynamodb.pid .local/ses.pid .local/watch.pid .local/gateway.pid .local/relay.pid; do \
+	  if [ -f "$$f" ] && kill -0 "$$(cat "$$f")" 2>/dev/null; then \
+	    echo "make dev is still running ($$f: pid $$(cat "$$f")): stop it first (Ctrl-C where it runs), then make clean" >&2; \
+	    exit 1; \
+	  fi; \
+	done
 	rm -rf .local

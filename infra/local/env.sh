@@ -5,10 +5,12 @@ for setting in \
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=eu-central-1 \
   TABLE_NAME=licensing AUTH_MODE=local-unverified \
   DYNAMODB_PORT=8000 API_PORT=9000 WATCH_PORT=9001 SES_PORT=8005 \
-  SES_FROM_ADDRESS=licensing@example.com PORTAL_URL=http://127.0.0.1:3000/sign-in; do
+  SES_FROM_ADDRESS=licensing@example.com; do
   name=${setting%%=*}
   export "$name=${!name:-${setting#*=}}"
 done
+# The sign-in link in the mails: the console that `make dev` serves on the gateway.
+export PORTAL_URL=${PORTAL_URL:-http://127.0.0.1:$API_PORT/console/}
 export PATH="$PWD/.venv/bin:$PATH"
 
 # DynamoDB Local's flags: one in-memory database, no telemetry, and CORS for

@@ -20,9 +20,7 @@ use crate::usecase::lifecycle::{self, Change, LifecycleEvent};
 use crate::usecase::provision::{self, Purchase};
 
 pub const PURCHASED: &str = "LicensePurchased";
-pub const RENEWED: &str = "LicenseRenewed";
-pub const QUANTITY_CHANGED: &str = "LicenseQuantityChanged";
-pub const CANCELLED: &str = "LicenseCancelled";
+pub use crate::usecase::lifecycle::{CANCELLED, QUANTITY_CHANGED, RENEWED};
 /// The `source` the order system puts its events on the bus with, unless
 /// the deployment names another (`ORDER_SOURCE`).
 pub const DEFAULT_SOURCE: &str = "licensing.orders";

@@ -19,6 +19,10 @@ use crate::lifecycle::{self, Cancellation, Decided, QuantityChange, Renewal};
 use crate::model::{Action, Entry, License, LicenseState, NextTerm, SYSTEM, State, Term};
 use crate::store::{Order, OrderEvent, ParkedEvent, Write};
 
+pub const RENEWED: &str = "LicenseRenewed";
+pub const QUANTITY_CHANGED: &str = "LicenseQuantityChanged";
+pub const CANCELLED: &str = "LicenseCancelled";
+
 /// A lifecycle event, decoded and validated (`events::orders`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,7 +47,6 @@ pub enum Change {
 
 impl Change {
     pub fn detail_type(&self) -> &'static str {
-        use crate::events::orders::{CANCELLED, QUANTITY_CHANGED, RENEWED};
         match self {
             Change::Renewed(_) => RENEWED,
             Change::QuantityChanged(_) => QUANTITY_CHANGED,

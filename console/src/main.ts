@@ -3,7 +3,7 @@
 import { client, isAdmin, problemText, setApiBase, type License, type MyLicense } from "./api";
 import { loadConfig, oidcSession, type OidcSession } from "./auth";
 import { el } from "./dom";
-import { date, t, type Lang } from "./i18n";
+import { number, period, t, type Lang } from "./i18n";
 import { usersView } from "./users";
 import "./style.css";
 
@@ -69,7 +69,7 @@ async function accessView(token: string): Promise<void> {
       "li",
       { "data-license": m.licenseId },
       el("strong", {}, m.productName),
-      ` — ${tx.accessPeriod}: ${date(state.lang, m.validFrom)} – ${date(state.lang, m.validUntil)}`,
+      ` — ${tx.accessPeriod}: ${period(state.lang, m.validFrom, m.validUntil)}`,
     );
   const content = data.licenses.length ? el("ul", { class: "access" }, ...data.licenses.map(item)) : el("p", {}, tx.accessNone);
   show(navigation(token), heading, content);
@@ -124,15 +124,17 @@ async function signInView(): Promise<void> {
   show(el("h1", {}, tx.signIn), el("p", {}, tx.signInLocal), list);
 }
 
-function termText(l: License): string {
-  return `${date(state.lang, l.currentTerm.start)} – ${date(state.lang, l.currentTerm.end)}`;
+/** A cell's figure for the term in force today and, once a renewal is bought, the next term's below it. */
+function withNext(current: string, next: string | null): (Node | string)[] {
+  return next === null ? [current] : [current, el("span", { class: "next" }, t(state.lang).inNextTerm(next))];
 }
 
 function licenceRow(l: License): HTMLTableRowElement {
   const tx = t(state.lang);
-  const number = new Intl.NumberFormat(state.lang);
+  const lang = state.lang;
+  const next = l.nextTerm ?? null;
   const subscription = `${l.subscription.id} (${l.subscription.plan}${l.subscription.autoRenew ? `, ${tx.autoRenew}` : ""})`;
-  const status = tx[l.status as "active" | "upcoming" | "expired"] + (l.cancelled ? `, ${tx.cancelled}` : "");
+  const status = tx[l.status] + (l.cancelled ? `, ${tx.cancelled}` : "");
   const manage = el("button", { type: "button", class: "link" }, l.productName);
   manage.addEventListener("click", () => {
     state.screen = "users";
@@ -144,12 +146,12 @@ function licenceRow(l: License): HTMLTableRowElement {
     "tr",
     { "data-license": l.licenseId },
     product,
-    el("td", {}, termText(l)),
+    el("td", {}, ...withNext(period(lang, l.currentTerm.start, l.currentTerm.end), next && period(lang, next.start, next.end))),
     el("td", {}, subscription),
-    el("td", {}, l.invoiceNumber),
-    el("td", { class: "num" }, number.format(l.quantity)),
-    el("td", { class: "num" }, number.format(l.assignedSeats)),
-    el("td", { class: "num" }, number.format(l.availableSeats)),
+    el("td", {}, ...withNext(l.invoiceNumber, next && next.invoiceNumber)),
+    el("td", { class: "num" }, ...withNext(number(lang, l.quantity), next && number(lang, next.quantity))),
+    el("td", { class: "num" }, number(lang, l.assignedSeats)),
+    el("td", { class: "num" }, number(lang, l.availableSeats)),
     el("td", {}, status),
   );
   if (l.overAssignedSeats > 0) {

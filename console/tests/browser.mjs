@@ -1,7 +1,7 @@
 // The console in headless Chromium (Debian's `chromium`, driven by playwright-core), used as
-// a person uses it: a user's own access, an admin's overview, User Management (assign with
-// the live preview, change, revoke, resend, history, Export CSV and Import CSV with its
-// preview), the filter, German, sign-out. Run by
+// a person uses it: a user's own access, an admin's overview (a renewed licence's current and
+// next term), User Management (assign with the live preview, change, revoke, resend, the
+// history in words, Export CSV and Import CSV with its preview), the filter, German, sign-out. Run by
 // tests/tests/console.rs against its own local stack, which then checks the result through
 // the API and the SES emulator:
 //   node console/tests/browser.mjs http://127.0.0.1:<gateway port>
@@ -276,7 +276,9 @@ async function flows(page, signIn, signOut, accessible) {
   assert.equal(cells[4], "2", `assigned seats (the buyer and Anna): ${cells}`);
   assert.equal(cells[5], "3", `free seats: ${cells}`);
   assert.equal(cells[6], "Active");
+  assert.equal(cells[0], "1 Jan 2026 – 31 Dec 2030", `one term, in force today, nothing renewed: ${cells}`);
   step("overview: TecDoc Catalogue with 5 seats, 2 assigned, 3 free");
+  await renewedTerms(table);
   await accessible("my-licenses");
 
   // User Management of TecDoc Catalogue.
@@ -326,8 +328,12 @@ async function flows(page, signIn, signOut, accessible) {
   await page.getByRole("button", { name: "Resend invitation: carl@example.com" }).click();
   await page.getByText(/Please wait 10 min/).waitFor();
   step("resend within 10 minutes: asked to wait");
-  await page.locator("ol.history li").filter({ hasText: "assignment.revoked" }).first().waitFor();
-  step("the licence's history shows the revocation");
+  const revoked = page.locator("ol.history li").filter({ hasText: "Access of anna@example.com revoked." });
+  await revoked.first().waitFor();
+  assert.equal(await revoked.first().getAttribute("title"), "assignment.revoked", "the action's code only as the title");
+  assert.equal(await page.locator("ol.history").getByText(/\b(assignment|invitation|license)\.[a-z-]+\b/).count(), 0, "no codes in the text");
+  await page.locator("ol.history li").filter({ hasText: "Access of dora@example.com changed: " }).filter({ hasText: "– 30 Jun 2027 (was " }).first().waitFor();
+  step("the licence's history in words: the revocation, the change with the period before");
 
   await csvFlows(page, users, row, accessible);
 
@@ -345,6 +351,7 @@ async function flows(page, signIn, signOut, accessible) {
   await accessible("usage-over-assigned");
   await page.getByRole("button", { name: "← Back to My Licenses" }).click();
   await table.waitFor();
+  await licenceHistory(page, table);
 
   await page.getByLabel("Status").selectOption("expired");
   await table.getByRole("row").filter({ hasText: "Parts Archive" }).waitFor();
@@ -355,9 +362,14 @@ async function flows(page, signIn, signOut, accessible) {
   await page.getByRole("table", { name: "Meine Lizenzen" }).waitFor();
   assert.equal(await page.getAttribute("html", "lang"), "de");
   await page.getByLabel("Status").selectOption("");
+  if (new Date().toISOString().slice(0, 10) < "2027-01-01") {
+    const flotte = page.getByRole("table", { name: "Meine Lizenzen" }).getByRole("row").filter({ hasText: "Fleet Telematics" });
+    await flotte.filter({ hasText: "Nächste Laufzeit: 01.01.2027 – 31.12.2027" }).waitFor();
+  }
   await accessible("meine-lizenzen");
   await page.getByRole("table", { name: "Meine Lizenzen" }).getByRole("button", { name: "TecDoc Catalogue" }).click();
   await page.getByRole("heading", { name: "Benutzerverwaltung: TecDoc Catalogue" }).waitFor();
+  await page.locator("ol.history li").filter({ hasText: "Zugang von anna@example.com entzogen." }).first().waitFor();
   await accessible("benutzerverwaltung");
   // The import's preview in German: one more person from when Dora's access ends.
   await page.getByRole("button", { name: "CSV importieren" }).click();
@@ -383,6 +395,41 @@ async function flows(page, signIn, signOut, accessible) {
   step("after a revoke, the user's access no longer shows it");
   budget(firstScreen <= 1000, `first screen interactive (sign-in, cold page load): ${firstScreen} ms (≤ 1000 ms)`);
   budget(overview <= 1000, `My Licenses after sign-in: ${overview} ms (≤ 1000 ms)`);
+}
+
+/** The demo's Fleet Telematics: bought for 2026 (3 seats, INV-2026-0081), renewed for 2027
+ * (5 seats, INV-2027-0081). Until 2027 begins, its current term is 2026's and the renewal is
+ * its next term, each cell with the next term's figure under today's; in 2027 the renewal is
+ * the current term and there is no next one. */
+async function renewedTerms(table) {
+  const fleet = table.getByRole("row").filter({ hasText: "Fleet Telematics" });
+  const cells = await fleet.getByRole("cell").allTextContents();
+  const nextCells = await fleet.locator("td .next").allTextContents();
+  if (new Date().toISOString().slice(0, 10) < "2027-01-01") {
+    assert.equal(cells[0], "1 Jan 2026 – 31 Dec 2026Next term: 1 Jan 2027 – 31 Dec 2027", `current term, then the next: ${cells}`);
+    assert.equal(cells[2], "INV-2026-0081Next term: INV-2027-0081", `the invoices of both terms: ${cells}`);
+    assert.equal(cells[3], "3Next term: 5", `the seats of both terms: ${cells}`);
+    assert.deepEqual(nextCells, ["Next term: 1 Jan 2027 – 31 Dec 2027", "Next term: INV-2027-0081", "Next term: 5"]);
+    step("overview: a renewed licence shows its current term (2026) and its next term (2027, 5 seats, its invoice)");
+  } else {
+    assert.equal(cells[0], "1 Jan 2027 – 31 Dec 2027", `the renewal is in force: ${cells}`);
+    assert.equal(cells[2], "INV-2027-0081", `its invoice: ${cells}`);
+    assert.deepEqual(nextCells, [], "no next term bought");
+    step("overview: a renewed licence in its renewed term, no next term");
+  }
+}
+
+/** A licence's own history in words: Fleet Telematics bought, then renewed. */
+async function licenceHistory(page, table) {
+  await table.getByRole("row").filter({ hasText: "Fleet Telematics" }).getByRole("button", { name: "Fleet Telematics" }).click();
+  const history = page.locator("ol.history li");
+  const renewed = history.filter({ hasText: "Licence renewed for 1 Jan 2027 – 31 Dec 2027: 5 seats, invoice INV-2027-0081." });
+  await renewed.waitFor();
+  assert.equal(await renewed.getAttribute("title"), "license.renewed");
+  await history.filter({ hasText: "Licence bought: 3 seats, 1 Jan 2026 – 31 Dec 2026, invoice INV-2026-0081." }).waitFor();
+  step("a licence's history in words: bought (3 seats, its term and invoice), renewed (the new term, 5 seats, its invoice)");
+  await page.getByRole("button", { name: "← Back to My Licenses" }).click();
+  await table.waitFor();
 }
 
 /** A calendar date as the console shows it in English (dates are the API's, in UTC). */

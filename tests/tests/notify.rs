@@ -308,3 +308,39 @@ async fn a_failed_invitation_shows_a_stable_code_never_ses_text() {
         assert!(!raw(&listed).contains(&message), "SES text leaked");
     }
 }
+
+/// The review's sequence: the mail goes out, then, before its outcome is
+/// recorded, the admin changes the assignment. v2 dated `invitation.sent`
+/// by SES's send time but filed it by when it was written, so the history
+/// listed it above a later entry with an earlier `at`. An entry's `at` is
+/// when it was written; the send time is in its `after`.
+#[tokio::test]
+async fn history_is_newest_first_by_when_each_entry_was_written() {
+    let (app, id) = licensed(5).await;
+    let to = unique("order");
+    assign(&app, &id, &to, "en").await;
+    let now = chrono::Utc::now().timestamp();
+    let claimed = app.store.claim_invitation(CUSTOMER, &id, &to, "run-1", now).await.unwrap();
+    let licensing::store::InvitationClaim::Claimed(a) = claimed else { panic!("{claimed:?}") };
+    let sent_at = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let admin = Client::admin(&app, CUSTOMER);
+    let until = days_from_today(20);
+    assert_eq!(admin.change(&id, &to, json!({"validUntil": until})).await.status, 200);
+    let sent = licensing::model::Invitation {
+        status: licensing::model::InvitationStatus::Sent,
+        sent_at: Some(sent_at),
+        error: None,
+    };
+    let recorded = licensing::notify::record(&app.store, &a, "run-1", &sent, Some("m-1".into()));
+    assert!(recorded.await.unwrap());
+    let history = admin.all_history(&id, "", 100).await;
+    let at: Vec<&str> = history.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] >= w[1]), "newest first by at: {at:?}");
+    assert_eq!(history[0]["action"], "invitation.sent", "written last, listed first");
+    assert_eq!(history[1]["action"], "assignment.changed");
+    let sent_after = history[0]["after"]["sentAt"].as_str().unwrap();
+    assert_eq!(
+        sent_after.parse::<chrono::DateTime<chrono::Utc>>().unwrap().timestamp(),
+        sent_at.timestamp()
+    );
+}

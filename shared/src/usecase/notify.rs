@@ -98,13 +98,24 @@ fn short(text: impl Into<String>) -> String {
     text
 }
 
+/// `text` with every word that holds an `@` (an e-mail address SES names,
+/// such as the recipient the sandbox refuses) replaced by `<address>`: the
+/// log keeps SES's reason, never a person's address.
+pub fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| if word.contains('@') { "<address>" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Sorts SES errors into "never" (with the code the assignment shows) and "later".
 pub fn classify(error: &SdkError<SendEmailError>, from: &str) -> SendFailure {
     match error {
         SdkError::ServiceError(e) => {
             let message = e.err().meta().message().unwrap_or("").to_string();
             let code = e.err().meta().code().unwrap_or("SES error");
-            let detail = short(format!("{code}: {message}"));
+            // For the log only, and without the addresses SES may name in it.
+            let detail = short(format!("{code}: {}", without_addresses(&message)));
             let lower = message.to_ascii_lowercase();
             match e.err() {
                 // "Email address is not verified. The following identities
@@ -148,7 +159,9 @@ pub async fn record(
         InvitationStatus::Sent => Action::InvitationSent,
         _ => Action::InvitationFailed,
     };
-    let at = outcome.sent_at.unwrap_or_else(|| Utc::now().trunc_subsecs(0));
+    // When the entry is written, like every entry's `at` (it files the
+    // history); SES's send time is in the entry's `after`.
+    let at = Utc::now().trunc_subsecs(0);
     let entry = Entry::on(&a.customer_id, &a.license_id, at, SYSTEM, action)
         .about(&a.email)
         .after(State::Invitation(outcome.clone()));
@@ -313,6 +326,15 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ses_text_reaches_the_log_without_addresses() {
+        let ses = "Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: anna.schmidt@example.com, <bob@example.com>";
+        let logged = without_addresses(ses);
+        assert!(!logged.contains('@'), "{logged}");
+        assert!(logged.starts_with("Email address is not verified."), "{logged}");
+        assert_eq!(without_addresses("Throttling: rate exceeded"), "Throttling: rate exceeded");
+    }
 
     #[test]
     fn revoked_assignments_are_not_picked_up() {

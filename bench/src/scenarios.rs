@@ -36,7 +36,8 @@ pub struct Scenario<'a> {
 const PAGE: &str = "GetItem licence, then Query page (the licence first: see usecase::query)";
 const HISTORY: &str = "GetItem licence, then Query entries (one page)";
 const DRY_RUN: &str = "GetItem licence, then BatchGetItem address, and the budget's UpdateItem alongside (a dry run commits nothing to ride in)";
-const EXPORT: &str = "GetItem licence, then Query all assignments (1 MB pages)";
+const EXPORT: &str =
+    "UpdateItem the export budget ‖ GetItem licence, then Query all assignments (1 MB pages)";
 const ONE: &str =
     "GetItem licence, then BatchGetItem (consistent) the assignment + TransactWriteItems";
 
@@ -199,7 +200,7 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
             Group::Scaling,
             exports,
             200,
-            Minimum::paged(1, EXPORT),
+            Minimum::paged(2, EXPORT),
             move |_| export(&f.big, adm, gzip),
         ));
     }

@@ -19,9 +19,13 @@ pub struct App {
     /// Addresses a customer may put through assign per minute, dry runs
     /// included (`ASSIGN_BUDGET_PER_MINUTE`, default 5,000).
     pub assign_budget: u32,
+    /// CSV exports a customer may make per minute (`EXPORT_BUDGET_PER_MINUTE`,
+    /// default 10).
+    pub export_budget: u32,
 }
 
 pub const DEFAULT_ASSIGN_BUDGET: u32 = 5_000;
+pub const DEFAULT_EXPORT_BUDGET: u32 = 10;
 
 pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -130,7 +134,8 @@ pub fn ses_client_at(endpoint: Option<String>) -> aws_sdk_sesv2::Client {
 
 impl App {
     pub fn new(store: Store, auth: AuthMode) -> Self {
-        Self { store, auth, clock_offset: 0, assign_budget: DEFAULT_ASSIGN_BUDGET }
+        let (assign_budget, export_budget) = (DEFAULT_ASSIGN_BUDGET, DEFAULT_EXPORT_BUDGET);
+        Self { store, auth, clock_offset: 0, assign_budget, export_budget }
     }
 
     /// The same app, `seconds` later.
@@ -139,12 +144,16 @@ impl App {
     }
 
     /// `TABLE_NAME` (default `licensing`), `ASSIGN_BUDGET_PER_MINUTE`,
-    /// `AUTH_MODE` (local builds only), and the AWS variables.
+    /// `EXPORT_BUDGET_PER_MINUTE`, `AUTH_MODE` (local builds only), and the
+    /// AWS variables.
     pub fn from_env() -> Self {
         let table = env("TABLE_NAME").unwrap_or_else(|| "licensing".into());
         let mut app = Self::new(Store::new(dynamodb_client(), table), AuthMode::from_env());
         if let Some(budget) = env("ASSIGN_BUDGET_PER_MINUTE").and_then(|b| b.parse().ok()) {
             app.assign_budget = budget;
+        }
+        if let Some(budget) = env("EXPORT_BUDGET_PER_MINUTE").and_then(|b| b.parse().ok()) {
+            app.export_budget = budget;
         }
         app
     }

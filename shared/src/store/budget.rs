@@ -1,5 +1,5 @@
-//! A customer's assign budget: addresses counted per minute in one item,
-//! under the condition that they fit. The update rides in a commit's
+//! A customer's budgets (assign: addresses a minute; export: CSV exports a
+//! minute): counted per minute in one item, under the condition that they fit. The update rides in a commit's
 //! transaction (`Write::Budget`), or goes alone for a request that commits
 //! nothing (`charge_budget`).
 
@@ -15,6 +15,7 @@ impl Store {
     pub(super) fn budget_update(
         &self,
         customer_id: &str,
+        kind: &str,
         window: i64,
         addresses: u32,
         limit: u32,
@@ -25,20 +26,21 @@ impl Store {
             .value(":n", n(addresses))
             // Kept a little past its window, then DynamoDB's TTL removes it.
             .value(":expires_at", n(window + 3600));
-        let key = items::budget_key(customer_id, window);
+        let key = items::budget_key(customer_id, kind, window);
         expr::update(&self.table, key, add, Expr::room_for(addresses, limit))
     }
 
-    /// Counts `addresses` against the customer's budget on its own.
-    /// `false`: they do not fit (nothing was counted).
+    /// Counts `addresses` against the customer's budget of `kind` on its
+    /// own. `false`: they do not fit (nothing was counted).
     pub async fn charge_budget(
         &self,
         customer_id: &str,
+        kind: &str,
         window: i64,
         addresses: u32,
         limit: u32,
     ) -> Result<bool> {
-        let update = self.budget_update(customer_id, window, addresses, limit)?;
+        let update = self.budget_update(customer_id, kind, window, addresses, limit)?;
         applied(self.update_item(update).send().await)
     }
 

@@ -50,8 +50,8 @@ pub fn order_event_key(order_id: &str, detail_type: &str, event_id: &str) -> Ite
     key(keys::order(order_id), keys::order_event(detail_type, event_id))
 }
 
-pub fn budget_key(customer_id: &str, window: i64) -> Item {
-    key(keys::customer(customer_id), keys::assign_budget(window))
+pub fn budget_key(customer_id: &str, kind: &str, window: i64) -> Item {
+    key(keys::customer(customer_id), keys::budget(kind, window))
 }
 
 pub fn idempotency_key(customer_id: &str, idempotency_key: &str, sk: String) -> Item {
@@ -174,6 +174,6 @@ mod tests {
         assert_eq!(license_key("c1", "l1")[keys::SK], s("LICENSE#l1"));
         assert_eq!(assignment_key("c1", "l1", "a@x.de")[keys::SK], s("ASSIGNMENT#l1#a@x.de"));
         assert_eq!(order_key("o1")[keys::PK], s("ORDER#o1"));
-        assert_eq!(budget_key("c1", 60)[keys::SK], s("BUDGET#ASSIGN#60"));
+        assert_eq!(budget_key("c1", keys::ASSIGN_BUDGET, 60)[keys::SK], s("BUDGET#ASSIGN#60"));
     }
 }

@@ -113,11 +113,15 @@ pub fn email_of<'a>(sk: &'a str, license_id: &str) -> Option<&'a str> {
     sk.strip_prefix("ASSIGNMENT#")?.strip_prefix(license_id)?.strip_prefix('#')
 }
 
-/// A customer's assign budget for the minute starting at `window` (epoch
-/// seconds), in the customer's partition (no licence or assignment prefix).
-pub fn assign_budget(window: i64) -> String {
-    format!("BUDGET#ASSIGN#{window}")
+/// A customer's budget of one `kind` (`ASSIGN`, `EXPORT`) for the minute
+/// starting at `window` (epoch seconds), in the customer's partition (no
+/// licence or assignment prefix).
+pub fn budget(kind: &str, window: i64) -> String {
+    format!("BUDGET#{kind}#{window}")
 }
+
+pub const ASSIGN_BUDGET: &str = "ASSIGN";
+pub const EXPORT_BUDGET: &str = "EXPORT";
 
 /// The sort-key prefix of a licence's history entries.
 pub fn history_of(license_id: &str) -> String {

@@ -81,10 +81,11 @@ pub enum Write {
         at: DateTime<Utc>,
         invited_before: Option<DateTime<Utc>>,
     },
-    /// Counts `addresses` against the customer's assign budget of `limit`
-    /// addresses in the window starting at `window` (epoch seconds); fails
-    /// the transaction when they do not fit.
+    /// Counts `addresses` against the customer's budget of `kind`
+    /// ([`keys::ASSIGN_BUDGET`], …) of `limit` in the window starting at
+    /// `window` (epoch seconds); fails the transaction when they do not fit.
     Budget {
+        kind: &'static str,
         customer_id: String,
         window: i64,
         addresses: u32,
@@ -201,8 +202,8 @@ impl Store {
                 let condition = Expr::item_exists().and(Expr::invited_at_is(*invited_before));
                 item.update(expr::update(table, key, reinvite(at)?, condition)?)
             }
-            Write::Budget { customer_id, window, addresses, limit } => {
-                item.update(self.budget_update(customer_id, *window, *addresses, *limit)?)
+            Write::Budget { kind, customer_id, window, addresses, limit } => {
+                item.update(self.budget_update(customer_id, kind, *window, *addresses, *limit)?)
             }
             Write::StillPending { customer_id, license_id, op } => {
                 let key = items::license_key(customer_id, license_id);

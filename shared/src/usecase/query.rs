@@ -112,8 +112,12 @@ pub async fn each_assignment(
 ) -> Result<()> {
     known_license_id(license_id)?;
     let customer = &admin.customer_id;
-    let license = app.store.license(customer, license_id).await?;
-    let license = license.ok_or(Error::LicenseNotFound)?;
+    // The export budget is counted in parallel with the licence's read.
+    let budget = super::budget::Budget::export(app, customer);
+    let (charged, license) =
+        tokio::join!(budget.charge(app), app.store.license(customer, license_id));
+    charged?;
+    let license = license?.ok_or(Error::LicenseNotFound)?;
     let mut after: Option<String> = None;
     loop {
         let (items, more) =

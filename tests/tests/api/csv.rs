@@ -284,3 +284,28 @@ async fn an_import_is_idempotent_by_key_and_a_dry_run_is_another_request() {
     assert_eq!((dry.status, dry.slug()), (422, "idempotency-conflict"));
     assert_eq!(a.all_assignments(&id).await.len(), 3);
 }
+
+/// At most 10 CSV exports a customer a minute (v3): the 11th waits, and
+/// another customer's exports are not counted against it.
+#[tokio::test]
+async fn csv_exports_are_ten_a_minute_per_customer() {
+    let app = fresh_app().await;
+    let id = licence(&app, CUSTOMER, 3).await;
+    let other = licence(&app, OTHER_CUSTOMER, 3).await;
+    let a = Client::admin(&app, CUSTOMER);
+    // Early in a minute, so that all eleven fall into one window.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60);
+    if second > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - second) as u64)).await;
+    }
+    for n in 1..=10 {
+        assert_eq!(a.export_csv(&id).await.status, 200, "export {n}");
+    }
+    let refused = a.export_csv(&id).await;
+    assert_eq!((refused.status, refused.slug()), (429, "rate-limited"));
+    let wait: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(Client::admin(&app, OTHER_CUSTOMER).export_csv(&other).await.status, 200);
+    // The next minute has room again.
+    assert_eq!(Client::admin(&app.later(60), CUSTOMER).export_csv(&id).await.status, 200);
+}

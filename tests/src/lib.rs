@@ -242,16 +242,24 @@ pub fn days_from_today(n: i64) -> NaiveDate {
 }
 
 /// An unsigned JWT with these claims (local mode decodes without verifying).
-pub fn token(claims: Value) -> String {
+/// An unsigned test token of these claims (with an `iat`, as every
+/// identity provider's token has, unless the claims name one).
+pub fn token(mut claims: Value) -> String {
+    if claims.get("iat").is_none() {
+        claims["iat"] = json!(ISSUED_AT);
+    }
     let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
     format!("{}.{}.", enc(&json!({"alg": "none", "typ": "JWT"})), enc(&claims))
 }
+
+/// The `iat` of the test tokens.
+pub const ISSUED_AT: i64 = 1_795_870_183;
 
 pub fn admin(customer: &str) -> String {
     token(
         json!({"sub": format!("admin-{customer}"), "email": format!("admin@{customer}.example.com"),
                  "email_verified": true, "custom:customer_id": customer,
-                 "cognito:groups": "[license-admin portal-user]"}),
+                 "cognito:groups": ["license-admin", "portal-user"]}),
     )
 }
 

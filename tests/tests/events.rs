@@ -53,7 +53,9 @@ fn every_event_file_invokes_its_function() {
     );
     let renewed = invoke("provision", "events/renewed.json");
     assert_eq!(renewed["followed"], 1, "{renewed}");
-    assert_eq!(renewed["currentTerm"]["end"], "2028-12-31");
+    // v3: the 2027 term stays current until the renewed one starts.
+    assert_eq!(renewed["currentTerm"]["end"], "2027-12-31");
+    assert_eq!(renewed["nextTerm"]["end"], "2028-12-31");
     assert_eq!(invoke("provision", "events/renewed.json"), renewed, "applied once");
     let cancelled = invoke("provision", "events/cancelled.json");
     assert_eq!(

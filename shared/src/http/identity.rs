@@ -89,25 +89,46 @@ pub fn caller(req: &Request, mode: AuthMode) -> Result<Caller> {
             }),
         _ => None,
     };
-    let claims = match (from_authorizer, mode) {
-        (Some(claims), _) => claims,
+    let caller = match (from_authorizer, mode) {
+        (Some(claims), _) => {
+            // API Gateway flattens the groups array into "[a b]", where a
+            // group named "former license-admin" reads as two: the groups
+            // come from the verified token's own JSON payload instead.
+            let groups = bearer_payload(req)
+                .filter(|payload| same_token(payload, &claims))
+                .map(|payload| groups(&payload))
+                .unwrap_or_default();
+            Caller { groups, ..from_claims(&claims) }
+        }
         #[cfg(feature = "local")]
-        (None, AuthMode::LocalUnverified) => unverified_claims(req).ok_or(Error::Unauthorized)?,
+        (None, AuthMode::LocalUnverified) => {
+            let payload = bearer_payload(req).ok_or(Error::Unauthorized)?;
+            Caller { groups: groups(&payload), ..from_claims(&payload) }
+        }
         (None, AuthMode::Verified) => return Err(Error::Unauthorized),
     };
-    let caller = from_claims(&claims);
     if caller.sub.is_none() && caller.email.is_none() {
         return Err(Error::Unauthorized);
     }
     Ok(caller)
 }
 
-#[cfg(feature = "local")]
-fn unverified_claims(req: &Request) -> Option<serde_json::Map<String, Value>> {
+/// The JSON payload of the request's bearer token, read without checking
+/// its signature: only for the token API Gateway's authorizer has just
+/// verified (see [`same_token`]), or in local mode. `None` unless the
+/// request carries exactly one `Authorization` header with one bearer token.
+fn bearer_payload(req: &Request) -> Option<serde_json::Map<String, Value>> {
     use base64::Engine;
     use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
-    let header = req.headers().get("authorization")?.to_str().ok()?;
+    let mut headers = req.headers().get_all("authorization").iter();
+    let header = headers.next()?.to_str().ok()?;
+    if headers.next().is_some() {
+        return None;
+    }
     let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
+    if token.contains(' ') || token.split('.').count() != 3 {
+        return None;
+    }
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -117,6 +138,24 @@ fn unverified_claims(req: &Request) -> Option<serde_json::Map<String, Value>> {
         Value::Object(map) => Some(map),
         _ => None,
     }
+}
+
+/// Whether `payload` is the token the authorizer verified: its `sub` and
+/// `iat` equal the authorizer's claims (which hands every value over as a
+/// string).
+fn same_token(
+    payload: &serde_json::Map<String, Value>,
+    claims: &serde_json::Map<String, Value>,
+) -> bool {
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    ["sub", "iat"].iter().all(|name| {
+        let (mine, verified) = (text(payload.get(*name)), text(claims.get(*name)));
+        mine.is_some() && mine == verified
+    })
 }
 
 fn string_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
@@ -150,32 +189,17 @@ pub fn from_claims(claims: &serde_json::Map<String, Value>) -> Caller {
             .and_then(Value::as_str)
             .filter(|id| crate::model::is_customer_id(id))
             .map(str::to_string),
-        groups: claims.get("cognito:groups").map(groups).unwrap_or_default(),
+        // Set by [`caller`] from the token itself, never from flattened claims.
+        groups: Vec::new(),
     }
 }
 
-/// `cognito:groups` as a JSON array, API Gateway's `[a b]` rendering, a JSON
-/// array inside a string, or a comma/space separated string.
-pub fn groups(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Value::String(s) => {
-            if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(s) {
-                return groups(&Value::Array(items));
-            }
-            s.trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .split(|c: char| c == ',' || c.is_whitespace())
-                .map(|g| g.trim_matches('"'))
-                .filter(|g| !g.is_empty())
-                .map(str::to_string)
-                .collect()
+/// The token's `cognito:groups`: a JSON array of names, each taken exactly
+/// as written (no trimming, no splitting). Anything else is no group.
+pub fn groups(payload: &serde_json::Map<String, Value>) -> Vec<String> {
+    match payload.get("cognito:groups") {
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).map(str::to_string).collect()
         }
         _ => Vec::new(),
     }
@@ -187,40 +211,41 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn all_group_renderings_are_understood() {
+    fn groups_count_only_as_a_json_array_of_exact_names() {
+        let of = |v: serde_json::Value| groups(json!({"cognito:groups": v}).as_object().unwrap());
         let expected = vec!["license-admin".to_string(), "portal-user".to_string()];
-        assert_eq!(groups(&json!("[license-admin portal-user]")), expected);
-        assert_eq!(groups(&json!(["license-admin", "portal-user"])), expected);
-        assert_eq!(groups(&json!("[\"license-admin\",\"portal-user\"]")), expected);
-        assert_eq!(groups(&json!("license-admin, portal-user")), expected);
-        assert_eq!(groups(&json!("license-admin portal-user")), expected);
-        assert_eq!(groups(&json!(42)), Vec::<String>::new());
+        assert_eq!(of(json!(["license-admin", "portal-user"])), expected);
+        assert_eq!(of(json!(["former license-admin"])), ["former license-admin"]);
+        // API Gateway's flattened forms are not a token's groups.
+        for flattened in ["[license-admin portal-user]", "[x,license-admin]", "license-admin"] {
+            assert_eq!(of(json!(flattened)), Vec::<String>::new(), "{flattened}");
+        }
+        assert_eq!(of(json!(42)), Vec::<String>::new());
     }
 
     #[test]
     fn admin_needs_group_and_customer() {
-        let claims = json!({"sub": "u1", "email": " Buyer@Example.com ", "email_verified": true,
-                            "custom:customer_id": "c1", "cognito:groups": "[license-admin]"});
-        let caller = from_claims(claims.as_object().unwrap());
+        let caller = claims(
+            json!({"sub": "u1", "email": " Buyer@Example.com ", "email_verified": true,
+                                   "custom:customer_id": "c1", "cognito:groups": ["license-admin"]}),
+        );
         assert_eq!(caller.email.as_deref(), Some("buyer@example.com"));
         assert_eq!(
             caller.admin().unwrap(),
             Admin { customer_id: "c1".into(), name: "buyer@example.com".into() }
         );
-        let user = from_claims(
-            json!({"sub": "u2", "custom:customer_id": "c1", "cognito:groups": "portal-user"})
-                .as_object()
-                .unwrap(),
+        let user = claims(
+            json!({"sub": "u2", "custom:customer_id": "c1", "cognito:groups": ["portal-user"]}),
         );
         assert!(matches!(user.admin(), Err(Error::Forbidden)));
-        let no_tenant = from_claims(
-            json!({"sub": "u3", "cognito:groups": ["license-admin"]}).as_object().unwrap(),
-        );
+        let no_tenant = claims(json!({"sub": "u3", "cognito:groups": ["license-admin"]}));
         assert!(matches!(no_tenant.admin(), Err(Error::Forbidden)));
     }
 
+    /// A caller of these claims, its groups read as from its token.
     fn claims(v: serde_json::Value) -> Caller {
-        from_claims(v.as_object().unwrap())
+        let map = v.as_object().unwrap();
+        Caller { groups: groups(map), ..from_claims(map) }
     }
 
     #[test]

@@ -49,7 +49,7 @@ async fn admins_without_a_verified_email_are_recorded_by_subject() {
     let unverified = Client::with_token(
         &app,
         token(json!({"sub": "0b1d-42", "email": "boss@example.com", "email_verified": false,
-                     "custom:customer_id": CUSTOMER, "cognito:groups": "[license-admin]"})),
+                     "custom:customer_id": CUSTOMER, "cognito:groups": ["license-admin"]})),
     );
     let assigned = unverified.assign(&id, "lena@example.com").await;
     assert_eq!(assigned.status, 201, "{:?}", assigned.body);
@@ -83,4 +83,24 @@ async fn a_customer_claim_outside_the_pattern_reaches_no_key() {
         let answer = admin_of(bad).licenses("").await;
         assert_eq!((answer.status, answer.slug()), (403, "forbidden"), "{bad:?}");
     }
+}
+
+/// API Gateway hands the groups array over flattened ("[former license-admin]"),
+/// where one group with a space reads as two. v2 made such a member an admin.
+/// Only the exact group name in the verified token's own payload counts.
+#[tokio::test]
+async fn admin_is_the_exact_group_of_the_verified_token() {
+    let (app, id) = licensed(3).await;
+    let member = |groups: Value| {
+        token(json!({"sub": "s-g", "email": "g@example.com", "email_verified": true,
+                     "custom:customer_id": CUSTOMER, "cognito:groups": groups}))
+    };
+    for groups in
+        [json!(["former license-admin"]), json!(["x,license-admin"]), json!("[license-admin]")]
+    {
+        let answer = Client::with_token(&app, member(groups.clone())).license(&id).await;
+        assert_eq!(answer.status, 403, "{groups}");
+    }
+    let admin = Client::with_token(&app, member(json!(["portal-user", "license-admin"])));
+    assert_eq!(admin.license(&id).await.status, 200);
 }

@@ -65,13 +65,20 @@ async fn tenants_roles_and_identity_are_enforced() {
 #[tokio::test]
 async fn verified_claims_from_the_authorizer_are_used() {
     let (app, id) = licensed(2).await;
-    // The authorizer's claims win over whatever the bearer token says.
-    let mut req =
-        Client::admin(&app, OTHER_CUSTOMER).request("GET", &format!("/licenses/{id}"), None);
-    let claims = json!({"sub": "s1", "email": "admin@example.com", "custom:customer_id": CUSTOMER,
-                        "cognito:groups": "[license-admin portal-user]"});
-    req.extensions_mut().insert(authorizer_context(claims.as_object().unwrap()));
+    // The authorizer's claims win over whatever the bearer token says
+    // (the token's payload counts only for its groups, and only when its
+    // sub and iat are the verified claims').
+    let other = Client::admin(&app, OTHER_CUSTOMER);
+    let mut req = other.request("GET", &format!("/licenses/{id}"), None);
+    let mut claims = claims_of(&admin(OTHER_CUSTOMER)).unwrap();
+    claims.insert("custom:customer_id".into(), json!(CUSTOMER));
+    req.extensions_mut().insert(authorizer_context(&claims));
     assert_eq!(send(&app, req).await.status, 200);
+    // Another token than the one verified: its groups do not count.
+    let mut req = other.request("GET", &format!("/licenses/{id}"), None);
+    claims.insert("sub".into(), json!("s1"));
+    req.extensions_mut().insert(authorizer_context(&claims));
+    assert_eq!(send(&app, req).await.status, 403);
     // Without an authorizer context (and without local mode) a bearer token is not trusted.
     let bare = Client::admin(&app, CUSTOMER).send_bare("GET", "/licenses").await;
     assert_eq!(bare.status, 401);

@@ -13,9 +13,8 @@ export function isAdmin(token: string): boolean {
     const payload = token.split(".")[1] ?? "";
     const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
     const groups: unknown = JSON.parse(json)["cognito:groups"];
-    // A JSON array (Cognito's ID token), or API Gateway's "[a b]" string form.
-    if (Array.isArray(groups)) return groups.includes("license-admin");
-    return typeof groups === "string" && groups.replace(/[[\]]/g, " ").split(/[\s,]+/).includes("license-admin");
+    // A JSON array of exact names, as in Cognito's ID token (the API reads it the same way).
+    return Array.isArray(groups) && groups.includes("license-admin");
   } catch {
     return false;
   }

@@ -451,24 +451,31 @@ pub async fn ordered(
 }
 
 /// An order system event of `detail_type` with this detail, issued now.
-/// A lifecycle event gets the next number of its order (the order system
-/// numbers them in the order it issues them; the harness does that in the
-/// order events are made): see [`sequenced`] to set it by hand.
+/// A lifecycle event gets its order's next number the first time its id
+/// (`renewalId`, …) is made, and the same number whenever it is made again,
+/// as the order system numbers the events it issues and redelivers them
+/// unchanged: see [`sequenced`] to set a number by hand.
 pub fn order_event(detail_type: &str, mut detail: Value) -> Value {
     if detail_type != "LicensePurchased" && detail.get("sequence").is_none() {
         let order = detail["orderId"].as_str().unwrap_or_default().to_string();
+        let id = ["renewalId", "changeId", "cancellationId"]
+            .iter()
+            .find_map(|field| detail[*field].as_str())
+            .unwrap_or_default()
+            .to_string();
         let mut numbers = SEQUENCES.lock().unwrap();
-        let next = numbers.entry(order).or_insert(0);
-        *next += 1;
-        detail["sequence"] = json!(*next);
+        let issued = numbers.entry(order).or_default();
+        let next = issued.len() as u64 + 1;
+        detail["sequence"] = json!(*issued.entry(id).or_insert(next));
     }
     json!({"version": "0", "id": ulid::Ulid::new().to_string(), "detail-type": detail_type,
            "source": "licensing.orders", "account": "123456789012", "time": chrono::Utc::now(),
            "region": "eu-central-1", "resources": [], "detail": detail})
 }
 
-/// The last lifecycle number the harness gave each order.
-static SEQUENCES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+/// The numbers the harness gave each order's lifecycle events, by event id.
+type Issued = std::collections::HashMap<String, std::collections::HashMap<String, u64>>;
+static SEQUENCES: std::sync::LazyLock<std::sync::Mutex<Issued>> =
     std::sync::LazyLock::new(Default::default);
 
 /// `event` with this sequence number.

@@ -12,6 +12,7 @@ mod budgets;
 mod cold;
 mod fixtures;
 mod measure;
+mod pending;
 mod probe;
 mod report;
 mod scenarios;
@@ -91,6 +92,7 @@ async fn run(opts: Opts) {
     let mode = if opts.quick { "quick" } else { "full" };
     eprintln!("bench ({mode}): DynamoDB Local at {endpoint}, table {table}");
 
+    let mut meets_fanout = None;
     let (rows, exports) = if opts.warm {
         let fixture = Fixture::set_up(app, opts.quick).await;
         probe.take();
@@ -99,6 +101,7 @@ async fn run(opts: Opts) {
         // memory and the size of its answer.
         let exports = [false, true]
             .map(|gzip| cold::export_spawn(app, &endpoint, "bench-cust", &fixture.big, gzip));
+        meets_fanout = Some(pending::writer_meets_renewal(app, &endpoint, &fixture).await);
         (rows, exports.into_iter().collect())
     } else {
         (Vec::new(), Vec::new())
@@ -116,6 +119,9 @@ async fn run(opts: Opts) {
     budgets.exports(&run.exports);
     budgets.sizes(&run.sizes);
     run.print(&budgets);
+    if let Some(meets) = &meets_fanout {
+        pending::MeetsFanout::print(meets);
+    }
     run.write_json(&budgets, &opts.json);
     if budgets.failed(opts.strict) {
         std::process::exit(1);

@@ -61,6 +61,11 @@ pub enum Error {
     RouteNotFound,
     #[error("method not allowed")]
     MethodNotAllowed(&'static [&'static str]),
+    /// Another operation's multi-transaction work on the licence (a
+    /// renewal's fan-out, a bulk batch) is still being finished; retry after
+    /// this many seconds.
+    #[error("another operation on the licence is still being finished")]
+    OperationPending { retry_after: u32 },
     /// A dependency failed. The text is for the log only, never for the caller.
     #[error("dependency failed: {0}")]
     Unavailable(String),

@@ -9,7 +9,7 @@
 
 use licensing::App;
 use licensing::error::EventError;
-use licensing_tests::proxy::{Fault, Proxy};
+use licensing_tests::proxy::{self, Fault, Proxy};
 use licensing_tests::*;
 use serde_json::{Value, json};
 
@@ -178,4 +178,38 @@ async fn a_cancellation_cut_short_is_invisible_until_finished() {
     assert_eq!(clipped.count(), 101);
     let revoked = after.assignments.iter().find(|a| a["email"] == "later@example.com").unwrap();
     assert_eq!(revoked["revokedBy"], "system");
+}
+
+/// A writer that meets another operation's fan-out spends about 2 s at most
+/// finishing it (API.md v3, "Bounded requests"): then 503
+/// `operation-pending` with `Retry-After`; what it finished stays, and the
+/// event's redelivery completes the rest. Every transaction here takes a
+/// second (a slow network through the proxy), so the 150 moves' four chunks
+/// and the clearing would take five.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_spends_at_most_two_seconds_on_another_operations_fan_out() {
+    let (direct, order, id) = seeded(150).await;
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_after(TX, 1, Fault::Drop);
+    assert!(deliver(&via, renewed(&order)).await.is_err(), "cut after the commit point");
+    proxy.reset();
+    proxy.idle().await;
+    proxy.set(proxy::Rule {
+        operation: Some(TX.into()),
+        pass: 0,
+        fault: Fault::Delay(std::time::Duration::from_secs(1)),
+    });
+    // Finishing all of it would take 5 s: the request gives up after 2 (the
+    // bench measures how long it takes against a 10,000-period renewal).
+    let late = Client::admin(&via, CUSTOMER).assign(&id, "late@example.com").await;
+    assert_eq!((late.status, late.slug()), (503, "operation-pending"), "{:?}", late.body);
+    assert_eq!(late.headers["retry-after"], "2");
+    proxy.reset();
+    proxy.idle().await;
+    let result = deliver(&direct, renewed(&order)).await.expect("the redelivery finishes it");
+    assert_eq!(result["followed"], 151);
+    assert_renewed(&readable(&direct, &id).await, 150);
+    let late = Client::admin(&direct, CUSTOMER).assign(&id, "late@example.com").await;
+    assert_eq!(late.status, 201, "{:?}", late.body);
 }

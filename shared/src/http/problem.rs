@@ -34,6 +34,9 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
         ExportTooLarge { .. } => ("export-too-large", S::NOT_ACCEPTABLE, "Export too large"),
         RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         MethodNotAllowed(_) => ("method-not-allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
+        OperationPending { .. } => {
+            ("operation-pending", S::SERVICE_UNAVAILABLE, "Operation pending")
+        }
         Unavailable(_) => ("service-unavailable", S::SERVICE_UNAVAILABLE, "Service unavailable"),
     }
 }
@@ -73,6 +76,9 @@ fn detail(error: &Error) -> String {
         ),
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
+        Error::OperationPending { retry_after } => format!(
+            "Another change to this licence is still being completed; nothing was done by this request. Retry after {retry_after} s."
+        ),
         Error::Unavailable(_) => "A dependency is unavailable; nothing was changed. Retry later.".into(),
     }
 }
@@ -112,7 +118,9 @@ pub fn response(error: &Error) -> Response<Body> {
         Error::Unavailable(_) => {
             builder = builder.header("retry-after", RETRY_AFTER_SECONDS.to_string())
         }
-        Error::IdempotencyInProgress { retry_after } | Error::RateLimited { retry_after } => {
+        Error::IdempotencyInProgress { retry_after }
+        | Error::RateLimited { retry_after }
+        | Error::OperationPending { retry_after } => {
             builder = builder.header("retry-after", retry_after.to_string())
         }
         Error::MethodNotAllowed(allowed) => builder = builder.header("allow", allowed.join(", ")),

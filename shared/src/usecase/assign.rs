@@ -107,7 +107,7 @@ pub async fn assign(
             };
             let license = license.ok_or(Error::LicenseNotFound)?;
             if license.is_pending() {
-                super::finish_pending(app, &license).await?;
+                super::finish_pending_for_request(app, &license).await?;
                 return Ok(Step::Again);
             }
             let (plan, today) = decide(app, admin, &license, &existing, input)?;

@@ -63,12 +63,33 @@ pub(crate) async fn licence_and_assignment(
         .await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
     if license.is_pending() {
-        finish_pending(app, &license).await?;
+        finish_pending_for_request(app, &license).await?;
         return Ok(Step::Again);
     }
     let assignment =
         found.remove(lookup).filter(|_| email.is_some()).ok_or(Error::AssignmentNotFound)?;
     Ok(Step::Done((license, assignment)))
+}
+
+/// How long an HTTP request may spend finishing another operation's work
+/// (API.md v3, "Bounded requests").
+pub const FINISHING_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+/// What a request that ran out of it tells its client to wait, in seconds.
+pub const OPERATION_PENDING_RETRY_AFTER: u32 = 2;
+
+/// [`finish_pending`] for an HTTP request: at most [`FINISHING_BUDGET`],
+/// then 503 `operation-pending`. What it finished stays done (every chunk
+/// is its own conditional transaction, so one cut short by the deadline is
+/// either written or not, never half); the operation's own invocation, its
+/// retry, or the next request goes on from there.
+pub(crate) async fn finish_pending_for_request(app: &App, license: &License) -> Result<()> {
+    match tokio::time::timeout(FINISHING_BUDGET, finish_pending(app, license)).await {
+        Ok(finished) => finished,
+        Err(_) => {
+            tracing::warn!(license_id = %license.license_id, "operation still pending after the finishing budget");
+            Err(Error::OperationPending { retry_after: OPERATION_PENDING_RETRY_AFTER })
+        }
+    }
 }
 
 /// Finishes the operation still being written on `license` (a bulk batch,

@@ -203,3 +203,23 @@ async fn a_catch_up_run_sends_what_is_still_due_and_reads_only_the_window() {
     // The window names this customer's licence and its assignments only.
     assert!(run.candidates <= 4, "{run:?}");
 }
+
+/// A lifecycle event parked for over a day waits for a predecessor that may
+/// never come: the daily run counts such events and logs an error, which
+/// the template's alarm counts. One parked a moment ago is not counted, and
+/// one applied since is gone from the count.
+#[tokio::test]
+async fn the_daily_run_counts_events_parked_for_over_a_day() {
+    let app = fresh_app().await;
+    let today = chrono::Utc::now().date_naive();
+    let waiting = |order: &str| sequenced(quantity_change(order, "CHG-1", 4), 1);
+    let two_days_ago = app.later(-2 * 86_400);
+    let (old, new) = (format!("ORD-{}", ulid::Ulid::new()), format!("ORD-{}", ulid::Ulid::new()));
+    assert_eq!(deliver(&two_days_ago, waiting(&old)).await.unwrap()["parked"], true);
+    assert_eq!(deliver(&app, waiting(&new)).await.unwrap()["parked"], true);
+    let n = notifier(&app, ses_endpoint());
+    assert_eq!(n.remind(today).await.unwrap().parked_over_a_day, 1);
+    let bought = purchase(&old, CUSTOMER, "b@example.com", 3, days_from_today(-1), days_from_today(30));
+    provision_event(&app, bought).await;
+    assert_eq!(n.remind(today).await.unwrap().parked_over_a_day, 0, "applied after its purchase");
+}

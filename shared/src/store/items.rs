@@ -116,6 +116,8 @@ pub fn parked_item(event: &ParkedEvent) -> Result<Item> {
     let mut item = to_item(event)?;
     item.extend(parked_key(&event.order_id, event.sequence));
     item.insert(keys::TYPE.into(), s(kind::PARKED_EVENT));
+    item.insert(keys::GSI2PK.into(), s(keys::PARKED_EVENTS));
+    item.insert(keys::GSI2SK.into(), s(super::expr::timestamp(event.parked_at)));
     Ok(item)
 }
 

@@ -143,6 +143,10 @@ pub fn parked(sequence: u64) -> String {
     format!("PARKED#{sequence:010}")
 }
 
+/// GSI2's partition of the parked lifecycle events (sort key: when each
+/// was parked), which the daily run reads for the alarm on old ones.
+pub const PARKED_EVENTS: &str = "PARKED";
+
 /// The record of a lifecycle event applied to an order's licence.
 pub fn order_event(detail_type: &str, event_id: &str) -> String {
     format!("EVENT#{detail_type}#{event_id}")

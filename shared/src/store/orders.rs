@@ -2,8 +2,10 @@
 //! purchase as applied), each applied lifecycle event with its result, and
 //! the events parked until their turn. All read strongly consistently.
 
+use chrono::{DateTime, Utc};
+
 use super::items::{self, from_item};
-use super::{Order, OrderEvent, ParkedEvent, Store, sdk};
+use super::{Order, OrderEvent, ParkedEvent, Store, keys, s, sdk};
 use crate::error::Result;
 
 impl Store {
@@ -26,6 +28,24 @@ impl Store {
     /// The event parked under this number of the order, if any.
     pub async fn parked(&self, order_id: &str, sequence: u64) -> Result<Option<ParkedEvent>> {
         self.get(items::parked_key(order_id, sequence), true).await?.map(from_item).transpose()
+    }
+
+    /// How many lifecycle events have been parked since before `before`
+    /// (GSI2's `PARKED` partition: only what is parked, never a Scan).
+    pub async fn parked_since_before(&self, before: DateTime<Utc>) -> Result<usize> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .key_condition_expression("#pk = :pk AND #sk < :before")
+            .expression_attribute_names("#pk", keys::GSI2PK)
+            .expression_attribute_names("#sk", keys::GSI2SK)
+            .expression_attribute_values(":pk", s(keys::PARKED_EVENTS))
+            .expression_attribute_values(":before", s(super::expr::timestamp(before)))
+            .select(aws_sdk_dynamodb::types::Select::Count);
+        let out = query.send().await.map_err(sdk)?;
+        Ok(out.count().max(0) as usize)
     }
 
     /// Removes a parked event once it is applied (a leftover is harmless:

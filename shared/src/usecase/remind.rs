@@ -39,6 +39,10 @@ pub struct Report {
     pub failed: usize,
     /// Not sent for now (throttling, SES unreachable): given back for a retry.
     pub deferred: usize,
+    /// Lifecycle events parked for over a day, waiting for a predecessor
+    /// that has not come (logged as an error, which the template's alarm
+    /// counts).
+    pub parked_over_a_day: usize,
 }
 
 /// A licence by (customer id, licence id).
@@ -60,9 +64,23 @@ impl Notifier {
     /// Sends every reminder due on `today` that has not gone out yet.
     pub async fn remind(&self, today: NaiveDate) -> Result<Report> {
         let from = today.checked_sub_days(Days::new(LOOKBACK_DAYS)).unwrap_or(today);
-        let candidates = self.store.reminder_candidates(from, today).await?;
-        let mut report =
-            Report { today: Some(today), candidates: candidates.len(), ..Report::default() };
+        // The day's run, at this time of day, a day ago.
+        let a_day_ago = today.and_time(Utc::now().time()).and_utc() - chrono::Duration::days(1);
+        let (candidates, parked) = tokio::join!(
+            self.store.reminder_candidates(from, today),
+            self.store.parked_since_before(a_day_ago),
+        );
+        let candidates = candidates?;
+        let mut report = Report {
+            today: Some(today),
+            candidates: candidates.len(),
+            parked_over_a_day: parked?,
+            ..Report::default()
+        };
+        if report.parked_over_a_day > 0 {
+            let parked = report.parked_over_a_day;
+            tracing::error!(parked, "lifecycle events parked for over a day");
+        }
         // The licences first (consistent), then what their state says may be
         // due: an operation in flight hides its items, as for every reader.
         let ids: BTreeSet<Key> = candidates.iter().map(licence_of).collect();

@@ -5,11 +5,13 @@ mod assignment;
 mod history;
 mod license;
 mod period;
+mod terms;
 
 pub use assignment::*;
 pub use history::*;
 pub use license::*;
 pub use period::*;
+pub use terms::*;
 
 /// The contract's shape of a customer id (`custom:customer_id`, an order's
 /// `customerId`): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. It prefixes keys, so

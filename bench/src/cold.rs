@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use licensing::App;
+use licensing_tests::NotifierEvents;
 use licensing_tests::runtime_api as stub;
 use serde_json::{Value, json};
 
@@ -98,13 +99,7 @@ async fn cases(app: &App) -> Vec<Case> {
 /// answers are several times slower than later (and than DynamoDB's). The
 /// same requests in-process first, so a cold start measures the function.
 async fn warm_dynamodb_local(app: &App, cases: &[Case]) {
-    let notifier = licensing::notify::Notifier {
-        store: app.store.clone(),
-        ses: licensing::app::ses_client_at(Some("http://127.0.0.1:9".into())),
-        from: "licensing@example.com".into(),
-        configuration_set: None,
-        portal_url: "https://portal.example.com".into(),
-    };
+    let notifier = licensing_tests::notifier_on(&app.store, "http://127.0.0.1:9");
     for _ in 0..300 {
         for case in cases {
             match case.function {

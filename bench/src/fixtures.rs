@@ -162,13 +162,8 @@ impl Fixture {
 
     /// A reminder run today, through the SES emulator.
     pub fn remind(&self) -> Call {
-        let notifier = licensing::notify::Notifier {
-            store: self.reminders.store.clone(),
-            ses: licensing::app::ses_client_at(Some(licensing_tests::ses_endpoint().to_string())),
-            from: "licensing@example.com".into(),
-            configuration_set: None,
-            portal_url: "https://portal.example.com/sign-in".into(),
-        };
+        let notifier =
+            licensing_tests::notifier_on(&self.reminders.store, licensing_tests::ses_endpoint());
         Call::Remind(Box::new(notifier), chrono::Utc::now().date_naive())
     }
 

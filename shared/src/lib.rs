@@ -23,6 +23,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod logging;
 pub mod mail;
+pub mod mailer;
 pub mod model;
 pub mod plan;
 pub mod reminders;

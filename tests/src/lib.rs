@@ -163,12 +163,44 @@ pub fn mails_to(to: &str) -> Vec<Value> {
 
 /// A notifier over `app`'s table that sends through `ses` (an endpoint URL).
 pub fn notifier(app: &App, ses: &str) -> licensing::notify::Notifier {
+    notifier_on(&app.store, ses)
+}
+
+/// A notifier over `store` that sends through `ses` (an endpoint URL).
+pub fn notifier_on(store: &Store, ses: &str) -> licensing::notify::Notifier {
     licensing::notify::Notifier {
-        store: app.store.clone(),
-        ses: licensing::app::ses_client_at(Some(ses.to_string())),
-        from: "licensing@example.com".into(),
-        configuration_set: None,
+        store: store.clone(),
+        mailer: licensing::mailer::Mailer {
+            ses: licensing::app::ses_client_at(Some(ses.to_string())),
+            from: "licensing@example.com".into(),
+            configuration_set: None,
+        },
         portal_url: "https://portal.example.com/sign-in".into(),
+    }
+}
+
+/// What `notify` and `remind` do with their events (`licensing::events`),
+/// as methods of the notifier the tests hold.
+pub trait NotifierEvents {
+    /// A DynamoDB Streams event through `notify`: its partial batch answer.
+    fn handle(&self, event: &Value) -> impl Future<Output = Value>;
+    /// A scheduled event through `remind`.
+    fn handle_reminders(
+        &self,
+        event: &Value,
+    ) -> impl Future<Output = Result<licensing::remind::Report, String>>;
+}
+
+impl NotifierEvents for licensing::notify::Notifier {
+    fn handle(&self, event: &Value) -> impl Future<Output = Value> {
+        licensing::events::stream::handle(self, event)
+    }
+
+    fn handle_reminders(
+        &self,
+        event: &Value,
+    ) -> impl Future<Output = Result<licensing::remind::Report, String>> {
+        licensing::events::schedule::handle(self, event)
     }
 }
 

@@ -219,7 +219,8 @@ async fn the_daily_run_counts_events_parked_for_over_a_day() {
     assert_eq!(deliver(&app, waiting(&new)).await.unwrap()["parked"], true);
     let n = notifier(&app, ses_endpoint());
     assert_eq!(n.remind(today).await.unwrap().parked_over_a_day, 1);
-    let bought = purchase(&old, CUSTOMER, "b@example.com", 3, days_from_today(-1), days_from_today(30));
+    let bought =
+        purchase(&old, CUSTOMER, "b@example.com", 3, days_from_today(-1), days_from_today(30));
     provision_event(&app, bought).await;
     assert_eq!(n.remind(today).await.unwrap().parked_over_a_day, 0, "applied after its purchase");
 }

@@ -3,6 +3,10 @@
 //! outcome is rendered back into the invocation's answer. No use case sees
 //! an event's raw JSON.
 //!
-//! - [`orders`]: the order system's EventBridge events, for `provision`.
+//! - [`orders`]: the order system's EventBridge events, for `provision`;
+//! - [`stream`]: the table's DynamoDB Stream, for `notify`;
+//! - [`schedule`]: the daily schedule, for `remind`.
 
 pub mod orders;
+pub mod schedule;
+pub mod stream;

@@ -16,9 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Days, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 
-use super::notify::{Notifier, SendFailure};
+use super::notify::Notifier;
 use crate::error::Result;
 use crate::mail::{self, Mail};
+use crate::mailer::SendFailure;
 use crate::model::{Language, License};
 use crate::reminders::{self, LOOKBACK_DAYS, Reminder};
 use crate::store::{Candidate, Settled, Store};
@@ -162,7 +163,7 @@ impl Notifier {
             report.already += 1;
             return Ok(());
         }
-        let outcome = self.send(&d.to, &self.mail_of(d)).await;
+        let outcome = self.mailer.send(&d.to, &self.mail_of(d)).await;
         let (customer, license) = (&l.customer_id, &l.license_id);
         match outcome {
             Ok(message_id) => {
@@ -208,41 +209,4 @@ impl Notifier {
             }),
         }
     }
-}
-
-impl Notifier {
-    /// The scheduled invocation (any JSON event): today's reminders (UTC
-    /// date). In builds with local mode, `{"today": "YYYY-MM-DD"}` runs as if
-    /// on that day. `Err` when a reminder was given back for a retry, so that
-    /// Lambda's retry of the invocation sends it the same day.
-    pub async fn handle_reminders(&self, event: &serde_json::Value) -> Result<Report, String> {
-        let today = today_of(event, Utc::now().date_naive());
-        let report = self.remind(today).await.map_err(|e| e.to_string())?;
-        tracing::info!(
-            %today,
-            candidates = report.candidates,
-            due = report.due,
-            sent = report.sent,
-            already = report.already,
-            failed = report.failed,
-            deferred = report.deferred,
-            "reminders run"
-        );
-        if report.deferred > 0 {
-            return Err(format!("{} reminder(s) not sent yet; retry the run", report.deferred));
-        }
-        Ok(report)
-    }
-}
-
-/// The day a run acts on: today, or in local mode the event's `today`.
-#[cfg(feature = "local")]
-fn today_of(event: &serde_json::Value, today: NaiveDate) -> NaiveDate {
-    let asked = event.get("today").and_then(|t| t.as_str()?.parse().ok());
-    asked.unwrap_or(today)
-}
-
-#[cfg(not(feature = "local"))]
-fn today_of(_event: &serde_json::Value, today: NaiveDate) -> NaiveDate {
-    today
 }

@@ -17,7 +17,8 @@ pub const DEFAULT_ADMIN_GROUP: &str = "license-admin";
 pub fn admin_group() -> &'static str {
     static GROUP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     GROUP.get_or_init(|| {
-        crate::app::env("ADMIN_GROUP").unwrap_or_else(|| DEFAULT_ADMIN_GROUP.into())
+        let named = std::env::var("ADMIN_GROUP").ok().filter(|g| !g.is_empty());
+        named.unwrap_or_else(|| DEFAULT_ADMIN_GROUP.into())
     })
 }
 

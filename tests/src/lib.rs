@@ -366,6 +366,24 @@ pub fn bare_request(method: &str, path: &str, token: Option<&str>, body: Option<
     builder.body(body.map(|b| Body::Text(b.to_string())).unwrap_or(Body::Empty)).unwrap()
 }
 
+/// `request` again while it answers 503 `operation-pending` (a request
+/// helps finish another operation's work for 2 s at most, v3), as a client
+/// that follows `Retry-After` would, up to 30 times: the first other answer.
+pub async fn past_pending<F, Fut>(mut request: F) -> Answer
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    let mut answer = request().await;
+    for _ in 0..30 {
+        if answer.slug() != "operation-pending" {
+            break;
+        }
+        answer = request().await;
+    }
+    answer
+}
+
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,

@@ -49,13 +49,9 @@ async fn a_running_request_blocks_retries_until_its_claim_is_stale() {
     let a = Client::admin(&app, CUSTOMER);
     let body = json!({"emails": "late@example.com"});
     let path = format!("/licenses/{id}/assignments");
-    let fingerprint = {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(format!("POST {path}\n"));
-        h.update(body.to_string());
-        hex::encode(h.finalize())
-    };
+    // What the first request of `assign_with_key` is fingerprinted as.
+    let fingerprint =
+        licensing::http::idempotency::fingerprint(&a.request("POST", &path, Some(&body)));
     let now = chrono::Utc::now().timestamp();
     let claim = |key: &'static str, at: i64, stale_at: i64| {
         let (app, fingerprint) = (&app, &fingerprint);

@@ -104,7 +104,7 @@ fn replay(status: u16, body: String) -> Response<Body> {
 /// What makes two requests "the same": method, path, query (in any order),
 /// `Content-Type` and the exact body. (`serve` has refused a query with a
 /// repeated parameter before this runs.)
-fn fingerprint(req: &Request) -> String {
+pub fn fingerprint(req: &Request) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     hash.update(req.method().as_str());

@@ -369,16 +369,37 @@ pub fn bare_request(method: &str, path: &str, token: Option<&str>, body: Option<
 /// `request` again while it answers 503 `operation-pending` (a request
 /// helps finish another operation's work for 2 s at most, v3), as a client
 /// that follows `Retry-After` would, up to 30 times: the first other answer.
-pub async fn past_pending<F, Fut>(mut request: F) -> Answer
+pub async fn past_pending<F, Fut>(request: F) -> Answer
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    again_while(request, |a| a.slug() == "operation-pending").await
+}
+
+/// `request` again while it answers any 503 (`operation-pending`, or
+/// `service-unavailable` when a DynamoDB Local shared by a heavy suite
+/// stalls: the contract says nothing was half-written and to retry), up to
+/// 30 times, a little later each time.
+pub async fn past_503<F, Fut>(request: F) -> Answer
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    again_while(request, |a| a.status == 503).await
+}
+
+async fn again_while<F, Fut>(mut request: F, again: impl Fn(&Answer) -> bool) -> Answer
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Answer>,
 {
     let mut answer = request().await;
-    for _ in 0..30 {
-        if answer.slug() != "operation-pending" {
+    for attempt in 0..30u64 {
+        if !again(&answer) {
             break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(100 * attempt.min(10))).await;
         answer = request().await;
     }
     answer

@@ -25,7 +25,7 @@ struct Readable {
 
 async fn readable(app: &App, id: &str) -> Readable {
     let a = Client::admin(app, CUSTOMER);
-    let license = a.license(id).await;
+    let license = past_503(|| a.license(id)).await;
     assert_eq!(license.status, 200, "{:?}", license.body);
     Readable {
         license: license.body,
@@ -43,8 +43,10 @@ async fn seeded(n: usize) -> (App, String, String) {
     let (order, id) =
         ordered(&app, CUSTOMER, quantity, days_from_today(-30), days_from_today(30)).await;
     let emails: Vec<String> = (0..n).map(|i| format!("u{i:05}@example.com")).collect();
+    let admin = Client::admin(&app, CUSTOMER);
     for part in emails.chunks(1000) {
-        let answer = Client::admin(&app, CUSTOMER).assign(&id, json!(part)).await;
+        // All or nothing: a 503 from a stalled DynamoDB Local is retried.
+        let answer = past_503(|| admin.assign(&id, json!(part))).await;
         assert_eq!(answer.status, 201, "{:?}", answer.body);
     }
     (app, order, id)

@@ -77,12 +77,19 @@ pub const FINISHING_BUDGET: std::time::Duration = std::time::Duration::from_secs
 /// What a request that ran out of it tells its client to wait, in seconds.
 pub const OPERATION_PENDING_RETRY_AFTER: u32 = 2;
 
-/// [`finish_pending`] for an HTTP request: at most [`FINISHING_BUDGET`],
-/// then 503 `operation-pending`. What it finished stays done (every chunk
-/// is its own conditional transaction, so one cut short by the deadline is
-/// either written or not, never half); the operation's own invocation, its
-/// retry, or the next request goes on from there.
+/// [`finish_pending`] for an HTTP request. A fan-out (a renewal's or
+/// cancellation's moves, without bound in size) gets at most
+/// [`FINISHING_BUDGET`], then 503 `operation-pending`: what it finished
+/// stays done (every chunk is its own conditional transaction, so one cut
+/// short by the deadline is either written or not), and the next finisher
+/// queries only what is left to move, so every attempt makes progress. A
+/// bulk batch a crashed request left (1000 addresses at most, some twenty
+/// transactions) is finished whole: its completion writes every chunk
+/// again, so cutting it would let no attempt get further than the last.
 pub(crate) async fn finish_pending_for_request(app: &App, license: &License) -> Result<()> {
+    if license.pending.is_some() {
+        return finish_pending(app, license).await;
+    }
     match tokio::time::timeout(FINISHING_BUDGET, finish_pending(app, license)).await {
         Ok(finished) => finished,
         Err(_) => {

@@ -468,6 +468,12 @@ pub fn purchase(
 
 /// A fresh table with one licence of [`CUSTOMER`] of `quantity` seats (the
 /// buyer holds one), running from a month ago to a year ahead.
+/// One multi-transaction write (a bulk batch of hundreds of items) at a time
+/// per test binary: two of them side by side on DynamoDB Local, on a 2-core
+/// machine, can take longer than the client's 3 s attempt timeout, which
+/// real DynamoDB never does. Hold the permit for the heavy part of a test.
+pub static HEAVY_WRITES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 pub async fn licensed(quantity: u32) -> (App, String) {
     let app = fresh_app().await;
     let id = licence(&app, CUSTOMER, quantity).await;

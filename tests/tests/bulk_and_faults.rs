@@ -15,6 +15,7 @@ fn addresses(n: usize, tag: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_addresses_are_assigned_all_or_nothing() {
+    let _heavy = HEAVY_WRITES.acquire().await.unwrap();
     let (app, id) = licensed(1000).await;
     let a = Client::admin(&app, CUSTOMER);
     // 1000 new ones need 1000 seats but only 999 are free: nothing is written.
@@ -44,6 +45,7 @@ async fn a_thousand_addresses_are_assigned_all_or_nothing() {
 /// writer finishes it, and then everyone sees the state after it.
 #[tokio::test]
 async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
+    let _heavy = HEAVY_WRITES.acquire().await.unwrap();
     let (app, id) = licensed(300).await;
     let a = Client::admin(&app, CUSTOMER);
     let before = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();

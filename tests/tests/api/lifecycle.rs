@@ -272,6 +272,7 @@ async fn a_seat_change_holds_from_the_day_it_was_issued() {
 
 #[tokio::test]
 async fn a_renewal_of_many_assignments_is_whole_for_readers_and_finished_by_a_retry() {
+    let _heavy = HEAVY_WRITES.acquire().await.unwrap();
     let app = fresh_app().await;
     let (order_id, id) = ending_soon(&app, 300).await;
     let a = Client::admin(&app, CUSTOMER);

@@ -74,6 +74,7 @@ async fn two_resends_at_once_pass_the_cooldown_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_customers_bulk_work_never_fails_another_customers_requests() {
+    let _heavy = HEAVY_WRITES.acquire().await.unwrap();
     let base = fresh_app().await;
     let app = at_window_start(&base);
     let mut theirs = Vec::new();

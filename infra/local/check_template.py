@@ -160,7 +160,9 @@ def matches(pattern, event):
     nested objects, lists of exact values, and {"exists": false/true}."""
     for key, want in pattern.items():
         if isinstance(want, dict):
-            if not isinstance(event, dict) or not isinstance(event.get(key), dict) or not matches(want, event[key]):
+            # An absent object matches only patterns of absent fields, as in AWS.
+            inner = event.get(key) if isinstance(event, dict) else None
+            if not matches(want, inner if isinstance(inner, dict) else {}):
                 return False
             continue
         present = isinstance(event, dict) and key in event
@@ -371,6 +373,11 @@ def check(template):
         problems.append("notify's stream filter passes the record of a revoked assignment")
     if passes(stream_record(invitation={"M": {"status": {"S": "sent"}}})):
         problems.append("notify's stream filter passes an invitation that is not pending")
+    if passes(stream_record(invitationDueAt={"S": "2026-12-06T10:00:00Z"})):
+        problems.append("notify's stream filter passes an invitation waiting for its window")
+    schedules = [e for e in notify.values() if e.get("Type") == "ScheduleV2"]
+    if not any("rate(1 minute)" == (e.get("Properties") or {}).get("ScheduleExpression") for e in schedules):
+        problems.append("notify has no schedule a minute for the invitations that waited")
 
     policies = resources_of(template, "AWS::Events::EventBusPolicy").values()
     statements = [p.get("Properties", {}).get("Statement", {}) for p in policies]

@@ -5,7 +5,9 @@ Reads the stream of the table on DynamoDB Local and invokes the `notify`
 function through cargo lambda's invoke API with a real DynamoDB Streams event
 (the shape Lambda delivers). Records that the function reports back as
 `batchItemFailures` are delivered again, from the first failed one, after a
-pause, as Lambda does with ReportBatchItemFailures.
+pause, as Lambda does with ReportBatchItemFailures. Once a minute it also
+invokes `notify` as its EventBridge Scheduler schedule does, for the
+invitations that waited for their address's 10-minute window.
 
 Environment: AWS_ENDPOINT_URL_DYNAMODB, TABLE_NAME, NOTIFY_INVOKE_URL,
 AWS_REGION and the dummy credentials of the local stack.
@@ -30,6 +32,7 @@ REGION = os.environ.get("AWS_REGION", "eu-central-1")
 BATCH_SIZE = 100
 POLL_SECONDS = 0.3
 RETRY_SECONDS = 2.0
+SCHEDULE_SECONDS = 60.0
 
 
 def log(message):
@@ -86,12 +89,30 @@ def invoke(records, arn):
     return [f["itemIdentifier"] for f in (result or {}).get("batchItemFailures") or []]
 
 
+def scheduled():
+    """The minute's schedule: an EventBridge Scheduler invocation (any JSON)."""
+    request = urllib.request.Request(
+        INVOKE_URL, data=b"{}", headers={"content-type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            swept = json.loads(response.read() or b"{}")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        log(f"the minute's run failed ({error}); the next one goes again")
+        return
+    if (swept or {}).get("processed") or (swept or {}).get("retry"):
+        log(f"waiting invitations: {swept}")
+
+
 def main():
     ddb, streams = clients()
     arn = stream_arn(ddb)
     log(f"relaying {arn} to {INVOKE_URL}")
-    iterators, retry, last_refresh = {}, {}, 0.0
+    iterators, retry, last_refresh, last_schedule = {}, {}, 0.0, time.monotonic()
     while True:
+        if time.monotonic() - last_schedule >= SCHEDULE_SECONDS:
+            last_schedule = time.monotonic()
+            scheduled()
         if time.monotonic() - last_refresh > 5:
             last_refresh = time.monotonic()
             try:

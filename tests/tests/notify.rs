@@ -344,3 +344,116 @@ async fn history_is_newest_first_by_when_each_entry_was_written() {
         sent_at.timestamp()
     );
 }
+
+/// The stream record of `to`'s assignment on `id` (of `customer`), through notify.
+async fn notified(app: &licensing::App, customer: &str, id: &str, to: &str) {
+    let mut event = stream_event(&[(&unique("ev"), customer, id, to)]);
+    event["Records"][0]["eventName"] = json!("MODIFY");
+    let result = notifier(app, ses_endpoint()).handle(&event).await;
+    assert_eq!(result["batchItemFailures"], json!([]));
+}
+
+/// v3: revoking and assigning again sent 4 mails in 15 s to one address.
+/// Now one mail per address and licence in 10 minutes: the others wait as
+/// `pending`, and the minute's sweep sends the last one when the window has
+/// passed.
+#[tokio::test]
+async fn revoking_and_assigning_again_mails_once_per_ten_minutes() {
+    let (app, id) = licensed(5).await;
+    let to = unique("again");
+    let a = Client::admin(&app, CUSTOMER);
+    assign(&app, &id, &to, "en").await;
+    notified(&app, CUSTOMER, &id, &to).await;
+    assert_eq!(mails_to(&to).len(), 1);
+    for _ in 0..3 {
+        assert_eq!(a.revoke(&id, &to).await.status, 200);
+        assign(&app, &id, &to, "en").await;
+        notified(&app, CUSTOMER, &id, &to).await;
+    }
+    assert_eq!(mails_to(&to).len(), 1, "the window holds whatever the path");
+    assert_eq!(invitation(&app, &id, &to).await, json!({"status": "pending"}));
+    // An explicit resend inside the window still answers 429.
+    let resend = a.send("POST", &format!("/licenses/{id}/assignments/{to}/invitation"), None).await;
+    assert_eq!((resend.status, resend.slug()), (429, "rate-limited"));
+
+    let notifier = notifier(&app, ses_endpoint());
+    let now = chrono::Utc::now();
+    let early = notifier.send_waiting(now + chrono::Duration::minutes(5)).await.unwrap();
+    assert_eq!((early.processed, mails_to(&to).len()), (0, 1), "not before its window has passed");
+    let later = now + chrono::Duration::minutes(11);
+    assert_eq!(notifier.send_waiting(later).await.unwrap().processed, 1);
+    assert_eq!(mails_to(&to).len(), 2);
+    assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
+    // Sent once: the next sweeps and a late stream record find nothing.
+    assert_eq!(notifier.send_waiting(later).await.unwrap().processed, 0);
+    notified(&app, CUSTOMER, &id, &to).await;
+    assert_eq!(mails_to(&to).len(), 2);
+}
+
+/// A waiting invitation whose assignment is revoked is never sent, and
+/// leaves the sweep's list.
+#[tokio::test]
+async fn a_waiting_invitation_revoked_is_never_sent() {
+    let (app, id) = licensed(5).await;
+    let to = unique("waits");
+    let a = Client::admin(&app, CUSTOMER);
+    assign(&app, &id, &to, "en").await;
+    notified(&app, CUSTOMER, &id, &to).await;
+    assert_eq!(a.revoke(&id, &to).await.status, 200);
+    assign(&app, &id, &to, "en").await;
+    notified(&app, CUSTOMER, &id, &to).await;
+    assert_eq!(a.revoke(&id, &to).await.status, 200);
+    let notifier = notifier(&app, ses_endpoint());
+    let later = chrono::Utc::now() + chrono::Duration::minutes(11);
+    assert_eq!(notifier.send_waiting(later).await.unwrap().processed, 1);
+    assert_eq!(app.store.waiting_invitations(later).await.unwrap(), vec![]);
+    assert_eq!(mails_to(&to).len(), 1);
+    assert_eq!(invitation(&app, &id, &to).await, json!({"status": "failed", "error": "not-sent"}));
+}
+
+/// An address gets at most 5 invitation mails a day from one customer and
+/// 20 from all customers together; beyond, `failed` with `recipient-limit`,
+/// which a resend may retry the next day.
+#[tokio::test]
+async fn an_address_gets_five_mails_a_day_from_a_customer_and_twenty_in_all() {
+    let app = fresh_app().await;
+    let to = unique("popular");
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let id = licence(&app, CUSTOMER, 3).await;
+        assert_eq!(Client::admin(&app, CUSTOMER).assign(&id, to.as_str()).await.status, 201);
+        notified(&app, CUSTOMER, &id, &to).await;
+        ids.push(id);
+    }
+    assert_eq!(mails_to(&to).len(), 5);
+    let over = invitation(&app, &ids[5], &to).await;
+    assert_eq!(over, json!({"status": "failed", "error": "recipient-limit"}));
+    let resend = Client::admin(&app, CUSTOMER)
+        .send("POST", &format!("/licenses/{}/assignments/{to}/invitation", ids[5]), None)
+        .await;
+    assert_eq!((resend.status, resend.slug()), (429, "rate-limited"), "{:?}", resend.body);
+    let retry_after: i64 = resend.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let midnight = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 0);
+    let until_midnight = (midnight.unwrap().and_utc() - chrono::Utc::now()).num_seconds();
+    assert!((until_midnight - 5..=until_midnight + 5).contains(&retry_after), "{retry_after}");
+
+    // Other customers: 15 more make 20 in all; the 21st is refused.
+    for c in 0..4 {
+        let customer = format!("cust-limit-{c}");
+        for n in 0..4 {
+            let id = licence(&app, &customer, 3).await;
+            assert_eq!(Client::admin(&app, &customer).assign(&id, to.as_str()).await.status, 201);
+            notified(&app, &customer, &id, &to).await;
+            let expected = if c * 4 + n < 15 { "sent" } else { "failed" };
+            let status = Client::admin(&app, &customer)
+                .all_assignments(&id)
+                .await
+                .into_iter()
+                .find(|a| a["email"] == to)
+                .unwrap()["invitation"]
+                .clone();
+            assert_eq!(status["status"], expected, "customer {c}, licence {n}: {status}");
+        }
+    }
+    assert_eq!(mails_to(&to).len(), 20);
+}

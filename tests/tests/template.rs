@@ -226,6 +226,15 @@ fn a_stream_filter_that_passes_revoked_records_fails_the_check() {
 }
 
 #[test]
+fn waiting_invitations_without_their_filter_or_schedule_fail_the_check() {
+    let (ok, text) =
+        check_with(|t| t.replace(", \"invitationDueAt\": {\"S\": [{\"exists\": false}]}", ""));
+    assert!(!ok && text.contains("passes an invitation waiting for its window"), "{text}");
+    let (ok, text) = check_with(|t| t.replace("rate(1 minute)", "rate(1 hour)"));
+    assert!(!ok && text.contains("no schedule a minute"), "{text}");
+}
+
+#[test]
 fn a_scan_or_reminders_beyond_their_index_fail_the_check() {
     let (ok, out) = check_with(|t| {
         t.replace("Action: [dynamodb:Query]", "Action: [dynamodb:Query, dynamodb:Scan]")

@@ -1,5 +1,6 @@
 //! `notify` Lambda function: DynamoDB Stream of the table → invitation mails
-//! through SES, with partial batch responses. See `licensing::events::stream`.
+//! through SES, with partial batch responses; and once a minute, the
+//! invitations that waited for their window. See `licensing::events`.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use licensing::notify::Notifier;
@@ -10,7 +11,7 @@ async fn main() -> Result<(), Error> {
     licensing::logging::init();
     let notifier: &'static Notifier = Box::leak(Box::new(Notifier::from_env()));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<_, Error>(licensing::events::stream::handle(notifier, &event.payload).await)
+        Ok::<_, Error>(licensing::events::notify(notifier, &event.payload).await?)
     }))
     .await
 }

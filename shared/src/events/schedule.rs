@@ -1,11 +1,13 @@
-//! The daily schedule's event, for `remind`: an EventBridge Scheduler
-//! invocation with any JSON body; in builds with local mode its `today`
-//! field names the day to act on. The run's typed report is the answer.
+//! The schedules' events: the daily one for `remind`, the minute's for
+//! `notify` (invitations that waited for their window). EventBridge
+//! Scheduler invocations with any JSON body; in builds with local mode the
+//! daily one's `today` names the day to act on, the minute's `now` the time.
+//! The run's typed report is the answer.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-use crate::notify::Notifier;
+use crate::notify::{Notifier, Swept};
 use crate::remind::Report;
 
 /// The scheduled invocation (any JSON event): today's reminders (UTC
@@ -29,6 +31,29 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Result<Report, String
         return Err(format!("{} reminder(s) not sent yet; retry the run", report.deferred));
     }
     Ok(report)
+}
+
+/// The minute's invocation: sends the invitations whose window has passed.
+/// `Err` when one is left for a retry (the next minute's run takes it too).
+pub async fn handle_waiting(notifier: &Notifier, event: &Value) -> Result<Swept, String> {
+    let now = now_of(event, Utc::now());
+    let swept = notifier.send_waiting(now).await.map_err(|e| e.to_string())?;
+    if swept.processed + swept.retry > 0 {
+        tracing::info!(processed = swept.processed, retry = swept.retry, "waiting invitations");
+    }
+    Ok(swept)
+}
+
+/// The time a sweep acts at: now, or in local mode the event's `now`.
+#[cfg(feature = "local")]
+fn now_of(event: &Value, now: DateTime<Utc>) -> DateTime<Utc> {
+    let asked = event.get("now").and_then(|t| t.as_str()?.parse().ok());
+    asked.unwrap_or(now)
+}
+
+#[cfg(not(feature = "local"))]
+fn now_of(_event: &Value, now: DateTime<Utc>) -> DateTime<Utc> {
+    now
 }
 
 /// The day a run acts on: today, or in local mode the event's `today`.

@@ -35,8 +35,9 @@ fn s<'a>(image: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 impl Pending {
-    /// New or changed assignment items whose invitation is pending and not
-    /// claimed (our own claim writes come back through the stream too).
+    /// New or changed assignment items whose invitation is pending, not
+    /// claimed (our own claim writes come back through the stream too) and
+    /// not waiting for its window (the minute's sweep sends those).
     pub fn from_record(record: &Value) -> Option<Self> {
         if !matches!(record.get("eventName")?.as_str()?, "INSERT" | "MODIFY") {
             return None;
@@ -48,6 +49,7 @@ impl Pending {
             || status != "pending"
             || revoked
             || image.get("invitationClaim").is_some()
+            || image.get("invitationDueAt").is_some()
         {
             return None;
         }
@@ -103,5 +105,9 @@ mod tests {
         assert!(Pending::from_record(&record("INSERT", "none", false)).is_none());
         assert!(Pending::from_record(&record("REMOVE", "pending", false)).is_none());
         assert!(Pending::from_record(&json!({"eventName": "INSERT"})).is_none());
+        // Waiting for its window: the minute's sweep sends it, not the stream.
+        let mut waiting = record("MODIFY", "pending", false);
+        waiting["dynamodb"]["NewImage"]["invitationDueAt"] = json!({"S": "2026-12-06T10:00:00Z"});
+        assert!(Pending::from_record(&waiting).is_none());
     }
 }

@@ -90,6 +90,9 @@ pub enum InvitationError {
     SenderNotVerified,
     /// The assignment was revoked (or its licence is gone) before the mail was sent.
     NotSent,
+    /// The address had all the invitation mails it may get today (5 from one
+    /// customer, 20 from all together); it may be resent the next day.
+    RecipientLimit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ pub fn value<T: Serialize>(value: &T) -> Result<AttributeValue> {
     serde_dynamo::to_attribute_value(value).map_err(Error::unavailable)
 }
 
-fn key(pk: String, sk: String) -> Item {
+pub(super) fn key(pk: String, sk: String) -> Item {
     HashMap::from([(keys::PK.into(), s(pk)), (keys::SK.into(), s(sk))])
 }
 

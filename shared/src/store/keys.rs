@@ -11,13 +11,18 @@
 //! | lifecycle event | `ORDER#<orderId>`   | `EVENT#<detailType>#<eventId>`   |                |                     |
 //! | parked event | `ORDER#<orderId>`      | `PARKED#<sequence, 10 digits>`   |                |                     |
 //! | reminder sent | `CUSTOMER#<customer>` | `REMINDER#<licenseId>#<kind>#<date>[#<email>]` |    |                     |
+//! | invitations of an address that day | `RECIPIENT#<email>` | `DAY#<yyyy-mm-dd>` |         |                     |
+//! | invitation window | `RECIPIENT#<email>` | `WINDOW#<customer>#<licenseId>` |            |                     |
 //!
 //! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
 //! be due for a reminder without reading anything else: a licence that does
 //! not renew carries `GSI2PK = REMIND#<yyyy-mm>`, `GSI2SK = <yyyy-mm-dd>` of
 //! the day 30 days before its term ends; a non-revoked assignment the same
 //! of the day 7 days before its access ends. A run reads the date range of
-//! the last 30 days (one or two month partitions).
+//! the last 30 days (one or two month partitions). An invitation window
+//! whose licence has an invitation waiting for it carries
+//! `GSI2PK = INVITATIONS-WAITING`, `GSI2SK = <when it may go, RFC 3339>`:
+//! the minute's sweep reads what is due, and nothing else.
 //!
 //! Entry ids are ULIDs of the entry's time, so a licence's history is one
 //! key range in time order, and one address's entries on it are one key
@@ -76,6 +81,9 @@ pub mod attr {
     pub const BODY: &str = "body";
     pub const PARTS: &str = "parts";
     pub const EVENT_ID: &str = "eventId";
+    pub const LAST_SENT_AT: &str = "lastSentAt";
+    pub const SENT: &str = "sent";
+    pub const INVITATION_DUE_AT: &str = "invitationDueAt";
 }
 
 /// The `type` attribute of each kind of item.
@@ -88,6 +96,8 @@ pub mod kind {
     pub const ORDER_EVENT: &str = "OrderEvent";
     pub const PARKED_EVENT: &str = "ParkedEvent";
     pub const REMINDER: &str = "Reminder";
+    pub const RECIPIENT_DAY: &str = "RecipientDay";
+    pub const INVITATION_WINDOW: &str = "InvitationWindow";
 }
 
 pub fn customer(customer_id: &str) -> String {
@@ -170,6 +180,29 @@ pub fn reminder_day(date: chrono::NaiveDate) -> String {
 pub fn reminder(license_id: &str, what: &str) -> String {
     format!("REMINDER#{license_id}#{what}")
 }
+
+/// The partition of one address's invitation limits, across customers.
+pub fn recipient(email: &str) -> String {
+    format!("RECIPIENT#{email}")
+}
+
+/// The invitation mails an address got on `date` (UTC).
+pub fn recipient_day(date: chrono::NaiveDate) -> String {
+    format!("DAY#{date}")
+}
+
+/// When an address last got an invitation mail for one licence.
+pub fn invitation_window(customer_id: &str, license_id: &str) -> String {
+    format!("WINDOW#{customer_id}#{license_id}")
+}
+
+/// The per-customer counter's attribute on a recipient's day.
+pub fn sent_by(customer_id: &str) -> String {
+    format!("sent#{customer_id}")
+}
+
+/// GSI2's partition of the invitation windows an invitation waits for.
+pub const WAITING_INVITATIONS: &str = "INVITATIONS-WAITING";
 
 pub fn user(email: &str) -> String {
     format!("USER#{email}")

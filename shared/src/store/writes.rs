@@ -267,10 +267,11 @@ fn reminder_day(mut set: Expr, until: NaiveDate) -> Expr {
 
 /// The invitation pending again, unclaimed, asked for `at`.
 fn reinvite(at: &DateTime<Utc>) -> Result<Expr> {
-    Ok(Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim")
+    Ok(Expr::new("SET #invitation = :inv, #invited_at = :at REMOVE #claim, #due")
         .name("#invitation", attr::INVITATION)
         .name("#invited_at", attr::INVITED_AT)
         .name("#claim", attr::INVITATION_CLAIM)
+        .name("#due", attr::INVITATION_DUE_AT)
         .value(":inv", value(&Invitation::new(InvitationStatus::Pending))?)
         .value(":at", value(at)?))
 }
@@ -317,18 +318,19 @@ fn invitation_outcome(outcome: &Invitation, message_id: Option<&str>) -> Result<
     let mut set = Expr::new("SET #invitation = :inv")
         .name("#invitation", attr::INVITATION)
         .name("#claim", attr::INVITATION_CLAIM)
+        .name("#due", attr::INVITATION_DUE_AT)
         .value(":inv", value(outcome)?);
     if let Some(id) = message_id {
         set =
             set.name("#message_id", attr::INVITATION_MESSAGE_ID).value(":message_id", super::s(id));
         set.text.push_str(", #message_id = :message_id");
     }
-    set.text.push_str(" REMOVE #claim");
+    set.text.push_str(" REMOVE #claim, #due");
     Ok(set)
 }
 
 /// Sorts a cancelled transaction: a failed condition, a conflict, or else.
-fn cancelled(error: &TransactWriteItemsError) -> TxError {
+pub(super) fn cancelled(error: &TransactWriteItemsError) -> TxError {
     match error {
         TransactWriteItemsError::TransactionCanceledException(tc) => {
             let reasons = tc.cancellation_reasons();

@@ -7,16 +7,17 @@
 //! claim → render → send (`crate::mailer`) → record; the stream's records
 //! are decoded at the edge (`crate::events::stream`).
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
 
-use super::retry::commit_unless_refused;
+use super::retry::{Step, commit_unless_refused, retry_on_conflict};
 use crate::error::Error;
 use crate::mail;
 pub use crate::mailer::{Mailer, SendFailure};
 use crate::model::{
     Action, Assignment, Entry, Invitation, InvitationError, InvitationStatus, SYSTEM, State,
 };
-use crate::store::{InvitationClaim, Store, Write};
+use crate::store::{InvitationClaim, Slot, Store, Write};
 
 /// What `notify` and `remind` work with: the table, the mailer, and the
 /// portal's sign-in link for the mails.
@@ -34,6 +35,15 @@ pub struct Pending {
     pub customer_id: String,
     pub license_id: String,
     pub email: String,
+}
+
+/// What the minute's sweep of waiting invitations did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Swept {
+    /// Sent, refused, waiting anew or settled otherwise.
+    pub processed: u32,
+    /// Left for the next sweep (claimed elsewhere, or a failure to retry).
+    pub retry: u32,
 }
 
 /// Records how a claimed invitation ended, with its history entry, only
@@ -84,7 +94,12 @@ impl Notifier {
 
     /// Claims, sends and records one invitation. `Err`: retry the record.
     pub async fn deliver(&self, p: &Pending) -> Result<(), String> {
-        let now = Utc::now().trunc_subsecs(0);
+        self.deliver_at(p, Utc::now().trunc_subsecs(0)).await
+    }
+
+    /// [`Notifier::deliver`] at `now`: claim, take the address's slot (or
+    /// wait for its window, or fail on its day's limit), send, record.
+    async fn deliver_at(&self, p: &Pending, now: DateTime<Utc>) -> Result<(), String> {
         // Unique per attempt: a live claim is never shared, not even by a
         // second delivery of the same record.
         let claim_id = format!("{}/{}", p.event_id, ulid::Ulid::new());
@@ -99,7 +114,26 @@ impl Notifier {
             // Being sent by another run, or by one that died: look again later.
             InvitationClaim::Busy => return Err("claimed by another run".into()),
         };
+        match self.slot(p, now).await.map_err(|e| e.to_string())? {
+            Slot::Granted => {}
+            Slot::WaitUntil(due) => return self.wait(p, &claim_id, due).await,
+            Slot::OverDailyLimit => {
+                let failed = Invitation::failed(InvitationError::RecipientLimit);
+                record(&self.store, &assignment, &claim_id, &failed, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(license_id = %p.license_id, "invitation over the address's daily limit");
+                return Ok(());
+            }
+        }
         let outcome = self.render_and_send(&assignment).await;
+        if outcome.is_err() {
+            // No mail went out: the slot is the next one's.
+            self.store
+                .give_back_invitation_slot(&p.customer_id, &p.license_id, &p.email, now)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let (invitation, message_id) = match outcome {
             Ok(id) => (
                 Invitation { status: InvitationStatus::Sent, sent_at: Some(now), error: None },
@@ -122,6 +156,64 @@ impl Notifier {
             .map_err(|e| e.to_string())?;
         tracing::info!(license_id = %p.license_id, status = ?invitation.status, "invitation processed");
         Ok(())
+    }
+
+    /// The address's slot for this invitation, again when another mail to
+    /// it was being counted at the same moment.
+    async fn slot(&self, p: &Pending, now: DateTime<Utc>) -> crate::error::Result<Slot> {
+        retry_on_conflict("invitation slot", || async {
+            let slot = self
+                .store
+                .take_invitation_slot(&p.customer_id, &p.license_id, &p.email, now)
+                .await?;
+            Ok(slot.map_or(Step::Again, Step::Done))
+        })
+        .await
+    }
+
+    /// Parks the claimed invitation until its window has passed; the
+    /// minute's sweep ([`Notifier::send_waiting`]) sends it then.
+    async fn wait(&self, p: &Pending, claim_id: &str, due: DateTime<Utc>) -> Result<(), String> {
+        let parked = self
+            .store
+            .wait_for_window(&p.customer_id, &p.license_id, &p.email, claim_id, due)
+            .await;
+        match parked {
+            Ok(_) => {
+                tracing::info!(license_id = %p.license_id, %due, "invitation waits for its window");
+                Ok(())
+            }
+            Err(e) => Err(format!("could not park the invitation: {e:?}")),
+        }
+    }
+
+    /// The minute's sweep: sends the invitations whose window has passed by
+    /// `now` (each claimed like any other, so a stream delivery at the same
+    /// moment sends it once).
+    pub async fn send_waiting(&self, now: DateTime<Utc>) -> crate::error::Result<Swept> {
+        let mut swept = Swept::default();
+        for w in self.store.waiting_invitations(now).await? {
+            let p = Pending {
+                event_id: format!("waiting/{}", w.due),
+                customer_id: w.customer_id.clone(),
+                license_id: w.license_id.clone(),
+                email: w.email.clone(),
+            };
+            match self.deliver_at(&p, now).await {
+                Ok(()) => {
+                    // Settled otherwise (revoked, resent, gone): off the list.
+                    // Sent or waiting anew, it is off already (the condition
+                    // on the wait's time fails).
+                    self.store.stop_waiting(&w).await?;
+                    swept.processed += 1;
+                }
+                Err(reason) => {
+                    tracing::warn!(license_id = %w.license_id, %reason, "waiting invitation not sent yet");
+                    swept.retry += 1;
+                }
+            }
+        }
+        Ok(swept)
     }
 
     /// The invitation of `assignment`, rendered with its licence and sent.

@@ -1,13 +1,15 @@
 //! Resend: the invitation again, at most every 10 minutes (a failed one at
 //! once).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 
 use super::retry::committed;
 use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Action, Assignment, Entry, Invitation, InvitationStatus, State};
+use crate::model::{
+    Action, Assignment, Entry, Invitation, InvitationError, InvitationStatus, State,
+};
 use crate::store::Write;
 
 /// How long after an invitation another may be asked for (API.md, Limits).
@@ -46,16 +48,23 @@ pub async fn resend(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
 }
 
 /// Seconds until `a`'s invitation may be asked for again, if it must wait:
-/// 10 minutes after the last one (a failed one may be resent at once; the
-/// buyer's automatic seat never had one).
+/// 10 minutes after the last one (a failed one may be resent at once, one
+/// over the address's daily limit the next day (UTC); the buyer's automatic
+/// seat never had one).
 pub fn wait(a: &Assignment, now: DateTime<Utc>) -> Option<u32> {
-    if a.invitation.status == InvitationStatus::Failed {
-        return None;
-    }
     let last = a
         .invited_at
         .or(a.invitation.sent_at)
-        .or((a.invitation.status != InvitationStatus::None).then_some(a.assigned_at))?;
+        .or((a.invitation.status != InvitationStatus::None).then_some(a.assigned_at));
+    if a.invitation.status == InvitationStatus::Failed {
+        if a.invitation.error != Some(InvitationError::RecipientLimit) {
+            return None;
+        }
+        let tomorrow = last?.date_naive().succ_opt()?.and_time(NaiveTime::MIN).and_utc();
+        let wait = (tomorrow - now).num_seconds();
+        return (wait > 0).then_some(wait as u32);
+    }
+    let last = last?;
     let wait = (last - now).num_seconds() + RESEND_COOLDOWN_SECONDS;
     (wait > 0).then_some(wait as u32)
 }

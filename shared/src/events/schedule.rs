@@ -33,13 +33,18 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Result<Report, String
     Ok(report)
 }
 
-/// The minute's invocation: sends the invitations whose window has passed.
-/// `Err` when one is left for a retry (the next minute's run takes it too).
+/// The minute's invocation: finishes what writers left, sends the
+/// invitations whose window has passed. What is left goes again next minute.
 pub async fn handle_waiting(notifier: &Notifier, event: &Value) -> Result<Swept, String> {
     let now = now_of(event, Utc::now());
-    let swept = notifier.send_waiting(now).await.map_err(|e| e.to_string())?;
-    if swept.processed + swept.retry > 0 {
-        tracing::info!(processed = swept.processed, retry = swept.retry, "waiting invitations");
+    let swept = notifier.every_minute(now).await.map_err(|e| e.to_string())?;
+    if swept.processed + swept.retry + swept.finished > 0 {
+        tracing::info!(
+            processed = swept.processed,
+            retry = swept.retry,
+            finished = swept.finished,
+            "the minute's run"
+        );
     }
     Ok(swept)
 }

@@ -70,6 +70,17 @@ pub fn license_item(license: &License) -> Result<Item> {
     if let Some(day) = reminders::license_index_day(license) {
         item.extend(reminder_index(day).map(|(k, v)| (k.to_string(), v)));
     }
+    // While an operation is being written, the minute's finisher finds it.
+    let started = license.pending.as_ref().map(|p| p.assigned_at);
+    if let Some(started) = started.or(license.fanout.as_ref().map(|f| f.at)) {
+        let since = keys::pending_since(
+            &super::expr::timestamp(started),
+            &license.customer_id,
+            &license.license_id,
+        );
+        item.insert(keys::GSI1PK.into(), s(keys::PENDING_OPERATIONS));
+        item.insert(keys::GSI1SK.into(), s(since));
+    }
     item.insert(keys::TYPE.into(), s(kind::LICENSE));
     Ok(item)
 }

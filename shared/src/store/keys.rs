@@ -2,7 +2,7 @@
 //!
 //! | item       | PK                     | SK                                 | GSI1PK         | GSI1SK              |
 //! |------------|------------------------|------------------------------------|----------------|---------------------|
-//! | licence    | `CUSTOMER#<customer>`  | `LICENSE#<licenseId>`              |                |                     |
+//! | licence    | `CUSTOMER#<customer>`  | `LICENSE#<licenseId>`              | `PENDING-OPERATIONS` while an operation is pending | `<started>#<customer>#<licenseId>` |
 //! | assignment | `CUSTOMER#<customer>`  | `ASSIGNMENT#<licenseId>#<email>`   | `USER#<email>` | `LICENSE#<licenseId>` |
 //! | order      | `ORDER#<orderId>`      | `ORDER`                            |                |                     |
 //! | idempotency| `CUSTOMER#<customer>#IDEMPOTENCY#<key>` | `IDEMPOTENCY`, `PART#<n>` |         |                     |
@@ -199,6 +199,15 @@ pub fn invitation_window(customer_id: &str, license_id: &str) -> String {
 /// The per-customer counter's attribute on a recipient's day.
 pub fn sent_by(customer_id: &str) -> String {
     format!("sent#{customer_id}")
+}
+
+/// GSI1's partition of the licences with an operation still being written
+/// (a bulk batch, a fan-out), which the minute's finisher reads.
+pub const PENDING_OPERATIONS: &str = "PENDING-OPERATIONS";
+
+/// GSI1's sort key of a licence's pending operation: when it started.
+pub fn pending_since(started: &str, customer_id: &str, license_id: &str) -> String {
+    format!("{started}#{customer_id}#{license_id}")
 }
 
 /// GSI2's partition of the invitation windows an invitation waits for.

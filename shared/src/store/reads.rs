@@ -31,6 +31,32 @@ impl Store {
         Ok(out.item)
     }
 
+    /// The licences whose pending operation started before `before`, as
+    /// GSI1 finds them (eventually consistent: read each again).
+    pub async fn stalled_operations(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, String)>> {
+        let query = self
+            .client
+            .query()
+            .index_name(keys::GSI1)
+            .key_condition_expression("#pk = :pending AND #sk < :before")
+            .expression_attribute_names("#pk", keys::GSI1PK)
+            .expression_attribute_names("#sk", keys::GSI1SK)
+            .expression_attribute_values(":pending", s(keys::PENDING_OPERATIONS))
+            .expression_attribute_values(":before", s(super::expr::timestamp(before)));
+        let text = |item: &Item, name: &str| Some(item.get(name)?.as_s().ok()?.clone());
+        Ok(self
+            .query_all(query)
+            .await?
+            .iter()
+            .filter_map(|item| {
+                Some((text(item, attr::CUSTOMER_ID)?, text(item, attr::LICENSE_ID)?))
+            })
+            .collect())
+    }
+
     /// Every item a Query finds, page after page (more than one page only
     /// beyond 1 MB of items).
     pub(super) async fn query_all(&self, query: QueryFluentBuilder) -> Result<Vec<Item>> {

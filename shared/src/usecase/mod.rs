@@ -99,6 +99,30 @@ pub(crate) async fn finish_pending_for_request(app: &App, license: &License) -> 
     }
 }
 
+/// How old a pending operation must be before the minute's finisher takes
+/// it on: its own request or invocation is done with it by then, or dead.
+pub const STALLED_AFTER_SECONDS: i64 = 30;
+
+/// The minute's finisher: every operation still pending that started over
+/// [`STALLED_AFTER_SECONDS`] before `now` (its writer died, and no request
+/// came by), finished. Answers how many it finished.
+pub async fn finish_stalled(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<u32> {
+    let before = now - chrono::Duration::seconds(STALLED_AFTER_SECONDS);
+    let mut finished = 0;
+    for (customer_id, license_id) in app.store.stalled_operations(before).await? {
+        // Read again, strongly: the index may be behind.
+        let Some(license) = app.store.license(&customer_id, &license_id).await? else {
+            continue;
+        };
+        if license.pending.is_some() || license.fanout.is_some() {
+            finish_pending(app, &license).await?;
+            tracing::info!(%license_id, "finished an operation its writer left");
+            finished += 1;
+        }
+    }
+    Ok(finished)
+}
+
 /// Finishes the operation still being written on `license` (a bulk batch,
 /// a renewal's or cancellation's fan-out): every writer does that before it
 /// decides anything, so a crashed operation never stays half-done.

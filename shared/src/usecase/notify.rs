@@ -44,6 +44,8 @@ pub struct Swept {
     pub processed: u32,
     /// Left for the next sweep (claimed elsewhere, or a failure to retry).
     pub retry: u32,
+    /// Operations (bulk batches, fan-outs) their writer left, finished.
+    pub finished: u32,
 }
 
 /// Records how a claimed invitation ended, with its history entry, only
@@ -187,9 +189,17 @@ impl Notifier {
         }
     }
 
-    /// The minute's sweep: sends the invitations whose window has passed by
-    /// `now` (each claimed like any other, so a stream delivery at the same
-    /// moment sends it once).
+    /// The minute's run: finishes the operations their writers left (so a
+    /// renewal's fan-out never waits for the next request), then sends the
+    /// invitations whose window has passed by `now`.
+    pub async fn every_minute(&self, now: DateTime<Utc>) -> crate::error::Result<Swept> {
+        let app = crate::App::new(self.store.clone(), crate::http::identity::AuthMode::Verified);
+        let finished = super::finish_stalled(&app, now).await?;
+        Ok(Swept { finished, ..self.send_waiting(now).await? })
+    }
+
+    /// Sends the invitations whose window has passed by `now` (each claimed
+    /// like any other, so a stream delivery at the same moment sends it once).
     pub async fn send_waiting(&self, now: DateTime<Utc>) -> crate::error::Result<Swept> {
         let mut swept = Swept::default();
         for w in self.store.waiting_invitations(now).await? {

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # `make test` after the lint steps: the OpenAPI, template and route checks, then
-# all workspace tests. Each suite starts its own DynamoDB Local (each test makes
-# its own table in it) and its own SES emulator.
+# one DynamoDB Local for every suite (each test makes its own table) and all
+# workspace tests. Suites start their own SES emulator.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/env.sh
 state=.local
 mkdir -p "$state"
 
-# Each test binary starts a DynamoDB Local of its own (tests/src/lib.rs,
-# `dynamodb_endpoint`) unless AWS_ENDPOINT_URL_DYNAMODB names one: an instance
-# that has served the suites before answers several times slower (restarting
-# it restores the pace), past the client's 3 s timeout on a 2-core machine.
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  start_dynamodb "$port" "$state/test-dynamodb.log" >"$state/test-dynamodb.pid"
+  trap 'stop_pidfile "$state/test-dynamodb.pid"' EXIT
+  wait_port "$port" 60
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+fi
 
 .venv/bin/openapi-spec-validator infra/openapi.yaml
 .venv/bin/python infra/local/check_spec.py

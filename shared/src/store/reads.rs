@@ -37,15 +37,12 @@ impl Store {
         &self,
         before: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(String, String)>> {
-        let query = self
-            .client
-            .query()
-            .index_name(keys::GSI1)
-            .key_condition_expression("#pk = :pending AND #sk < :before")
-            .expression_attribute_names("#pk", keys::GSI1PK)
-            .expression_attribute_names("#sk", keys::GSI1SK)
-            .expression_attribute_values(":pending", s(keys::PENDING_OPERATIONS))
-            .expression_attribute_values(":before", s(super::expr::timestamp(before)));
+        let query = self.index_range(
+            keys::GSI1,
+            keys::PENDING_OPERATIONS,
+            "<",
+            super::expr::timestamp(before),
+        );
         let text = |item: &Item, name: &str| Some(item.get(name)?.as_s().ok()?.clone());
         Ok(self
             .query_all(query)
@@ -55,6 +52,30 @@ impl Store {
                 Some((text(item, attr::CUSTOMER_ID)?, text(item, attr::LICENSE_ID)?))
             })
             .collect())
+    }
+
+    /// A Query of one partition of `index` (GSI1 or GSI2) whose sort keys
+    /// compare to `bound` by `op` (`<`, `<=`, …).
+    pub(super) fn index_range(
+        &self,
+        index: &str,
+        pk: &str,
+        op: &str,
+        bound: String,
+    ) -> QueryFluentBuilder {
+        let (pk_name, sk_name) = if index == keys::GSI1 {
+            (keys::GSI1PK, keys::GSI1SK)
+        } else {
+            (keys::GSI2PK, keys::GSI2SK)
+        };
+        self.client
+            .query()
+            .index_name(index)
+            .key_condition_expression(format!("#pk = :pk AND #sk {op} :bound"))
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_names("#sk", sk_name)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":bound", s(bound))
     }
 
     /// Every item a Query finds, page after page (more than one page only

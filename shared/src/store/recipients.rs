@@ -121,13 +121,7 @@ impl Store {
         .value(":per_customer", n(PER_CUSTOMER_PER_DAY));
         let day = expr::update(&self.table, day_key(email, now.date_naive()), count, room)?;
         let window = returning_old(window);
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(window).build())
-            .transact_items(TransactWriteItem::builder().update(day).build())
-            .send()
-            .await;
+        let result = self.transact_updates([window, day]).await;
         let error = match result {
             Ok(_) => return Ok(Some(Slot::Granted)),
             Err(SdkError::ServiceError(e)) => e.into_err(),
@@ -183,13 +177,7 @@ impl Store {
             .value(":zero", n(0));
         let day = expr::update(&self.table, day_key(email, at.date_naive()), uncount, counted)?;
         // Best effort: a slot not given back only makes the limits stricter.
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(window).build())
-            .transact_items(TransactWriteItem::builder().update(day).build())
-            .send()
-            .await;
+        let result = self.transact_updates([window, day]).await;
         if let Err(e) = result {
             tracing::warn!(error = ?e, "an invitation slot was not given back");
         }
@@ -230,13 +218,7 @@ impl Store {
         .value(":email", s(email));
         let window = window_key(customer_id, license_id, email);
         let window = expr::update(&self.table, window, wait, Expr::item_exists())?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(assignment).build())
-            .transact_items(TransactWriteItem::builder().update(window).build())
-            .send()
-            .await;
+        let result = self.transact_updates([assignment, window]).await;
         match result {
             Ok(_) => Ok(true),
             Err(SdkError::ServiceError(e)) => match cancelled(e.err()) {
@@ -250,15 +232,7 @@ impl Store {
 
     /// The invitations whose window has passed by `now`.
     pub async fn waiting_invitations(&self, now: DateTime<Utc>) -> Result<Vec<Waiting>> {
-        let query = self
-            .client
-            .query()
-            .index_name(keys::GSI2)
-            .key_condition_expression("#pk = :waiting AND #sk <= :now")
-            .expression_attribute_names("#pk", keys::GSI2PK)
-            .expression_attribute_names("#sk", keys::GSI2SK)
-            .expression_attribute_values(":waiting", s(keys::WAITING_INVITATIONS))
-            .expression_attribute_values(":now", s(due_key(now)));
+        let query = self.index_range(keys::GSI2, keys::WAITING_INVITATIONS, "<=", due_key(now));
         let found = self.query_all(query).await?;
         Ok(found.iter().filter_map(waiting).collect())
     }
@@ -274,6 +248,21 @@ impl Store {
         let key = window_key(&w.customer_id, &w.license_id, &w.email);
         let update = expr::update(&self.table, key, remove, same)?;
         super::applied(self.update_item(update).send().await).map(|_| ())
+    }
+}
+
+impl Store {
+    /// Two updates in one transaction, as the SDK answers it (the callers
+    /// read its cancellation reasons themselves).
+    async fn transact_updates(
+        &self,
+        updates: [Update; 2],
+    ) -> std::result::Result<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
+        SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    > {
+        let items = updates.map(|u| TransactWriteItem::builder().update(u).build());
+        self.client.transact_write_items().set_transact_items(Some(items.to_vec())).send().await
     }
 }
 

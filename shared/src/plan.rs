@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::{Assignment, InvitationStatus, Language, License, Period};
+use crate::model::{Assignment, InvitationStatus, Language, License, Operation, Period};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -167,7 +167,7 @@ fn take_seats(license: &mut License, period: Period, n: u32) -> Result<()> {
 
 /// The assignment items of a licence's pending bulk batch.
 pub fn batch_assignments(license: &License) -> Vec<Assignment> {
-    let Some(batch) = &license.pending else {
+    let Some(Operation::Batch(batch)) = &license.operation else {
         return Vec::new();
     };
     batch

@@ -3,7 +3,7 @@
 
 use licensing::App;
 use licensing::http::identity::AuthMode;
-use licensing::model::{Language, PendingBatch, Period};
+use licensing::model::{Language, Operation, PendingBatch, Period};
 use licensing::plan::{Ask, plan};
 use licensing::store::{Store, Write};
 use licensing_tests::*;
@@ -55,7 +55,7 @@ async fn crashed_batch() -> (App, String) {
     )
     .unwrap();
     let mut reserved = planned.license.clone();
-    reserved.pending = Some(PendingBatch {
+    reserved.operation = Some(Operation::Batch(PendingBatch {
         id: "batch-1".into(),
         emails: emails.clone(),
         replaced: Vec::new(),
@@ -63,7 +63,7 @@ async fn crashed_batch() -> (App, String) {
         assigned_at: now,
         assigned_by: "crashed@example.com".into(),
         language: Language::De,
-    });
+    }));
     app.store
         .transact(&[Write::License { license: reserved, expected_version: Some(before.version) }])
         .await
@@ -102,7 +102,7 @@ async fn a_half_written_batch_is_invisible_and_finished_by_the_next_writer() {
     assert_eq!(a.license(&id).await.body["assignedUsers"], 252);
     assert_eq!(a.all_assignments(&id).await.len(), 252);
     let stored = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();
-    assert!(stored.pending.is_none());
+    assert!(stored.operation.is_none());
 }
 
 /// v3: with no request coming by, the minute's run finishes what a crashed
@@ -116,13 +116,13 @@ async fn a_half_written_batch_is_finished_by_the_minutes_run() {
     let now = chrono::Utc::now();
     assert_eq!(minute.every_minute(now).await.unwrap().finished, 0, "still its writer's");
     let stored = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();
-    assert!(stored.pending.is_some());
+    assert!(stored.operation.is_some());
     let later = now + chrono::Duration::seconds(60);
     assert_eq!(minute.every_minute(later).await.unwrap().finished, 1);
     let a = Client::admin(&app, CUSTOMER);
     assert_eq!(a.license(&id).await.body["assignedUsers"], 251);
     assert_eq!(a.all_assignments(&id).await.len(), 251);
-    assert!(app.store.license(CUSTOMER, &id).await.unwrap().unwrap().pending.is_none());
+    assert!(app.store.license(CUSTOMER, &id).await.unwrap().unwrap().operation.is_none());
     assert_eq!(minute.every_minute(later).await.unwrap().finished, 0, "nothing left");
 }
 

@@ -376,7 +376,7 @@ async fn bulk_case(
         );
     }
     let raw = direct.store.license(CUSTOMER, &id).await.unwrap().unwrap();
-    assert!(raw.pending.is_none(), "{what}: the batch is finished");
+    assert!(raw.operation.is_none(), "{what}: the batch is finished");
 }
 
 /// The 1000-address cases allowed at once. Each pushes thousands of items

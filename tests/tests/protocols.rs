@@ -1,6 +1,6 @@
-//! A model check of the protocols that take several transactions: the bulk
-//! assign (`usecase::bulk`) and the renewal or cancellation fan-out
-//! (`usecase::fanout`). Every interleaving of two writers (a bulk assign and
+//! A model check of the pending-operation protocol (`usecase::pending`)
+//! with both its kinds: the bulk assign (`usecase::bulk`) and the renewal or
+//! cancellation fan-out (`usecase::fanout`). Every interleaving of two writers (a bulk assign and
 //! a lifecycle event), a reader listing the assignments, and up to
 //! `MAX_CRASHES` crashes at any step, each crashed writer retried (a new
 //! request, an event redelivered). The writers decide with the functions'
@@ -26,7 +26,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use chrono::{DateTime, NaiveDate, Utc};
 use licensing::capacity::Timeline;
 use licensing::lifecycle::{self, Cancellation, Renewal};
-use licensing::model::{Assignment, Fanout, InvitationStatus, Language, License, Period, Term};
+use licensing::model::{
+    Assignment, Fanout, InvitationStatus, Language, License, Operation, Period, Term,
+};
 use licensing::plan::{self, Ask};
 use licensing::usecase::bulk::batch_of;
 use serde::Serialize;
@@ -217,8 +219,7 @@ impl Protocols {
             Pc::Clearing { license, own } => {
                 if db.license.version == license.version {
                     let mut done = license;
-                    done.pending = None;
-                    done.fanout = None;
+                    done.operation = None;
                     done.version += 1;
                     db.license = done;
                 }
@@ -239,7 +240,8 @@ impl Protocols {
         let mut after = decided.license;
         if let Some(change) = decided.change {
             let before = Box::new(license.clone());
-            after.fanout = Some(Fanout { id: OP.to_string(), at: now(), change, before });
+            let fanout = Fanout { id: OP.to_string(), at: now(), change, before };
+            after.operation = Some(Operation::Fanout(fanout));
         }
         Pc::Decided { expected: license.version, license: after }
     }
@@ -262,7 +264,7 @@ fn bulk_plan(db: &Db, license: License) -> Pc {
             let mut after = p.license;
             let mut batch = batch_of(&p.new);
             batch.id = BATCH.to_string();
-            after.pending = Some(batch);
+            after.operation = Some(Operation::Batch(batch));
             Pc::Decided { expected: license.version, license: after }
         }
         // Nothing new, or not enough seats: the request answers.
@@ -273,17 +275,16 @@ fn bulk_plan(db: &Db, license: License) -> Pc {
 /// Starts finishing the operation pending on `license`: a batch writes all
 /// its addresses; a fan-out what a Query finds still to move.
 fn completing(db: &Db, license: License, own: bool) -> Pc {
-    let left: Vec<Assignment> = if license.pending.is_some() {
-        plan::batch_assignments(&license)
-    } else if let Some(fanout) = &license.fanout {
-        db.items
+    let left: Vec<Assignment> = match &license.operation {
+        Some(Operation::Batch(_)) => plan::batch_assignments(&license),
+        Some(Operation::Fanout(fanout)) => db
+            .items
             .values()
             .filter(|a| a.undo.as_ref().is_none_or(|u| u.op != fanout.id))
             .filter(|a| fanout.change.apply(a).is_some())
             .cloned()
-            .collect()
-    } else {
-        return after(own);
+            .collect(),
+        None => return after(own),
     };
     if left.is_empty() {
         Pc::Clearing { license, own }
@@ -303,18 +304,18 @@ fn chunk(db: &mut Db, license: License, mut left: Vec<Assignment>, own: bool) ->
             .get(&read.email)
             .is_some_and(|now| now.valid_until == read.valid_until && !now.is_revoked())
     };
-    let refused = !pending || (license.fanout.is_some() && !part.iter().all(unchanged));
+    let fanout = match &license.operation {
+        Some(Operation::Fanout(fanout)) => Some(fanout),
+        _ => None,
+    };
+    let refused = !pending || (fanout.is_some() && !part.iter().all(unchanged));
     if refused {
-        // A batch: someone else finished it. A fan-out: read the licence
-        // again, and go on while it is still pending.
-        return if license.fanout.is_some() && pending {
-            completing(db, license, own)
-        } else {
-            after(own)
-        };
+        // One driver for both kinds: read the licence again, and go on
+        // while the same operation is still pending.
+        return if pending { completing(db, license, own) } else { after(own) };
     }
     for read in part {
-        let item = match &license.fanout {
+        let item = match fanout {
             None => plan::batch_item(read.clone(), db.items.get(&read.email).cloned()),
             Some(fanout) => {
                 let m = fanout.change.apply(&read).expect("read as one to move");

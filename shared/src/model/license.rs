@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BoughtTerm, Language, Period, Term};
+use super::{BoughtTerm, Operation, Period, Term};
 use crate::capacity::{Quantities, Timeline};
 use std::collections::BTreeMap;
 
@@ -34,26 +34,6 @@ impl LicenseStatus {
             Self::Active
         }
     }
-}
-
-/// A bulk assignment too large for one DynamoDB transaction. Its seats are
-/// already reserved in the licence's timeline; the assignment items are being
-/// written. Readers hide it until it is complete, writers finish it first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingBatch {
-    pub id: String,
-    pub emails: Vec<String>,
-    /// Periods that older versions took out of the timeline with the
-    /// reservation (ended assignments assigned afresh). Used days now stay in
-    /// the timeline, so new batches leave this empty; it is kept so that a
-    /// batch reserved by an older version is still hidden correctly.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub replaced: Vec<Period>,
-    pub period: Period,
-    pub assigned_at: DateTime<Utc>,
-    pub assigned_by: String,
-    pub language: Language,
 }
 
 /// A licence as stored: the purchase facts plus the seat timeline that makes
@@ -94,11 +74,10 @@ pub struct License {
     /// Bumped by every write that changes the licence's assignments; the
     /// optimistic-concurrency token of the capacity check.
     pub version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingBatch>,
-    /// A renewal or cancellation still moving assignment periods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fanout: Option<Fanout>,
+    /// An operation too large for one transaction, still being written
+    /// (stored as `pending` or `fanout`, by its kind).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
     /// The number of the last lifecycle event applied (the purchase is 0).
     #[serde(default)]
     pub lifecycle_sequence: u64,
@@ -128,11 +107,7 @@ impl License {
     /// The id of the operation still being written (a bulk batch, a
     /// renewal's or cancellation's fan-out): what readers hide.
     pub fn pending_op(&self) -> Option<&str> {
-        match (&self.pending, &self.fanout) {
-            (Some(batch), _) => Some(&batch.id),
-            (None, Some(fanout)) => Some(&fanout.id),
-            (None, None) => None,
-        }
+        self.operation.as_ref().map(Operation::id)
     }
 
     /// Whether a reader that read this licence must not see yet what the
@@ -150,18 +125,18 @@ impl License {
     /// The licence as readers may see it: as it was before a fan-out still
     /// being written, and without the seats of a batch still being written.
     pub fn visible(&self) -> License {
-        if let Some(fanout) = &self.fanout {
-            return (*fanout.before).clone();
-        }
         let mut visible = self.clone();
-        if let Some(batch) = &self.pending {
-            visible.seats.remove(batch.period, batch.emails.len() as u32);
-            for old in &batch.replaced {
-                visible.seats.add(*old, 1);
+        match visible.operation.take() {
+            Some(Operation::Fanout(fanout)) => *fanout.before,
+            Some(Operation::Batch(batch)) => {
+                visible.seats.remove(batch.period, batch.emails.len() as u32);
+                for old in &batch.replaced {
+                    visible.seats.add(*old, 1);
+                }
+                visible
             }
-            visible.pending = None;
+            None => visible,
         }
-        visible
     }
 
     /// The default access period of a new assignment: from today (or the term
@@ -196,40 +171,6 @@ impl License {
     }
 }
 
-/// A renewal or cancellation that moves more assignment periods than one
-/// transaction holds. The licence already shows the change (its commit
-/// point); the assignments are being moved in transactions of 49 with their
-/// history entries. Readers see `before` and the items as they were until it
-/// is complete; writers finish it first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Fanout {
-    /// The operation's id (also on the entries and moved items it writes).
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub change: PeriodChange,
-    /// The licence before the change, as readers see it meanwhile.
-    pub before: Box<License>,
-}
-
-/// What a lifecycle event does to the assignments' periods.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum PeriodChange {
-    /// A renewal: non-revoked assignments ending on `old_end` end on
-    /// `new_end`; when the renewed quantity cannot hold them all, only those
-    /// assigned before `first_staying` (assigned at, e-mail).
-    Follow {
-        old_end: NaiveDate,
-        new_end: NaiveDate,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        first_staying: Option<(DateTime<Utc>, String)>,
-    },
-    /// A cancellation: periods running past `last_day` end on it; those
-    /// starting after it are revoked.
-    Clip { last_day: NaiveDate },
-}
-
 #[cfg(any(test, feature = "local"))]
 impl License {
     /// A licence of `quantity` seats for 2026, no seats taken, for the unit
@@ -252,8 +193,7 @@ impl License {
             created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
             seats: Timeline::default(),
             version: 7,
-            pending: None,
-            fanout: None,
+            operation: None,
             lifecycle_sequence: 0,
         }
     }

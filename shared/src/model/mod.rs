@@ -4,12 +4,14 @@
 mod assignment;
 mod history;
 mod license;
+mod operation;
 mod period;
 mod terms;
 
 pub use assignment::*;
 pub use history::*;
 pub use license::*;
+pub use operation::*;
 pub use period::*;
 pub use terms::*;
 

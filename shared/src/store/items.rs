@@ -71,8 +71,7 @@ pub fn license_item(license: &License) -> Result<Item> {
         item.extend(reminder_index(day).map(|(k, v)| (k.to_string(), v)));
     }
     // While an operation is being written, the minute's finisher finds it.
-    let started = license.pending.as_ref().map(|p| p.assigned_at);
-    if let Some(started) = started.or(license.fanout.as_ref().map(|f| f.at)) {
+    if let Some(started) = license.operation.as_ref().map(|op| op.started()) {
         let since = keys::pending_since(
             &super::expr::timestamp(started),
             &license.customer_id,

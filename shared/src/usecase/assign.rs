@@ -7,10 +7,12 @@ use chrono::NaiveDate;
 
 use super::budget::Budget;
 use super::retry::{Step, committed, retry_on_conflict};
-use super::{bulk, known_license_id};
+use super::{bulk, known_license_id, pending};
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Action, Admin, Assignment, Entry, Language, License, LicenseStatus, Period};
+use crate::model::{
+    Action, Admin, Assignment, Entry, Language, License, LicenseStatus, Operation, Period,
+};
 use crate::plan::{self, Outcome, Plan, Wanted};
 use crate::store::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
@@ -70,7 +72,7 @@ pub struct Assigned {
 impl Assigned {
     fn of(plan: Plan, today: NaiveDate, created: bool) -> Self {
         let mut license = plan.license;
-        license.pending = None;
+        license.operation = None;
         Self { results: plan.results, license, created, today }
     }
 }
@@ -107,7 +109,7 @@ pub async fn assign(
             };
             let license = license.ok_or(Error::LicenseNotFound)?;
             if license.is_pending() {
-                super::finish_pending_for_request(app, &license).await?;
+                super::pending::finish_for_request(app, &license).await?;
                 return Ok(Step::Again);
             }
             let (plan, today) = decide(app, admin, &license, &existing, input)?;
@@ -195,7 +197,7 @@ async fn commit(
     let single = 2 * plan.new.len() + COMMIT_OVERHEAD <= MAX_TRANSACTION_ITEMS;
     let mut license = plan.license.clone();
     if !single {
-        license.pending = Some(bulk::batch_of(&plan.new));
+        license.operation = Some(Operation::Batch(bulk::batch_of(&plan.new)));
     }
     let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
     writes
@@ -218,7 +220,7 @@ async fn commit(
         Err(TxError::Condition(failed)) if failed.contains(&1) => Err(budget.exceeded()),
         result => match committed(result)? {
             Step::Done(()) if !single => {
-                bulk::complete(app, &license, Some(existing)).await?;
+                pending::drive(app, &license, bulk::Batch::known(&license, existing)).await?;
                 Ok(Step::Done(()))
             }
             step => Ok(step),

@@ -1,18 +1,16 @@
-//! The bulk protocol: an assign too large for one transaction stays all or
-//! nothing. The request reserves its seats on the licence item with a
-//! `pending` batch (the commit point); the assignment items and their
-//! history entries are then written in transactions of 49 pairs, each only
-//! while the batch is still pending, and the marker is cleared. Readers hide a pending batch; any writer that meets
-//! one finishes it first, so a crashed request never stays half-done.
+//! A bulk assign as a pending operation (see [`super::pending`]): an assign
+//! too large for one transaction reserves its seats on the licence with a
+//! batch marker (the commit point); its assignment items and their history
+//! entries are then written in chunks. Readers hide a pending batch.
 
 use std::collections::HashMap;
 
-use super::retry::commit_unless_refused;
+use super::pending::Feed;
 use crate::App;
 use crate::error::Result;
 use crate::model::{Action, Assignment, AssignmentState, Entry, License, PendingBatch, State};
 use crate::plan;
-use crate::store::{MAX_TRANSACTION_ITEMS, Write};
+use crate::store::Write;
 
 /// The pending batch that reserves `new` (all of one request: one period,
 /// author and language).
@@ -29,58 +27,57 @@ pub fn batch_of(new: &[Assignment]) -> PendingBatch {
     }
 }
 
-/// Finishes the bulk batch reserved on `license`: writes its items, then
-/// clears the marker. `known`: the assignments the batch replaces, when the
-/// caller has just read them (the request that reserved it); others are read
-/// per chunk.
-pub async fn complete(
-    app: &App,
-    license: &License,
-    known: Option<&HashMap<String, Assignment>>,
-) -> Result<()> {
-    let Some(batch) = &license.pending else {
-        return Ok(());
-    };
-    let pairs = (MAX_TRANSACTION_ITEMS - 1) / 2;
-    for chunk in plan::batch_assignments(license).chunks(pairs) {
-        let mut existing = match known {
+/// What a batch has left to write: its assignment items, each taking over
+/// the item of the same address it replaces. The request that reserved it
+/// knows those already; any other writer reads them per chunk.
+pub(crate) struct Batch<'a> {
+    license: &'a License,
+    op: &'a str,
+    known: Option<&'a HashMap<String, Assignment>>,
+}
+
+impl<'a> Batch<'a> {
+    /// The batch pending on `license`, for a writer that finishes it.
+    pub fn read(license: &'a License) -> Self {
+        Self { license, op: license.pending_op().unwrap_or_default(), known: None }
+    }
+
+    /// The batch the caller has just reserved, with the items it read.
+    pub fn known(license: &'a License, known: &'a HashMap<String, Assignment>) -> Self {
+        Self { known: Some(known), ..Self::read(license) }
+    }
+}
+
+impl Feed for Batch<'_> {
+    type Item = Assignment;
+
+    /// All of the batch, every time: its items are written whole again,
+    /// the same however often.
+    async fn left(&mut self, _app: &App) -> Result<Vec<Assignment>> {
+        Ok(plan::batch_assignments(self.license))
+    }
+
+    async fn writes(&mut self, app: &App, chunk: &[Assignment]) -> Result<Vec<Write>> {
+        let license = self.license;
+        let mut existing = match self.known {
             Some(known) => chunk
                 .iter()
                 .filter_map(|a| Some((a.email.clone(), known.get(&a.email)?.clone())))
                 .collect(),
             None => {
                 let emails: Vec<String> = chunk.iter().map(|a| a.email.clone()).collect();
-                let (_, found) = app
-                    .store
-                    .license_and_assignments(&license.customer_id, &license.license_id, &emails)
-                    .await?;
-                found
+                let (customer, id) = (&license.customer_id, &license.license_id);
+                app.store.license_and_assignments(customer, id, &emails).await?.1
             }
         };
-        let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
-        writes.push(Write::StillPending {
-            customer_id: license.customer_id.clone(),
-            license_id: license.license_id.clone(),
-            op: batch.id.clone(),
-        });
+        let mut writes = Vec::with_capacity(2 * chunk.len());
         for a in chunk {
             let item = plan::batch_item(a.clone(), existing.remove(&a.email));
-            writes.extend([
-                Write::Entry(created(license, &batch.id, &item)),
-                Write::Assignment(item),
-            ]);
+            writes
+                .extend([Write::Entry(created(license, self.op, &item)), Write::Assignment(item)]);
         }
-        // Someone else finished the batch already: nothing left to do.
-        if !commit_unless_refused(&app.store, &writes).await? {
-            return Ok(());
-        }
+        Ok(writes)
     }
-    let mut done = license.clone();
-    done.pending = None;
-    done.version += 1;
-    let clear = [Write::License { license: done, expected_version: Some(license.version) }];
-    // A failed condition: another writer cleared it (or moved on) first.
-    commit_unless_refused(&app.store, &clear).await.map(|_| ())
 }
 
 /// The history entry of a batch item: the same one however often its chunk

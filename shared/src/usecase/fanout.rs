@@ -1,23 +1,21 @@
-//! The fan-out protocol: a renewal or cancellation that moves more
-//! assignment periods than one transaction holds stays all or nothing for
-//! readers, like the bulk assign. The licence item takes the change with a
-//! `fanout` marker that keeps the licence as it was (the commit point, with
-//! the event's record and the licence's history entry); the moves are then
-//! written in transactions of 49 (each move with its history entry, each
-//! transaction only while the fan-out is still pending), and the marker is
-//! cleared. Readers see the licence and the items as they were until then;
-//! any writer that meets the marker finishes the fan-out first.
+//! A renewal's or cancellation's fan-out as a pending operation (see
+//! [`super::pending`]): a change that moves more assignment periods than one
+//! transaction holds commits on the licence with a fan-out marker that keeps
+//! the licence as it was (with the event's record and the licence's history
+//! entry); the moves, each with its history entry, are then written in
+//! chunks. Readers see the licence and the items as they were until then.
 
 use chrono::{DateTime, Utc};
 
-use super::retry::{MAX_ATTEMPTS, Step, commit_unless_refused, committed};
+use super::pending::{self, Feed};
+use super::retry::{Step, committed};
 use super::revoke::on_revoke;
 use crate::App;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lifecycle::{self, Decided, Move};
 use crate::model::{
     Action, Assignment, AssignmentState, Entry, Fanout, Invitation, InvitationError, License,
-    SYSTEM, State,
+    Operation, SYSTEM, State,
 };
 use crate::store::{MAX_TRANSACTION_ITEMS, OnRevoke, OrderEvent, Write};
 
@@ -44,7 +42,8 @@ pub async fn commit(app: &App, c: Commit<'_>) -> Result<Step<()>> {
     let single = COMMIT_OVERHEAD + 2 * moves.len() <= MAX_TRANSACTION_ITEMS;
     if let (false, Some(change)) = (single, change) {
         let before = Box::new(c.before.clone());
-        license.fanout = Some(Fanout { id: c.op.clone(), at: c.at, change, before });
+        license.operation =
+            Some(Operation::Fanout(Fanout { id: c.op.clone(), at: c.at, change, before }));
     }
     let mut writes = vec![
         Write::License { license: license.clone(), expected_version: Some(c.before.version) },
@@ -62,83 +61,56 @@ pub async fn commit(app: &App, c: Commit<'_>) -> Result<Step<()>> {
     }
     match committed(app.store.transact(&writes).await)? {
         // The moves just decided are what is left: no need to read them again.
-        Step::Done(()) if license.fanout.is_some() => {
-            finish(app, &license, Some(moves)).await?;
+        Step::Done(()) => {
+            if let Some(Operation::Fanout(fanout)) = &license.operation {
+                let feed = Moves { license: &license, fanout, known: Some(moves) };
+                pending::drive(app, &license, feed).await?;
+            }
             Ok(Step::Done(()))
         }
         step => Ok(step),
     }
 }
 
-/// Finishes the fan-out pending on `license`: moves what is left, in
-/// chunks, then clears the marker. Safe to run by several writers at once.
-pub async fn complete(app: &App, license: &License) -> Result<()> {
-    finish(app, license, None).await
+/// What a fan-out has left to move: the items its change still applies to
+/// and that it has not moved yet (read strongly, unless the writer that
+/// committed it still knows them).
+pub(crate) struct Moves<'a> {
+    license: &'a License,
+    fanout: &'a Fanout,
+    known: Option<Vec<(Assignment, Move)>>,
 }
 
-/// [`complete`], with what is left to move when the caller knows it.
-async fn finish(
-    app: &App,
-    license: &License,
-    mut known: Option<Vec<(Assignment, Move)>>,
-) -> Result<()> {
-    let Some(fanout) = &license.fanout else {
-        return Ok(());
-    };
-    let (customer, id) = (&license.customer_id, &license.license_id);
-    for _round in 0..MAX_ATTEMPTS {
-        let left = match known.take() {
-            Some(left) => left,
-            None => app
-                .store
-                .all_assignments(customer, id)
-                .await?
-                .into_iter()
-                .filter(|a| a.undo.as_ref().is_none_or(|u| u.op != fanout.id))
-                .filter_map(|a| fanout.change.apply(&a).map(|m| (a, m)))
-                .collect(),
-        };
-        if !moved_all(app, license, fanout, &left).await? {
-            // Refused: another writer moved some of them, or finished it all.
-            match app.store.license(customer, id).await? {
-                Some(now) if now.fanout.as_ref().is_some_and(|f| f.id == fanout.id) => continue,
-                _ => return Ok(()),
-            }
-        }
-        let mut done = license.clone();
-        done.fanout = None;
-        done.version += 1;
-        let clear = [Write::License { license: done, expected_version: Some(license.version) }];
-        // Refused: another writer cleared it first.
-        commit_unless_refused(&app.store, &clear).await?;
-        return Ok(());
+impl<'a> Moves<'a> {
+    /// The fan-out pending on `license`, for a writer that finishes it.
+    pub fn read(license: &'a License, fanout: &'a Fanout) -> Self {
+        Self { license, fanout, known: None }
     }
-    Err(Error::Unavailable(format!("fan-out {} kept being refused", fanout.id)))
 }
 
-/// Writes `left` in chunks while the fan-out is pending; `false` when a
-/// chunk was refused.
-async fn moved_all(
-    app: &App,
-    license: &License,
-    fanout: &Fanout,
-    left: &[(Assignment, Move)],
-) -> Result<bool> {
-    for chunk in left.chunks((MAX_TRANSACTION_ITEMS - 1) / 2) {
-        let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
-        writes.push(Write::StillPending {
-            customer_id: license.customer_id.clone(),
-            license_id: license.license_id.clone(),
-            op: fanout.id.clone(),
-        });
-        for (a, m) in chunk {
-            writes.extend(move_writes(license, &fanout.id, fanout.at, a, *m));
+impl Feed for Moves<'_> {
+    type Item = (Assignment, Move);
+
+    async fn left(&mut self, app: &App) -> Result<Vec<(Assignment, Move)>> {
+        if let Some(known) = self.known.take() {
+            return Ok(known);
         }
-        if !commit_unless_refused(&app.store, &writes).await? {
-            return Ok(false);
-        }
+        let (customer, id, op) =
+            (&self.license.customer_id, &self.license.license_id, &self.fanout.id);
+        Ok(app
+            .store
+            .all_assignments(customer, id)
+            .await?
+            .into_iter()
+            .filter(|a| a.undo.as_ref().is_none_or(|u| &u.op != op))
+            .filter_map(|a| self.fanout.change.apply(&a).map(|m| (a, m)))
+            .collect())
     }
-    Ok(true)
+
+    async fn writes(&mut self, _app: &App, chunk: &[(Assignment, Move)]) -> Result<Vec<Write>> {
+        let (license, op, at) = (self.license, &self.fanout.id, self.fanout.at);
+        Ok(chunk.iter().flat_map(|(a, m)| move_writes(license, op, at, a, *m)).collect())
+    }
 }
 
 /// One move and its history entry (the same entry however often a chunk is

@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod history;
 pub mod lifecycle;
 pub mod notify;
+pub mod pending;
 pub mod provision;
 pub mod query;
 pub mod remind;
@@ -63,75 +64,12 @@ pub(crate) async fn licence_and_assignment(
         .await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
     if license.is_pending() {
-        finish_pending_for_request(app, &license).await?;
+        pending::finish_for_request(app, &license).await?;
         return Ok(Step::Again);
     }
     let assignment =
         found.remove(lookup).filter(|_| email.is_some()).ok_or(Error::AssignmentNotFound)?;
     Ok(Step::Done((license, assignment)))
-}
-
-/// How long an HTTP request may spend finishing another operation's work
-/// (API.md v3, "Bounded requests").
-pub const FINISHING_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
-/// What a request that ran out of it tells its client to wait, in seconds.
-pub const OPERATION_PENDING_RETRY_AFTER: u32 = 2;
-
-/// [`finish_pending`] for an HTTP request. A fan-out (a renewal's or
-/// cancellation's moves, without bound in size) gets at most
-/// [`FINISHING_BUDGET`], then 503 `operation-pending`: what it finished
-/// stays done (every chunk is its own conditional transaction, so one cut
-/// short by the deadline is either written or not), and the next finisher
-/// queries only what is left to move, so every attempt makes progress. A
-/// bulk batch a crashed request left (1000 addresses at most, some twenty
-/// transactions) is finished whole: its completion writes every chunk
-/// again, so cutting it would let no attempt get further than the last.
-pub(crate) async fn finish_pending_for_request(app: &App, license: &License) -> Result<()> {
-    if license.pending.is_some() {
-        return finish_pending(app, license).await;
-    }
-    match tokio::time::timeout(FINISHING_BUDGET, finish_pending(app, license)).await {
-        Ok(finished) => finished,
-        Err(_) => {
-            tracing::warn!(license_id = %license.license_id, "operation still pending after the finishing budget");
-            Err(Error::OperationPending { retry_after: OPERATION_PENDING_RETRY_AFTER })
-        }
-    }
-}
-
-/// How old a pending operation must be before the minute's finisher takes
-/// it on: its own request or invocation is done with it by then, or dead.
-pub const STALLED_AFTER_SECONDS: i64 = 30;
-
-/// The minute's finisher: every operation still pending that started over
-/// [`STALLED_AFTER_SECONDS`] before `now` (its writer died, and no request
-/// came by), finished. Answers how many it finished.
-pub async fn finish_stalled(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<u32> {
-    let before = now - chrono::Duration::seconds(STALLED_AFTER_SECONDS);
-    let mut finished = 0;
-    for (customer_id, license_id) in app.store.stalled_operations(before).await? {
-        // Read again, strongly: the index may be behind.
-        let Some(license) = app.store.license(&customer_id, &license_id).await? else {
-            continue;
-        };
-        if license.pending.is_some() || license.fanout.is_some() {
-            finish_pending(app, &license).await?;
-            tracing::info!(%license_id, "finished an operation its writer left");
-            finished += 1;
-        }
-    }
-    Ok(finished)
-}
-
-/// Finishes the operation still being written on `license` (a bulk batch,
-/// a renewal's or cancellation's fan-out): every writer does that before it
-/// decides anything, so a crashed operation never stays half-done.
-pub(crate) async fn finish_pending(app: &App, license: &License) -> Result<()> {
-    if license.pending.is_some() {
-        bulk::complete(app, license, None).await
-    } else {
-        fanout::complete(app, license).await
-    }
 }
 
 /// The optimistic loop of an operation on one assignment: read the licence

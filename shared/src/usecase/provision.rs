@@ -189,8 +189,7 @@ impl Purchase {
             created_at: now,
             seats: Timeline::default(),
             version: 1,
-            pending: None,
-            fanout: None,
+            operation: None,
             lifecycle_sequence: 0,
         }
     }

@@ -19,12 +19,11 @@ use crate::usecase::assign::{AssignInput, Assigned, assign};
 use crate::usecase::resend::resend;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let input = decode(&req);
-    let idempotency = Idempotency::of(&req);
-    serve(app, req, |route, caller| async move {
+    serve(app, &req, |route, caller, req| async move {
         match route {
             Route::Assign(id) => {
                 let admin = caller.admin()?;
+                let (input, idempotency) = (decode(req), Idempotency::of(req));
                 let write = async { Ok(render(&assign(app, &admin, &id, &input?).await?)) };
                 match idempotency? {
                     None => write.await,

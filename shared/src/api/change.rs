@@ -13,14 +13,13 @@ use crate::usecase::AssignmentRef;
 use crate::usecase::change::{ChangeInput, change};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let body = json_object(&req, false);
-    serve(app, req, |route, caller| async move {
+    serve(app, &req, |route, caller, req| async move {
         let Route::Change(id, email) = route else {
             return Err(Error::RouteNotFound);
         };
         let admin = caller.admin()?;
-        let target = AssignmentRef::new(&admin, &id, &email);
-        let changed = change(app, target, parse(body?)?).await?;
+        let input = parse(json_object(req, false)?)?;
+        let changed = change(app, AssignmentRef::new(&admin, &id, &email), input).await?;
         Ok(views::assignment(StatusCode::OK, &changed, app.today()))
     })
     .await

@@ -17,20 +17,19 @@ use crate::error::{Error, FieldError, Result};
 use crate::http::decode::{accepts_gzip, names_media_type, param, query};
 use crate::http::request::Route;
 use crate::http::{json, serve};
-use crate::model::{AssignmentStatus, LicenseStatus};
+use crate::model::{Assignment, AssignmentStatus, License, LicenseStatus};
 use crate::usecase::history::{self, HistoryRequest};
 use crate::usecase::query::{self, MAX_PAGE, PageRequest};
+use chrono::NaiveDate;
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = MAX_PAGE;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    // `serve` refuses a repeated parameter before the handler runs.
-    let params = query(&req).unwrap_or_default();
-    let wants_csv = names_media_type(&req, "accept", csv::MEDIA_TYPE);
-    let gzip = accepts_gzip(&req);
-    serve(app, req, |route, caller| async move {
+    serve(app, &req, |route, caller, req| async move {
         let today = app.today();
+        // `serve` refused a repeated or malformed parameter already.
+        let params = query(req).unwrap_or_default();
         match route {
             Route::ListLicenses => {
                 let admin = caller.admin()?;
@@ -43,21 +42,15 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 let license = query::license(app, &caller.admin()?, &id).await?;
                 Ok(json(StatusCode::OK, &LicenseView::of(&license, today)))
             }
-            Route::ListAssignments(id) if wants_csv => {
+            Route::ListAssignments(id) if names_media_type(req, "accept", csv::MEDIA_TYPE) => {
                 let mut file = csv::Export::new(today);
                 query::each_assignment(app, &caller.admin()?, &id, |a| file.push(&a)).await?;
-                file.response(gzip)
+                file.response(accepts_gzip(req))
             }
             Route::ListAssignments(id) => {
                 let admin = caller.admin()?;
                 let page = query::assignments(app, &admin, &id, page_request(&params)?).await?;
-                let next_cursor = page
-                    .more
-                    .then(|| page.assignments.last().map(|a| encode_cursor(&a.email)))
-                    .flatten();
-                let assignments =
-                    page.assignments.iter().map(|a| AssignmentView::of(a, today)).collect();
-                Ok(json(StatusCode::OK, &AssignmentPage { assignments, next_cursor }))
+                Ok(assignment_page(&page, today))
             }
             Route::History(id) => {
                 let admin = caller.admin()?;
@@ -74,21 +67,34 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;
-                let licenses = seats
-                    .iter()
-                    .map(|(a, l)| MyLicenseView {
-                        assignment: AssignmentView::of(a, today),
-                        product_id: l.product_id.clone(),
-                        product_name: l.product_name.clone(),
-                        term: l.term,
-                    })
-                    .collect();
-                Ok(json(StatusCode::OK, &Licenses::<MyLicenseView> { licenses }))
+                Ok(my_licenses(&seats, today))
             }
             _ => Err(Error::RouteNotFound),
         }
     })
     .await
+}
+
+/// A page of assignments, with the cursor of the next one.
+fn assignment_page(page: &query::Page, today: NaiveDate) -> Response<Body> {
+    let next_cursor =
+        page.more.then(|| page.assignments.last().map(|a| encode_cursor(&a.email))).flatten();
+    let assignments = page.assignments.iter().map(|a| AssignmentView::of(a, today)).collect();
+    json(StatusCode::OK, &AssignmentPage { assignments, next_cursor })
+}
+
+/// The caller's own seats, each with its product and term.
+fn my_licenses(seats: &[(Assignment, License)], today: NaiveDate) -> Response<Body> {
+    let licenses = seats
+        .iter()
+        .map(|(a, l)| MyLicenseView {
+            assignment: AssignmentView::of(a, today),
+            product_id: l.product_id.clone(),
+            product_name: l.product_name.clone(),
+            term: l.term,
+        })
+        .collect();
+    json(StatusCode::OK, &Licenses::<MyLicenseView> { licenses })
 }
 
 fn license_statuses(status: Option<&str>) -> Result<&'static [LicenseStatus]> {

@@ -11,7 +11,7 @@ use crate::usecase::AssignmentRef;
 use crate::usecase::revoke::revoke;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    serve(app, req, |route, caller| async move {
+    serve(app, &req, |route, caller, _| async move {
         let Route::Revoke(id, email) = route else {
             return Err(Error::RouteNotFound);
         };

@@ -48,13 +48,15 @@ pub fn respond(result: Result<Response<Body>>) -> Response<Body> {
 }
 
 /// Routing, identity and problem mapping around one function's operations,
-/// and one log line per request.
-pub async fn serve<F, Fut>(app: &App, req: Request, dispatch: F) -> Response<Body>
+/// and one log line per request. The request is lent downward: `dispatch`
+/// gets the route and the caller first, and decodes what its operation needs
+/// from the request only then (route → caller → decode → use case → render).
+pub async fn serve<'r, F, Fut>(app: &App, req: &'r Request, dispatch: F) -> Response<Body>
 where
-    F: FnOnce(Route, Caller) -> Fut,
+    F: FnOnce(Route, Caller, &'r Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>>>,
 {
-    let route = request::route(&req);
+    let route = request::route(req);
     let (operation, license_id) = match &route {
         // Only ids that could be ours: a path is caller input, not a log line.
         Ok(r) => {
@@ -68,12 +70,12 @@ where
         if let Route::Preflight(allowed) = route {
             return Ok(preflight(allowed));
         }
-        decode::query(&req)?;
-        let caller = identity::caller(&req, app.auth)?;
+        decode::query(req)?;
+        let caller = identity::caller(req, app.auth)?;
         customer = caller.customer_id.clone();
         // Boxed: the operation's future is deep (use case, retry loop, store),
         // and one allocation per request keeps the handler's future shallow.
-        Box::pin(dispatch(route, caller)).await
+        Box::pin(dispatch(route, caller, req)).await
     }
     .await;
     let mut response = respond(result);

@@ -13,7 +13,8 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 
@@ -71,6 +72,29 @@ fn expires(at: DateTime<Utc>) -> AttributeValue {
     n((at + Duration::days(2)).timestamp())
 }
 
+/// What a refused slot transaction means: the day is full, the window is
+/// still closed (until when), or another mail was counted at the same
+/// moment (`None`: try again).
+fn refused_slot(reasons: &[CancellationReason], now: DateTime<Utc>) -> Result<Option<Slot>> {
+    let failed =
+        |i: usize| reasons.get(i).is_some_and(|r| r.code() == Some("ConditionalCheckFailed"));
+    if failed(1) {
+        return Ok(Some(Slot::OverDailyLimit));
+    }
+    if failed(0) {
+        let last = reasons[0]
+            .item()
+            .and_then(|item| item.get(attr::LAST_SENT_AT)?.as_n().ok()?.parse::<i64>().ok())
+            .and_then(|at| DateTime::from_timestamp(at, 0))
+            .unwrap_or(now);
+        return Ok(Some(Slot::WaitUntil(last + Duration::seconds(WINDOW_SECONDS))));
+    }
+    if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+        return Ok(None);
+    }
+    Err(Error::Unavailable(format!("invitation slot: {reasons:?}")))
+}
+
 impl Store {
     /// Takes an invitation mail's place for `email` on the licence at `now`:
     /// the licence's window and the day's counters, in one transaction.
@@ -83,6 +107,31 @@ impl Store {
         email: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Slot>> {
+        let window = self.close_window(customer_id, license_id, email, now)?;
+        let day = self.count_on_day(customer_id, email, now)?;
+        let result = self.transact_updates([returning_old(window), day]).await;
+        let error = match result {
+            Ok(_) => return Ok(Some(Slot::Granted)),
+            Err(SdkError::ServiceError(e)) => e.into_err(),
+            Err(e) => return Err(sdk(e)),
+        };
+        let reasons = match error {
+            TransactWriteItemsError::TransactionCanceledException(tc) => tc.cancellation_reasons,
+            TransactWriteItemsError::TransactionInProgressException(_) => return Ok(None),
+            other => return Err(Error::Unavailable(format!("{other:?}"))),
+        }
+        .unwrap_or_default();
+        refused_slot(&reasons, now)
+    }
+
+    /// The licence's window for the address closes at `now`, if it has passed.
+    fn close_window(
+        &self,
+        customer_id: &str,
+        license_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Update> {
         let window = Expr::new(
             "SET #last = :now, #type = :window, #expires = :expires REMOVE #gsi2pk, #gsi2sk",
         )
@@ -97,8 +146,12 @@ impl Store {
         let passed = Expr::new("attribute_not_exists(#last) OR #last <= :cutoff")
             .name("#last", attr::LAST_SENT_AT)
             .value(":cutoff", n(now.timestamp() - WINDOW_SECONDS));
-        let window =
-            expr::update(&self.table, window_key(customer_id, license_id, email), window, passed)?;
+        expr::update(&self.table, window_key(customer_id, license_id, email), window, passed)
+    }
+
+    /// The address's day counts one more mail, in all and from this
+    /// customer, if both are under their limits.
+    fn count_on_day(&self, customer_id: &str, email: &str, now: DateTime<Utc>) -> Result<Update> {
         let count = Expr::new(
             "SET #sent = if_not_exists(#sent, :zero) + :one, \
              #mine = if_not_exists(#mine, :zero) + :one, #type = :day, #expires = :expires",
@@ -119,37 +172,7 @@ impl Store {
         .name("#mine", &keys::sent_by(customer_id))
         .value(":all", n(PER_ADDRESS_PER_DAY))
         .value(":per_customer", n(PER_CUSTOMER_PER_DAY));
-        let day = expr::update(&self.table, day_key(email, now.date_naive()), count, room)?;
-        let window = returning_old(window);
-        let result = self.transact_updates([window, day]).await;
-        let error = match result {
-            Ok(_) => return Ok(Some(Slot::Granted)),
-            Err(SdkError::ServiceError(e)) => e.into_err(),
-            Err(e) => return Err(sdk(e)),
-        };
-        let reasons = match error {
-            TransactWriteItemsError::TransactionCanceledException(tc) => tc.cancellation_reasons,
-            TransactWriteItemsError::TransactionInProgressException(_) => return Ok(None),
-            other => return Err(Error::Unavailable(format!("{other:?}"))),
-        }
-        .unwrap_or_default();
-        let failed =
-            |i: usize| reasons.get(i).is_some_and(|r| r.code() == Some("ConditionalCheckFailed"));
-        if failed(1) {
-            return Ok(Some(Slot::OverDailyLimit));
-        }
-        if failed(0) {
-            let last = reasons[0]
-                .item()
-                .and_then(|item| item.get(attr::LAST_SENT_AT)?.as_n().ok()?.parse::<i64>().ok())
-                .and_then(|at| DateTime::from_timestamp(at, 0))
-                .unwrap_or(now);
-            return Ok(Some(Slot::WaitUntil(last + Duration::seconds(WINDOW_SECONDS))));
-        }
-        if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
-            return Ok(None);
-        }
-        Err(Error::Unavailable(format!("invitation slot: {reasons:?}")))
+        expr::update(&self.table, day_key(email, now.date_naive()), count, room)
     }
 
     /// Gives back a slot taken at `at` whose mail did not go out: the window

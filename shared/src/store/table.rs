@@ -10,43 +10,42 @@ use aws_sdk_dynamodb::types::{
 use super::keys;
 use crate::error::{Error, Result};
 
+fn attr(name: &str) -> Result<AttributeDefinition> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(Error::unavailable)
+}
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(Error::unavailable)
+}
+
+/// An index on `pk` / `sk` with what it projects.
+fn index(name: &str, pk: &str, sk: &str, projection: Projection) -> Result<GlobalSecondaryIndex> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(pk, KeyType::Hash)?)
+        .key_schema(key(sk, KeyType::Range)?)
+        .projection(projection)
+        .build()
+        .map_err(Error::unavailable)
+}
+
 /// Creates the table if it does not exist yet (idempotent).
 pub async fn create_table(client: &Client, table: &str) -> Result<()> {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(Error::unavailable)
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .map_err(Error::unavailable)
-    };
-    let gsi = GlobalSecondaryIndex::builder()
-        .index_name(keys::GSI1)
-        .key_schema(key(keys::GSI1PK, KeyType::Hash)?)
-        .key_schema(key(keys::GSI1SK, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
-        .build()
-        .map_err(Error::unavailable)?;
-    let reminders = GlobalSecondaryIndex::builder()
-        .index_name(keys::GSI2)
-        .key_schema(key(keys::GSI2PK, KeyType::Hash)?)
-        .key_schema(key(keys::GSI2SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(
-                    keys::GSI2_ATTRIBUTES.iter().map(|a| a.to_string()).collect(),
-                ))
-                .build(),
-        )
-        .build()
-        .map_err(Error::unavailable)?;
+    let all = Projection::builder().projection_type(ProjectionType::All).build();
+    let gsi = index(keys::GSI1, keys::GSI1PK, keys::GSI1SK, all)?;
+    let some = Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .set_non_key_attributes(Some(keys::GSI2_ATTRIBUTES.iter().map(|a| a.to_string()).collect()))
+        .build();
+    let reminders = index(keys::GSI2, keys::GSI2PK, keys::GSI2SK, some)?;
     let result = client
         .create_table()
         .table_name(table)

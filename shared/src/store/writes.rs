@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::builders::TransactWriteItemBuilder;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
@@ -209,6 +210,27 @@ impl Store {
                 let key = items::license_key(customer_id, license_id);
                 item.condition_check(expr::check(table, key, Expr::op_pending(op))?)
             }
+            Write::LicenseAt { customer_id, license_id, version } => {
+                let key = items::license_key(customer_id, license_id);
+                item.condition_check(expr::check(table, key, Expr::version_is(*version))?)
+            }
+            order @ (Write::Order(_)
+            | Write::OrderEvent(_)
+            | Write::Parked(_)
+            | Write::OrderUnknown { .. }) => self.order_write(item, order)?,
+        }
+        .build())
+    }
+
+    /// The writes under an order: its record, an event's record, a parked
+    /// event, and the check that the order is still unknown.
+    fn order_write(
+        &self,
+        item: TransactWriteItemBuilder,
+        write: &Write,
+    ) -> Result<TransactWriteItemBuilder> {
+        let table = &self.table;
+        Ok(match write {
             Write::Order(order) => {
                 let put = expr::put(table, items::order_item(order)?, Some(Expr::item_absent()))?;
                 item.put(put)
@@ -225,12 +247,8 @@ impl Store {
                 let key = items::order_key(order_id);
                 item.condition_check(expr::check(table, key, Expr::item_absent())?)
             }
-            Write::LicenseAt { customer_id, license_id, version } => {
-                let key = items::license_key(customer_id, license_id);
-                item.condition_check(expr::check(table, key, Expr::version_is(*version))?)
-            }
-        }
-        .build())
+            other => unreachable!("transact_item sends only order writes here: {other:?}"),
+        })
     }
 }
 

@@ -4,11 +4,43 @@
 
 use chrono::{DateTime, Utc};
 
+use aws_sdk_dynamodb::types::builders::TransactWriteItemBuilder;
+
+use super::expr::{self, Expr};
 use super::items::{self, from_item};
-use super::{Order, OrderEvent, ParkedEvent, Store, keys, s, sdk};
+use super::{Order, OrderEvent, ParkedEvent, Store, Write, keys, s, sdk};
 use crate::error::Result;
 
 impl Store {
+    /// The writes under an order: its record, an event's record, a parked
+    /// event, and the check that the order is still unknown.
+    pub(super) fn order_write(
+        &self,
+        item: TransactWriteItemBuilder,
+        write: &Write,
+    ) -> Result<TransactWriteItemBuilder> {
+        let table = &self.table;
+        Ok(match write {
+            Write::Order(order) => {
+                let put = expr::put(table, items::order_item(order)?, Some(Expr::item_absent()))?;
+                item.put(put)
+            }
+            Write::OrderEvent(event) => {
+                let event = items::order_event_item(event)?;
+                item.put(expr::put(table, event, Some(Expr::item_absent()))?)
+            }
+            Write::Parked(event) => {
+                let same = Expr::item_absent().or(Expr::event_id_is(&event.event_id));
+                item.put(expr::put(table, items::parked_item(event)?, Some(same))?)
+            }
+            Write::OrderUnknown { order_id } => {
+                let key = items::order_key(order_id);
+                item.condition_check(expr::check(table, key, Expr::item_absent())?)
+            }
+            other => unreachable!("transact_item sends only order writes here: {other:?}"),
+        })
+    }
+
     /// The provisioning record of an order.
     pub async fn order(&self, order_id: &str) -> Result<Option<Order>> {
         self.get(items::order_key(order_id), true).await?.map(from_item).transpose()

@@ -4,7 +4,6 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use aws_sdk_dynamodb::types::builders::TransactWriteItemBuilder;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
@@ -220,35 +219,6 @@ impl Store {
             | Write::OrderUnknown { .. }) => self.order_write(item, order)?,
         }
         .build())
-    }
-
-    /// The writes under an order: its record, an event's record, a parked
-    /// event, and the check that the order is still unknown.
-    fn order_write(
-        &self,
-        item: TransactWriteItemBuilder,
-        write: &Write,
-    ) -> Result<TransactWriteItemBuilder> {
-        let table = &self.table;
-        Ok(match write {
-            Write::Order(order) => {
-                let put = expr::put(table, items::order_item(order)?, Some(Expr::item_absent()))?;
-                item.put(put)
-            }
-            Write::OrderEvent(event) => {
-                let event = items::order_event_item(event)?;
-                item.put(expr::put(table, event, Some(Expr::item_absent()))?)
-            }
-            Write::Parked(event) => {
-                let same = Expr::item_absent().or(Expr::event_id_is(&event.event_id));
-                item.put(expr::put(table, items::parked_item(event)?, Some(same))?)
-            }
-            Write::OrderUnknown { order_id } => {
-                let key = items::order_key(order_id);
-                item.condition_check(expr::check(table, key, Expr::item_absent())?)
-            }
-            other => unreachable!("transact_item sends only order writes here: {other:?}"),
-        })
     }
 }
 

@@ -8,7 +8,7 @@
 //! `cancel`, `PeriodChange::apply`, `lifecycle::moved`), readers see with
 //! theirs (`License::visible`, `Assignment::into_visible`); the model adds
 //! the store: each DynamoDB call one atomic step, with the conditions the
-//! store writes (`store::writes`).
+//! store writes (`store::transaction`).
 //!
 //! Its bounds: a licence of five seats with three assignments, two
 //! addresses assigned in bulk, one renewal (four seats from the new term) or

@@ -173,6 +173,69 @@ impl Expr {
 }
 
 /// A timestamp as the items store it (serde's RFC 3339 of `DateTime<Utc>`).
+/// A Query's key condition by name: the table or an index, one partition,
+/// and optionally a range of its sort keys. Built like the conditions, so
+/// every Query names its keys the same way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRange {
+    /// `None`: the base table.
+    pub index: Option<&'static str>,
+    pub condition: Expr,
+    sk: &'static str,
+}
+
+impl KeyRange {
+    fn on(index: Option<&'static str>, pk_name: &str, sk: &'static str, pk: String) -> Self {
+        let condition = Expr::new("#pk = :pk").name("#pk", pk_name).value(":pk", s(pk));
+        Self { index, condition, sk }
+    }
+
+    /// One partition of the base table.
+    pub fn table(pk: impl Into<String>) -> Self {
+        Self::on(None, keys::PK, keys::SK, pk.into())
+    }
+
+    /// One partition of GSI1.
+    pub fn gsi1(pk: impl Into<String>) -> Self {
+        Self::on(Some(keys::GSI1), keys::GSI1PK, keys::GSI1SK, pk.into())
+    }
+
+    /// One partition of GSI2.
+    pub fn gsi2(pk: impl Into<String>) -> Self {
+        Self::on(Some(keys::GSI2), keys::GSI2PK, keys::GSI2SK, pk.into())
+    }
+
+    fn sort_key(mut self, text: &str, values: &[(&str, String)]) -> Self {
+        let c = &mut self.condition;
+        c.text = format!("{} AND {text}", c.text);
+        c.names.insert("#sk".into(), self.sk.into());
+        for (placeholder, value) in values {
+            c.values.insert((*placeholder).into(), s(value.as_str()));
+        }
+        self
+    }
+
+    /// Sort keys that start with `prefix`.
+    pub fn begins_with(self, prefix: impl Into<String>) -> Self {
+        self.sort_key("begins_with(#sk, :prefix)", &[(":prefix", prefix.into())])
+    }
+
+    /// Sort keys before `bound`.
+    pub fn before(self, bound: impl Into<String>) -> Self {
+        self.sort_key("#sk < :bound", &[(":bound", bound.into())])
+    }
+
+    /// Sort keys up to `bound`, inclusive.
+    pub fn up_to(self, bound: impl Into<String>) -> Self {
+        self.sort_key("#sk <= :bound", &[(":bound", bound.into())])
+    }
+
+    /// Sort keys from `from` to `to`, inclusive.
+    pub fn between(self, from: impl Into<String>, to: impl Into<String>) -> Self {
+        self.sort_key("#sk BETWEEN :from AND :to", &[(":from", from.into()), (":to", to.into())])
+    }
+}
+
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
@@ -225,71 +288,4 @@ pub fn check(table: &str, key: Item, condition: Expr) -> Result<ConditionCheck> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conditions_name_their_attributes_and_values() {
-        let c = Expr::version_is(7).and(Expr::item_exists());
-        assert_eq!(c.text, "(#version = :version) AND (attribute_exists(#pk))");
-        assert_eq!(c.names["#version"], "version");
-        assert_eq!(c.names["#pk"], "PK");
-        assert_eq!(c.values[":version"], AttributeValue::N("7".into()));
-        let pending = Expr::op_pending("b1");
-        assert_eq!(pending.text, "(#pending.#id = :pending_id) OR (#fanout.#id = :fanout_id)");
-        assert_eq!(pending.values[":pending_id"], AttributeValue::S("b1".into()));
-        assert_eq!(pending.values[":fanout_id"], AttributeValue::S("b1".into()));
-        // The text serde writes for a date.
-        let until = "2026-12-31".parse().unwrap();
-        assert_eq!(Expr::until_is(until).values[":until_before"], value_of(&until));
-    }
-
-    fn value_of(date: &NaiveDate) -> AttributeValue {
-        super::super::items::value(date).unwrap()
-    }
-
-    #[test]
-    fn the_claim_of_an_invitation() {
-        let c = Expr::invitation_is(InvitationStatus::Pending)
-            .and(Expr::not_revoked())
-            .and(Expr::claim_free_or_stale(100));
-        assert_eq!(
-            c.text,
-            "((#invitation.#status = :invitation_status) AND (attribute_not_exists(#revoked_at) OR \
-             attribute_type(#revoked_at, :null_type))) AND (attribute_not_exists(#invitationClaim) OR \
-             #invitationClaim.#claimed_at < :stale_before)"
-        );
-        assert_eq!(c.values[":invitation_status"], AttributeValue::S("pending".into()));
-        assert_eq!(c.names["#invitationClaim"], "invitationClaim");
-        assert_eq!(c.values[":stale_before"], AttributeValue::N("100".into()));
-    }
-
-    #[test]
-    fn invited_at_compares_with_the_stored_text() {
-        let at: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
-        let c = Expr::invited_at_is(Some(at));
-        assert_eq!(c.values[":invited_before"], AttributeValue::S("2026-11-29T10:00:00Z".into()));
-        // The same text serde writes into the item.
-        assert_eq!(serde_json::to_value(at).unwrap(), "2026-11-29T10:00:00Z");
-        assert_eq!(Expr::invited_at_is(None).text, "attribute_not_exists(#invited_at)");
-    }
-
-    #[test]
-    fn a_counter_has_room_up_to_its_limit() {
-        let c = Expr::room_for(3, 10);
-        assert_eq!(c.text, "attribute_not_exists(#used) OR #used <= :room");
-        assert_eq!(c.values[":room"], AttributeValue::N("7".into()));
-    }
-
-    #[test]
-    fn an_update_carries_the_placeholders_of_its_condition() {
-        let set = Expr::new("SET #invitation = :inv")
-            .name("#invitation", attr::INVITATION)
-            .value(":inv", s("x"));
-        let u = update("t", Item::new(), set, Expr::claim_is("c1")).unwrap();
-        let names = u.expression_attribute_names().unwrap();
-        assert_eq!(names["#invitation"], "invitation");
-        assert_eq!(names["#invitationClaim"], "invitationClaim");
-        assert_eq!(u.condition_expression(), Some("#invitationClaim.#id = :invitationClaim_id"));
-    }
-}
+mod tests;

@@ -1,9 +1,13 @@
-//! The single-table DynamoDB store. Items are (de)serialised with
-//! serde_dynamo (`items`); every key and attribute name comes from [`keys`];
-//! every condition and update is built by name (`expr`). All capacity
-//! decisions read the base table strongly consistently and commit with a
-//! version condition (`writes`).
+//! The single-table DynamoDB store, split one way: one file per record
+//! family (`licenses`, `history`, `orders`, `reminders`, `invitations`,
+//! `recipients`, `idempotency`, `budget`), over the mechanics they share.
+//! Items are (de)serialised with serde_dynamo (`items`); every key and
+//! attribute name comes from [`keys`]; every condition, update and key
+//! condition is built by name (`expr`); the calls are in `access`. All
+//! capacity decisions read the base table strongly consistently and commit
+//! with a version condition (`transaction`).
 
+mod access;
 mod budget;
 mod expr;
 mod history;
@@ -11,12 +15,12 @@ mod idempotency;
 mod invitations;
 mod items;
 pub mod keys;
+mod licenses;
 mod orders;
-mod reads;
 mod recipients;
 mod reminders;
 mod table;
-mod writes;
+mod transaction;
 
 use std::collections::HashMap;
 
@@ -34,7 +38,7 @@ pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use recipients::{PER_ADDRESS_PER_DAY, PER_CUSTOMER_PER_DAY, Slot, WINDOW_SECONDS, Waiting};
 pub use reminders::{Candidate, Settled};
 pub use table::create_table;
-pub use writes::{MAX_TRANSACTION_ITEMS, OnRevoke, TxError, Write};
+pub use transaction::{MAX_TRANSACTION_ITEMS, OnRevoke, TxError, Write};
 
 pub type Item = HashMap<String, AttributeValue>;
 

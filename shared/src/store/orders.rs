@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use aws_sdk_dynamodb::types::builders::TransactWriteItemBuilder;
 
-use super::expr::{self, Expr};
+use super::expr::{self, Expr, KeyRange};
 use super::items::{self, from_item};
-use super::{Order, OrderEvent, ParkedEvent, Store, Write, keys, s, sdk};
+use super::{Order, OrderEvent, ParkedEvent, Store, Write, keys, sdk};
 use crate::error::Result;
 
 impl Store {
@@ -65,17 +65,8 @@ impl Store {
     /// How many lifecycle events have been parked since before `before`
     /// (GSI2's `PARKED` partition: only what is parked, never a Scan).
     pub async fn parked_since_before(&self, before: DateTime<Utc>) -> Result<usize> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .key_condition_expression("#pk = :pk AND #sk < :before")
-            .expression_attribute_names("#pk", keys::GSI2PK)
-            .expression_attribute_names("#sk", keys::GSI2SK)
-            .expression_attribute_values(":pk", s(keys::PARKED_EVENTS))
-            .expression_attribute_values(":before", s(super::expr::timestamp(before)))
-            .select(aws_sdk_dynamodb::types::Select::Count);
+        let range = KeyRange::gsi2(keys::PARKED_EVENTS).before(expr::timestamp(before));
+        let query = self.query(range).select(aws_sdk_dynamodb::types::Select::Count);
         let out = query.send().await.map_err(sdk)?;
         Ok(out.count().max(0) as usize)
     }

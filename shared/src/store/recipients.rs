@@ -18,10 +18,10 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 
-use super::expr::{self, Expr};
+use super::expr::{self, Expr, KeyRange};
 use super::items;
 use super::keys::{self, attr, kind};
-use super::writes::cancelled;
+use super::transaction::cancelled;
 use super::{Item, Store, TxError, n, s, sdk};
 use crate::error::{Error, Result};
 
@@ -255,7 +255,7 @@ impl Store {
 
     /// The invitations whose window has passed by `now`.
     pub async fn waiting_invitations(&self, now: DateTime<Utc>) -> Result<Vec<Waiting>> {
-        let query = self.index_range(keys::GSI2, keys::WAITING_INVITATIONS, "<=", due_key(now));
+        let query = self.query(KeyRange::gsi2(keys::WAITING_INVITATIONS).up_to(due_key(now)));
         let found = self.query_all(query).await?;
         Ok(found.iter().filter_map(waiting).collect())
     }

@@ -7,12 +7,10 @@ use std::collections::HashSet;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Datelike, NaiveDate};
 
-use super::expr::{self, Expr};
-use super::items::{self, from_item};
+use super::expr::{self, Expr, KeyRange};
 use super::keys::{self, attr, kind};
 use super::{Item, Store, applied, n, s};
 use crate::error::{Error, Result};
-use crate::model::{Assignment, License};
 
 /// A licence or an assignment that may be due for a reminder, as GSI2
 /// projects it (eventually consistent: read it again before deciding).
@@ -80,16 +78,9 @@ impl Store {
     ) -> Result<Vec<Candidate>> {
         let mut tasks = tokio::task::JoinSet::new();
         for month in months(from, to) {
-            let query = self
-                .client
-                .query()
-                .index_name(keys::GSI2)
-                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
-                .expression_attribute_names("#pk", keys::GSI2PK)
-                .expression_attribute_names("#sk", keys::GSI2SK)
-                .expression_attribute_values(":pk", s(keys::reminders_of_month(month)))
-                .expression_attribute_values(":from", s(keys::reminder_day(from)))
-                .expression_attribute_values(":to", s(keys::reminder_day(to)));
+            let range = KeyRange::gsi2(keys::reminders_of_month(month))
+                .between(keys::reminder_day(from), keys::reminder_day(to));
+            let query = self.query(range);
             let store = self.clone();
             tasks.spawn(async move { store.query_all(query).await });
         }
@@ -98,21 +89,6 @@ impl Store {
             found.extend(joined.map_err(Error::unavailable)??.iter().filter_map(candidate));
         }
         Ok(found)
-    }
-
-    /// Licences by (customer, licence id), read strongly consistently.
-    pub async fn licenses_now(&self, ids: &[(String, String)]) -> Result<Vec<License>> {
-        let keys = ids.iter().map(|(c, l)| items::license_key(c, l)).collect();
-        self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
-    }
-
-    /// Assignments by (customer, licence id, e-mail), strongly consistently.
-    pub async fn assignments_now(
-        &self,
-        ids: &[(String, String, String)],
-    ) -> Result<Vec<Assignment>> {
-        let keys = ids.iter().map(|(c, l, e)| items::assignment_key(c, l, e)).collect();
-        self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
     }
 
     /// Which of these reminders (customer, licence id, reminder id) have a

@@ -147,7 +147,7 @@ pub async fn my_seats(app: &App, email: &str) -> Result<Vec<(Assignment, License
     let ids: Vec<_> = ids.into_iter().collect();
     let licenses: HashMap<String, License> = app
         .store
-        .licenses_by_id(&ids)
+        .licenses_by_id(&ids, false)
         .await?
         .into_iter()
         .map(|l| (l.license_id.clone(), l))

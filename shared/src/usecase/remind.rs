@@ -88,7 +88,7 @@ impl Notifier {
         let ids: Vec<Key> = ids.into_iter().collect();
         let licenses: BTreeMap<Key, License> = self
             .store
-            .licenses_now(&ids)
+            .licenses_by_id(&ids, true)
             .await?
             .into_iter()
             .map(|l| ((l.customer_id.clone(), l.license_id.clone()), l))
@@ -140,7 +140,7 @@ impl Notifier {
                     .then(|| (c.customer_id.clone(), c.license_id.clone(), email.clone()))
             })
             .collect();
-        for a in self.store.assignments_now(&maybe).await? {
+        for a in self.store.assignments_by_id(&maybe).await? {
             let Some(l) = licenses.get(&(a.customer_id.clone(), a.license_id.clone())) else {
                 continue;
             };

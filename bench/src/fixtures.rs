@@ -95,6 +95,20 @@ async fn provision(app: &App, order: &str, customer: &str, buyer: &str, quantity
     licensing_tests::provision(app, event).await.expect("provision").license_id
 }
 
+/// Assigns `emails` on each licence of `ids`, by `token`: a 201 each time.
+async fn assign_each(
+    app: &App,
+    token: &str,
+    ids: impl IntoIterator<Item = &String>,
+    emails: Value,
+) {
+    for id in ids {
+        let body = json!({ "emails": emails });
+        let call = request("POST", &format!("/licenses/{id}/assignments"), token, Some(body));
+        assert_eq!(invoke(app, call).await, 201);
+    }
+}
+
 impl Fixture {
     pub async fn set_up(app: &App, quick: bool) -> Self {
         let customer = "bench-cust";
@@ -107,25 +121,9 @@ impl Fixture {
             orders.push(order);
         }
         let member_email = "member@bench.example.com".to_string();
-        for id in &ids {
-            let call = request(
-                "POST",
-                &format!("/licenses/{id}/assignments"),
-                &adm,
-                Some(json!({"emails": member_email})),
-            );
-            assert_eq!(invoke(app, call).await, 201);
-        }
+        assign_each(app, &adm, &ids, json!(member_email)).await;
         let small_emails = addresses("small", 8);
-        for id in [&ids[0], &ids[4]] {
-            let call = request(
-                "POST",
-                &format!("/licenses/{id}/assignments"),
-                &adm,
-                Some(json!({"emails": small_emails})),
-            );
-            assert_eq!(invoke(app, call).await, 201);
-        }
+        assign_each(app, &adm, [&ids[0], &ids[4]], json!(small_emails)).await;
         // 200 customers × 50 licences (20 × 50 in a quick run, or BENCH_REMIND_CUSTOMERS).
         let customers = std::env::var("BENCH_REMIND_CUSTOMERS").ok().and_then(|n| n.parse().ok());
         let customers = customers.unwrap_or(if quick { 20 } else { 200 });

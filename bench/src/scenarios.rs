@@ -84,14 +84,7 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
                 request("POST", &assignments(&f.single), adm, Some(json!({"emails": singles[i]})))
             }
         }),
-        scenario("assign 100", Group::Warm, bulk_n, 201, Minimum::assign(100), move |_| {
-            request(
-                "POST",
-                &assignments(&f.bulk),
-                adm,
-                Some(json!({"emails": addresses("h", 100)})),
-            )
-        }),
+        assign_new(Group::Warm, bulk_n, &f.bulk, adm, "h", 100),
         scenario("change", Group::Warm, n, 200, Minimum::new(3, ONE), move |i| {
             let changeable = f.small_emails.len() + 1;
             let email = f.small_emails.get(i % changeable).unwrap_or(&f.member_email);
@@ -125,33 +118,17 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
                 ))
             },
         ),
-        scenario("assign 10", Group::Scaling, n, 201, Minimum::assign(10), move |_| {
-            request(
-                "POST",
-                &assignments(&f.single),
-                adm,
-                Some(json!({"emails": addresses("t", 10)})),
-            )
-        }),
+        assign_new(Group::Scaling, n, &f.single, adm, "t", 10),
         // Ten bulk requests of 1000 give `big` its 10,000 assignments.
-        scenario("assign 1000", Group::Scaling, once, 201, Minimum::assign(1000), move |_| {
-            request(
-                "POST",
-                &assignments(&f.big),
-                adm,
-                Some(json!({"emails": addresses("k", 1000)})),
-            )
-        }),
+        assign_new(Group::Scaling, once, &f.big, adm, "k", 1000),
     ];
+    // A scaling scenario: `n` GETs of `path` by the admin, each answered 200.
+    let page = |name: String, minimum: Minimum, path: String| {
+        scenario(&name, Group::Scaling, n, 200, minimum, move |_| request("GET", &path, adm, None))
+    };
     for (label, id) in [("10", &f.small), ("10,000", &f.big)] {
-        rows.push(scenario(
-            &format!("assignments page, licence with {label}"),
-            Group::Scaling,
-            n,
-            200,
-            Minimum::new(2, PAGE),
-            move |_| request("GET", &format!("{}?limit=10", assignments(id)), adm, None),
-        ));
+        let name = format!("assignments page, licence with {label}");
+        rows.push(page(name, Minimum::new(2, PAGE), format!("{}?limit=10", assignments(id))));
         rows.push(scenario(
             &format!("capacity check (dryRun), licence with {label}"),
             Group::Scaling,
@@ -182,14 +159,8 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         move |_| request("GET", "/licenses", &f.many_admin, None),
     ));
     for (label, id) in [("10", &f.quiet), ("10,000", &f.big)] {
-        rows.push(scenario(
-            &format!("history page, licence with {label} entries"),
-            Group::Scaling,
-            n,
-            200,
-            Minimum::new(2, HISTORY),
-            move |_| request("GET", &format!("/licenses/{id}/history?limit=10"), adm, None),
-        ));
+        let name = format!("history page, licence with {label} entries");
+        rows.push(page(name, Minimum::new(2, HISTORY), format!("/licenses/{id}/history?limit=10")));
     }
     // `big` holds 10,002 assignments by now (the buyer, the member and the
     // ten `assign 1000`); the export reads them all, page by page.
@@ -262,6 +233,23 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         move |i| Call::OrderEvent(f.renewal(i)),
     ));
     rows
+}
+
+/// `assign {count}`: each call assigns `count` new addresses (tagged `tag`)
+/// to the licence `id`, by `token`.
+fn assign_new<'a>(
+    group: Group,
+    samples: Samples,
+    id: &'a str,
+    token: &'a str,
+    tag: &'static str,
+    count: usize,
+) -> Scenario<'a> {
+    let name = format!("assign {count}");
+    scenario(&name, group, samples, 201, Minimum::assign(count), move |_| {
+        let body = json!({"emails": addresses(tag, count)});
+        request("POST", &format!("/licenses/{id}/assignments"), token, Some(body))
+    })
 }
 
 fn scenario<'a>(

@@ -72,14 +72,21 @@ impl<'a> Client<'a> {
 
     /// Every assignment of a licence, page after page.
     pub async fn all_assignments(&self, id: &str) -> Vec<Value> {
+        let path = format!("/licenses/{id}/assignments");
+        self.all_pages(&path, "limit=100", "assignments").await
+    }
+
+    /// The `items` of every page of `path` in order: with `query`, then with
+    /// `query` and the cursor each page answers, until one answers none.
+    async fn all_pages(&self, path: &str, query: &str, items: &str) -> Vec<Value> {
         let mut found = Vec::new();
-        let mut query = "limit=100".to_string();
+        let mut page = query.to_string();
         loop {
-            let answer = self.assignments(id, &query).await;
+            let answer = self.send("GET", &with_query(path, &page), None).await;
             assert_eq!(answer.status, 200, "{:?}", answer.body);
-            found.extend(answer.body["assignments"].as_array().unwrap().iter().cloned());
+            found.extend(answer.body[items].as_array().unwrap().iter().cloned());
             match answer.body["nextCursor"].as_str() {
-                Some(c) => query = format!("limit=100&cursor={c}"),
+                Some(c) => page = format!("{query}&cursor={c}"),
                 None => return found,
             }
         }
@@ -99,22 +106,12 @@ impl<'a> Client<'a> {
     /// A licence's whole history (newest first), page after page of `limit`,
     /// with `query` (e.g. `"email=a@x.de"`).
     pub async fn all_history(&self, id: &str, query: &str, limit: usize) -> Vec<Value> {
-        let mut found = Vec::new();
         let base = if query.is_empty() {
             format!("limit={limit}")
         } else {
             format!("{query}&limit={limit}")
         };
-        let mut page = base.clone();
-        loop {
-            let answer = self.history(id, &page).await;
-            assert_eq!(answer.status, 200, "{:?}", answer.body);
-            found.extend(answer.body["entries"].as_array().unwrap().iter().cloned());
-            match answer.body["nextCursor"].as_str() {
-                Some(c) => page = format!("{base}&cursor={c}"),
-                None => return found,
-            }
-        }
+        self.all_pages(&format!("/licenses/{id}/history"), &base, "entries").await
     }
 
     /// The assignment of `email` on a licence, as listed.

@@ -233,6 +233,28 @@ pub async fn fresh_app() -> App {
     app_on(dynamodb_endpoint()).await
 }
 
+/// A runtime, and on it an app over a fresh, empty table: for the tests that
+/// drive processes of their own between async steps.
+pub fn fresh_app_blocking() -> (tokio::runtime::Runtime, App) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = rt.block_on(fresh_app());
+    (rt, app)
+}
+
+/// Provisions the demo purchases of events/demo/, in the order of their files.
+pub async fn provision_demo(app: &App) {
+    let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("events/demo"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for file in &files {
+        let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        deliver(app, event).await.unwrap();
+    }
+}
+
 /// An app over a fresh, empty table of this process's own DynamoDB Local
 /// ([`own_dynamodb_endpoint`]).
 pub async fn fresh_app_of_own() -> App {
@@ -641,6 +663,18 @@ pub fn ses_failing_with_message(status: u16, error_type: &'static str, message: 
         }
     });
     format!("http://127.0.0.1:{port}")
+}
+
+/// `n` addresses `{tag}{i}@example.com`, `i` counting from 0, zero-padded
+/// to `width` digits.
+pub fn numbered(tag: &str, n: usize, width: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{tag}{i:0width$}@example.com")).collect()
+}
+
+/// The string `field` of each element of the array `list`, in order (panics
+/// where `list` is no array or an element lacks that string).
+pub fn strings_of<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array().unwrap().iter().map(|e| e[field].as_str().unwrap()).collect()
 }
 
 /// A unique address, so tests can share one SES emulator.

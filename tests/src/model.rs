@@ -339,6 +339,18 @@ impl Model {
         assigned
     }
 
+    /// The licence in `slot` where it holds an assignment of `person` (revoked
+    /// or not); else the 404 the API answers for what is missing.
+    fn holding(&mut self, slot: usize, person: usize) -> Result<&mut MLicence, Expected> {
+        let Some(l) = self.licences[slot].as_mut() else {
+            return Err(Expected::Problem(404, "license-not-found"));
+        };
+        if !l.assignments.contains_key(PEOPLE[person]) {
+            return Err(Expected::Problem(404, "assignment-not-found"));
+        }
+        Ok(l)
+    }
+
     /// Applies an HTTP operation to the model and says what the API must answer.
     pub fn apply(&mut self, op: &Op) -> Expected {
         use Expected::*;
@@ -464,43 +476,37 @@ impl Model {
                 l.history.push(vec![("assignment.changed", Some(email.into()), admin_name)]);
                 Status(200)
             }
-            Op::Revoke { slot, person } => {
-                let Some(l) = self.licences[*slot].as_mut() else {
-                    return Problem(404, "license-not-found");
-                };
-                match l.assignments.get_mut(PEOPLE[*person]) {
-                    None => Problem(404, "assignment-not-found"),
-                    Some(a) => {
-                        if !a.revoked {
-                            // The days before today stay used.
-                            let last = today.pred_opt().unwrap().min(a.until);
-                            if a.from <= last {
-                                l.used.push((a.from, last));
-                            }
-                            if a.invitation == "pending" {
-                                a.invitation = "failed";
-                            }
-                            let email = PEOPLE[*person].to_string();
-                            l.history.push(vec![("assignment.revoked", Some(email), admin_name)]);
+            Op::Revoke { slot, person } => match self.holding(*slot, *person) {
+                Err(missing) => missing,
+                Ok(l) => {
+                    let a = l.assignments.get_mut(PEOPLE[*person]).unwrap();
+                    if !a.revoked {
+                        // The days before today stay used.
+                        let last = today.pred_opt().unwrap().min(a.until);
+                        if a.from <= last {
+                            l.used.push((a.from, last));
                         }
-                        a.revoked = true;
-                        Status(200)
+                        if a.invitation == "pending" {
+                            a.invitation = "failed";
+                        }
+                        let email = PEOPLE[*person].to_string();
+                        l.history.push(vec![("assignment.revoked", Some(email), admin_name)]);
                     }
+                    a.revoked = true;
+                    Status(200)
                 }
-            }
-            Op::Resend { slot, person } => {
-                let Some(l) = self.licences[*slot].as_mut() else {
-                    return Problem(404, "license-not-found");
-                };
-                match l.assignments.get_mut(PEOPLE[*person]) {
-                    None => Problem(404, "assignment-not-found"),
-                    Some(a) if a.revoked => Problem(409, "assignment-revoked"),
-                    // Within 10 minutes of the last invitation (a sequence
-                    // runs in seconds); a failed one may be resent at once.
-                    Some(a) if a.invited && a.invitation != "failed" => {
+            },
+            Op::Resend { slot, person } => match self.holding(*slot, *person) {
+                Err(missing) => missing,
+                Ok(l) => {
+                    let a = l.assignments.get_mut(PEOPLE[*person]).unwrap();
+                    if a.revoked {
+                        Problem(409, "assignment-revoked")
+                    } else if a.invited && a.invitation != "failed" {
+                        // Within 10 minutes of the last invitation (a sequence
+                        // runs in seconds); a failed one may be resent at once.
                         Problem(429, "rate-limited")
-                    }
-                    Some(a) => {
+                    } else {
                         a.invitation = "pending";
                         a.invited = true;
                         let email = PEOPLE[*person].to_string();
@@ -508,7 +514,7 @@ impl Model {
                         Status(202)
                     }
                 }
-            }
+            },
             Op::Renew { .. } | Op::Quantity { .. } | Op::Cancel { .. } => unreachable!("events"),
         }
     }

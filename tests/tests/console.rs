@@ -10,7 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use licensing::App;
 use licensing::model::{Assignment, InvitationStatus, Language};
 use licensing::store::Write;
 use licensing_tests::local::start_watch;
@@ -46,29 +45,14 @@ fn browse(base: &str, mode: &[&str]) -> String {
     out
 }
 
-/// The demo purchases of events/demo/.
-async fn demo(app: &App) {
-    let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("events/demo"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    for file in &files {
-        let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        licensing::events::orders::handle(app, event).await.unwrap();
-    }
-}
-
 #[test]
 fn every_flow_in_headless_chromium() {
     built();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (rt, app) = fresh_app_blocking();
     // Anna holds a seat of the demo's TecDoc licence; a licence with more seats in use
     // than it has: 3 bought, 3 in use, then 1 seat.
     rt.block_on(async {
-        demo(&app).await;
+        provision_demo(&app).await;
         let tecdoc = "lic_6CGKN22FHMWP935DWKR78NWDA8";
         let anna = Client::admin(&app, CUSTOMER).assign(tecdoc, "anna@example.com").await;
         assert_eq!(anna.status, 201, "{:?}", anna.body);
@@ -133,8 +117,7 @@ fn every_flow_in_headless_chromium() {
 #[test]
 fn two_hundred_licences_and_ten_thousand_assignments() {
     built();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (rt, app) = fresh_app_blocking();
     rt.block_on(async {
         for i in 0..199 {
             ordered(&app, OTHER_CUSTOMER, 5, days_from_today(-1), days_from_today(300 + i)).await;
@@ -222,9 +205,8 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn deployed_sign_in_with_openid_connect_code_and_pkce() {
     built();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
-    rt.block_on(demo(&app));
+    let (rt, app) = fresh_app_blocking();
+    rt.block_on(provision_demo(&app));
     let watch = start_watch(app.store.table(), false);
 
     let (site_port, issuer_port) = (free_port(), free_port());

@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 
 #[test]
 fn the_seed_story_through_the_http_routes() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (_rt, app) = fresh_app_blocking();
     let watch = start_watch(app.store.table(), true);
     let http = Http { base: watch.base.clone() };
     let a = admin(CUSTOMER);
@@ -137,8 +136,7 @@ fn the_seed_story_through_the_http_routes() {
 /// get no CORS headers; the gateway never echoes an origin with credentials.
 #[test]
 fn cors_for_local_origins_only() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (rt, app) = fresh_app_blocking();
     let id = rt.block_on(licence(&app, CUSTOMER, 5));
     let watch = start_watch(app.store.table(), false);
     let http = Http { base: watch.base.clone() };
@@ -234,19 +232,9 @@ fn curl_raw(
 #[test]
 fn hostile_requests_schemathesis_and_request_logs() {
     let root = workspace_root();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (rt, app) = fresh_app_blocking();
     // The demo purchases: the OpenAPI examples name their licence ids.
-    let mut demo: Vec<_> = std::fs::read_dir(root.join("events/demo"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    demo.sort();
-    for file in &demo {
-        let event = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        rt.block_on(licensing::events::orders::handle(&app, event)).unwrap();
-    }
+    rt.block_on(provision_demo(&app));
     const LICENSE: &str = "lic_6CGKN22FHMWP935DWKR78NWDA8";
     let watch = start_watch(app.store.table(), false);
     let token = std::fs::read_to_string(root.join("events/demo/tokens/admin.jwt")).unwrap();

@@ -10,8 +10,7 @@ const DEMO_LICENSE: &str = "lic_6CGKN22FHMWP935DWKR78NWDA8";
 
 #[test]
 fn every_event_file_invokes_its_function() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (_rt, app) = fresh_app_blocking();
     let watch = start_watch(app.store.table(), false);
     let invoke = |function: &str, file: &str| -> Value {
         let out = cargo_lambda()
@@ -71,12 +70,7 @@ fn every_event_file_invokes_its_function() {
 
     let (status, assigned) = http("assign", "events/assign.json");
     assert_eq!(status, 201, "{assigned}");
-    let emails: Vec<_> = assigned["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["email"].as_str().unwrap())
-        .collect();
+    let emails = strings_of(&assigned["results"], "email");
     assert_eq!(emails, ["anna@example.com", "bob.meier@example.com", "carl@example.com"]);
 
     let (status, page) = http("list", "events/list-assignments.json");
@@ -98,12 +92,7 @@ fn every_event_file_invokes_its_function() {
     );
     let (status, history) = http("list", "events/history.json");
     assert_eq!(status, 200, "{history}");
-    let actions: Vec<_> = history["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = strings_of(&history["entries"], "action");
     assert_eq!(
         actions,
         [
@@ -151,8 +140,7 @@ fn every_event_file_invokes_its_function() {
 #[test]
 fn a_failed_provision_names_its_kind() {
     use licensing_tests::runtime_api::{lambda_env, name_function, spawn_once};
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let app = rt.block_on(fresh_app());
+    let (rt, app) = fresh_app_blocking();
     let order = format!("ORD-{}", ulid::Ulid::new());
     let bought =
         purchase(&order, CUSTOMER, "b@example.com", 3, days_from_today(-1), days_from_today(9));

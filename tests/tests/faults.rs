@@ -169,47 +169,55 @@ async fn faulty_case(proxy: &Proxy, direct: &App, op: Op, arm: &dyn Fn(&Proxy), 
     assert_eq!(alike(&snapshot(direct, &id).await), after, "{op:?} retried");
 }
 
+/// A fresh table of this suite's own DynamoDB Local, and a fault proxy in
+/// front of it.
+async fn proxied() -> (App, Proxy) {
+    (fresh_app_of_own().await, Proxy::start(own_dynamodb_endpoint()).await)
+}
+
+/// A [`faulty_case`] of every op for each of `faults` (the operation whose
+/// first call gets it, and the fault), `check` after each case.
+async fn every_op(
+    faults: &[(&str, Fault)],
+    expect: Expect,
+    check: impl Fn(&Proxy),
+) -> (App, Proxy) {
+    let (direct, proxy) = proxied().await;
+    for op in OPS {
+        for (operation, fault) in faults {
+            let arm = |p: &Proxy| p.fail_after(operation, 0, fault.clone());
+            faulty_case(&proxy, &direct, op, &arm, expect).await;
+            check(&proxy);
+        }
+    }
+    (direct, proxy)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_dropped_before_dynamodb_saw_it_writes_nothing() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    for op in OPS {
-        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Drop);
-        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+    every_op(&[(TX, Fault::Drop)], Expect::Before, |proxy| {
         assert_eq!(proxy.seen(TX), 3 + 1, "3 attempts, then the retry");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_whose_answer_was_lost_took_effect_whole() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    for op in OPS {
-        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::DropAfterForward);
-        faulty_case(&proxy, &direct, op, &arm, Expect::After).await;
-    }
+    every_op(&[(TX, Fault::DropAfterForward)], Expect::After, |_| {}).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_commit_writes_nothing() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    for op in OPS {
-        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Throttle);
-        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
+    every_op(&[(TX, Fault::Throttle)], Expect::Before, |proxy| {
         assert_eq!(proxy.faulted(TX), 3, "the SDK tries 3 times");
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_vanishing_mid_request_writes_nothing() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    for op in OPS {
-        // After the reads, at the commit.
-        let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Unreachable);
-        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
-    }
+    // After the reads, at the commit.
+    let (direct, proxy) = every_op(&[(TX, Fault::Unreachable)], Expect::Before, |_| {}).await;
     // Refused from the start: every route answers 503 too.
     let id = prepared(&direct).await;
     let via = app_at(&proxy.url, direct.store.table());
@@ -227,16 +235,9 @@ async fn dynamodb_vanishing_mid_request_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_reads_write_nothing() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    for op in OPS {
-        // Gone at the first read.
-        let arm = |p: &Proxy| p.fail_after(READ, 0, Fault::Unreachable);
-        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
-        // Throttled reads.
-        let arm = |p: &Proxy| p.fail_after(READ, 0, Fault::Throttle);
-        faulty_case(&proxy, &direct, op, &arm, Expect::Before).await;
-    }
+    // Gone at the first read; throttled reads.
+    let faults = [(READ, Fault::Unreachable), (READ, Fault::Throttle)];
+    every_op(&faults, Expect::Before, |_| {}).await;
 }
 
 /// A commit slower than the client's timeouts (3 s an attempt, 8 s in all):
@@ -244,8 +245,7 @@ async fn failing_reads_write_nothing() {
 /// DynamoDB later, so the write may have happened: before or after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_slower_than_the_timeout_is_a_503_and_whole() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let (direct, proxy) = proxied().await;
     let arm = |p: &Proxy| p.fail_after(TX, 0, Fault::Delay(Duration::from_millis(3500)));
     faulty_case(&proxy, &direct, Op::Assign, &arm, Expect::Either).await;
 }
@@ -253,8 +253,7 @@ async fn a_commit_slower_than_the_timeout_is_a_503_and_whole() {
 /// 200 ms on every DynamoDB call: slower, but every answer is right.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_dynamodb_still_answers_correctly() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let (direct, proxy) = proxied().await;
     let via = app_at(&proxy.url, direct.store.table());
     proxy.fail_all(Fault::Delay(Duration::from_millis(200)));
     for op in OPS {
@@ -391,8 +390,7 @@ macro_rules! bulk_cut {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let _heavy = HEAVY.acquire().await.unwrap();
-            let direct = fresh_app_of_own().await;
-            let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+            let (direct, proxy) = proxied().await;
             bulk_case(&proxy, &direct, $chunks, $fault, $retry_first).await;
         }
     };
@@ -414,8 +412,7 @@ bulk_cut!(bulk_assign_cut_at_the_clearing, Some(CHUNKS), Fault::Drop, false);
 /// while the batch is pending (found by this test, fixed in the product).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let (direct, proxy) = proxied().await;
     let id = licence(&direct, CUSTOMER, 1010).await;
     let a = admin(CUSTOMER);
     let path = format!("/licenses/{id}/assignments");
@@ -456,18 +453,16 @@ async fn a_half_written_batch_over_revoked_addresses_is_invisible() {
 /// back, so the client's retry (after `Retry-After`) runs it afresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_with_an_idempotency_key_can_be_retried() {
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let (direct, proxy) = proxied().await;
     let via = app_at(&proxy.url, direct.store.table());
     let id = prepared(&direct).await;
-    let path = format!("/licenses/{id}/assignments");
     let body = json!({"emails": "carl@example.com"});
     // The commit is throttled; giving the key back works.
     proxy.fail_after(TX, 0, Fault::Throttle);
-    let first = Client::admin(&via, CUSTOMER).post_with_key(&path, "k-throttled", &body).await;
+    let first = Client::admin(&via, CUSTOMER).assign_with_key(&id, "k-throttled", &body).await;
     assert_unavailable(&first, "throttled");
     proxy.reset();
-    let retry = Client::admin(&via, CUSTOMER).post_with_key(&path, "k-throttled", &body).await;
+    let retry = Client::admin(&via, CUSTOMER).assign_with_key(&id, "k-throttled", &body).await;
     assert_eq!(retry.status, 201, "{:?}", retry.body);
 }
 
@@ -478,8 +473,7 @@ async fn a_503_with_an_idempotency_key_can_be_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_503_from_an_outage_with_an_idempotency_key_can_be_retried() {
     use lambda_http::RequestExt;
-    let direct = fresh_app_of_own().await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let (direct, proxy) = proxied().await;
     let via = app_at(&proxy.url, direct.store.table());
     let id = prepared(&direct).await;
     let path = format!("/licenses/{id}/assignments");

@@ -76,20 +76,33 @@ fn assert_renewed(r: &Readable, n: usize) {
     assert_eq!(moved.len(), n + 1, "one entry per address");
 }
 
+/// `event` delivered through a fault proxy whose `pass`-th commit (0: the
+/// commit point; then the chunks of 49; last: clearing the marker) and every
+/// one after it get `fault`; then the proxy heals and idles. The proxy, the
+/// app behind it, and what the delivery answered.
+async fn delivered_through_cut(
+    direct: &App,
+    event: Value,
+    pass: usize,
+    fault: Fault,
+) -> (Proxy, App, Result<Value, EventError>) {
+    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, direct.store.table());
+    proxy.fail_after(TX, pass, fault);
+    let failed = deliver(&via, event).await;
+    proxy.reset();
+    proxy.idle().await;
+    (proxy, via, failed)
+}
+
 /// A renewal of `n` + 1 periods through the proxy, whose `pass`-th commit
-/// (0: the commit point; then the chunks of 49; last: clearing the marker)
 /// and every one after it get `fault`; then readers, and the redelivery.
 async fn renewal_cut(n: usize, pass: usize, fault: Fault) {
     let (direct, order, id) = seeded(n).await;
     let before = readable(&direct, &id).await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    let via = app_at(&proxy.url, direct.store.table());
-    proxy.fail_after(TX, pass, fault.clone());
     let what = format!("cut at commit {pass} ({fault:?})");
-    let failed = deliver(&via, renewed(&order)).await;
+    let (proxy, _, failed) = delivered_through_cut(&direct, renewed(&order), pass, fault).await;
     assert!(matches!(failed, Err(EventError::Unavailable(_))), "{what}: {failed:?}");
-    proxy.reset();
-    proxy.idle().await;
     assert!(proxy.faulted(TX) > 0, "{what}: the fault was reached");
     assert!(readable(&direct, &id).await == before, "{what}: readers see the licence as it was");
     let result = deliver(&direct, renewed(&order)).await.expect("the redelivery finishes it");
@@ -98,54 +111,37 @@ async fn renewal_cut(n: usize, pass: usize, fault: Fault) {
     assert_eq!(deliver(&direct, renewed(&order)).await.unwrap(), result, "{what}: applied once");
 }
 
-// 150 addresses and the buyer: the commit point, four chunks (49, 49, 49, 4),
-// the clearing: commits 0 to 5.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_cut_at_the_commit_point() {
-    renewal_cut(150, 0, Fault::Drop).await;
+/// One test per cut, so they run in parallel and each stays short:
+/// `name: addresses, pass, fault;`.
+macro_rules! renewal_cuts {
+    ($($(#[$doc:meta])* $name:ident: $n:expr, $pass:expr, $fault:expr;)*) => {$(
+        $(#[$doc])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            renewal_cut($n, $pass, $fault).await;
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_cut_before_the_first_chunk() {
-    renewal_cut(150, 1, Fault::Drop).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_answer_lost_after_a_chunk() {
-    renewal_cut(150, 2, Fault::DropAfterForward).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_throttled_after_two_chunks() {
-    renewal_cut(150, 3, Fault::Throttle).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_unreachable_before_the_last_chunk() {
-    renewal_cut(150, 4, Fault::Unreachable).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_cut_at_the_clearing() {
-    renewal_cut(150, 5, Fault::Drop).await;
-}
-
-/// 10,000 assignments: about 200 commits of 49 moves; cut in the middle.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_renewal_of_ten_thousand_cut_in_the_middle_is_finished_by_the_retry() {
-    renewal_cut(10_000, 100, Fault::Drop).await;
+renewal_cuts! {
+    // 150 addresses and the buyer: the commit point, four chunks (49, 49, 49, 4),
+    // the clearing: commits 0 to 5.
+    renewal_cut_at_the_commit_point: 150, 0, Fault::Drop;
+    renewal_cut_before_the_first_chunk: 150, 1, Fault::Drop;
+    renewal_answer_lost_after_a_chunk: 150, 2, Fault::DropAfterForward;
+    renewal_throttled_after_two_chunks: 150, 3, Fault::Throttle;
+    renewal_unreachable_before_the_last_chunk: 150, 4, Fault::Unreachable;
+    renewal_cut_at_the_clearing: 150, 5, Fault::Drop;
+    /// 10,000 assignments: about 200 commits of 49 moves; cut in the middle.
+    a_renewal_of_ten_thousand_cut_in_the_middle_is_finished_by_the_retry: 10_000, 100, Fault::Drop;
 }
 
 /// Not the redelivery but the next admin's write finishes the renewal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_writer_finishes_a_renewal_cut_short() {
     let (direct, order, id) = seeded(150).await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    let via = app_at(&proxy.url, direct.store.table());
-    proxy.fail_after(TX, 2, Fault::Drop);
-    assert!(deliver(&via, renewed(&order)).await.is_err());
-    proxy.reset();
-    proxy.idle().await;
+    let (_, _, failed) = delivered_through_cut(&direct, renewed(&order), 2, Fault::Drop).await;
+    assert!(failed.is_err());
     let admin = Client::admin(&direct, CUSTOMER);
     let late = past_pending(|| admin.assign(&id, "late@example.com")).await;
     assert_eq!(late.status, 201, "{:?}", late.body);
@@ -164,13 +160,9 @@ async fn a_cancellation_cut_short_is_invisible_until_finished() {
     let later = json!({"emails": "later@example.com", "validFrom": days_from_today(20)});
     assert_eq!(Client::admin(&direct, CUSTOMER).assign_body(&id, later).await.status, 201);
     let before = readable(&direct, &id).await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    let via = app_at(&proxy.url, direct.store.table());
-    proxy.fail_after(TX, 2, Fault::Drop);
     let event = cancellation(&order, "CAN-1", days_from_today(10));
-    assert!(deliver(&via, event.clone()).await.is_err());
-    proxy.reset();
-    proxy.idle().await;
+    let (_, _, failed) = delivered_through_cut(&direct, event.clone(), 2, Fault::Drop).await;
+    assert!(failed.is_err());
     assert!(readable(&direct, &id).await == before, "as it was");
     let result = deliver(&direct, event).await.unwrap();
     assert_eq!((result["clipped"].as_u64(), result["revoked"].as_u64()), (Some(101), Some(1)));
@@ -192,12 +184,9 @@ async fn a_cancellation_cut_short_is_invisible_until_finished() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_spends_at_most_two_seconds_on_another_operations_fan_out() {
     let (direct, order, id) = seeded(150).await;
-    let proxy = Proxy::start(own_dynamodb_endpoint()).await;
-    let via = app_at(&proxy.url, direct.store.table());
-    proxy.fail_after(TX, 1, Fault::Drop);
-    assert!(deliver(&via, renewed(&order)).await.is_err(), "cut after the commit point");
-    proxy.reset();
-    proxy.idle().await;
+    let (proxy, via, failed) =
+        delivered_through_cut(&direct, renewed(&order), 1, Fault::Drop).await;
+    assert!(failed.is_err(), "cut after the commit point");
     proxy.set(proxy::Rule {
         operation: Some(TX.into()),
         pass: 0,

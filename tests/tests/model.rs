@@ -194,22 +194,11 @@ fn request_of(model: &Model, op: &Op) -> (&'static str, String, Option<Value>) {
 
 fn check_counts(l: &MLicence, view: &Value, today: NaiveDate, what: &str) -> Result<(), String> {
     let (seats, available, users, over) = l.counts(today);
-    let got = (
-        view["quantity"].as_u64(),
-        view["assignedSeats"].as_u64(),
-        view["availableSeats"].as_u64(),
-        view["assignedUsers"].as_u64(),
-        view["overAssignedSeats"].as_u64(),
-        view["status"].as_str(),
-    );
-    let want = (
-        Some(u64::from(l.quantity(today))),
-        Some(u64::from(seats)),
-        Some(u64::from(available)),
-        Some(u64::from(users)),
-        Some(u64::from(over)),
-        Some(l.status(today)),
-    );
+    let counts =
+        ["quantity", "assignedSeats", "availableSeats", "assignedUsers", "overAssignedSeats"];
+    let got = (counts.map(|field| view[field].as_u64()), view["status"].as_str());
+    let model = [l.quantity(today), seats, available, users, over];
+    let want = (model.map(|n| Some(u64::from(n))), Some(l.status(today)));
     ensure!(
         got == want,
         "{what}: licence counts (quantity, assignedSeats, availableSeats, assignedUsers, overAssignedSeats, status) are {got:?}, the model says {want:?}"

@@ -16,6 +16,31 @@ async fn assign(app: &licensing::App, id: &str, email: &str, language: &str) {
     assert_eq!(answer.body["results"][0]["assignment"]["invitation"]["status"], "pending");
 }
 
+/// A licence of 5 seats with an assignment to a fresh address for each
+/// `(tag, language)`, in this order: the app, the licence id and the addresses.
+async fn assigned_to<const N: usize>(
+    who: [(&str, &str); N],
+) -> (licensing::App, String, [String; N]) {
+    let (app, id) = licensed(5).await;
+    let to = who.map(|(tag, _)| unique(tag));
+    for (email, (_, language)) in to.iter().zip(who) {
+        assign(&app, &id, email, language).await;
+    }
+    (app, id, to)
+}
+
+/// [`assigned_to`] one fresh address tagged `tag`, in English.
+async fn assigned(tag: &str) -> (licensing::App, String, String) {
+    let (app, id, [to]) = assigned_to([(tag, "en")]).await;
+    (app, id, to)
+}
+
+/// One mail went to `to`, and its invitation shows `sent`.
+async fn sent_once(app: &licensing::App, id: &str, to: &str) {
+    assert_eq!(mails_to(to).len(), 1);
+    assert_eq!(invitation(app, id, to).await["status"], "sent");
+}
+
 /// The assign's stream record, delivered (again) after a revoke: nothing is
 /// sent, nothing is retried, and the invitation ends `not-sent`.
 async fn delivered_but_not_sent(app: &licensing::App, id: &str, to: &str) {
@@ -42,10 +67,7 @@ async fn invitation_of(app: &licensing::App, customer: &str, id: &str, email: &s
 
 #[tokio::test]
 async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
-    let (app, id) = licensed(5).await;
-    let (anna, jonas) = (unique("anna"), unique("jonas"));
-    assign(&app, &id, &anna, "en").await;
-    assign(&app, &id, &jonas, "de").await;
+    let (app, id, [anna, jonas]) = assigned_to([("anna", "en"), ("jonas", "de")]).await;
     let notifier = notifier(&app, ses_endpoint());
     let result = notifier
         .handle(&stream_event(&[("e1", CUSTOMER, &id, &anna), ("e2", CUSTOMER, &id, &jonas)]))
@@ -83,9 +105,7 @@ async fn the_mail_names_product_period_link_and_user_name_in_both_languages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_delivered_twice_sends_once() {
-    let (app, id) = licensed(5).await;
-    let to = unique("twice");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("twice").await;
     let notifier = notifier(&app, ses_endpoint());
     let event = stream_event(&[("dup", CUSTOMER, &id, &to)]);
     let (a, b) = tokio::join!(notifier.handle(&event), notifier.handle(&event));
@@ -106,10 +126,7 @@ async fn a_record_delivered_twice_sends_once() {
 
 #[tokio::test]
 async fn mails_arrive_exactly_once_after_an_ses_outage_or_throttling() {
-    let (app, id) = licensed(5).await;
-    let (down, throttled) = (unique("down"), unique("throttled"));
-    assign(&app, &id, &down, "en").await;
-    assign(&app, &id, &throttled, "en").await;
+    let (app, id, [down, throttled]) = assigned_to([("down", "en"), ("throttled", "en")]).await;
     let event = stream_event(&[("o1", CUSTOMER, &id, &down), ("o2", CUSTOMER, &id, &throttled)]);
 
     let unreachable = notifier(&app, &format!("http://127.0.0.1:{}", free_port()));
@@ -128,15 +145,12 @@ async fn mails_arrive_exactly_once_after_an_ses_outage_or_throttling() {
     assert_eq!(back.handle(&event).await["batchItemFailures"], json!([]));
     assert_eq!(back.handle(&event).await["batchItemFailures"], json!([]));
     assert_eq!(mails_to(&down).len(), 1);
-    assert_eq!(mails_to(&throttled).len(), 1);
-    assert_eq!(invitation(&app, &id, &throttled).await["status"], "sent");
+    sent_once(&app, &id, &throttled).await;
 }
 
 #[tokio::test]
 async fn a_rejected_address_ends_failed_and_resend_works() {
-    let (app, id) = licensed(5).await;
-    let to = unique("rejected");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("rejected").await;
     let rejecting = notifier(&app, &ses_failing_with(400, "MessageRejected"));
     let result = rejecting.handle(&stream_event(&[("r1", CUSTOMER, &id, &to)])).await;
     assert_eq!(result["batchItemFailures"], json!([]), "a permanent failure is not retried");
@@ -154,15 +168,12 @@ async fn a_rejected_address_ends_failed_and_resend_works() {
     let mut event = stream_event(&[("r2", CUSTOMER, &id, &to)]);
     event["Records"][0]["eventName"] = json!("MODIFY");
     assert_eq!(notifier(&app, ses_endpoint()).handle(&event).await["batchItemFailures"], json!([]));
-    assert_eq!(mails_to(&to).len(), 1);
-    assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
+    sent_once(&app, &id, &to).await;
 }
 
 #[tokio::test]
 async fn a_claim_left_by_a_crashed_run_is_taken_over() {
-    let (app, id) = licensed(5).await;
-    let to = unique("crash");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("crash").await;
     let now = chrono::Utc::now().timestamp();
     let event = stream_event(&[("e1", CUSTOMER, &id, &to)]);
     let notifier = notifier(&app, ses_endpoint());
@@ -191,15 +202,12 @@ async fn a_claim_left_by_a_crashed_run_is_taken_over() {
         .await;
     assert!(age.is_ok());
     assert_eq!(notifier.handle(&event).await["batchItemFailures"], json!([]));
-    assert_eq!(mails_to(&to).len(), 1);
-    assert_eq!(invitation(&app, &id, &to).await["status"], "sent");
+    sent_once(&app, &id, &to).await;
 }
 
 #[tokio::test]
 async fn no_invitation_is_sent_for_an_assignment_revoked_before_its_mail() {
-    let (app, id) = licensed(5).await;
-    let to = unique("revoked");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("revoked").await;
     let revoked = Client::admin(&app, CUSTOMER).revoke(&id, &to).await;
     assert_eq!(revoked.body["invitation"], json!({"status": "failed", "error": "not-sent"}));
     delivered_but_not_sent(&app, &id, &to).await;
@@ -207,9 +215,7 @@ async fn no_invitation_is_sent_for_an_assignment_revoked_before_its_mail() {
 
 #[tokio::test]
 async fn a_revoked_assignment_left_pending_by_an_older_version_is_never_mailed() {
-    let (app, id) = licensed(5).await;
-    let to = unique("legacy");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("legacy").await;
     // What a revoke of the previous version left: revoked, invitation pending.
     use aws_sdk_dynamodb::types::AttributeValue as V;
     app.store
@@ -229,9 +235,7 @@ async fn a_revoked_assignment_left_pending_by_an_older_version_is_never_mailed()
 
 #[tokio::test]
 async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
-    let (app, id) = licensed(5).await;
-    let to = unique("inflight");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("inflight").await;
     let claimed = app
         .store
         .claim_invitation(CUSTOMER, &id, &to, "run-1", chrono::Utc::now().timestamp())
@@ -256,9 +260,7 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoke_after_the_claim_stops_the_mail_before_ses() {
     use licensing_tests::proxy::{Fault, Proxy};
-    let (app, id) = licensed(5).await;
-    let to = unique("late-revoke");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("late-revoke").await;
     let proxy = Proxy::start(dynamodb_endpoint()).await;
     proxy.fail_after("BatchGetItem", 0, Fault::Delay(std::time::Duration::from_millis(1500)));
     let via = app_at(&proxy.url, app.store.table());
@@ -320,9 +322,7 @@ async fn a_failed_invitation_shows_a_stable_code_never_ses_text() {
 /// when it was written; the send time is in its `after`.
 #[tokio::test]
 async fn history_is_newest_first_by_when_each_entry_was_written() {
-    let (app, id) = licensed(5).await;
-    let to = unique("order");
-    assign(&app, &id, &to, "en").await;
+    let (app, id, to) = assigned("order").await;
     let now = chrono::Utc::now().timestamp();
     let claimed = app.store.claim_invitation(CUSTOMER, &id, &to, "run-1", now).await.unwrap();
     let licensing::store::InvitationClaim::Claimed(a) = claimed else { panic!("{claimed:?}") };
@@ -363,10 +363,8 @@ async fn notified(app: &licensing::App, customer: &str, id: &str, to: &str) {
 /// passed.
 #[tokio::test]
 async fn revoking_and_assigning_again_mails_once_per_ten_minutes() {
-    let (app, id) = licensed(5).await;
-    let to = unique("again");
+    let (app, id, to) = assigned("again").await;
     let a = Client::admin(&app, CUSTOMER);
-    assign(&app, &id, &to, "en").await;
     notified(&app, CUSTOMER, &id, &to).await;
     assert_eq!(mails_to(&to).len(), 1);
     for _ in 0..3 {
@@ -398,10 +396,8 @@ async fn revoking_and_assigning_again_mails_once_per_ten_minutes() {
 /// leaves the sweep's list.
 #[tokio::test]
 async fn a_waiting_invitation_revoked_is_never_sent() {
-    let (app, id) = licensed(5).await;
-    let to = unique("waits");
+    let (app, id, to) = assigned("waits").await;
     let a = Client::admin(&app, CUSTOMER);
-    assign(&app, &id, &to, "en").await;
     notified(&app, CUSTOMER, &id, &to).await;
     assert_eq!(a.revoke(&id, &to).await.status, 200);
     assign(&app, &id, &to, "en").await;

@@ -189,8 +189,7 @@ async fn a_catch_up_run_sends_what_is_still_due_and_reads_only_the_window() {
     // Licences and assignments far from any reminder: not read at all.
     for _ in 0..5 {
         let (far, _) = licence_until(&app, "cust-far", days_from_today(300), false).await;
-        let emails: Vec<String> = (0..5).map(|i| format!("far{i}@example.com")).collect();
-        let answer = Client::admin(&app, "cust-far").assign(&far, emails).await;
+        let answer = Client::admin(&app, "cust-far").assign(&far, numbered("far", 5, 0)).await;
         assert_eq!(answer.status, 201);
     }
     let n = notifier(&app, ses_endpoint());

@@ -35,6 +35,32 @@ fn check_with(edit: impl Fn(&str) -> String) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// The check fails on the template with `edit` applied, and says `says`;
+/// its output.
+#[track_caller]
+fn fails_with(edit: impl Fn(&str) -> String, says: &str) -> String {
+    let (ok, text) = check_with(edit);
+    assert!(!ok && text.contains(says), "{text}");
+    text
+}
+
+/// [`fails_with`] every `from` in the template replaced by `to`.
+#[track_caller]
+fn fails_replacing(from: &str, to: &str, says: &str) -> String {
+    fails_with(|t| t.replace(from, to), says)
+}
+
+/// [`fails_with`] the first `from` in the template replaced by `to`.
+#[track_caller]
+fn fails_replacing_first(from: &str, to: &str, says: &str) -> String {
+    fails_with(|t| t.replacen(from, to, 1), says)
+}
+
+/// The template without its lines that `drop` picks.
+fn without_lines(t: &str, drop: impl Fn(&str) -> bool) -> String {
+    t.lines().filter(|line| !drop(line)).map(|line| format!("{line}\n")).collect()
+}
+
 #[test]
 fn the_template_as_committed_passes() {
     let (ok, text) = check_with(str::to_string);
@@ -43,114 +69,95 @@ fn the_template_as_committed_passes() {
 
 #[test]
 fn a_writable_tenant_claim_fails_the_check() {
-    let (ok, text) = check_with(|t| {
-        t.replace(
-            "WriteAttributes: [email, name]",
-            "WriteAttributes: [email, name, custom:customer_id]",
-        )
-    });
-    assert!(!ok && text.contains("may write custom:customer_id"), "{text}");
+    fails_replacing(
+        "WriteAttributes: [email, name]",
+        "WriteAttributes: [email, name, custom:customer_id]",
+        "may write custom:customer_id",
+    );
     // Without WriteAttributes Cognito lets users write every attribute.
-    let (ok, text) = check_with(|t| t.replace("      WriteAttributes: [email, name]\n", ""));
-    assert!(!ok && text.contains("WriteAttributes missing"), "{text}");
+    fails_replacing("      WriteAttributes: [email, name]\n", "", "WriteAttributes missing");
 }
 
 #[test]
 fn self_sign_up_or_mfa_not_required_by_default_fails_the_check() {
     // MFA relaxed by the parameter's default, or set without the parameter.
-    let (ok, text) = check_with(|t| {
-        t.replacen(
-            "  UserPoolMfa:\n    Type: String\n    Default: \"ON\"",
-            "  UserPoolMfa:\n    Type: String\n    Default: OPTIONAL",
-            1,
-        )
-    });
-    assert!(!ok && text.contains("UserPool: MFA is not required by default"), "{text}");
-    let (ok, text) = check_with(|t| {
-        t.replace("MfaConfiguration: !Ref UserPoolMfa", "MfaConfiguration: OPTIONAL")
-    });
-    assert!(!ok && text.contains("UserPool: MFA is not required by default"), "{text}");
+    let mfa = "UserPool: MFA is not required by default";
+    fails_replacing_first(
+        "  UserPoolMfa:\n    Type: String\n    Default: \"ON\"",
+        "  UserPoolMfa:\n    Type: String\n    Default: OPTIONAL",
+        mfa,
+    );
+    fails_replacing("MfaConfiguration: !Ref UserPoolMfa", "MfaConfiguration: OPTIONAL", mfa);
     // A value of the parameter that turns MFA off, and MFA without an authenticator app.
-    let (ok, text) = check_with(|t| {
-        t.replace(
-            r#"AllowedValues: ["ON", "OPTIONAL"]"#,
-            r#"AllowedValues: ["ON", "OPTIONAL", "OFF"]"#,
-        )
-    });
-    assert!(!ok && text.contains("a parameter value may turn MFA off"), "{text}");
-    let (ok, text) =
-        check_with(|t| t.replace("EnabledMfas: [SOFTWARE_TOKEN_MFA]", "EnabledMfas: [SMS_MFA]"));
-    assert!(!ok && text.contains("EnabledMfas lacks SOFTWARE_TOKEN_MFA"), "{text}");
+    fails_replacing(
+        r#"AllowedValues: ["ON", "OPTIONAL"]"#,
+        r#"AllowedValues: ["ON", "OPTIONAL", "OFF"]"#,
+        "a parameter value may turn MFA off",
+    );
+    fails_replacing(
+        "EnabledMfas: [SOFTWARE_TOKEN_MFA]",
+        "EnabledMfas: [SMS_MFA]",
+        "EnabledMfas lacks SOFTWARE_TOKEN_MFA",
+    );
     // Self sign-up by the parameter's default, or whatever the parameter says.
-    let (ok, text) = check_with(|t| {
-        t.replacen(
-            "  UserPoolSelfSignUp:\n    Type: String\n    Default: \"false\"",
-            "  UserPoolSelfSignUp:\n    Type: String\n    Default: \"true\"",
-            1,
-        )
-    });
-    assert!(!ok && text.contains("UserPool: anyone may sign up by default"), "{text}");
-    let (ok, text) = check_with(|t| {
-        t.replace(
-            "AllowAdminCreateUserOnly: !If [SelfSignUp, false, true]",
-            "AllowAdminCreateUserOnly: false",
-        )
-    });
-    assert!(!ok && text.contains("UserPool: anyone may sign up by default"), "{text}");
+    let sign_up = "UserPool: anyone may sign up by default";
+    fails_replacing_first(
+        "  UserPoolSelfSignUp:\n    Type: String\n    Default: \"false\"",
+        "  UserPoolSelfSignUp:\n    Type: String\n    Default: \"true\"",
+        sign_up,
+    );
+    fails_replacing(
+        "AllowAdminCreateUserOnly: !If [SelfSignUp, false, true]",
+        "AllowAdminCreateUserOnly: false",
+        sign_up,
+    );
 }
 
 #[test]
 fn an_admin_group_other_than_its_parameter_fails_the_check() {
     // API Gateway hands cognito:groups on as one string ("[a b]"): a name with a space, a
     // bracket, a comma or a quote could pass for another group.
-    let (ok, text) = check_with(|t| {
-        t.replace("AllowedPattern: ^[A-Za-z0-9._-]{1,128}$", "AllowedPattern: ^.{1,128}$")
-    });
-    assert!(
-        !ok && text
-            .contains("AdminGroupName admits names with whitespace, brackets, commas or quotes"),
-        "{text}"
+    fails_replacing(
+        "AllowedPattern: ^[A-Za-z0-9._-]{1,128}$",
+        "AllowedPattern: ^.{1,128}$",
+        "AdminGroupName admits names with whitespace, brackets, commas or quotes",
     );
-    let (ok, text) =
-        check_with(|t| t.replace("GroupName: !Ref AdminGroupName", "GroupName: license-admin"));
-    assert!(!ok && text.contains("no group named by AdminGroupName"), "{text}");
+    fails_replacing(
+        "GroupName: !Ref AdminGroupName",
+        "GroupName: license-admin",
+        "no group named by AdminGroupName",
+    );
     // An HTTP function not told the group (list comes first), or told a name of its own.
-    let (ok, text) =
-        check_with(|t| t.replacen("          ADMIN_GROUP: !Ref AdminGroupName\n", "", 1));
-    assert!(
-        !ok && text.contains("ListFunction: ADMIN_GROUP is not the AdminGroupName parameter"),
-        "{text}"
+    fails_replacing_first(
+        "          ADMIN_GROUP: !Ref AdminGroupName\n",
+        "",
+        "ListFunction: ADMIN_GROUP is not the AdminGroupName parameter",
     );
-    let (ok, text) = check_with(|t| {
-        t.replace(
-            "ADMIN_GROUP: !Ref AdminGroupName\n          ASSIGN_BUDGET_PER_MINUTE",
-            "ADMIN_GROUP: license-admin\n          ASSIGN_BUDGET_PER_MINUTE",
-        )
-    });
-    assert!(
-        !ok && text.contains("AssignFunction: ADMIN_GROUP is not the AdminGroupName parameter"),
-        "{text}"
+    fails_replacing(
+        "ADMIN_GROUP: !Ref AdminGroupName\n          ASSIGN_BUDGET_PER_MINUTE",
+        "ADMIN_GROUP: license-admin\n          ASSIGN_BUDGET_PER_MINUTE",
+        "AssignFunction: ADMIN_GROUP is not the AdminGroupName parameter",
     );
 }
 
 #[test]
 fn order_events_of_another_source_fail_the_check() {
     // The order system's principal may put events of any source on the bus.
-    let (ok, text) = check_with(|t| {
-        t.replace(
-            "        Condition:\n          StringEquals:\n            events:source: !Ref OrderSource\n",
-            "",
-        )
-    });
-    assert!(!ok && text.contains("the orders bus admits other sources than OrderSource"), "{text}");
+    fails_replacing(
+        "        Condition:\n          StringEquals:\n            events:source: !Ref OrderSource\n",
+        "",
+        "the orders bus admits other sources than OrderSource",
+    );
     // The rule listens to a fixed source, and provision is not told the parameter's.
-    let (ok, text) =
-        check_with(|t| t.replace("source: [!Ref OrderSource]", "source: [licensing.orders]"));
-    assert!(!ok && text.contains("does not pass exactly OrderSource's events"), "{text}");
-    let (ok, text) = check_with(|t| t.replace("          ORDER_SOURCE: !Ref OrderSource\n", ""));
-    assert!(
-        !ok && text.contains("ProvisionFunction: ORDER_SOURCE is not the OrderSource parameter"),
-        "{text}"
+    fails_replacing(
+        "source: [!Ref OrderSource]",
+        "source: [licensing.orders]",
+        "does not pass exactly OrderSource's events",
+    );
+    fails_replacing(
+        "          ORDER_SOURCE: !Ref OrderSource\n",
+        "",
+        "ProvisionFunction: ORDER_SOURCE is not the OrderSource parameter",
     );
 }
 
@@ -158,94 +165,97 @@ fn order_events_of_another_source_fail_the_check() {
 fn a_function_without_its_alarms_fails_the_check() {
     // remind's throttles left out of the alarm, or only out of its sum (the throttles'
     // expression comes after the errors').
-    let (ok, text) = check_with(|t| {
-        t.lines()
-            .filter(|line| {
-                !(line.contains("MetricName: Throttles") && line.contains("RemindFunction"))
+    let text = fails_with(
+        |t| {
+            without_lines(t, |line| {
+                line.contains("MetricName: Throttles") && line.contains("RemindFunction")
             })
-            .map(|line| format!("{line}\n"))
-            .collect()
-    });
-    assert!(!ok && text.contains("RemindFunction is in no alarm on its Throttles"), "{text}");
+        },
+        "RemindFunction is in no alarm on its Throttles",
+    );
     assert!(
         text.contains("FunctionThrottlesAlarm: its description says seven functions, it covers 6"),
         "{text}"
     );
-    let (ok, text) = check_with(|t| {
-        let sum = "notify, remind])";
-        let at = t.rfind(sum).unwrap();
-        format!("{}notify]){}", &t[..at], &t[at + sum.len()..])
-    });
-    assert!(!ok && text.contains("RemindFunction is in no alarm on its Throttles"), "{text}");
+    let sum = "notify, remind])";
+    let text = fails_with(
+        |t| {
+            let at = t.rfind(sum).unwrap();
+            format!("{}notify]){}", &t[..at], &t[at + sum.len()..])
+        },
+        "RemindFunction is in no alarm on its Throttles",
+    );
     assert!(!text.contains("on its Errors"), "{text}");
     // A function added later without alarms.
-    let (ok, text) = check_with(|t| {
-        t.replace(
-            "  # ---------------------------------------------------------------- order events\n",
-            "  ExtraFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      \
-             BuildMethod: rust-cargolambda\n      BuildProperties: { Binary: extra }\n    \
-             Properties:\n      FunctionName: !Sub ${AWS::StackName}-extra\n\n  \
-             # ---------------------------------------------------------------- order events\n",
-        )
-    });
-    assert!(!ok && text.contains("ExtraFunction is in no alarm on its Errors"), "{text}");
+    let text = fails_replacing(
+        "  # ---------------------------------------------------------------- order events\n",
+        "  ExtraFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      \
+         BuildMethod: rust-cargolambda\n      BuildProperties: { Binary: extra }\n    \
+         Properties:\n      FunctionName: !Sub ${AWS::StackName}-extra\n\n  \
+         # ---------------------------------------------------------------- order events\n",
+        "ExtraFunction is in no alarm on its Errors",
+    );
     assert!(text.contains("ExtraFunction is in no alarm on its Throttles"), "{text}");
     // More metrics than CloudWatch lets one alarm watch (10).
-    let (ok, text) = check_with(|t| {
-        let remind = "        - { Id: remind, ReturnData: false, MetricStat: { Stat: Sum, Period: 300, \
-                      Metric: { Namespace: AWS/Lambda, MetricName: Errors, Dimensions: \
-                      [{ Name: FunctionName, Value: !Ref RemindFunction }] } } }\n";
-        let more: String =
-            (1..=4).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
-        t.replacen(remind, &format!("{remind}{more}"), 1)
-    });
-    assert!(
-        !ok && text.contains("FunctionErrorsAlarm: watches 11 metrics, CloudWatch allows 10"),
-        "{text}"
+    let remind = "        - { Id: remind, ReturnData: false, MetricStat: { Stat: Sum, Period: 300, \
+                  Metric: { Namespace: AWS/Lambda, MetricName: Errors, Dimensions: \
+                  [{ Name: FunctionName, Value: !Ref RemindFunction }] } } }\n";
+    let more: String =
+        (1..=4).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
+    fails_replacing_first(
+        remind,
+        &format!("{remind}{more}"),
+        "FunctionErrorsAlarm: watches 11 metrics, CloudWatch allows 10",
     );
     // A description that miscounts.
-    let (ok, text) = check_with(|t| t.replacen("all seven functions", "all six functions", 1));
-    assert!(
-        !ok && text
-            .contains("FunctionErrorsAlarm: its description says six functions, it covers 7"),
-        "{text}"
+    fails_replacing_first(
+        "all seven functions",
+        "all six functions",
+        "FunctionErrorsAlarm: its description says six functions, it covers 7",
     );
 }
 
 #[test]
 fn a_preflight_behind_the_authorizer_fails_the_check() {
-    let (ok, text) = check_with(|t| t.replace(", Auth: { Authorizer: NONE }", ""));
-    assert!(!ok && text.contains("behind the authorizer"), "{text}");
+    fails_replacing(", Auth: { Authorizer: NONE }", "", "behind the authorizer");
 }
 
 #[test]
 fn a_stream_filter_that_passes_revoked_records_fails_the_check() {
-    let (ok, text) =
-        check_with(|t| t.replace(", \"revokedAt\": {\"S\": [{\"exists\": false}]}", ""));
-    assert!(!ok && text.contains("passes the record of a revoked assignment"), "{text}");
+    fails_replacing(
+        ", \"revokedAt\": {\"S\": [{\"exists\": false}]}",
+        "",
+        "passes the record of a revoked assignment",
+    );
 }
 
 #[test]
 fn waiting_invitations_without_their_filter_or_schedule_fail_the_check() {
-    let (ok, text) =
-        check_with(|t| t.replace(", \"invitationDueAt\": {\"S\": [{\"exists\": false}]}", ""));
-    assert!(!ok && text.contains("passes an invitation waiting for its window"), "{text}");
-    let (ok, text) = check_with(|t| t.replace("rate(1 minute)", "rate(1 hour)"));
-    assert!(!ok && text.contains("no schedule a minute"), "{text}");
+    fails_replacing(
+        ", \"invitationDueAt\": {\"S\": [{\"exists\": false}]}",
+        "",
+        "passes an invitation waiting for its window",
+    );
+    fails_replacing("rate(1 minute)", "rate(1 hour)", "no schedule a minute");
 }
 
 #[test]
 fn a_scan_or_reminders_beyond_their_index_fail_the_check() {
-    let (ok, out) = check_with(|t| {
-        t.replace("Action: [dynamodb:Query]", "Action: [dynamodb:Query, dynamodb:Scan]")
-    });
-    assert!(!ok && out.contains("RemindFunction may dynamodb:Scan"), "{out}");
-    let (ok, out) = check_with(|t| {
-        t.replace("Resource: !Sub \"${Table.Arn}/index/GSI2\"", "Resource: !GetAtt Table.Arn")
-    });
-    assert!(!ok && out.contains("may Query more than GSI2"), "{out}");
-    let (ok, out) = check_with(|t| t.replace("Type: ScheduleV2", "Type: Schedule"));
-    assert!(!ok && out.contains("no daily EventBridge Scheduler schedule"), "{out}");
+    fails_replacing(
+        "Action: [dynamodb:Query]",
+        "Action: [dynamodb:Query, dynamodb:Scan]",
+        "RemindFunction may dynamodb:Scan",
+    );
+    fails_replacing(
+        "Resource: !Sub \"${Table.Arn}/index/GSI2\"",
+        "Resource: !GetAtt Table.Arn",
+        "may Query more than GSI2",
+    );
+    fails_replacing(
+        "Type: ScheduleV2",
+        "Type: Schedule",
+        "no daily EventBridge Scheduler schedule",
+    );
 }
 
 #[test]
@@ -253,55 +263,49 @@ fn a_console_bucket_readable_by_others_fails_the_check() {
     let cloudfront = "Principal: { Service: cloudfront.amazonaws.com }";
     // Everyone, or any principal of the account, instead of CloudFront.
     for principal in [r#"Principal: "*""#, "Principal: { AWS: !Ref AWS::AccountId }"] {
-        let (ok, text) = check_with(|t| t.replace(cloudfront, principal));
-        assert!(!ok && text.contains("ConsoleBucket: readable by"), "{text}");
+        fails_replacing(cloudfront, principal, "ConsoleBucket: readable by");
     }
     // CloudFront, but for any distribution: a wildcard, or no AWS:SourceArn at all.
-    let (ok, text) =
-        check_with(|t| t.replace("distribution/${ConsoleDistribution}", "distribution/*"));
-    assert!(!ok && text.contains("CloudFront may read it for any distribution"), "{text}");
-    let (ok, text) = check_with(|t| {
-        let arn = "distribution/${ConsoleDistribution}";
-        t.lines().filter(|line| !line.contains(arn)).map(|line| format!("{line}\n")).collect()
-    });
-    assert!(!ok && text.contains("CloudFront may read it for any distribution"), "{text}");
+    let arn = "distribution/${ConsoleDistribution}";
+    let any = "CloudFront may read it for any distribution";
+    fails_replacing(arn, "distribution/*", any);
+    fails_with(|t| without_lines(t, |line| line.contains(arn)), any);
     // Unsigned requests from CloudFront only get through to a public bucket.
-    let (ok, text) =
-        check_with(|t| t.replace("SigningBehavior: always", "SigningBehavior: no-override"));
-    assert!(!ok && text.contains("does not sign every request to ConsoleBucket"), "{text}");
+    fails_replacing(
+        "SigningBehavior: always",
+        "SigningBehavior: no-override",
+        "does not sign every request to ConsoleBucket",
+    );
 }
 
 #[test]
 fn a_public_console_bucket_fails_the_check() {
     // The console bucket comes first in the template.
-    let (ok, text) = check_with(|t| {
-        t.replacen("RestrictPublicBuckets: true", "RestrictPublicBuckets: false", 1)
-    });
-    assert!(!ok && text.contains("ConsoleBucket: public access is not blocked"), "{text}");
-    let (ok, text) = check_with(|t| t.replacen("        BlockPublicPolicy: true\n", "", 1));
-    assert!(!ok && text.contains("BlockPublicPolicy not true"), "{text}");
-    let (ok, text) = check_with(|t| {
-        t.replacen("ObjectOwnership: BucketOwnerEnforced", "ObjectOwnership: ObjectWriter", 1)
-    });
-    assert!(!ok && text.contains("ConsoleBucket: ACLs are enabled"), "{text}");
-    let (ok, text) = check_with(|t| {
-        t.replacen(
-            "Bool: { aws:SecureTransport: \"false\" }",
-            "Bool: { aws:SecureTransport: \"true\" }",
-            1,
-        )
-    });
-    assert!(
-        !ok && text.contains("ConsoleBucket: its policy does not refuse requests without TLS"),
-        "{text}"
+    fails_replacing_first(
+        "RestrictPublicBuckets: true",
+        "RestrictPublicBuckets: false",
+        "ConsoleBucket: public access is not blocked",
+    );
+    fails_replacing_first("        BlockPublicPolicy: true\n", "", "BlockPublicPolicy not true");
+    fails_replacing_first(
+        "ObjectOwnership: BucketOwnerEnforced",
+        "ObjectOwnership: ObjectWriter",
+        "ConsoleBucket: ACLs are enabled",
+    );
+    fails_replacing_first(
+        "Bool: { aws:SecureTransport: \"false\" }",
+        "Bool: { aws:SecureTransport: \"true\" }",
+        "ConsoleBucket: its policy does not refuse requests without TLS",
     );
 }
 
 #[test]
 fn a_console_csp_that_runs_other_scripts_fails_the_check() {
-    let (ok, text) =
-        check_with(|t| t.replace("script-src 'self';", "script-src 'self' 'unsafe-inline';"));
-    assert!(!ok && text.contains("runs scripts from more than its own origin"), "{text}");
+    fails_replacing(
+        "script-src 'self';",
+        "script-src 'self' 'unsafe-inline';",
+        "runs scripts from more than its own origin",
+    );
 }
 
 /// checkov, as `make test` runs it, evaluates the template with its parameters' defaults and

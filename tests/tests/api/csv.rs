@@ -94,8 +94,7 @@ async fn the_export_has_every_assignment_in_email_order_and_defuses_formulas() {
 async fn the_export_is_gzip_compressed_where_the_client_accepts_it() {
     let (app, id) = licensed(30).await;
     let a = Client::admin(&app, CUSTOMER);
-    let emails: Vec<String> = (0..25).map(|i| format!("user{i}@example.com")).collect();
-    assert_eq!(a.assign(&id, emails).await.status, 201);
+    assert_eq!(a.assign(&id, numbered("user", 25, 0)).await.status, 201);
     let plain = a.export_csv(&id).await;
     let mut req = a.request("GET", &format!("/licenses/{id}/assignments"), None);
     req.headers_mut().insert("accept", "text/csv".parse().unwrap());

@@ -85,7 +85,7 @@ async fn a_dry_run_a_refusal_and_a_replay_record_nothing() {
 async fn a_bulk_assign_records_each_address_once() {
     let (app, id) = licensed(200).await;
     let a = Client::admin(&app, CUSTOMER);
-    let emails: Vec<String> = (0..120).map(|i| format!("u{i:03}@example.com")).collect();
+    let emails = numbered("u", 120, 3);
     assert_eq!(a.assign(&id, json!(emails)).await.status, 201);
     let all = a.all_history(&id, "", 100).await;
     let created: Vec<&Value> = all.iter().filter(|e| e["action"] == "assignment.created").collect();
@@ -108,12 +108,7 @@ async fn the_history_is_the_admins_of_its_customer_only() {
     let a = Client::admin(&app, CUSTOMER);
     let bad = a.history(&id, "limit=0&cursor=nope!&email=not-an-address").await;
     assert_eq!(bad.status, 400);
-    let fields: Vec<&str> = bad.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = strings_of(&bad.body["errors"], "field");
     assert_eq!(fields, ["email", "limit", "cursor"]);
     // A cursor of the assignment list is no history cursor.
     let page = a.assignments(&id, "limit=1").await;

@@ -53,8 +53,7 @@ async fn buyer_takes_one_seat_and_the_story_of_the_seed_works() {
 async fn assignments_are_paginated_in_email_order_and_filtered() {
     let (app, id) = licensed(20).await;
     let a = Client::admin(&app, CUSTOMER);
-    let emails: Vec<String> = (0..12).map(|i| format!("u{i:02}@example.com")).collect();
-    assert_eq!(a.assign(&id, emails).await.status, 201);
+    assert_eq!(a.assign(&id, numbered("u", 12, 2)).await.status, 201);
     a.revoke(&id, "u03@example.com").await;
     let mut seen = Vec::new();
     let mut query = "limit=5".to_string();

@@ -8,10 +8,13 @@ use serde_json::{Value, json};
 
 use super::seats;
 
-/// A licence that started a month ago and ends in 30 days, with `quantity`
-/// seats (the buyer holds one); (order, licence id).
-async fn ending_soon(app: &licensing::App, quantity: u32) -> (String, String) {
-    ordered(app, CUSTOMER, quantity, days_from_today(-30), days_from_today(30)).await
+/// A fresh table with a licence that started a month ago and ends in 30
+/// days, with `quantity` seats (the buyer holds one); (app, order, licence id).
+async fn ending_soon(quantity: u32) -> (licensing::App, String, String) {
+    let app = fresh_app().await;
+    let (order, id) =
+        ordered(&app, CUSTOMER, quantity, days_from_today(-30), days_from_today(30)).await;
+    (app, order, id)
 }
 
 /// What an admin can read of a licence: the licence and its assignments.
@@ -23,8 +26,7 @@ async fn snapshot(app: &licensing::App, id: &str) -> (Value, Vec<Value>, usize) 
 
 #[tokio::test]
 async fn a_renewal_moves_default_periods_to_the_new_end_once() {
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 5).await;
+    let (app, order_id, id) = ending_soon(5).await;
     let a = Client::admin(&app, CUSTOMER);
     assert_eq!(a.assign(&id, "anna@example.com, bob@example.com").await.status, 201);
     let short = days_from_today(10).to_string();
@@ -76,8 +78,7 @@ async fn a_renewal_moves_default_periods_to_the_new_end_once() {
 
 #[tokio::test]
 async fn a_renewal_with_fewer_seats_keeps_the_earliest_assigned_going() {
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 4).await;
+    let (app, order_id, id) = ending_soon(4).await;
     let a = Client::admin(&app, CUSTOMER);
     for email in ["first@example.com", "second@example.com", "third@example.com"] {
         assert_eq!(a.assign(&id, email).await.status, 201);
@@ -110,8 +111,7 @@ async fn a_renewal_with_fewer_seats_keeps_the_earliest_assigned_going() {
 
 #[tokio::test]
 async fn fewer_seats_revoke_nobody_and_refuse_what_adds_a_seat() {
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 4).await;
+    let (app, order_id, id) = ending_soon(4).await;
     let a = Client::admin(&app, CUSTOMER);
     assert_eq!(a.assign(&id, "a@example.com; b@example.com; c@example.com").await.status, 201);
     let result = deliver(&app, quantity_change(&order_id, "CHG-1", 2)).await.unwrap();
@@ -179,8 +179,7 @@ async fn a_cancellation_clips_running_periods_and_revokes_later_ones() {
 
 #[tokio::test]
 async fn invalid_and_refused_events_fail_by_kind_and_change_nothing() {
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 3).await;
+    let (app, order_id, id) = ending_soon(3).await;
     let before = snapshot(&app, &id).await;
     let first = |event: Value| sequenced(event, 1);
     let backwards =
@@ -215,8 +214,7 @@ async fn invalid_and_refused_events_fail_by_kind_and_change_nothing() {
 /// old change last and the renewed term had 6 seats.
 #[tokio::test]
 async fn lifecycle_events_apply_in_their_order_whatever_order_they_arrive_in() {
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 10).await;
+    let (app, order_id, id) = ending_soon(10).await;
     let change = sequenced(quantity_change(&order_id, "CHG-1", 6), 1);
     let (start, end) = (days_from_today(31), days_from_today(395));
     let renewed = sequenced(renewal(&order_id, "REN-1", start, end, Some(20)), 2);
@@ -258,8 +256,7 @@ async fn an_event_before_its_purchase_waits_for_it() {
 
 #[tokio::test]
 async fn a_seat_change_holds_from_the_day_it_was_issued() {
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 3).await;
+    let (app, order_id, id) = ending_soon(3).await;
     let mut change = sequenced(quantity_change(&order_id, "CHG-1", 5), 1);
     let issued = chrono::Utc::now() - chrono::Days::new(10);
     change["time"] = json!(issued);
@@ -273,10 +270,9 @@ async fn a_seat_change_holds_from_the_day_it_was_issued() {
 #[tokio::test]
 async fn a_renewal_of_many_assignments_is_whole_for_readers_and_finished_by_a_retry() {
     let _heavy = HEAVY_WRITES.acquire().await.unwrap();
-    let app = fresh_app().await;
-    let (order_id, id) = ending_soon(&app, 300).await;
+    let (app, order_id, id) = ending_soon(300).await;
     let a = Client::admin(&app, CUSTOMER);
-    let emails: Vec<String> = (0..250).map(|i| format!("u{i:03}@example.com")).collect();
+    let emails = numbered("u", 250, 3);
     assert_eq!(a.assign(&id, json!(emails)).await.status, 201);
     let end = days_from_today(395);
     let result =

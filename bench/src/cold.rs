@@ -79,6 +79,12 @@ async fn cases(app: &App) -> Vec<Case> {
             fix(event("revoke.json")),
             "\"statusCode\":404",
         ),
+        case(
+            "tokens",
+            "GET /tokens: 1 Query (the customer's tokens)",
+            event("list-tokens.json"),
+            "\"statusCode\":200",
+        ),
         case("provision", "a redelivered order: 1 GetItem", provision, "licenseId"),
         case(
             "notify",

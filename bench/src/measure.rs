@@ -31,6 +31,7 @@ pub async fn invoke(app: &App, call: Call) -> u16 {
                 "assign" => api::assign::handle(app, req).await,
                 "change" => api::change::handle(app, req).await,
                 "revoke" => api::revoke::handle(app, req).await,
+                "tokens" => api::tokens::handle(app, req).await,
                 other => panic!("no HTTP function {other}"),
             };
             response.status().as_u16()

@@ -388,7 +388,7 @@ def check(template):
     if not any("aws:PrincipalArn" in str(s.get("Condition")) for s in denies):
         problems.append("the orders bus must refuse every other principal")
     return (problems + check_user_pool(template) + check_admin_group(template) + check_orders(template)
-            + check_alarms(template) + check_reminders(template) + check_console(template))
+            + check_alarms(template) + check_reminders(template) + check_tokens(template) + check_console(template))
 
 
 def check_user_pool(template):
@@ -573,10 +573,23 @@ def check_reminders(template):
     return problems
 
 
+def check_tokens(template):
+    """The tokens function touches its own records only: single items and one Query of a
+    customer's tokens; it never reads in batches, scans or writes in batches."""
+    tokens = template["Resources"].get("TokensFunction")
+    if tokens is None:
+        return ["no TokensFunction"]
+    allowed = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    return [f"TokensFunction may {action} (it reads and writes single token items)"
+            for action, _ in actions_of(tokens)
+            if action.startswith("dynamodb:") and action not in allowed]
+
+
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=TemplateLoader)
     ok = ("tenant claim read-only, no self sign-up and MFA by default, admin group everywhere, authorizer, CORS preflight, "
-          "stream filter, orders bus and source, every function alarmed, no Scan, daily reminders on GSI2, private console bucket")
+          "stream filter, orders bus and source, every function alarmed, no Scan, daily reminders on GSI2, tokens on single items, "
+          "private console bucket")
     return report("template", check(template), ok)
 
 

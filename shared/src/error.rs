@@ -57,6 +57,12 @@ pub enum Error {
     /// without `Accept-Encoding: gzip`.
     #[error("the export needs gzip")]
     ExportTooLarge { rows: usize },
+    /// An unknown token id, or another customer's.
+    #[error("token not found")]
+    TokenNotFound,
+    /// The customer has as many usable tokens as it may.
+    #[error("token limit reached")]
+    TokenLimit { limit: usize },
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

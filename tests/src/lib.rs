@@ -450,6 +450,9 @@ pub async fn send(app: &App, req: Request) -> Answer {
         }
         Ok(Route::Change(..)) => licensing::api::change::handle(app, req).await,
         Ok(Route::Revoke(..)) => licensing::api::revoke::handle(app, req).await,
+        Ok(Route::ListTokens | Route::CreateToken | Route::RevokeToken(_)) => {
+            licensing::api::tokens::handle(app, req).await
+        }
         _ => licensing::api::list::handle(app, req).await,
     };
     let status = response.status().as_u16();

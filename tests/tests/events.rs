@@ -115,6 +115,21 @@ fn every_event_file_invokes_its_function() {
     assert_eq!(status, 200);
     assert_eq!(mine["licenses"][0]["licenseId"], DEMO_LICENSE);
 
+    // v3: provisioning tokens, created (the secret shown once) and listed
+    // without it; the id in events/revoke-token.json is no token of this
+    // stack's, so its answer is token-not-found.
+    let (status, created) = http("tokens", "events/create-token.json");
+    assert_eq!(status, 201, "{created}");
+    assert!(created["token"].as_str().unwrap().starts_with("lmt_"));
+    let (status, tokens) = http("tokens", "events/list-tokens.json");
+    assert_eq!((status, &tokens["tokens"][0]["tokenId"]), (200, &created["tokenId"]));
+    assert!(tokens["tokens"][0].get("token").is_none());
+    let (status, unknown) = http("tokens", "events/revoke-token.json");
+    assert_eq!(
+        (status, unknown["type"].as_str()),
+        (404, Some("https://licensing.example/problems/token-not-found"))
+    );
+
     let notified = invoke("notify", "events/notify.json");
     assert_eq!(notified["batchItemFailures"], serde_json::json!([]));
     let mails = mails_to("carl@example.com");

@@ -174,7 +174,7 @@ fn a_function_without_its_alarms_fails_the_check() {
         "RemindFunction is in no alarm on its Throttles",
     );
     assert!(
-        text.contains("FunctionThrottlesAlarm: its description says seven functions, it covers 6"),
+        text.contains("FunctionThrottlesAlarm: its description says eight functions, it covers 7"),
         "{text}"
     );
     let sum = "notify, remind])";
@@ -201,7 +201,7 @@ fn a_function_without_its_alarms_fails_the_check() {
                   Metric: { Namespace: AWS/Lambda, MetricName: Errors, Dimensions: \
                   [{ Name: FunctionName, Value: !Ref RemindFunction }] } } }\n";
     let more: String =
-        (1..=4).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
+        (1..=3).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
     fails_replacing_first(
         remind,
         &format!("{remind}{more}"),
@@ -209,9 +209,18 @@ fn a_function_without_its_alarms_fails_the_check() {
     );
     // A description that miscounts.
     fails_replacing_first(
+        "all eight functions",
         "all seven functions",
-        "all six functions",
-        "FunctionErrorsAlarm: its description says six functions, it covers 7",
+        "FunctionErrorsAlarm: its description says seven functions, it covers 8",
+    );
+}
+
+#[test]
+fn a_tokens_function_that_may_batch_or_scan_fails_the_check() {
+    fails_replacing(
+        "Action: [dynamodb:GetItem, dynamodb:Query, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem]",
+        "Action: [dynamodb:GetItem, dynamodb:Query, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchGetItem]",
+        "TokensFunction may dynamodb:BatchGetItem",
     );
 }
 

@@ -7,4 +7,5 @@ pub mod change;
 pub mod csv;
 pub mod list;
 pub mod revoke;
+pub mod tokens;
 mod views;

@@ -32,6 +32,8 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
         }
         RateLimited { .. } => ("rate-limited", S::TOO_MANY_REQUESTS, "Rate limited"),
         ExportTooLarge { .. } => ("export-too-large", S::NOT_ACCEPTABLE, "Export too large"),
+        TokenNotFound => ("token-not-found", S::NOT_FOUND, "Token not found"),
+        TokenLimit { .. } => ("token-limit", S::CONFLICT, "Token limit reached"),
         RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         MethodNotAllowed(_) => ("method-not-allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
         OperationPending { .. } => {
@@ -74,6 +76,10 @@ fn detail(error: &Error) -> String {
         Error::ExportTooLarge { rows } => format!(
             "The export of {rows} assignments is larger than an uncompressed answer may be; ask for it with Accept-Encoding: gzip (browsers do)."
         ),
+        Error::TokenNotFound => "There is no such token.".into(),
+        Error::TokenLimit { limit } => format!(
+            "The customer has {limit} usable tokens, as many as it may; revoke one first."
+        ),
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
         Error::OperationPending { retry_after } => format!(
@@ -104,6 +110,9 @@ pub fn body(error: &Error) -> Value {
         Error::InsufficientSeats { requested, available } => {
             doc.insert("requested".into(), json!(requested));
             doc.insert("available".into(), json!(available));
+        }
+        Error::TokenLimit { limit } => {
+            doc.insert("limit".into(), json!(limit));
         }
         _ => {}
     }

@@ -17,6 +17,9 @@ pub enum Route {
     Change(String, String),
     Revoke(String, String),
     ResendInvitation(String, String),
+    ListTokens,
+    CreateToken,
+    RevokeToken(String),
     /// `OPTIONS` on a known path: 204 with `Allow`, no identity needed.
     Preflight(&'static [&'static str]),
 }
@@ -35,13 +38,21 @@ impl Route {
             Route::Change(..) => "change",
             Route::Revoke(..) => "revoke",
             Route::ResendInvitation(..) => "resend-invitation",
+            Route::ListTokens => "list-tokens",
+            Route::CreateToken => "create-token",
+            Route::RevokeToken(_) => "revoke-token",
             Route::Preflight(_) => "preflight",
         }
     }
 
     pub fn license_id(&self) -> Option<&str> {
         match self {
-            Route::ListLicenses | Route::MyLicenses | Route::Preflight(_) => None,
+            Route::ListLicenses
+            | Route::MyLicenses
+            | Route::Preflight(_)
+            | Route::ListTokens
+            | Route::CreateToken
+            | Route::RevokeToken(_) => None,
             Route::GetLicense(id)
             | Route::ListAssignments(id)
             | Route::History(id)
@@ -118,6 +129,18 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
             let route = (m == Method::POST).then_some(Route::ResendInvitation(id, email));
             (&["POST", "OPTIONS"], route)
         }
+        ["tokens"] => {
+            let route = match m {
+                Method::GET => Some(Route::ListTokens),
+                Method::POST => Some(Route::CreateToken),
+                _ => None,
+            };
+            (&["GET", "POST", "OPTIONS"], route)
+        }
+        ["tokens", id] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["DELETE", "OPTIONS"], (m == Method::DELETE).then_some(Route::RevokeToken(id)))
+        }
         _ => return Err(Error::RouteNotFound),
     };
     match route {
@@ -151,6 +174,12 @@ mod tests {
             Err(Error::MethodNotAllowed(&["GET", "OPTIONS"]))
         ));
         assert!(matches!(route_of(&Method::GET, "/nope"), Err(Error::RouteNotFound)));
+        assert_eq!(route_of(&Method::POST, "/tokens"), Ok(Route::CreateToken));
+        assert_eq!(
+            route_of(&Method::DELETE, "/tokens/tok_1"),
+            Ok(Route::RevokeToken("tok_1".into()))
+        );
+        assert!(matches!(route_of(&Method::GET, "/tokens/tok_1"), Err(Error::MethodNotAllowed(_))));
         assert_eq!(
             route_of(&Method::OPTIONS, "/licenses/lic_1/assignments"),
             Ok(Route::Preflight(&["GET", "POST", "OPTIONS"]))

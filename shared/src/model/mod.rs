@@ -7,6 +7,7 @@ mod license;
 mod operation;
 mod period;
 mod terms;
+mod token;
 
 pub use assignment::*;
 pub use history::*;
@@ -14,6 +15,7 @@ pub use license::*;
 pub use operation::*;
 pub use period::*;
 pub use terms::*;
+pub use token::*;
 
 /// The contract's shape of a customer id (`custom:customer_id`, an order's
 /// `customerId`): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. It prefixes keys, so

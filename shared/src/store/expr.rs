@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::keys::{self, attr};
@@ -273,6 +273,11 @@ pub fn update(table: &str, key: Item, update: Expr, condition: Expr) -> Result<U
         .set_expression_attribute_values(values(&all))
         .build()
         .map_err(Error::unavailable)
+}
+
+/// A Delete of the item at `key`, whatever it holds.
+pub fn delete(table: &str, key: Item) -> Result<Delete> {
+    Delete::builder().table_name(table).set_key(Some(key)).build().map_err(Error::unavailable)
 }
 
 /// A check that fails the transaction unless `condition` holds for `key`.

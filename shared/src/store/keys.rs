@@ -13,6 +13,9 @@
 //! | reminder sent | `CUSTOMER#<customer>` | `REMINDER#<licenseId>#<kind>#<date>[#<email>]` |    |                     |
 //! | invitations of an address that day | `RECIPIENT#<email>` | `DAY#<yyyy-mm-dd>` |         |                     |
 //! | invitation window | `RECIPIENT#<email>` | `WINDOW#<customer>#<licenseId>` |            |                     |
+//! | provisioning token | `CUSTOMER#<customer>` | `TOKEN#<tokenId>`          |                |                     |
+//! | a customer's token set | `CUSTOMER#<customer>` | `TOKENS` (its version) |              |                     |
+//! | token by digest | `DIGEST#<sha-256 hex>` | `TOKEN` (while usable; TTL after its last day) |  |               |
 //!
 //! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
 //! be due for a reminder without reading anything else: a licence that does
@@ -84,6 +87,10 @@ pub mod attr {
     pub const LAST_SENT_AT: &str = "lastSentAt";
     pub const SENT: &str = "sent";
     pub const INVITATION_DUE_AT: &str = "invitationDueAt";
+    pub const TOKEN_ID: &str = "tokenId";
+    pub const SCOPES: &str = "scopes";
+    pub const LAST_DAY: &str = "lastDay";
+    pub const LAST_USED_AT: &str = "lastUsedAt";
 }
 
 /// The `type` attribute of each kind of item.
@@ -98,6 +105,9 @@ pub mod kind {
     pub const REMINDER: &str = "Reminder";
     pub const RECIPIENT_DAY: &str = "RecipientDay";
     pub const INVITATION_WINDOW: &str = "InvitationWindow";
+    pub const TOKEN: &str = "Token";
+    pub const TOKEN_DIGEST: &str = "TokenDigest";
+    pub const TOKEN_SET: &str = "TokenSet";
 }
 
 pub fn customer(customer_id: &str) -> String {
@@ -212,6 +222,26 @@ pub fn pending_since(started: &str, customer_id: &str, license_id: &str) -> Stri
 
 /// GSI2's partition of the invitation windows an invitation waits for.
 pub const WAITING_INVITATIONS: &str = "INVITATIONS-WAITING";
+
+/// A customer's provisioning token, in the customer's partition.
+pub fn token(token_id: &str) -> String {
+    format!("TOKEN#{token_id}")
+}
+
+/// What a customer's tokens and their set's version item share: one Query
+/// with this prefix reads both.
+pub const TOKENS_PREFIX: &str = "TOKEN";
+
+/// The version of a customer's set of tokens (bumped by every creation, so
+/// two at once cannot both pass the limit).
+pub const TOKEN_SET_SK: &str = "TOKENS";
+
+/// The partition a token is found in when presented: its digest's own.
+pub fn token_digest(digest: &str) -> String {
+    format!("DIGEST#{digest}")
+}
+
+pub const TOKEN_DIGEST_SK: &str = "TOKEN";
 
 pub fn user(email: &str) -> String {
     format!("USER#{email}")

@@ -1,6 +1,6 @@
 //! The single-table DynamoDB store, split one way: one file per record
 //! family (`licenses`, `history`, `orders`, `reminders`, `invitations`,
-//! `recipients`, `idempotency`, `budget`), over the mechanics they share.
+//! `recipients`, `idempotency`, `budget`, `tokens`), over the mechanics they share.
 //! Items are (de)serialised with serde_dynamo (`items`); every key and
 //! attribute name comes from [`keys`]; every condition, update and key
 //! condition is built by name (`expr`); the calls are in `access`. All
@@ -20,6 +20,7 @@ mod orders;
 mod recipients;
 mod reminders;
 mod table;
+mod tokens;
 mod transaction;
 
 use std::collections::HashMap;
@@ -38,6 +39,7 @@ pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
 pub use recipients::{PER_ADDRESS_PER_DAY, PER_CUSTOMER_PER_DAY, Slot, WINDOW_SECONDS, Waiting};
 pub use reminders::{Candidate, Settled};
 pub use table::create_table;
+pub use tokens::{Presented, TokenSet};
 pub use transaction::{MAX_TRANSACTION_ITEMS, OnRevoke, TxError, Write};
 
 pub type Item = HashMap<String, AttributeValue>;

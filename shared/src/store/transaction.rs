@@ -150,6 +150,15 @@ impl Store {
     pub async fn transact(&self, writes: &[Write]) -> Result<(), TxError> {
         debug_assert!(writes.len() <= MAX_TRANSACTION_ITEMS);
         let items = writes.iter().map(|w| self.transact_item(w)).collect::<Result<Vec<_>>>()?;
+        self.transact_items(items).await
+    }
+
+    /// One transaction of items a record family built itself (the
+    /// conditions by name, from `expr`), with the same failure mapping.
+    pub(super) async fn transact_items(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<(), TxError> {
         let result =
             self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {

@@ -19,6 +19,7 @@ pub mod remind;
 pub mod resend;
 pub mod retry;
 pub mod revoke;
+pub mod tokens;
 
 use crate::App;
 use crate::emails;

@@ -14,6 +14,7 @@ mod lifecycle;
 mod limits;
 mod provision;
 mod revocation;
+mod tokens;
 mod usage;
 
 use serde_json::Value;

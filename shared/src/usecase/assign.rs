@@ -109,7 +109,7 @@ pub async fn assign(
             };
             let license = license.ok_or(Error::LicenseNotFound)?;
             if license.is_pending() {
-                super::pending::finish_for_request(app, &license).await?;
+                super::finish::finish_for_request(app, &license).await?;
                 return Ok(Step::Again);
             }
             let (plan, today) = decide(app, admin, &license, &existing, input)?;

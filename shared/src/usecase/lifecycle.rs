@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::fanout::{self, Commit};
-use super::pending;
+use super::finish;
 use super::retry::{Step, committed, retry_on_conflict};
 use crate::App;
 use crate::error::{Error, EventError, Result};
@@ -183,7 +183,7 @@ async fn attempt(app: &App, event: &LifecycleEvent) -> Result<Attempt> {
         return park(app, event, next, guard).await;
     }
     if license.is_pending() {
-        pending::finish(app, &license).await?;
+        finish::finish(app, &license).await?;
         return Ok(Step::Again);
     }
     let applied = match decide(app, &license, event).await? {
@@ -205,7 +205,7 @@ async fn answer_again(
         let stale = format!("{} was applied as number {n}, not {}", event.event_id, event.sequence);
         return Ok(Step::Done(Err(EventError::Stale(stale))));
     }
-    pending::finish(app, license).await?;
+    finish::finish(app, license).await?;
     let applied = serde_json::from_str(&record.result).map_err(Error::unavailable)?;
     Ok(Step::Done(Ok(LifecycleOutcome::Applied(applied))))
 }

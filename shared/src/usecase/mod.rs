@@ -9,6 +9,7 @@ pub mod budget;
 pub mod bulk;
 pub mod change;
 pub mod fanout;
+pub mod finish;
 pub mod history;
 pub mod lifecycle;
 pub mod notify;
@@ -65,7 +66,7 @@ pub(crate) async fn licence_and_assignment(
         .await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
     if license.is_pending() {
-        pending::finish_for_request(app, &license).await?;
+        finish::finish_for_request(app, &license).await?;
         return Ok(Step::Again);
     }
     let assignment =

@@ -194,7 +194,7 @@ impl Notifier {
     /// invitations whose window has passed by `now`.
     pub async fn every_minute(&self, now: DateTime<Utc>) -> crate::error::Result<Swept> {
         let app = crate::App::new(self.store.clone(), crate::http::identity::AuthMode::Verified);
-        let finished = super::pending::finish_stalled(&app, now).await?;
+        let finished = super::finish::finish_stalled(&app, now).await?;
         Ok(Swept { finished, ..self.send_waiting(now).await? })
     }
 

@@ -27,6 +27,11 @@ export function setApiBase(url: string): void {
   apiBase = url.replace(/\/+$/, "");
 }
 
+/** The API's base URL (what an identity provider's SCIM client is pointed at, plus `/scim/v2`). */
+export function apiBaseUrl(): string {
+  return apiBase;
+}
+
 /** The media types the console reads as data: JSON and problem+json. Some operations also
  * speak `text/csv` (the assignments collection); without this choice each answer's type would
  * be the union of its JSON object and a CSV string. A CSV answer is read with `parseAs`. */

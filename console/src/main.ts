@@ -4,6 +4,7 @@ import { client, isAdmin, problemText, setApiBase, type License, type MyLicense 
 import { loadConfig, oidcSession, type OidcSession } from "./auth";
 import { el } from "./dom";
 import { number, period, t, type Lang } from "./i18n";
+import { provisioningView } from "./tokens";
 import { usersView } from "./users";
 import "./style.css";
 
@@ -14,7 +15,7 @@ interface Identity {
 }
 
 type Filter = "" | "active" | "upcoming" | "expired" | "all";
-type Screen = "licenses" | "access" | "users";
+type Screen = "licenses" | "access" | "users" | "provisioning";
 
 const state = {
   lang: (localStorage.getItem("lang") === "de" ? "de" : "en") as Lang,
@@ -41,7 +42,7 @@ function show(...nodes: Node[]): void {
 function navigation(token: string): HTMLElement {
   const tx = t(state.lang);
   const screens: [Screen, string][] = isAdmin(token)
-    ? [["licenses", tx.myLicenses], ["access", tx.myAccess]]
+    ? [["licenses", tx.myLicenses], ["provisioning", tx.provisioning], ["access", tx.myAccess]]
     : [["access", tx.myAccess]];
   const nav = el("nav", { "aria-label": tx.nav });
   for (const [screen, label] of screens) {
@@ -217,6 +218,8 @@ async function render(): Promise<void> {
         void render();
       };
       await usersView({ token, lang: state.lang, license: state.license, show, back });
+    } else if (state.screen === "provisioning") {
+      await provisioningView({ token, lang: state.lang, nav: () => navigation(token), show });
     } else {
       await (state.screen === "access" ? accessView(token) : licencesView(token));
     }

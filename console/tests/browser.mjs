@@ -1,7 +1,8 @@
 // The console in headless Chromium (Debian's `chromium`, driven by playwright-core), used as
 // a person uses it: a user's own access, an admin's overview (a renewed licence's current and
 // next term), User Management (assign with the live preview, change, revoke, resend, the
-// history in words, Export CSV and Import CSV with its preview), the filter, German, sign-out. Run by
+// history in words, Export CSV and Import CSV with its preview), Provisioning (a token created,
+// its secret shown once and copied, then revoked), the filter, German, sign-out. Run by
 // tests/tests/console.rs against its own local stack, which then checks the result through
 // the API and the SES emulator:
 //   node console/tests/browser.mjs http://127.0.0.1:<gateway port>
@@ -352,6 +353,9 @@ async function flows(page, signIn, signOut, accessible) {
   await page.getByRole("button", { name: "← Back to My Licenses" }).click();
   await table.waitFor();
   await licenceHistory(page, table);
+  await provisioning(page, accessible);
+  await page.getByRole("button", { name: "My Licenses" }).click();
+  await table.waitFor();
 
   await page.getByLabel("Status").selectOption("expired");
   await table.getByRole("row").filter({ hasText: "Parts Archive" }).waitFor();
@@ -401,6 +405,42 @@ async function flows(page, signIn, signOut, accessible) {
  * (5 seats, INV-2027-0081). Until 2027 begins, its current term is 2026's and the renewal is
  * its next term, each cell with the next term's figure under today's; in 2027 the renewal is
  * the current term and there is no next one. */
+/** Provisioning: the SCIM base URL, a token created (its secret shown once, copied), listed
+ * without its secret, and revoked after a confirmation. */
+async function provisioning(page, accessible) {
+  await page.getByRole("button", { name: "Provisioning" }).click();
+  await page.getByRole("heading", { name: "Provisioning" }).waitFor();
+  assert.equal(await page.locator("code.scim-url").textContent(), `${base}/scim/v2`);
+  await accessible("provisioning");
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  await page.getByRole("button", { name: "Create token" }).click();
+  await page.getByLabel("Name").fill("Okta");
+  await accessible("create-token");
+  await page.getByRole("dialog").getByRole("button", { name: "Create" }).click();
+  const shown = page.getByRole("dialog", { name: "Copy your token now" });
+  await shown.getByText("It is shown only this once.", { exact: false }).waitFor();
+  const secret = await shown.getByLabel("Token").inputValue();
+  assert.match(secret, /^lmt_[a-z2-7]{52}$/);
+  await shown.getByRole("button", { name: "Copy" }).click();
+  await shown.getByText(/^(Copied\.|Select the token and copy it by hand\.)$/).waitFor();
+  const copied = (await shown.getByRole("status").textContent()) === "Copied.";
+  if (copied) assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret, "the secret is on the clipboard");
+  await accessible("token-created");
+  await shown.getByRole("button", { name: "Close" }).click();
+  const tokens = page.getByRole("table", { name: "Tokens" });
+  const okta = tokens.getByRole("row").filter({ hasText: "Okta" });
+  await okta.filter({ hasText: "Active" }).waitFor();
+  assert.equal(await page.getByText(secret).count(), 0, "the list never shows a secret");
+  await page.getByText("Token Okta created.").waitFor();
+  step(`provisioning: the SCIM base URL; a token created, its secret shown once${copied ? " and copied" : ""}, listed as active`);
+  await page.getByRole("button", { name: "Revoke: Okta" }).click();
+  await page.getByRole("dialog").getByText("Revoke the token Okta?", { exact: false }).waitFor();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await okta.filter({ hasText: "Revoked" }).waitFor();
+  assert.equal(await okta.getByRole("button", { name: "Revoke: Okta" }).count(), 0, "a revoked token has nothing to revoke");
+  step("provisioning: the token revoked after a confirmation");
+}
+
 async function renewedTerms(table) {
   const fleet = table.getByRole("row").filter({ hasText: "Fleet Telematics" });
   const cells = await fleet.getByRole("cell").allTextContents();

@@ -37,6 +37,34 @@ fn set_invitation(invitation: &Invitation) -> Result<Expr> {
         .value(":inv", value(invitation)?))
 }
 
+/// What a revoke does to the invitation it read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnRevoke {
+    /// Not pending: left as it is (still this status).
+    Keep(InvitationStatus),
+    /// Pending and nobody sending it: it ends `not-sent` (while still
+    /// unclaimed, or claimed before `stale_before` by a run that died).
+    Cancel { stale_before: i64 },
+    /// Pending and claimed by a run that may be handing it to SES right now:
+    /// left to that run, which records what it did (while `claim_id` holds it).
+    LeaveToSender { claim_id: String },
+}
+
+impl OnRevoke {
+    /// What a revoke (an admin's, or a cancellation's fan-out) does to the
+    /// invitation of `a` as read at `now` (epoch seconds).
+    pub fn of(a: &Assignment, now: i64) -> Self {
+        let stale_before = now - STALE_INVITATION_CLAIM_SECONDS;
+        match (a.invitation.status, &a.invitation_claim) {
+            (InvitationStatus::Pending, Some(claim)) if claim.at >= stale_before => {
+                OnRevoke::LeaveToSender { claim_id: claim.id.clone() }
+            }
+            (InvitationStatus::Pending, _) => OnRevoke::Cancel { stale_before },
+            (status, _) => OnRevoke::Keep(status),
+        }
+    }
+}
+
 impl Store {
     /// Claims a pending invitation of an assignment that is not revoked, for
     /// `claim_id` (unique per attempt).

@@ -35,12 +35,12 @@ use crate::error::Error;
 use crate::model::Term;
 pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
-pub use invitations::{InvitationClaim, STALE_INVITATION_CLAIM_SECONDS};
+pub use invitations::{InvitationClaim, OnRevoke, STALE_INVITATION_CLAIM_SECONDS};
 pub use recipients::{PER_ADDRESS_PER_DAY, PER_CUSTOMER_PER_DAY, Slot, WINDOW_SECONDS, Waiting};
 pub use reminders::{Candidate, Settled};
 pub use table::create_table;
 pub use tokens::{Presented, TokenSet};
-pub use transaction::{MAX_TRANSACTION_ITEMS, OnRevoke, TxError, Write};
+pub use transaction::{MAX_TRANSACTION_ITEMS, TxError, Write};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::expr::{self, Expr};
 use super::items::{self, value};
 use super::keys::{self, attr};
-use super::{Order, OrderEvent, ParkedEvent, Store, sdk};
+use super::{OnRevoke, Order, OrderEvent, ParkedEvent, Store, sdk};
 use crate::error::{Error, Result};
 use crate::model::{
     Assignment, Entry, Invitation, InvitationError, InvitationStatus, License, Period, Undo,
@@ -114,19 +114,6 @@ pub enum Write {
         license_id: String,
         version: u64,
     },
-}
-
-/// What a revoke does to the invitation it read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OnRevoke {
-    /// Not pending: left as it is (still this status).
-    Keep(InvitationStatus),
-    /// Pending and nobody sending it: it ends `not-sent` (while still
-    /// unclaimed, or claimed before `stale_before` by a run that died).
-    Cancel { stale_before: i64 },
-    /// Pending and claimed by a run that may be handing it to SES right now:
-    /// left to that run, which records what it did (while `claim_id` holds it).
-    LeaveToSender { claim_id: String },
 }
 
 /// Why a transaction did not commit.

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 
 use super::pending::{self, Feed};
 use super::retry::{Step, committed};
-use super::revoke::on_revoke;
 use crate::App;
 use crate::error::Result;
 use crate::lifecycle::{self, Decided, Move};
@@ -132,7 +131,7 @@ fn move_writes(
             (Write::Move { customer_id, license_id, email, until, undo }, Action::AssignmentChanged)
         }
         Move::Revoke => {
-            let invitation = on_revoke(a, at.timestamp());
+            let invitation = OnRevoke::of(a, at.timestamp());
             if let OnRevoke::Cancel { .. } = invitation {
                 after.invitation = Invitation::failed(InvitationError::NotSent);
             }

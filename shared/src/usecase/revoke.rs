@@ -5,9 +5,9 @@ use super::retry::{Step, committed};
 use super::{AssignmentRef, on_assignment};
 use crate::App;
 use crate::error::Result;
-use crate::model::{Action, Assignment, Entry, Invitation, InvitationError, InvitationStatus};
+use crate::model::{Action, Assignment, Entry, Invitation, InvitationError};
 use crate::plan;
-use crate::store::{OnRevoke, STALE_INVITATION_CLAIM_SECONDS, Write};
+use crate::store::{OnRevoke, Write};
 
 /// The revoked assignment (unchanged if it was revoked already). Its
 /// invitation, if still pending, ends `not-sent`; unless a `notify` run is
@@ -19,7 +19,7 @@ pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
         }
         let now = app.now();
         let by = &target.admin.name;
-        let invitation = on_revoke(&a, now.timestamp());
+        let invitation = OnRevoke::of(&a, now.timestamp());
         let mut revoked = a.clone();
         revoked.revoked_at = Some(now);
         revoked.revoked_by = Some(by.clone());
@@ -47,16 +47,4 @@ pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
         Ok(committed(app.store.transact(&writes).await)?.map(|()| revoked))
     })
     .await
-}
-
-/// What the revoke does to the invitation as read at `now` (epoch seconds).
-pub(crate) fn on_revoke(a: &Assignment, now: i64) -> OnRevoke {
-    let stale_before = now - STALE_INVITATION_CLAIM_SECONDS;
-    match (a.invitation.status, &a.invitation_claim) {
-        (InvitationStatus::Pending, Some(claim)) if claim.at >= stale_before => {
-            OnRevoke::LeaveToSender { claim_id: claim.id.clone() }
-        }
-        (InvitationStatus::Pending, _) => OnRevoke::Cancel { stale_before },
-        (status, _) => OnRevoke::Keep(status),
-    }
 }

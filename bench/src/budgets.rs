@@ -19,6 +19,21 @@ pub struct Budgets {
     pub lines: Vec<Line>,
 }
 
+/// Handler time per item an assign writes: v1's budget was 5 ms for assign
+/// 100, which wrote 100 items.
+const OVERHEAD_PER_ITEM_MS: f64 = 0.05;
+/// Since v2 every assignment is written with its history entry: assign 100
+/// builds and serialises 200 items, so its overhead budget is 200 × 0.05 ms.
+const ASSIGN_100_OVERHEAD_MS: f64 = 200.0 * OVERHEAD_PER_ITEM_MS;
+/// Assign 1000 against assign 100, from their minimum round trips: 34
+/// against 7 calls (GetItem, the BatchGetItems, the bulk protocol's
+/// transactions), 2,000 against 200 items written. Per call the ratio would
+/// be 4.9× (what AWS, where a call's latency dominates, comes near); per
+/// item 10× (DynamoDB Local, where writing the items dominates). The budget
+/// is the larger, with 30 % for what a shared 2-core machine adds to 25
+/// sequential calls and 10 parallel BatchGetItems against one.
+const ASSIGN_1000_OVER_100: f64 = (2000.0 / 200.0) * 1.3;
+
 impl Budgets {
     fn check(&mut self, pass: bool, hard: bool, text: String) {
         self.lines.push(Line { pass, hard, text });
@@ -40,7 +55,7 @@ impl Budgets {
             self.check(m.at_minimum(), true, text);
         }
         for (_, m) in rows.iter().filter(|(g, _)| *g == Group::Warm) {
-            let limit = if m.name == "assign 100" { 5.0 } else { 1.0 };
+            let limit = if m.name == "assign 100" { ASSIGN_100_OVERHEAD_MS } else { 1.0 };
             let p99 = m.p(&m.overhead, 99.0);
             self.check(
                 p99 <= limit,
@@ -53,7 +68,7 @@ impl Budgets {
             found.map(|(_, m)| pct(&m.total, 50.0).as_secs_f64())
         };
         let ratios = [
-            ("assign 1000", "assign 100", 12.0, "assign 1000 / assign 100"),
+            ("assign 1000", "assign 100", ASSIGN_1000_OVER_100, "assign 1000 / assign 100"),
             (
                 "assignments page, licence with 10,000",
                 "assignments page, licence with 10",

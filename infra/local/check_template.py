@@ -375,6 +375,17 @@ def check(template):
         problems.append("notify's stream filter passes an invitation that is not pending")
     if passes(stream_record(invitationDueAt={"S": "2026-12-06T10:00:00Z"})):
         problems.append("notify's stream filter passes an invitation waiting for its window")
+    token = {"type": {"S": "Token"}, "name": {"S": "Okta"}}
+    revoked_token = dict(token, revokedAt={"S": "2026-12-06T10:00:00Z"})
+    if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": token}}):
+        problems.append("notify's stream filter drops a new provisioning token (its buyers are told)")
+    if not passes({"eventName": "MODIFY", "dynamodb": {"NewImage": revoked_token, "OldImage": token}}):
+        problems.append("notify's stream filter drops a token's revocation (its buyers are told)")
+    used = dict(token, lastUsedAt={"S": "2026-12-06T10:00:00Z"})
+    if passes({"eventName": "MODIFY", "dynamodb": {"NewImage": used, "OldImage": token}}):
+        problems.append("notify's stream filter passes a token's use (lastUsedAt)")
+    if passes({"eventName": "MODIFY", "dynamodb": {"NewImage": revoked_token, "OldImage": revoked_token}}):
+        problems.append("notify's stream filter passes a change of a token revoked before")
     schedules = [e for e in notify.values() if e.get("Type") == "ScheduleV2"]
     if not any("rate(1 minute)" == (e.get("Properties") or {}).get("ScheduleExpression") for e in schedules):
         problems.append("notify has no schedule a minute for the invitations that waited")

@@ -149,6 +149,45 @@ pub fn render_term_ends(r: &TermEnds) -> Mail {
     compose(Language::En, subject, "Hello,", &ends, sign_in, &next, "Kind regards")
 }
 
+/// A provisioning token created or revoked, told to the customer's buyers
+/// (in English, as the buyers' reminders are).
+#[derive(Clone, Debug)]
+pub struct TokenMail<'a> {
+    pub created: bool,
+    pub name: &'a str,
+    pub by: &'a str,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub last_day: NaiveDate,
+    pub portal_url: &'a str,
+}
+
+pub fn render_token_mail(m: &TokenMail) -> Mail {
+    let at = format!("{} at {} UTC", date(Language::En, m.at.date_naive()), m.at.format("%H:%M"));
+    let (subject, first, second) = if m.created {
+        (
+            "A provisioning token was created for your company".to_string(),
+            format!(
+                "{} created the provisioning token \u{201c}{}\u{201d} on {at}. An identity provider that holds it can keep your people's licence access in step over SCIM, through {}.",
+                m.by,
+                m.name,
+                date(Language::En, m.last_day)
+            ),
+            "If nobody meant to create it, revoke it now under Provisioning.".to_string(),
+        )
+    } else {
+        (
+            "A provisioning token was revoked".to_string(),
+            format!(
+                "{} revoked the provisioning token \u{201c}{}\u{201d} on {at}. It no longer works.",
+                m.by, m.name
+            ),
+            "Nothing else is needed, unless this was not intended.".to_string(),
+        )
+    };
+    let sign_in = ("Manage your licences and tokens in the portal:", m.portal_url);
+    compose(Language::En, subject, "Hello,", &first, sign_in, &second, "Kind regards")
+}
+
 /// A mail of a greeting, a paragraph, a sign-in link, another paragraph and
 /// a closing, as text and as HTML with every piece escaped.
 fn compose(

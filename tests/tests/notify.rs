@@ -451,3 +451,99 @@ async fn an_address_gets_five_mails_a_day_from_a_customer_and_twenty_in_all() {
     }
     assert_eq!(mails_to(&to).len(), 20);
 }
+
+/// A stream record of a token's item, as the table's stream carries it
+/// (the attributes the functions store, from the API's answer).
+fn token_record(event: &str, sequence: u32, token: &Value, old: Option<&Value>) -> Value {
+    let image = |t: &Value| {
+        let mut image = json!({
+            "PK": {"S": format!("CUSTOMER#{CUSTOMER}")}, "SK": {"S": format!("TOKEN#{}", t["tokenId"].as_str().unwrap())},
+            "type": {"S": "Token"}, "customerId": {"S": CUSTOMER}, "tokenId": t["tokenId"], "name": t["name"],
+            "createdBy": t["createdBy"], "createdAt": t["createdAt"], "lastDay": t["expiresAt"],
+        });
+        for (field, name) in
+            [("revokedAt", "revokedAt"), ("revokedBy", "revokedBy"), ("lastUsedAt", "lastUsedAt")]
+        {
+            if let Some(v) = t[field].as_str() {
+                image[name] = json!({"S": v});
+            }
+        }
+        for name in ["tokenId", "name", "createdBy", "createdAt", "lastDay"] {
+            image[name] = json!({"S": image[name].as_str().unwrap()});
+        }
+        image
+    };
+    let mut dynamodb =
+        json!({"SequenceNumber": format!("{sequence:021}"), "NewImage": image(token)});
+    if let Some(old) = old {
+        dynamodb["OldImage"] = image(old);
+    }
+    json!({"Records": [{"eventID": format!("t{sequence}"), "eventName": event, "eventSource": "aws:dynamodb", "dynamodb": dynamodb}]})
+}
+
+/// A customer with licences bought by two buyers (one of them twice).
+async fn bought_by_two() -> (licensing::App, [String; 2]) {
+    let app = fresh_app().await;
+    let buyers = [unique("token-buyer"), unique("token-buyer")];
+    for buyer in [&buyers[0], &buyers[1], &buyers[0]] {
+        let order = format!("ORD-{}", ulid::Ulid::new());
+        let event =
+            purchase(&order, CUSTOMER, buyer, 5, days_from_today(-30), days_from_today(365));
+        provision_event(&app, event).await;
+    }
+    (app, buyers)
+}
+
+#[tokio::test]
+async fn the_buyers_hear_once_of_a_token_created_and_once_of_its_revocation() {
+    let (app, buyers) = bought_by_two().await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let created = admin
+        .send("POST", "/tokens", Some(json!({"name": "Okta <SCIM>", "scopes": ["scim"]})))
+        .await
+        .body;
+    let n = notifier(&app, ses_endpoint());
+    let insert = token_record("INSERT", 1, &created, None);
+    assert_eq!(n.handle(&insert).await["batchItemFailures"], json!([]));
+    assert_eq!(n.handle(&insert).await["batchItemFailures"], json!([]), "redelivered");
+    for buyer in &buyers {
+        let mails = mails_to(buyer);
+        assert_eq!(mails.len(), 1, "{buyer}: one mail, however often the record comes");
+        assert_eq!(mails[0]["subject"], "A provisioning token was created for your company");
+        let text = mails[0]["body"]["text"].as_str().unwrap();
+        assert!(text.contains(&format!("admin@{CUSTOMER}.example.com created the provisioning token \u{201c}Okta <SCIM>\u{201d}")), "{text}");
+        assert!(mails[0]["body"]["html"].as_str().unwrap().contains("Okta &lt;SCIM&gt;"));
+    }
+    // Its use (lastUsedAt) tells nobody anything.
+    let mut used = created.clone();
+    used["lastUsedAt"] = json!("2026-12-06T21:05:00Z");
+    n.handle(&token_record("MODIFY", 2, &used, Some(&created))).await;
+    assert_eq!(mails_to(&buyers[0]).len(), 1);
+    let id = created["tokenId"].as_str().unwrap();
+    let revoked = admin.send("DELETE", &format!("/tokens/{id}"), None).await.body;
+    let revocation = token_record("MODIFY", 3, &revoked, Some(&used));
+    n.handle(&revocation).await;
+    n.handle(&revocation).await;
+    for buyer in &buyers {
+        let subjects: Vec<Value> = mails_to(buyer).iter().map(|m| m["subject"].clone()).collect();
+        assert_eq!(subjects[1..], [json!("A provisioning token was revoked")], "{buyer}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_mail_ses_did_not_take_comes_back_and_goes_out_once() {
+    let (app, buyers) = bought_by_two().await;
+    let created = Client::admin(&app, CUSTOMER)
+        .send("POST", "/tokens", Some(json!({"name": "Entra", "scopes": ["scim"]})))
+        .await
+        .body;
+    let insert = token_record("INSERT", 7, &created, None);
+    let throttled = notifier(&app, &ses_failing_with(429, "TooManyRequestsException"));
+    let answer = throttled.handle(&insert).await;
+    assert_eq!(answer["batchItemFailures"], json!([{"itemIdentifier": format!("{:021}", 7)}]));
+    assert!(mails_to(&buyers[0]).is_empty());
+    notifier(&app, ses_endpoint()).handle(&insert).await;
+    for buyer in &buyers {
+        assert_eq!(mails_to(buyer).len(), 1, "{buyer}");
+    }
+}

@@ -249,6 +249,25 @@ fn waiting_invitations_without_their_filter_or_schedule_fail_the_check() {
 }
 
 #[test]
+fn token_notices_without_their_filters_fail_the_check() {
+    fails_replacing(
+        "                - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"NewImage\": {\"type\": {\"S\": [\"Token\"]}}}}'\n",
+        "",
+        "drops a new provisioning token",
+    );
+    fails_replacing(
+        ", \"OldImage\": {\"revokedAt\": {\"S\": [{\"exists\": false}]}}",
+        "",
+        "passes a change of a token revoked before",
+    );
+    fails_replacing(
+        ", \"revokedAt\": {\"S\": [{\"exists\": true}]}}, \"OldImage\"",
+        "}, \"OldImage\"",
+        "passes a token's use (lastUsedAt)",
+    );
+}
+
+#[test]
 fn a_scan_or_reminders_beyond_their_index_fail_the_check() {
     fails_replacing(
         "Action: [dynamodb:Query]",

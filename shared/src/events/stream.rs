@@ -1,12 +1,29 @@
 //! The table's DynamoDB Stream, for `notify`: each record decoded into the
 //! assignment it is about when that assignment has an invitation to send
-//! ([`Pending`]), the use case run on it, and the records to retry answered
-//! as Lambda's partial batch response.
+//! ([`Pending`]), or into a provisioning token created or revoked
+//! ([`TokenNotice`]); the use case run on it, and the records to retry
+//! answered as Lambda's partial batch response.
 
 use serde_json::{Value, json};
 
+use crate::model::{TokenEvent, TokenNotice};
 use crate::notify::Notifier;
 pub use crate::notify::Pending;
+
+/// What a stream record asks of `notify`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Notice {
+    Invitation(Pending),
+    Token(TokenNotice),
+}
+
+impl Notice {
+    pub fn from_record(record: &Value) -> Option<Self> {
+        Pending::from_record(record)
+            .map(Self::Invitation)
+            .or_else(|| token_notice(record).map(Self::Token))
+    }
+}
 
 /// Handles a DynamoDB Streams event; answers the records to retry as
 /// `{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}`.
@@ -14,17 +31,16 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Value {
     let mut failures = Vec::new();
     let records = event.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
     for record in &records {
-        let Some(pending) = Pending::from_record(record) else {
-            continue;
+        let done = match Notice::from_record(record) {
+            None => continue,
+            Some(Notice::Invitation(pending)) => notifier.deliver(&pending).await,
+            Some(Notice::Token(notice)) => notifier.tell_buyers(&notice).await,
         };
-        if let Err(reason) = notifier.deliver(&pending).await {
-            tracing::warn!(license_id = %pending.license_id, %reason, "invitation not sent yet; will retry");
-            let id = record
-                .get("dynamodb")
-                .and_then(|d| d.get("SequenceNumber"))
-                .and_then(Value::as_str)
-                .unwrap_or(&pending.event_id);
-            failures.push(json!({ "itemIdentifier": id }));
+        if let Err(reason) = done {
+            tracing::warn!(%reason, "stream record not done yet; will retry");
+            let sequence = record.get("dynamodb").and_then(|d| d.get("SequenceNumber"));
+            let id = sequence.or_else(|| record.get("eventID")).and_then(Value::as_str);
+            failures.push(json!({ "itemIdentifier": id.unwrap_or_default() }));
         }
     }
     json!({ "batchItemFailures": failures })
@@ -32,6 +48,34 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Value {
 
 fn s<'a>(image: &'a Value, name: &str) -> Option<&'a str> {
     image.get(name)?.get("S")?.as_str()
+}
+
+/// A token's record inserted (created) or newly revoked; its other changes
+/// (`lastUsedAt`) tell nobody anything.
+fn token_notice(record: &Value) -> Option<TokenNotice> {
+    let dynamodb = record.get("dynamodb")?;
+    let image = dynamodb.get("NewImage")?;
+    if s(image, "type")? != "Token" {
+        return None;
+    }
+    let revoked_now = || {
+        let before = dynamodb.get("OldImage").and_then(|old| s(old, "revokedAt"));
+        s(image, "revokedAt").is_some() && before.is_none()
+    };
+    let (event, by, at) = match record.get("eventName")?.as_str()? {
+        "INSERT" => (TokenEvent::Created, "createdBy", "createdAt"),
+        "MODIFY" if revoked_now() => (TokenEvent::Revoked, "revokedBy", "revokedAt"),
+        _ => return None,
+    };
+    Some(TokenNotice {
+        event,
+        customer_id: s(image, "customerId")?.to_string(),
+        token_id: s(image, "tokenId")?.to_string(),
+        name: s(image, "name")?.to_string(),
+        by: s(image, by)?.to_string(),
+        at: s(image, at)?.parse().ok()?,
+        last_day: s(image, "lastDay")?.parse().ok()?,
+    })
 }
 
 impl Pending {
@@ -90,6 +134,43 @@ mod tests {
         }
         json!({"eventID": "e1", "eventName": event, "eventSource": "aws:dynamodb",
                "dynamodb": {"SequenceNumber": "100", "NewImage": image}})
+    }
+
+    fn token_record(event: &str, revoked_before: bool, revoked_now: bool) -> Value {
+        let mut image = json!({
+            "PK": {"S": "CUSTOMER#c1"}, "SK": {"S": "TOKEN#tok_1"}, "type": {"S": "Token"},
+            "customerId": {"S": "c1"}, "tokenId": {"S": "tok_1"}, "name": {"S": "Okta"},
+            "createdBy": {"S": "admin@example.com"}, "createdAt": {"S": "2026-12-06T21:00:00Z"},
+            "lastDay": {"S": "2027-12-06"}
+        });
+        let mut old = image.clone();
+        if revoked_before {
+            old["revokedAt"] = json!({"S": "2026-12-06T21:30:00Z"});
+        }
+        if revoked_now {
+            image["revokedAt"] = json!({"S": "2026-12-06T21:30:00Z"});
+            image["revokedBy"] = json!({"S": "other@example.com"});
+        }
+        json!({"eventID": "e2", "eventName": event,
+               "dynamodb": {"SequenceNumber": "200", "NewImage": image, "OldImage": old}})
+    }
+
+    #[test]
+    fn tokens_created_or_newly_revoked_are_told() {
+        let told = |event, before, now| match Notice::from_record(&token_record(event, before, now))
+        {
+            Some(Notice::Token(n)) => Some((n.event, n.by, n.last_day.to_string())),
+            _ => None,
+        };
+        let day = "2027-12-06".to_string();
+        let admin = "admin@example.com".to_string();
+        assert_eq!(told("INSERT", false, false), Some((TokenEvent::Created, admin, day.clone())));
+        let other = "other@example.com".to_string();
+        assert_eq!(told("MODIFY", false, true), Some((TokenEvent::Revoked, other, day)));
+        // A use (lastUsedAt), or a change after the revocation, tells nothing.
+        assert_eq!(Notice::from_record(&token_record("MODIFY", false, false)), None);
+        assert_eq!(Notice::from_record(&token_record("MODIFY", true, true)), None);
+        assert_eq!(Notice::from_record(&token_record("REMOVE", false, false)), None);
     }
 
     #[test]

@@ -68,6 +68,37 @@ impl Token {
     }
 }
 
+/// What happened to a token, as its buyers are told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenEvent {
+    Created,
+    Revoked,
+}
+
+impl TokenEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "token-created",
+            Self::Revoked => "token-revoked",
+        }
+    }
+}
+
+/// A token created or revoked, as the table's stream tells `notify`: the
+/// customer's buyers get a mail, so a token nobody meant to create does not
+/// go unnoticed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenNotice {
+    pub event: TokenEvent,
+    pub customer_id: String,
+    pub token_id: String,
+    pub name: String,
+    /// Who created or revoked it, and when.
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub last_day: NaiveDate,
+}
+
 /// A request to create a token, as decoded (not yet checked).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewToken {

@@ -10,7 +10,7 @@
 //! | history entry | `CUSTOMER#<customer>` | `HISTORY#<licenseId>#<entryId>` | `HISTORY#<customer>#<licenseId>#<email>` | `<entryId>` |
 //! | lifecycle event | `ORDER#<orderId>`   | `EVENT#<detailType>#<eventId>`   |                |                     |
 //! | parked event | `ORDER#<orderId>`      | `PARKED#<sequence, 10 digits>`   |                |                     |
-//! | reminder sent | `CUSTOMER#<customer>` | `REMINDER#<licenseId>#<kind>#<date>[#<email>]` |    |                     |
+//! | mail sent once | `CUSTOMER#<customer>` | `REMINDER#<licenseId>#<kind>#<date>[#<email>]`, `REMINDER#<tokenId>#token-created#<buyer>` | |     |
 //! | invitations of an address that day | `RECIPIENT#<email>` | `DAY#<yyyy-mm-dd>` |         |                     |
 //! | invitation window | `RECIPIENT#<email>` | `WINDOW#<customer>#<licenseId>` |            |                     |
 //! | provisioning token | `CUSTOMER#<customer>` | `TOKEN#<tokenId>`          |                |                     |

@@ -13,16 +13,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Days, NaiveDate, SubsecRound, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::notify::Notifier;
+use super::once::{MailRecord, Once};
 use crate::error::Result;
 use crate::mail::{self, Mail};
-use crate::mailer::SendFailure;
 use crate::model::{Language, License};
 use crate::reminders::{self, LOOKBACK_DAYS, Reminder};
-use crate::store::{Candidate, Settled, Store};
+use crate::store::{Candidate, Store};
 
 /// What a run did, as the function answers it (and logs it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -155,36 +155,12 @@ impl Notifier {
     /// Claims, sends and records one reminder.
     async fn deliver_reminder(&self, d: &Due<'_>, report: &mut Report) -> Result<()> {
         let (l, id) = (d.license, d.reminder.id());
-        let claim_id = ulid::Ulid::new().to_string();
-        let now = Utc::now().trunc_subsecs(0).timestamp();
-        let store = &self.store;
-        if !store.claim_reminder(&l.customer_id, &l.license_id, &id, &claim_id, now).await? {
-            // Another run has it (or had it, and may have sent it).
-            report.already += 1;
-            return Ok(());
-        }
-        let outcome = self.mailer.send(&d.to, &self.mail_of(d)).await;
-        let (customer, license) = (&l.customer_id, &l.license_id);
-        match outcome {
-            Ok(message_id) => {
-                store
-                    .settle_reminder(customer, license, &id, &claim_id, Settled::Sent, &message_id)
-                    .await?;
-                report.sent += 1;
-            }
-            Err(SendFailure::Permanent(code, detail)) => {
-                tracing::warn!(license_id = %license, error = ?code, %detail, "reminder refused");
-                let code = format!("{code:?}");
-                store
-                    .settle_reminder(customer, license, &id, &claim_id, Settled::Failed, &code)
-                    .await?;
-                report.failed += 1;
-            }
-            Err(SendFailure::Transient(reason)) => {
-                tracing::warn!(license_id = %license, %reason, "reminder not sent yet; given back");
-                store.release_reminder(customer, license, &id, &claim_id).await?;
-                report.deferred += 1;
-            }
+        let record = MailRecord { customer_id: &l.customer_id, about: &l.license_id, id: &id };
+        match self.send_once(&record, &d.to, &self.mail_of(d)).await? {
+            Once::Sent => report.sent += 1,
+            Once::Already => report.already += 1,
+            Once::Failed => report.failed += 1,
+            Once::Deferred => report.deferred += 1,
         }
         Ok(())
     }

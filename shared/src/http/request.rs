@@ -86,8 +86,26 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
     let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     let m = method.clone();
-    // Each path: the methods it has, and the route for this request's method.
-    let (allowed, route): (&'static [&'static str], Option<Route>) = match segments.as_slice() {
+    let (allowed, route) = match segments.as_slice() {
+        ["tokens", rest @ ..] => token_route(rest, &m)?,
+        path => licence_route(path, &m)?,
+    };
+    match route {
+        Some(route) => Ok(route),
+        // A browser's CORS preflight (or any OPTIONS): answered without a
+        // token; API Gateway adds the CORS headers for the portal's origins.
+        None if m == Method::OPTIONS => Ok(Route::Preflight(allowed)),
+        None => Err(Error::MethodNotAllowed(allowed)),
+    }
+}
+
+/// Each path: the methods it has, and the route for this request's method.
+type Routed = (&'static [&'static str], Option<Route>);
+
+/// The licences' paths and the caller's own seats.
+fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
+    let m = method.clone();
+    Ok(match segments {
         ["licenses"] => (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::ListLicenses)),
         ["me", "licenses"] => {
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::MyLicenses))
@@ -129,7 +147,15 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
             let route = (m == Method::POST).then_some(Route::ResendInvitation(id, email));
             (&["POST", "OPTIONS"], route)
         }
-        ["tokens"] => {
+        _ => return Err(Error::RouteNotFound),
+    })
+}
+
+/// `/tokens` and `/tokens/{tokenId}`, by what follows `tokens`.
+fn token_route(rest: &[&str], method: &Method) -> Result<Routed> {
+    let m = method.clone();
+    Ok(match rest {
+        [] => {
             let route = match m {
                 Method::GET => Some(Route::ListTokens),
                 Method::POST => Some(Route::CreateToken),
@@ -137,19 +163,12 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
             };
             (&["GET", "POST", "OPTIONS"], route)
         }
-        ["tokens", id] if !id.is_empty() => {
+        [id] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["DELETE", "OPTIONS"], (m == Method::DELETE).then_some(Route::RevokeToken(id)))
         }
         _ => return Err(Error::RouteNotFound),
-    };
-    match route {
-        Some(route) => Ok(route),
-        // A browser's CORS preflight (or any OPTIONS): answered without a
-        // token; API Gateway adds the CORS headers for the portal's origins.
-        None if m == Method::OPTIONS => Ok(Route::Preflight(allowed)),
-        None => Err(Error::MethodNotAllowed(allowed)),
-    }
+    })
 }
 
 #[cfg(test)]

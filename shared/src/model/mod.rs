@@ -2,6 +2,7 @@
 //! here.
 
 mod assignment;
+mod directory;
 mod history;
 mod license;
 mod operation;
@@ -10,6 +11,7 @@ mod terms;
 mod token;
 
 pub use assignment::*;
+pub use directory::*;
 pub use history::*;
 pub use license::*;
 pub use operation::*;

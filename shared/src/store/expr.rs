@@ -275,9 +275,17 @@ pub fn update(table: &str, key: Item, update: Expr, condition: Expr) -> Result<U
         .map_err(Error::unavailable)
 }
 
-/// A Delete of the item at `key`, whatever it holds.
-pub fn delete(table: &str, key: Item) -> Result<Delete> {
-    Delete::builder().table_name(table).set_key(Some(key)).build().map_err(Error::unavailable)
+/// A Delete of the item at `key` (under `condition`, if any).
+pub fn delete(table: &str, key: Item, condition: Option<Expr>) -> Result<Delete> {
+    let condition = condition.unwrap_or_default();
+    Delete::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
+        .set_expression_attribute_names(names(&condition))
+        .set_expression_attribute_values(values(&condition))
+        .build()
+        .map_err(Error::unavailable)
 }
 
 /// A check that fails the transaction unless `condition` holds for `key`.

@@ -15,6 +15,9 @@
 //! | invitation window | `RECIPIENT#<email>` | `WINDOW#<customer>#<licenseId>` |            |                     |
 //! | provisioning token | `CUSTOMER#<customer>` | `TOKEN#<tokenId>`          |                |                     |
 //! | a customer's token set | `CUSTOMER#<customer>` | `TOKENS` (its version) |              |                     |
+//! | directory person (SCIM) | `CUSTOMER#<customer>` | `DIRUSER#<id>` |          |                     |
+//! | taken userName | `CUSTOMER#<customer>` | `DIRNAME#<lower-case userName>` (a copy of the person) | |    |
+//! | seat address of an active person | `CUSTOMER#<customer>` | `DIRSEAT#<address>` |     |                     |
 //! | token by digest | `DIGEST#<sha-256 hex>` | `TOKEN` (while usable; TTL after its last day) |  |               |
 //!
 //! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
@@ -108,6 +111,9 @@ pub mod kind {
     pub const TOKEN: &str = "Token";
     pub const TOKEN_DIGEST: &str = "TokenDigest";
     pub const TOKEN_SET: &str = "TokenSet";
+    pub const DIRECTORY_USER: &str = "DirectoryUser";
+    pub const DIRECTORY_NAME: &str = "DirectoryName";
+    pub const DIRECTORY_SEAT: &str = "DirectorySeat";
 }
 
 pub fn customer(customer_id: &str) -> String {
@@ -235,6 +241,24 @@ pub const TOKENS_PREFIX: &str = "TOKEN";
 /// The version of a customer's set of tokens (bumped by every creation, so
 /// two at once cannot both pass the limit).
 pub const TOKEN_SET_SK: &str = "TOKENS";
+
+/// A person of a customer's directory (SCIM), by our id.
+pub fn directory_user(id: &str) -> String {
+    format!("DIRUSER#{id}")
+}
+
+/// What every person's record in a directory starts with.
+pub const DIRECTORY_PREFIX: &str = "DIRUSER#";
+
+/// A `userName` taken in a customer's directory (lower case): a copy of its person.
+pub fn directory_name(user_name_key: &str) -> String {
+    format!("DIRNAME#{user_name_key}")
+}
+
+/// A seat address held by an active person of a customer's directory.
+pub fn directory_seat(address: &str) -> String {
+    format!("DIRSEAT#{address}")
+}
 
 /// The partition a token is found in when presented: its digest's own.
 pub fn token_digest(digest: &str) -> String {

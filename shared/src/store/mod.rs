@@ -1,6 +1,6 @@
 //! The single-table DynamoDB store, split one way: one file per record
 //! family (`licenses`, `history`, `orders`, `reminders`, `invitations`,
-//! `recipients`, `idempotency`, `budget`, `tokens`), over the mechanics they share.
+//! `recipients`, `idempotency`, `budget`, `tokens`, `directory`), over the mechanics they share.
 //! Items are (de)serialised with serde_dynamo (`items`); every key and
 //! attribute name comes from [`keys`]; every condition, update and key
 //! condition is built by name (`expr`); the calls are in `access`. All
@@ -9,6 +9,7 @@
 
 mod access;
 mod budget;
+mod directory;
 mod expr;
 mod history;
 mod idempotency;
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::model::Term;
+pub use directory::{DirectoryConflict, DirectoryConflictOr};
 pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use invitations::{InvitationClaim, OnRevoke, STALE_INVITATION_CLAIM_SECONDS};

@@ -151,7 +151,7 @@ impl Store {
         let items = vec![
             TransactWriteItem::builder().update(expr::update(table, key, update, not_yet)?).build(),
             TransactWriteItem::builder()
-                .delete(expr::delete(table, digest_key(&token.digest))?)
+                .delete(expr::delete(table, digest_key(&token.digest), None)?)
                 .build(),
         ];
         match self.transact_items(items).await {

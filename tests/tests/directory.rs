@@ -33,6 +33,14 @@ fn refused(why: DirectoryConflict) -> Result<(), DirectoryConflictOr> {
     Err(DirectoryConflictOr::Conflict(why))
 }
 
+/// Saving `new` (a new person) is refused for `why`, and nothing of it is written.
+async fn refused_whole(app: &App, new: &DirectoryUser, why: DirectoryConflict) {
+    assert_eq!(saved(app, None, new).await, refused(why));
+    assert_eq!(app.store.directory_user(CUSTOMER, &new.id).await.unwrap(), None, "all or nothing");
+    let named = app.store.directory_user_named(CUSTOMER, &new.user_name).await.unwrap();
+    assert!(named.is_none_or(|n| n.id != new.id), "its name is not taken");
+}
+
 async fn saved(
     app: &App,
     old: Option<&DirectoryUser>,
@@ -47,12 +55,7 @@ async fn a_user_name_is_taken_once_per_customer_whatever_its_case() {
     let anna = person("usr_1", "anna@example.com", None);
     assert_eq!(saved(&app, None, &anna).await, Ok(()));
     let again = person("usr_2", "ANNA@example.com", Some("other@example.com"));
-    assert_eq!(saved(&app, None, &again).await, refused(DirectoryConflict::UserName));
-    assert_eq!(
-        app.store.directory_user(CUSTOMER, "usr_2").await.unwrap(),
-        None,
-        "nothing half-written"
-    );
+    refused_whole(&app, &again, DirectoryConflict::UserName).await;
     // One key read finds a person by userName, in any case.
     let found = app.store.directory_user_named(CUSTOMER, "Anna@Example.COM").await.unwrap();
     assert_eq!(found, Some(anna.clone()));
@@ -69,12 +72,7 @@ async fn a_seat_address_is_held_by_one_active_person_at_a_time() {
     let anna = person("usr_1", "anna", Some("Anna@Example.com"));
     saved(&app, None, &anna).await.unwrap();
     let twin = person("usr_2", "anna.s", Some("anna@example.com"));
-    assert_eq!(saved(&app, None, &twin).await, refused(DirectoryConflict::SeatAddress));
-    assert_eq!(
-        app.store.directory_user_named(CUSTOMER, "anna.s").await.unwrap(),
-        None,
-        "all or nothing"
-    );
+    refused_whole(&app, &twin, DirectoryConflict::SeatAddress).await;
     // Once Anna is inactive, the address is free for someone else.
     let gone = DirectoryUser { active: false, version: 2, ..anna.clone() };
     assert_eq!(saved(&app, Some(&anna), &gone).await, Ok(()));
@@ -112,7 +110,7 @@ async fn a_rename_moves_the_name_and_the_seat_address_and_a_stale_write_is_refus
     // The old seat address is free, the new one taken.
     saved(&app, None, &person("usr_2", "other", Some("anna@example.com"))).await.unwrap();
     let thief = person("usr_3", "thief", Some("anna.meier@example.com"));
-    assert_eq!(saved(&app, None, &thief).await, refused(DirectoryConflict::SeatAddress));
+    refused_whole(&app, &thief, DirectoryConflict::SeatAddress).await;
     // A write from a read before the rename is refused.
     let stale = DirectoryUser { display_name: Some("late".into()), version: 2, ..anna.clone() };
     assert_eq!(saved(&app, Some(&anna), &stale).await, refused(DirectoryConflict::Changed));

@@ -9,13 +9,10 @@ use crate::emails;
 
 /// A person's name parts, as the identity provider sends them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PersonName {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formatted: Option<String>,
 }
 
@@ -30,9 +27,10 @@ pub struct DirectoryEmail {
     pub primary: bool,
 }
 
-/// A person of a customer's directory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A person of a customer's directory (absent attributes are stored as
+/// null, and read back as absent).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct DirectoryUser {
     /// Ours: opaque and stable (`usr_…`).
     pub id: String,
@@ -40,13 +38,9 @@ pub struct DirectoryUser {
     /// Unique in the customer's directory, case-insensitively; an e-mail
     /// address is kept normalised.
     pub user_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<PersonName>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<DirectoryEmail>,
     pub active: bool,
     pub created: DateTime<Utc>,

@@ -248,17 +248,24 @@ fn values(e: &Expr) -> Option<HashMap<String, AttributeValue>> {
     (!e.values.is_empty()).then(|| e.values.clone())
 }
 
+/// A builder of a Put or a Delete with `condition` (none when `None`): the
+/// SDK's builders share these setters, not a trait.
+macro_rules! conditioned {
+    ($builder:expr, $condition:expr) => {{
+        let condition = $condition.unwrap_or_default();
+        let text = (!condition.text.is_empty()).then(|| condition.text.clone());
+        $builder
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names(&condition))
+            .set_expression_attribute_values(values(&condition))
+            .build()
+            .map_err(Error::unavailable)
+    }};
+}
+
 /// A Put of `item` under `condition`.
 pub fn put(table: &str, item: Item, condition: Option<Expr>) -> Result<Put> {
-    let condition = condition.unwrap_or_default();
-    Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
-        .set_expression_attribute_names(names(&condition))
-        .set_expression_attribute_values(values(&condition))
-        .build()
-        .map_err(Error::unavailable)
+    conditioned!(Put::builder().table_name(table).set_item(Some(item)), condition)
 }
 
 /// An Update of the item at `key`: `update` under `condition`.
@@ -277,15 +284,7 @@ pub fn update(table: &str, key: Item, update: Expr, condition: Expr) -> Result<U
 
 /// A Delete of the item at `key` (under `condition`, if any).
 pub fn delete(table: &str, key: Item, condition: Option<Expr>) -> Result<Delete> {
-    let condition = condition.unwrap_or_default();
-    Delete::builder()
-        .table_name(table)
-        .set_key(Some(key))
-        .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
-        .set_expression_attribute_names(names(&condition))
-        .set_expression_attribute_values(values(&condition))
-        .build()
-        .map_err(Error::unavailable)
+    conditioned!(Delete::builder().table_name(table).set_key(Some(key)), condition)
 }
 
 /// A check that fails the transaction unless `condition` holds for `key`.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use super::expr::{self, Expr, KeyRange};
 use super::items::{self, from_item, key, to_item};
 use super::keys::{self, attr, kind};
-use super::{Item, Store, TxError, applied, n, s};
+use super::{Item, Store, TxError, n, s};
 use crate::error::{Error, Result};
 use crate::model::{Scope, Token};
 
@@ -29,6 +29,15 @@ pub struct Presented {
     pub token_id: String,
     pub scopes: Vec<Scope>,
     pub last_day: NaiveDate,
+    /// The minute of its last recorded use (RFC 3339), if any.
+    pub last_used: Option<String>,
+}
+
+impl Presented {
+    /// Whether a use at `at` is recorded already (this minute's).
+    pub fn used_in_minute_of(&self, at: DateTime<Utc>) -> bool {
+        self.last_used.as_deref() == Some(minute(at).as_str())
+    }
 }
 
 fn record_key(customer_id: &str, token_id: &str) -> Item {
@@ -75,6 +84,7 @@ fn presented(item: Item) -> Option<Presented> {
         token_id: text(attr::TOKEN_ID)?,
         scopes: scopes.iter().filter_map(|v| Scope::parse(v.as_s().ok()?)).collect(),
         last_day: text(attr::LAST_DAY)?.parse().ok()?,
+        last_used: text(attr::LAST_USED_AT),
     })
 }
 
@@ -168,26 +178,38 @@ impl Store {
         Ok(self.get(digest_key(digest), true).await?.and_then(presented))
     }
 
-    /// Records that a token was used at `at`, to the minute: written at most
-    /// once a minute (a second use that minute changes nothing).
-    pub async fn touch_token(
-        &self,
-        customer_id: &str,
-        token_id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    /// Records that the token `p` was used at `at`, to the minute, on its
+    /// record (what the list shows) and on its digest's item (what the next
+    /// use reads, so that it writes nothing within the same minute). One
+    /// transaction; a use recorded for this minute by another request
+    /// meanwhile changes nothing.
+    pub async fn touch_token(&self, p: &Presented, digest: &str, at: DateTime<Utc>) -> Result<()> {
         let minute = minute(at);
-        let update = Expr::new("SET #used = :minute")
-            .name("#used", attr::LAST_USED_AT)
-            .value(":minute", AttributeValue::S(minute.clone()));
-        let older = Expr::item_exists().and(
-            Expr::new("attribute_not_exists(#used) OR #used < :minute")
+        let update = || {
+            Expr::new("SET #used = :minute")
                 .name("#used", attr::LAST_USED_AT)
-                .value(":minute", AttributeValue::S(minute)),
-        );
-        let update = expr::update(&self.table, record_key(customer_id, token_id), update, older)?;
-        let result = self.update_item(update).send().await;
-        applied(result).map(|_| ())
+                .value(":minute", AttributeValue::S(minute.clone()))
+        };
+        let older = || {
+            Expr::item_exists().and(
+                Expr::new("attribute_not_exists(#used) OR #used < :minute")
+                    .name("#used", attr::LAST_USED_AT)
+                    .value(":minute", AttributeValue::S(minute.clone())),
+            )
+        };
+        let record = record_key(&p.customer_id, &p.token_id);
+        let items = [record, digest_key(digest)]
+            .into_iter()
+            .map(|key| {
+                Ok(TransactWriteItem::builder()
+                    .update(expr::update(&self.table, key, update(), older())?)
+                    .build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        match self.transact_items(items).await {
+            Ok(()) | Err(TxError::Condition(_)) | Err(TxError::Busy) => Ok(()),
+            Err(TxError::Failed(e)) => Err(e),
+        }
     }
 }
 

@@ -181,10 +181,28 @@ async fn last_use_is_kept_to_the_minute() {
     assert_eq!(last_used().await, Some(minute), "the same minute writes nothing new");
     used(start.later(61)).await;
     assert_eq!(last_used().await, Some(minute + chrono::Duration::seconds(60)));
+    // Round trips, through a proxy that counts them: a use already recorded
+    // this minute reads one item and writes nothing.
+    let proxy = licensing_tests::proxy::Proxy::start(dynamodb_endpoint()).await;
+    let mut via = app_at(&proxy.url, app.store.table());
+    via.clock_offset = start.clock_offset;
+    proxy.clear_counts();
+    authenticate(&via.later(62), &secret, Scope::Scim).await.unwrap();
+    assert_eq!(
+        (proxy.seen("GetItem"), proxy.seen("TransactWriteItems")),
+        (1, 0),
+        "same minute: one read"
+    );
+    authenticate(&via.later(121), &secret, Scope::Scim).await.unwrap();
+    assert_eq!(
+        (proxy.seen("GetItem"), proxy.seen("TransactWriteItems")),
+        (2, 1),
+        "a new minute: one write"
+    );
     let listed = Client::admin(&app, CUSTOMER).send("GET", "/tokens", None).await;
     let shown: chrono::DateTime<chrono::Utc> =
         listed.body["tokens"][0]["lastUsedAt"].as_str().unwrap().parse().unwrap();
-    assert_eq!(shown, minute + chrono::Duration::seconds(60));
+    assert_eq!(shown, minute + chrono::Duration::seconds(120));
 }
 
 #[tokio::test]

@@ -85,6 +85,12 @@ async fn cases(app: &App) -> Vec<Case> {
             event("list-tokens.json"),
             "\"statusCode\":200",
         ),
+        case(
+            "scim",
+            "GET /scim/v2/ServiceProviderConfig with an unknown token: 1 GetItem, 401",
+            event("scim-service-provider-config.json"),
+            "\"statusCode\":401",
+        ),
         case("provision", "a redelivered order: 1 GetItem", provision, "licenseId"),
         case(
             "notify",

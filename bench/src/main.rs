@@ -29,8 +29,8 @@ use fixtures::Fixture;
 use probe::Probe;
 use report::Run;
 
-const FUNCTIONS: [&str; 8] =
-    ["list", "assign", "change", "revoke", "tokens", "provision", "notify", "remind"];
+const FUNCTIONS: [&str; 9] =
+    ["list", "assign", "change", "revoke", "tokens", "scim", "provision", "notify", "remind"];
 const MIB: f64 = 1024.0 * 1024.0;
 
 struct Opts {

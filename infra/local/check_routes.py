@@ -8,9 +8,11 @@
 Every contract route must be served by the same function in the router and in the
 template, and neither may serve a route the contract does not have (the router's
 method/catch-all fallbacks to `list`, and API Gateway's `$default` route, answer 404/405).
-The one route beyond the contract is the template's `OPTIONS /{proxy+}` to `list`
+Two routes are beyond the contract's paths: the template's `OPTIONS /{proxy+}` to `list`
 without authorization, where browsers' CORS preflights go (every function answers
-OPTIONS with 204).
+OPTIONS with 204), and SCIM 2.0 (`ANY /scim/v2/{proxy+}` to `scim`, without the JWT
+authorizer: a provisioning token is checked inside; its paths are SCIM's, documented in
+the README, not in openapi.yaml).
 """
 
 import sys
@@ -109,10 +111,13 @@ def main():
         if local and cloud and local != cloud:
             problems.append(f"{method} {path}: router -> {local}, template -> {cloud}")
     preflight = ("OPTIONS", "/{proxy+}")
+    scim = ("ANY", "/scim/v2/{proxy+}")
+    if deployed.get(scim) != "scim" or single.get("/scim/v2/{*path}") != "scim":
+        problems.append("SCIM needs ANY /scim/v2/{proxy+} -> scim in the template and /scim/v2/{*path} -> scim in the router")
     if deployed.get(preflight) != "list":
         problems.append("infra/template.yaml needs OPTIONS /{proxy+} -> list without authorization (CORS preflights)")
     for (method, path), function in sorted(deployed.items()):
-        if (method, path) not in contract and path != "$default" and (method, path) != preflight:
+        if (method, path) not in contract and path != "$default" and (method, path) not in (preflight, scim):
             problems.append(f"infra/template.yaml serves {method} {path}, which the contract does not have")
     for (method, path), function in sorted(explicit.items()):
         if (method, path) not in contract and function != "list":

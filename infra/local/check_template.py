@@ -399,7 +399,8 @@ def check(template):
     if not any("aws:PrincipalArn" in str(s.get("Condition")) for s in denies):
         problems.append("the orders bus must refuse every other principal")
     return (problems + check_user_pool(template) + check_admin_group(template) + check_orders(template)
-            + check_alarms(template) + check_reminders(template) + check_tokens(template) + check_console(template))
+            + check_alarms(template) + check_reminders(template) + check_tokens(template) + check_open_routes(template)
+            + check_console(template))
 
 
 def check_user_pool(template):
@@ -584,6 +585,21 @@ def check_reminders(template):
     return problems
 
 
+def check_open_routes(template):
+    """Only two routes go without the JWT authorizer: the browsers' CORS preflights, and
+    SCIM, whose function checks a provisioning token itself."""
+    open_routes = {("OPTIONS", "/{proxy+}"), ("ANY", "/scim/v2/{proxy+}")}
+    problems = []
+    for name, fn in resources_of(template, "AWS::Serverless::Function").items():
+        for event in (fn.get("Properties", {}).get("Events") or {}).values():
+            props = event.get("Properties") or {}
+            route = (str(props.get("Method", "")).upper(), props.get("Path"))
+            if event.get("Type") == "HttpApi" and (props.get("Auth") or {}).get("Authorizer") == "NONE" \
+                    and route not in open_routes:
+                problems.append(f"{name}: {route[0]} {route[1]} goes without the JWT authorizer")
+    return problems
+
+
 def check_tokens(template):
     """The tokens function touches its own records only: single items and one Query of a
     customer's tokens; it never reads in batches, scans or writes in batches."""
@@ -600,6 +616,7 @@ def main(path):
     template = yaml.load(Path(path).read_text(), Loader=TemplateLoader)
     ok = ("tenant claim read-only, no self sign-up and MFA by default, admin group everywhere, authorizer, CORS preflight, "
           "stream filter, orders bus and source, every function alarmed, no Scan, daily reminders on GSI2, tokens on single items, "
+          "no route without the authorizer but preflights and SCIM, "
           "private console bucket")
     return report("template", check(template), ok)
 

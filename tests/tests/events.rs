@@ -130,6 +130,11 @@ fn every_event_file_invokes_its_function() {
         (404, Some("https://licensing.example/problems/token-not-found"))
     );
 
+    // SCIM, as an identity provider calls it: the event's token is no token
+    // of this stack's, so the answer is SCIM's 401.
+    let (status, refused) = http("scim", "events/scim-service-provider-config.json");
+    assert_eq!((status, refused["status"].as_str()), (401, Some("401")), "{refused}");
+
     let notified = invoke("notify", "events/notify.json");
     assert_eq!(notified["batchItemFailures"], serde_json::json!([]));
     let mails = mails_to("carl@example.com");

@@ -174,7 +174,7 @@ fn a_function_without_its_alarms_fails_the_check() {
         "RemindFunction is in no alarm on its Throttles",
     );
     assert!(
-        text.contains("FunctionThrottlesAlarm: its description says eight functions, it covers 7"),
+        text.contains("FunctionThrottlesAlarm: its description says nine functions, it covers 8"),
         "{text}"
     );
     let sum = "notify, remind])";
@@ -201,7 +201,7 @@ fn a_function_without_its_alarms_fails_the_check() {
                   Metric: { Namespace: AWS/Lambda, MetricName: Errors, Dimensions: \
                   [{ Name: FunctionName, Value: !Ref RemindFunction }] } } }\n";
     let more: String =
-        (1..=3).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
+        (1..=2).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
     fails_replacing_first(
         remind,
         &format!("{remind}{more}"),
@@ -209,9 +209,9 @@ fn a_function_without_its_alarms_fails_the_check() {
     );
     // A description that miscounts.
     fails_replacing_first(
+        "all nine functions",
         "all eight functions",
-        "all seven functions",
-        "FunctionErrorsAlarm: its description says seven functions, it covers 8",
+        "FunctionErrorsAlarm: its description says eight functions, it covers 9",
     );
 }
 
@@ -221,6 +221,15 @@ fn a_tokens_function_that_may_batch_or_scan_fails_the_check() {
         "Action: [dynamodb:GetItem, dynamodb:Query, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem]",
         "Action: [dynamodb:GetItem, dynamodb:Query, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchGetItem]",
         "TokensFunction may dynamodb:BatchGetItem",
+    );
+}
+
+#[test]
+fn a_route_without_the_authorizer_other_than_scim_fails_the_check() {
+    fails_replacing(
+        "Method: DELETE, Path: \"/tokens/{tokenId}\" }",
+        "Method: DELETE, Path: \"/tokens/{tokenId}\", Auth: { Authorizer: NONE } }",
+        "TokensFunction: DELETE /tokens/{tokenId} goes without the JWT authorizer",
     );
 }
 

@@ -7,5 +7,6 @@ pub mod change;
 pub mod csv;
 pub mod list;
 pub mod revoke;
+pub mod scim;
 pub mod tokens;
 mod views;

@@ -72,10 +72,22 @@ fn complex(name: &str, multi: bool, mutability: &str, description: &str, sub: Ve
 }
 
 pub fn schemas(base: &str) -> Vec<Value> {
+    vec![json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_SCHEMA,
+        "name": "User",
+        "description": "A person of the customer's directory",
+        "attributes": user_attributes(),
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
+    })]
+}
+
+/// The User attributes this service keeps (RFC 7643 §4.1's, a subset).
+fn user_attributes() -> Vec<Value> {
     let rw = "readWrite";
     let text =
         |name: &str, description: &str| attribute(name, "string", false, false, rw, description);
-    let attributes = vec![
+    vec![
         attribute(
             "userName",
             "string",
@@ -125,13 +137,5 @@ pub fn schemas(base: &str) -> Vec<Value> {
                 attribute("display", "string", false, false, "readOnly", "The group's name"),
             ],
         ),
-    ];
-    vec![json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": USER_SCHEMA,
-        "name": "User",
-        "description": "A person of the customer's directory",
-        "attributes": attributes,
-        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
-    })]
+    ]
 }

@@ -78,6 +78,12 @@ done
 
 admin_token=$(cat events/demo/tokens/admin.jwt)
 user_token=$(cat events/demo/tokens/user.jwt)
+# A provisioning token of cust-1001 for SCIM, created as its admin would (the database is new
+# at every start, so this is the customer's only token).
+scim_token=$(curl -sS --max-time 60 -X POST "http://127.0.0.1:$API_PORT/tokens" \
+  -H "Authorization: Bearer $admin_token" -H 'content-type: application/json' \
+  -d '{"name": "make dev", "scopes": ["scim"]}' |
+  .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin).get("token", "(not created)"))')
 cat <<TXT
 
 The licence API runs on http://127.0.0.1:$API_PORT  (DynamoDB Local on :$DYNAMODB_PORT, table $TABLE_NAME)
@@ -112,6 +118,11 @@ A portal user (anna@example.com):
   curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer \$USER_TOKEN"
   # 403 email-not-verified: the same person, e-mail not verified
   curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer $(cat events/demo/tokens/unverified.jwt)"
+
+SCIM 2.0, as an identity provider sees it (base URL http://127.0.0.1:$API_PORT/scim/v2;
+discovery so far, Users are the next step), with cust-1001's provisioning token:
+  export SCIM_TOKEN=$scim_token
+  curl -s http://127.0.0.1:$API_PORT/scim/v2/ServiceProviderConfig -H "Authorization: Bearer \$SCIM_TOKEN"
 
 Press Ctrl-C to stop everything.
 TXT

@@ -119,8 +119,8 @@ A portal user (anna@example.com):
   # 403 email-not-verified: the same person, e-mail not verified
   curl -s http://127.0.0.1:$API_PORT/me/licenses -H "Authorization: Bearer $(cat events/demo/tokens/unverified.jwt)"
 
-SCIM 2.0, as an identity provider sees it (base URL http://127.0.0.1:$API_PORT/scim/v2;
-discovery so far, Users are the next step), with cust-1001's provisioning token:
+SCIM 2.0, as an identity provider sees it (base URL http://127.0.0.1:$API_PORT/scim/v2), with
+cust-1001's provisioning token (the README walks through a deprovisioning):
   export SCIM_TOKEN=$scim_token
   curl -s http://127.0.0.1:$API_PORT/scim/v2/ServiceProviderConfig -H "Authorization: Bearer \$SCIM_TOKEN"
 

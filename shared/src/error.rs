@@ -63,6 +63,16 @@ pub enum Error {
     /// The customer has as many usable tokens as it may.
     #[error("token limit reached")]
     TokenLimit { limit: usize },
+    /// SCIM: another person of the directory has this `userName`, or
+    /// (while active) this seat address.
+    #[error("not unique: {0}")]
+    Uniqueness(String),
+    /// SCIM: a filter this service does not support, or cannot read.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+    /// SCIM: no such person in the caller's directory.
+    #[error("user not found")]
+    UserNotFound,
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

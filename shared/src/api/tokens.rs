@@ -43,31 +43,18 @@ pub fn parse(body: Map<String, Value>) -> Result<NewToken> {
     let mut f = Fields::new(body, &["name", "scopes", "expiresAt"]);
     let name = match f.take("name") {
         Some(Value::String(name)) => name,
-        Some(_) => {
-            f.fail("name", "must be text");
-            String::new()
-        }
-        None => {
-            f.fail("name", "is required");
+        other => {
+            f.fail("name", if other.is_some() { "must be text" } else { "is required" });
             String::new()
         }
     };
     let scopes = match f.take("scopes") {
-        Some(Value::Array(items)) => {
-            match items.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
-                Some(scopes) => scopes.into_iter().map(str::to_string).collect(),
-                None => {
-                    f.fail("scopes", "must be an array of strings");
-                    Vec::new()
-                }
-            }
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).map(str::to_string).collect()
         }
-        Some(_) => {
-            f.fail("scopes", "must be an array of strings");
-            Vec::new()
-        }
-        None => {
-            f.fail("scopes", "is required");
+        other => {
+            let why = if other.is_some() { "must be an array of strings" } else { "is required" };
+            f.fail("scopes", why);
             Vec::new()
         }
     };

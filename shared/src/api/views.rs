@@ -66,6 +66,9 @@ pub struct EntryView {
     pub email: Option<String>,
     pub before: Option<State>,
     pub after: Option<State>,
+    /// v3: why, when it was not an admin's own decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl EntryView {
@@ -77,6 +80,7 @@ impl EntryView {
             email: e.email.clone(),
             before: e.before.clone(),
             after: e.after.clone(),
+            reason: e.reason.clone(),
         }
     }
 }

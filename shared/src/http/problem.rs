@@ -34,6 +34,9 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
         ExportTooLarge { .. } => ("export-too-large", S::NOT_ACCEPTABLE, "Export too large"),
         TokenNotFound => ("token-not-found", S::NOT_FOUND, "Token not found"),
         TokenLimit { .. } => ("token-limit", S::CONFLICT, "Token limit reached"),
+        Uniqueness(_) => ("uniqueness", S::CONFLICT, "Not unique"),
+        InvalidFilter(_) => ("invalid-filter", S::BAD_REQUEST, "Invalid filter"),
+        UserNotFound => ("user-not-found", S::NOT_FOUND, "User not found"),
         RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         MethodNotAllowed(_) => ("method-not-allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
         OperationPending { .. } => {
@@ -80,6 +83,9 @@ fn detail(error: &Error) -> String {
         Error::TokenLimit { limit } => format!(
             "The customer has {limit} usable tokens, as many as it may; revoke one first."
         ),
+        Error::Uniqueness(what) => format!("{what} is taken by another person of the directory."),
+        Error::InvalidFilter(why) => format!("The filter is not supported: {why}."),
+        Error::UserNotFound => "There is no such user.".into(),
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
         Error::OperationPending { retry_after } => format!(

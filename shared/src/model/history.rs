@@ -136,6 +136,10 @@ pub struct Entry {
     /// [`License::hides`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op_version: Option<u64>,
+    /// Why, when the change was not an admin's own decision (v3):
+    /// `deprovisioned` (an identity provider deactivated the person), …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Entry {
@@ -168,7 +172,13 @@ impl Entry {
             after: None,
             op: None,
             op_version: None,
+            reason: None,
         }
+    }
+
+    /// This entry, saying why.
+    pub fn because(self, reason: Option<&str>) -> Self {
+        Self { reason: reason.map(str::to_string), ..self }
     }
 
     /// An entry of operation `op` (a ULID, made when the operation began):

@@ -23,6 +23,12 @@ impl Store {
         self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
+    /// The ids of every licence of a customer, strongly consistent (a licence
+    /// bought a moment ago included).
+    pub async fn license_ids(&self, customer_id: &str) -> Result<Vec<String>> {
+        self.license_ids_where(customer_id, None).await
+    }
+
     /// The ids of a customer's licences of `product_id`, read strongly
     /// consistently (filtered and projected to the id, so the answer is small).
     pub async fn license_ids_of_product(
@@ -30,14 +36,27 @@ impl Store {
         customer_id: &str,
         product_id: &str,
     ) -> Result<Vec<String>> {
-        let query = self
+        self.license_ids_where(customer_id, Some(product_id)).await
+    }
+
+    /// The ids of a customer's licences (of one product, if given), strongly
+    /// consistent, projected to the id.
+    async fn license_ids_where(
+        &self,
+        customer_id: &str,
+        product_id: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let mut query = self
             .query(licenses_of(customer_id))
-            .filter_expression("#product = :product")
             .projection_expression("#id")
-            .expression_attribute_names("#product", attr::PRODUCT_ID)
             .expression_attribute_names("#id", attr::LICENSE_ID)
-            .expression_attribute_values(":product", s(product_id))
             .consistent_read(true);
+        if let Some(product_id) = product_id {
+            query = query
+                .filter_expression("#product = :product")
+                .expression_attribute_names("#product", attr::PRODUCT_ID)
+                .expression_attribute_values(":product", s(product_id));
+        }
         Ok(self
             .query_all(query)
             .await?

@@ -8,6 +8,7 @@ pub mod assign;
 pub mod budget;
 pub mod bulk;
 pub mod change;
+pub mod directory;
 pub mod fanout;
 pub mod finish;
 pub mod history;

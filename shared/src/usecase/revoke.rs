@@ -13,6 +13,16 @@ use crate::store::{OnRevoke, Write};
 /// invitation, if still pending, ends `not-sent`; unless a `notify` run is
 /// sending it at this moment, which then records what it did.
 pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> {
+    revoke_because(app, target, None).await
+}
+
+/// [`revoke`], with the reason its history entry gives (v3: an identity
+/// provider's deprovisioning).
+pub async fn revoke_because(
+    app: &App,
+    target: AssignmentRef<'_>,
+    reason: Option<&str>,
+) -> Result<Assignment> {
     on_assignment("revoke", app, target, |license, a| async move {
         if a.is_revoked() {
             return Ok(Step::Done(a));
@@ -27,7 +37,8 @@ pub async fn revoke(app: &App, target: AssignmentRef<'_>) -> Result<Assignment> 
             revoked.invitation = Invitation::failed(InvitationError::NotSent);
         }
         let entry =
-            Entry::assignment(&license, now, by, Action::AssignmentRevoked, Some(&a), &revoked);
+            Entry::assignment(&license, now, by, Action::AssignmentRevoked, Some(&a), &revoked)
+                .because(reason);
         let writes = [
             Write::License {
                 license: plan::revoke(&license, &a, now.date_naive()),

@@ -14,6 +14,8 @@ const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 fn scim_type(error: &Error) -> Option<&'static str> {
     match error {
         Error::Validation(_) => Some("invalidValue"),
+        Error::Uniqueness(_) => Some("uniqueness"),
+        Error::InvalidFilter(_) => Some("invalidFilter"),
         _ => None,
     }
 }

@@ -5,11 +5,14 @@
 //! `application/scim+json`, errors SCIM's own error schema (never
 //! problem+json), unknown routes and methods included.
 //!
-//! Built so far: the token check, the errors and discovery
-//! (`ServiceProviderConfig`, `ResourceTypes`, `Schemas`). Users come next.
+//! Built: the token check, the errors, discovery (`ServiceProviderConfig`,
+//! `ResourceTypes`, `Schemas`) and Users (`people.rs` serves them,
+//! `users.rs` reads and writes their SCIM shape).
 
 mod discovery;
 mod errors;
+mod people;
+mod users;
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -33,6 +36,10 @@ enum ScimRoute {
     ResourceType(String),
     Schemas,
     Schema(String),
+    /// `/Users`: list (GET) or create (POST).
+    Users(Method),
+    /// `/Users/{id}`: GET, PUT, PATCH, DELETE.
+    User(Method, String),
 }
 
 impl ScimRoute {
@@ -41,6 +48,12 @@ impl ScimRoute {
             Self::ServiceProviderConfig => "scim-service-provider-config",
             Self::ResourceTypes | Self::ResourceType(_) => "scim-resource-types",
             Self::Schemas | Self::Schema(_) => "scim-schemas",
+            Self::Users(m) if m == Method::POST => "scim-create-user",
+            Self::Users(_) => "scim-list-users",
+            Self::User(m, _) if m == Method::PUT => "scim-replace-user",
+            Self::User(m, _) if m == Method::PATCH => "scim-patch-user",
+            Self::User(m, _) if m == Method::DELETE => "scim-delete-user",
+            Self::User(..) => "scim-get-user",
         }
     }
 }
@@ -55,8 +68,21 @@ fn route_of(method: &Method, path: &str) -> Result<ScimRoute> {
         ["ResourceTypes", name] => ScimRoute::ResourceType(name.to_string()),
         ["Schemas"] => ScimRoute::Schemas,
         ["Schemas", id] => ScimRoute::Schema(id.to_string()),
+        ["Users"] if [Method::GET, Method::POST].contains(method) => {
+            ScimRoute::Users(method.clone())
+        }
+        ["Users"] => return Err(Error::MethodNotAllowed(&["GET", "POST"])),
+        ["Users", id]
+            if [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method) =>
+        {
+            ScimRoute::User(method.clone(), id.to_string())
+        }
+        ["Users", _] => return Err(Error::MethodNotAllowed(&["GET", "PUT", "PATCH", "DELETE"])),
         _ => return Err(Error::RouteNotFound),
     };
+    if matches!(route, ScimRoute::Users(_) | ScimRoute::User(..)) {
+        return Ok(route);
+    }
     if method != Method::GET {
         return Err(Error::MethodNotAllowed(&["GET"]));
     }
@@ -91,13 +117,16 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         let route = route?;
         let machine: Machine = authenticate(app, bearer(&req)?, Scope::Scim).await?;
         customer = Some(machine.customer_id.clone());
-        answer(&route, &base_url())
+        let base = base_url();
+        match &route {
+            ScimRoute::Users(_) | ScimRoute::User(..) => {
+                people::serve(app, &machine, &route, &req, &base).await
+            }
+            _ => answer(&route, &base).map(|body| json(StatusCode::OK, &body)),
+        }
     }
     .await;
-    let mut response = match result {
-        Ok(body) => json(StatusCode::OK, &body),
-        Err(error) => errors::response(&error),
-    };
+    let mut response = result.unwrap_or_else(|error| errors::response(&error));
     let headers = response.headers_mut();
     headers.insert("cache-control", HeaderValue::from_static("no-store"));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -124,6 +153,7 @@ fn answer(route: &ScimRoute, base: &str) -> Result<Value> {
             .into_iter()
             .find(|s| s["id"] == **id)
             .ok_or(Error::RouteNotFound),
+        ScimRoute::Users(_) | ScimRoute::User(..) => Err(Error::RouteNotFound),
     }
 }
 

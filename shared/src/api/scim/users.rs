@@ -1,0 +1,269 @@
+//! SCIM Users at the edge: a person as SCIM shows them, a person as an
+//! identity provider sends them (what is not kept is ignored, not
+//! refused), and PATCH's operations in the dialects Okta and Entra ID speak
+//! (op names in any case, booleans as strings, a path-less replace whose
+//! value is an object of attributes).
+
+use serde_json::{Map, Value, json};
+
+use super::discovery::USER_SCHEMA;
+use crate::error::{Error, FieldError, Result};
+use crate::model::{DirectoryEmail, DirectoryUser, PersonName};
+
+/// A person as SCIM shows them, `meta.location` below `base`.
+pub fn to_scim(u: &DirectoryUser, base: &str) -> Value {
+    let mut doc = json!({
+        "schemas": [USER_SCHEMA],
+        "id": u.id,
+        "userName": u.user_name,
+        "active": u.active,
+        "emails": u.emails.iter().map(|e| {
+            let mut email = json!({"value": e.value, "primary": e.primary});
+            if let Some(kind) = &e.kind {
+                email["type"] = json!(kind);
+            }
+            email
+        }).collect::<Vec<_>>(),
+        "groups": [],
+        "meta": {
+            "resourceType": "User",
+            "created": u.created,
+            "lastModified": u.last_modified,
+            "location": format!("{base}/Users/{}", u.id),
+            "version": format!("W/\"{}\"", u.version),
+        },
+    });
+    if let Some(external_id) = &u.external_id {
+        doc["externalId"] = json!(external_id);
+    }
+    if let Some(display_name) = &u.display_name {
+        doc["displayName"] = json!(display_name);
+    }
+    if let Some(name) = &u.name {
+        doc["name"] = serde_json::to_value(name).unwrap_or(Value::Null);
+    }
+    doc
+}
+
+fn invalid(field: &str, message: &str) -> Error {
+    Error::Validation(vec![FieldError::new(field, message)])
+}
+
+/// A boolean, also as the strings Entra ID sends (`"False"`, `"true"`).
+fn boolean(v: &Value, field: &str) -> Result<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(invalid(field, "must be true or false")),
+    }
+}
+
+fn text(v: &Value, field: &str) -> Result<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(invalid(field, "must be a string")),
+    }
+}
+
+fn emails(v: &Value) -> Result<Vec<DirectoryEmail>> {
+    let Value::Array(items) = v else { return Err(invalid("emails", "must be an array")) };
+    items
+        .iter()
+        .map(|e| {
+            let value = text(&e["value"], "emails.value")?
+                .ok_or_else(|| invalid("emails.value", "is required"))?;
+            let primary = if e["primary"].is_null() {
+                false
+            } else {
+                boolean(&e["primary"], "emails.primary")?
+            };
+            Ok(DirectoryEmail { value, kind: text(&e["type"], "emails.type")?, primary })
+        })
+        .collect()
+}
+
+/// Sets one attribute of `u` (its name as SCIM paths spell it, in any
+/// case); an attribute this service does not keep is ignored.
+fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
+    let lower = path.to_ascii_lowercase();
+    let name = u.name.get_or_insert_with(PersonName::default);
+    match lower.as_str() {
+        "active" => u.active = boolean(v, "active")?,
+        "username" => {
+            u.user_name = text(v, "userName")?
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| invalid("userName", "is required"))?
+        }
+        "displayname" => u.display_name = text(v, "displayName")?,
+        "externalid" => u.external_id = text(v, "externalId")?,
+        "name.givenname" => name.given_name = text(v, "name.givenName")?,
+        "name.familyname" => name.family_name = text(v, "name.familyName")?,
+        "name.formatted" => name.formatted = text(v, "name.formatted")?,
+        "name" => {
+            u.name = serde_json::from_value(v.clone())
+                .map_err(|_| invalid("name", "must be an object"))?
+        }
+        "emails" => u.emails = emails(v)?,
+        r#"emails[type eq "work"].value"# => {
+            let value = text(v, "emails")?.ok_or_else(|| invalid("emails", "must be a string"))?;
+            match u.emails.iter_mut().find(|e| e.kind.as_deref() == Some("work")) {
+                Some(work) => work.value = value,
+                None => u.emails.push(DirectoryEmail {
+                    value,
+                    kind: Some("work".into()),
+                    primary: u.emails.is_empty(),
+                }),
+            }
+        }
+        _ => {}
+    }
+    if u.name.as_ref().is_some_and(|n| *n == PersonName::default()) {
+        u.name = None;
+    }
+    Ok(())
+}
+
+/// A person from a POST or PUT body: `userName` required, `active` true
+/// unless said otherwise, everything not kept ignored.
+pub fn person(body: &Value) -> Result<DirectoryUser> {
+    let Value::Object(attributes) = body else {
+        return Err(invalid("body", "must be a SCIM User"));
+    };
+    let mut u = DirectoryUser { active: true, ..DirectoryUser::default() };
+    for (key, value) in attributes {
+        set(&mut u, key, value)?;
+    }
+    if u.user_name.trim().is_empty() {
+        return Err(invalid("userName", "is required"));
+    }
+    Ok(u)
+}
+
+/// Applies a PatchOp body's operations to `u`, in order.
+pub fn patch(u: &DirectoryUser, body: &Value) -> Result<DirectoryUser> {
+    let ops = body.get("Operations").or_else(|| body.get("operations")).and_then(Value::as_array);
+    let ops = ops.ok_or_else(|| invalid("Operations", "is required"))?;
+    let mut u = u.clone();
+    for op in ops {
+        let kind = op.get("op").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+        let path = op.get("path").and_then(Value::as_str);
+        let value = op.get("value").unwrap_or(&Value::Null);
+        match (kind.as_str(), path) {
+            ("add" | "replace", Some(path)) => set(&mut u, path, value)?,
+            ("add" | "replace", None) => {
+                let Value::Object(attributes) = value else {
+                    return Err(invalid(
+                        "value",
+                        "a replace without a path needs an object of attributes",
+                    ));
+                };
+                apply_all(&mut u, attributes)?;
+            }
+            ("remove", Some(path)) => {
+                set(&mut u, path, &Value::Null).map_err(|_| invalid(path, "cannot be removed"))?
+            }
+            ("remove", None) => return Err(invalid("path", "a remove needs a path")),
+            _ => return Err(invalid("op", "must be add, replace or remove")),
+        }
+    }
+    Ok(u)
+}
+
+fn apply_all(u: &mut DirectoryUser, attributes: &Map<String, Value>) -> Result<()> {
+    for (key, value) in attributes {
+        set(u, key, value)?;
+    }
+    Ok(())
+}
+
+/// The filters this service answers (API.md v3): `userName eq`,
+/// `externalId eq`, `emails.value eq`, `emails[type eq "work"].value eq`,
+/// `active eq`, and `and` of these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clause {
+    UserName(String),
+    ExternalId(String),
+    Email(String),
+    WorkEmail(String),
+    Active(bool),
+}
+
+impl Clause {
+    pub fn holds(&self, u: &DirectoryUser) -> bool {
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        match self {
+            Self::UserName(v) => same(&u.user_name, v),
+            Self::ExternalId(v) => u.external_id.as_deref() == Some(v.as_str()),
+            Self::Email(v) => u.emails.iter().any(|e| same(&e.value, v)),
+            Self::WorkEmail(v) => {
+                u.emails.iter().any(|e| e.kind.as_deref() == Some("work") && same(&e.value, v))
+            }
+            Self::Active(b) => u.active == *b,
+        }
+    }
+}
+
+/// `filter` as the clauses it joins with `and`; anything else is an
+/// `invalidFilter`.
+pub fn filter(text: &str) -> Result<Vec<Clause>> {
+    let bad = |why: &str| Error::InvalidFilter(why.to_string());
+    let mut clauses = Vec::new();
+    let mut rest = text.trim();
+    loop {
+        // An attribute path ends at the first blank outside a `[...]` filter.
+        let inner = rest.find('[').filter(|open| rest[..*open].find(char::is_whitespace).is_none());
+        let from =
+            inner.and_then(|open| rest[open..].find(']').map(|close| open + close)).unwrap_or(0);
+        let end = rest[from..]
+            .find(char::is_whitespace)
+            .map(|i| from + i)
+            .ok_or_else(|| bad("expected `attribute eq value`"))?;
+        let (attribute, after) = (&rest[..end], rest[end..].trim_start());
+        let (op, after) = after
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| bad("expected `eq` and a value"))?;
+        if !op.eq_ignore_ascii_case("eq") {
+            return Err(bad("only eq is supported"));
+        }
+        let after = after.trim_start();
+        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').ok_or_else(|| bad("unterminated string"))?;
+            (Value::String(quoted[..end].to_string()), &quoted[end + 1..])
+        } else {
+            let end = after.find(char::is_whitespace).unwrap_or(after.len());
+            let word = &after[..end];
+            let literal = match word.to_ascii_lowercase().as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(bad("values are strings in quotes, true or false")),
+            };
+            (literal, &after[end..])
+        };
+        let string = || value.as_str().map(str::to_string).ok_or_else(|| bad("expected a string"));
+        clauses.push(match attribute.to_ascii_lowercase().as_str() {
+            "username" => Clause::UserName(string()?),
+            "externalid" => Clause::ExternalId(string()?),
+            "emails.value" | "emails" => Clause::Email(string()?),
+            r#"emails[type eq "work"].value"# => Clause::WorkEmail(string()?),
+            "active" => {
+                Clause::Active(value.as_bool().ok_or_else(|| bad("active is true or false"))?)
+            }
+            _ => return Err(bad("the attribute cannot be filtered on")),
+        });
+        let tail = tail.trim_start();
+        if tail.is_empty() {
+            return Ok(clauses);
+        }
+        let (and, next) =
+            tail.split_once(char::is_whitespace).ok_or_else(|| bad("expected `and`"))?;
+        if !and.eq_ignore_ascii_case("and") {
+            return Err(bad("only and joins clauses"));
+        }
+        rest = next.trim_start();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,89 @@
+use super::*;
+use serde_json::json;
+
+fn anna() -> DirectoryUser {
+    person(&json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "anna@example.com",
+        "name": {"givenName": "Anna", "familyName": "Schmidt"},
+        "emails": [{"primary": true, "value": "anna@example.com", "type": "work"}],
+        "displayName": "Anna Schmidt",
+        "locale": "en-US",
+        "externalId": "00u1",
+        "groups": [],
+        "password": "ignored",
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales"}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_person_keeps_what_is_kept_and_ignores_the_rest() {
+    let u = anna();
+    assert_eq!(
+        (u.user_name.as_str(), u.active, u.external_id.as_deref()),
+        ("anna@example.com", true, Some("00u1"))
+    );
+    assert_eq!(u.name.as_ref().and_then(|n| n.given_name.as_deref()), Some("Anna"));
+    assert_eq!(u.seat_address().as_deref(), Some("anna@example.com"));
+    assert!(person(&json!({"active": true})).is_err(), "userName is required");
+    assert!(person(&json!({"userName": "x", "active": "maybe"})).is_err());
+    assert!(!person(&json!({"userName": "x", "active": "False"})).unwrap().active);
+}
+
+#[test]
+fn oktas_deactivation_shapes() {
+    // PATCH without a path: the value is an object of attributes.
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "replace", "value": {"active": false}}]});
+    assert!(!patch(&anna(), &body).unwrap().active);
+    let mut put = to_scim(&anna(), "https://x/scim/v2");
+    put["active"] = json!(false);
+    assert!(!person(&put).unwrap().active, "a full PUT with active false");
+}
+
+#[test]
+fn entras_shapes() {
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+    assert!(!patch(&anna(), &body).unwrap().active);
+    let rename = json!({"Operations": [
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "anna.s@example.com"},
+        {"op": "Add", "path": "displayName", "value": "Anna S."},
+        {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "IT"},
+        {"op": "Remove", "path": "externalId"}
+    ]});
+    let u = patch(&anna(), &rename).unwrap();
+    assert_eq!(u.seat_address().as_deref(), Some("anna.s@example.com"));
+    assert_eq!((u.display_name.as_deref(), u.external_id.as_deref()), (Some("Anna S."), None));
+    assert!(patch(&anna(), &json!({"Operations": [{"op": "move", "path": "active"}]})).is_err());
+}
+
+#[test]
+fn filters_the_contract_names_and_nothing_else() {
+    let probe = r#"userName eq "7e0f5e0c-3a1b-4c9e-9a3d-randomprobe""#;
+    assert_eq!(
+        filter(probe).unwrap(),
+        [Clause::UserName("7e0f5e0c-3a1b-4c9e-9a3d-randomprobe".into())]
+    );
+    assert_eq!(
+        filter(r#"emails[type eq "work"].value eq "a@x.de" and active eq true"#).unwrap(),
+        [Clause::WorkEmail("a@x.de".into()), Clause::Active(true)]
+    );
+    assert_eq!(filter(r#"externalId eq "00u1""#).unwrap(), [Clause::ExternalId("00u1".into())]);
+    assert_eq!(filter(r#"emails.value EQ "A@X.de""#).unwrap(), [Clause::Email("A@X.de".into())]);
+    for bad in [
+        r#"userName sw "a""#,
+        r#"title eq "x""#,
+        r#"userName eq "a" or active eq true"#,
+        "userName eq",
+        r#"userName eq "open"#,
+    ] {
+        assert!(matches!(filter(bad), Err(Error::InvalidFilter(_))), "{bad}");
+    }
+    let u = anna();
+    assert!(Clause::UserName("ANNA@example.com".into()).holds(&u));
+    assert!(Clause::WorkEmail("anna@example.com".into()).holds(&u));
+    assert!(!Clause::Active(false).holds(&u));
+}

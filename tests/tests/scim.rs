@@ -315,3 +315,30 @@ async fn a_deleted_person_loses_their_seats_and_is_gone() {
     let users = scim(&app, "GET", "/scim/v2/Users", Some(theirs)).await.body;
     assert_eq!(users["totalResults"], 0);
 }
+
+#[tokio::test]
+async fn a_token_gets_twenty_requests_a_second() {
+    let (app, id, token) = with_scim_token().await;
+    let (_, theirs) = {
+        let other = Client::admin(&app, CUSTOMER)
+            .send("POST", "/tokens", Some(json!({"name": "Entra", "scopes": ["scim"]})))
+            .await;
+        (other.body["tokenId"].clone(), other.body["token"].as_str().unwrap().to_string())
+    };
+    // This second's and the next second's twenty, spent: the request lands in one of them.
+    let kind = licensing::store::keys::scim_budget(&id);
+    let now = app.now().timestamp();
+    for window in [now, now + 1] {
+        assert!(app.store.charge_budget(CUSTOMER, &kind, window, 20, 20).await.unwrap());
+        assert!(
+            !app.store.charge_budget(CUSTOMER, &kind, window, 1, 20).await.unwrap(),
+            "the 21st"
+        );
+    }
+    let limited = scim(&app, "GET", "/scim/v2/ServiceProviderConfig", Some(&token)).await;
+    assert_scim_error(&limited, 429);
+    assert_eq!(limited.headers["retry-after"], "1");
+    // Counted per token: the customer's other token is not held back.
+    let other = scim(&app, "GET", "/scim/v2/ServiceProviderConfig", Some(&theirs)).await;
+    assert_eq!(other.status, 200);
+}

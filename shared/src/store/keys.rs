@@ -147,6 +147,11 @@ pub fn budget(kind: &str, window: i64) -> String {
 }
 
 pub const ASSIGN_BUDGET: &str = "ASSIGN";
+
+/// The budget of one provisioning token's SCIM requests (per second).
+pub fn scim_budget(token_id: &str) -> String {
+    format!("SCIM-{token_id}")
+}
 pub const EXPORT_BUDGET: &str = "EXPORT";
 
 /// The sort-key prefix of a licence's history entries.

@@ -85,7 +85,7 @@ pub enum Write {
     /// ([`keys::ASSIGN_BUDGET`], …) of `limit` in the window starting at
     /// `window` (epoch seconds); fails the transaction when they do not fit.
     Budget {
-        kind: &'static str,
+        kind: String,
         customer_id: String,
         window: i64,
         addresses: u32,

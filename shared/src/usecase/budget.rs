@@ -1,15 +1,19 @@
-//! The per-customer budgets, counted in fixed one-minute windows: at most
+//! The per-customer budgets, counted in fixed windows: at most
 //! `App::assign_budget` addresses a minute through assign, dry runs
-//! included (contract v2, Limits), and at most `App::export_budget` CSV
-//! exports (v3, default 10).
+//! included (contract v2, Limits), at most `App::export_budget` CSV exports
+//! a minute (v3, default 10), and at most [`SCIM_PER_SECOND`] SCIM requests
+//! a second per provisioning token (v3).
 
 use crate::App;
 use crate::error::{Error, Result};
 use crate::store::{Write, keys};
 
+/// SCIM requests a second per token.
+pub const SCIM_PER_SECOND: u32 = 20;
+
 /// The addresses of one request, against its customer's current window.
 pub struct Budget {
-    kind: &'static str,
+    kind: String,
     customer_id: String,
     window: i64,
     addresses: u32,
@@ -22,7 +26,7 @@ impl Budget {
         let now = app.now().timestamp();
         let window = now - now.rem_euclid(60);
         Self {
-            kind: keys::ASSIGN_BUDGET,
+            kind: keys::ASSIGN_BUDGET.to_string(),
             customer_id: customer_id.to_string(),
             window,
             addresses: addresses as u32,
@@ -34,13 +38,27 @@ impl Budget {
     /// One CSV export of the customer's, against this minute's exports.
     pub fn export(app: &App, customer_id: &str) -> Self {
         let limit = app.export_budget;
-        Self { kind: keys::EXPORT_BUDGET, limit, ..Self::of(app, customer_id, 1) }
+        Self { kind: keys::EXPORT_BUDGET.to_string(), limit, ..Self::of(app, customer_id, 1) }
+    }
+
+    /// One SCIM request of the token `token_id` (of `customer_id`), against
+    /// this second's requests of that token.
+    pub fn scim(app: &App, customer_id: &str, token_id: &str) -> Self {
+        let window = app.now().timestamp();
+        Self {
+            kind: keys::scim_budget(token_id),
+            customer_id: customer_id.to_string(),
+            window,
+            addresses: 1,
+            limit: SCIM_PER_SECOND,
+            retry_after: 1,
+        }
     }
 
     /// The count, as a write that rides in the request's commit.
     pub fn write(&self) -> Write {
         Write::Budget {
-            kind: self.kind,
+            kind: self.kind.clone(),
             customer_id: self.customer_id.clone(),
             window: self.window,
             addresses: self.addresses,
@@ -57,7 +75,7 @@ impl Budget {
     pub async fn charge(&self, app: &App) -> Result<()> {
         let fits = app
             .store
-            .charge_budget(&self.customer_id, self.kind, self.window, self.addresses, self.limit)
+            .charge_budget(&self.customer_id, &self.kind, self.window, self.addresses, self.limit)
             .await?;
         if fits { Ok(()) } else { Err(self.exceeded()) }
     }

@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::App;
 use crate::error::{Error, Result};
 use crate::model::Scope;
+use crate::usecase::budget::Budget;
 use crate::usecase::tokens::{Machine, authenticate};
 
 pub use errors::SCIM_MEDIA_TYPE;
@@ -117,6 +118,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         let route = route?;
         let machine: Machine = authenticate(app, bearer(&req)?, Scope::Scim).await?;
         customer = Some(machine.customer_id.clone());
+        Budget::scim(app, &machine.customer_id, &machine.token_id).charge(app).await?;
         let base = base_url();
         match &route {
             ScimRoute::Users(_) | ScimRoute::User(..) => {

@@ -84,11 +84,15 @@ fn emails(v: &Value) -> Result<Vec<DirectoryEmail>> {
         .collect()
 }
 
+/// The person's name parts, made when the first one is set.
+fn name_of(u: &mut DirectoryUser) -> &mut PersonName {
+    u.name.get_or_insert_with(PersonName::default)
+}
+
 /// Sets one attribute of `u` (its name as SCIM paths spell it, in any
 /// case); an attribute this service does not keep is ignored.
 fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
     let lower = path.to_ascii_lowercase();
-    let name = u.name.get_or_insert_with(PersonName::default);
     match lower.as_str() {
         "active" => u.active = boolean(v, "active")?,
         "username" => {
@@ -98,9 +102,9 @@ fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
         }
         "displayname" => u.display_name = text(v, "displayName")?,
         "externalid" => u.external_id = text(v, "externalId")?,
-        "name.givenname" => name.given_name = text(v, "name.givenName")?,
-        "name.familyname" => name.family_name = text(v, "name.familyName")?,
-        "name.formatted" => name.formatted = text(v, "name.formatted")?,
+        "name.givenname" => name_of(u).given_name = text(v, "name.givenName")?,
+        "name.familyname" => name_of(u).family_name = text(v, "name.familyName")?,
+        "name.formatted" => name_of(u).formatted = text(v, "name.formatted")?,
         "name" => {
             u.name = serde_json::from_value(v.clone())
                 .map_err(|_| invalid("name", "must be an object"))?

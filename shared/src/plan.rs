@@ -153,6 +153,38 @@ pub fn revoke(license: &License, assignment: &Assignment, today: NaiveDate) -> L
     after
 }
 
+/// What a rename does to one licence (v3, SCIM): the old address's seat
+/// ends today as a revoke ends it (the days before stay used), and the new
+/// address takes the rest of its period, from today or from its start if
+/// that is later, to its end; so no day's seat count changes. Where the new
+/// address already holds a current seat, the old one is only revoked (and
+/// the count drops by the days it had left). Answers the licence after, and
+/// the new address's assignment if one is made (keeping the record of the
+/// revoked or ended one it replaces).
+pub fn rename(
+    license: &License,
+    old: &Assignment,
+    holder: Option<&Assignment>,
+    to: &str,
+    now: DateTime<Utc>,
+    by: &str,
+) -> (License, Option<Assignment>) {
+    let today = now.date_naive();
+    let after = revoke(license, old, today);
+    if holder.is_some_and(|h| h.is_current(today)) {
+        return (after, None);
+    }
+    let rest = Period::new(old.valid_from.max(today), old.valid_until);
+    let mut moved =
+        Assignment::new(license, to, rest, now, by, old.language, InvitationStatus::Pending);
+    if let Some(h) = holder {
+        moved = moved.replacing(h);
+    }
+    let mut after = after;
+    after.seats.add(rest, 1);
+    (after, Some(moved))
+}
+
 /// Takes `n` seats over `period` (against the quantity in force on each of
 /// its days), or refuses with what is available.
 fn take_seats(license: &mut License, period: Period, n: u32) -> Result<()> {

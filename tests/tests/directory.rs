@@ -26,6 +26,7 @@ fn person(id: &str, user_name: &str, email: Option<&str>) -> DirectoryUser {
         created: at,
         last_modified: at,
         version: 1,
+        moving_from: None,
     }
 }
 

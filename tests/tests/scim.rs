@@ -342,3 +342,200 @@ async fn a_token_gets_twenty_requests_a_second() {
     let other = scim(&app, "GET", "/scim/v2/ServiceProviderConfig", Some(&theirs)).await;
     assert_eq!(other.status, 200);
 }
+
+/// The history entries of licence `id` of [`CUSTOMER`], newest first.
+async fn entries(app: &App, id: &str) -> Value {
+    let path = format!("/licenses/{id}/history");
+    Client::admin(app, CUSTOMER).send("GET", &path, None).await.body["entries"].clone()
+}
+
+#[tokio::test]
+async fn a_rename_moves_each_seat_to_the_new_address_for_the_rest_of_its_period() {
+    let Anna { app, token_id, token, licences, path } = anna_in_directory().await;
+    // Nina holds a seat on a third licence where Anna holds one too.
+    let both = anna_with_seats_of(&app, "anna@example.com").await;
+    assert_eq!(Client::admin(&app, CUSTOMER).assign(&both, "nina@example.com").await.status, 201);
+    // Ten days later, Entra changes Anna's work address.
+    let later = app.later(10 * 86_400);
+    let t = Some(token.as_str());
+    let free = |id: String| {
+        let app = later.clone();
+        async move { Client::admin(&app, CUSTOMER).license(&id).await.body["availableSeats"].clone() }
+    };
+    let before = [free(licences[0].clone()).await, free(both.clone()).await];
+    let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Replace", "path": "emails[type eq \"work\"].value",
+                        "value": "Nina@Example.com"}]});
+    // Nina is no one's seat address in the directory: the rename is allowed.
+    let answer = scim_with(&later, "PATCH", &path, t, Some(rename.clone())).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let actor = format!("scim:{token_id}");
+    for id in &licences[..2] {
+        let old = annas_seat(&later, CUSTOMER, id).await;
+        assert_eq!(
+            (old["status"].as_str(), old["revokedBy"].as_str()),
+            (Some("revoked"), Some(actor.as_str()))
+        );
+        assert_eq!(old["validFrom"], today().to_string(), "the old seat keeps its used days");
+        let new = Client::admin(&later, CUSTOMER).assignment(id, "nina@example.com").await.unwrap();
+        assert_eq!(new["status"], "active");
+        assert_eq!(new["validFrom"], days_from_today(10).to_string(), "from the day of the rename");
+        assert_eq!(new["validUntil"], old["validUntil"], "to the end of the old period");
+        assert_eq!(new["invitation"]["status"], "pending", "the new address is invited");
+        let history = entries(&later, id).await;
+        let newest: Vec<(&str, &str, &str)> = history.as_array().unwrap()[..2]
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap(),
+                    e["email"].as_str().unwrap(),
+                    e["reason"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            newest,
+            [
+                ("assignment.created", "nina@example.com", "renamed"),
+                ("assignment.revoked", "anna@example.com", "renamed")
+            ]
+        );
+    }
+    assert_eq!(free(licences[0].clone()).await, before[0], "no day's seat count changes");
+    // Where Nina held a seat already, Anna's is only revoked: one more free.
+    assert_eq!(annas_seat(&later, CUSTOMER, &both).await["status"], "revoked");
+    assert_eq!(free(both.clone()).await, json!(before[1].as_u64().unwrap() + 1));
+    assert_eq!(annas_seat(&later, OTHER_CUSTOMER, &licences[2]).await["status"], "active");
+    // The retry changes nothing more.
+    let history = entries(&later, &licences[0]).await;
+    assert_eq!(scim_with(&later, "PATCH", &path, t, Some(rename)).await.status, 200);
+    assert_eq!(entries(&later, &licences[0]).await, history);
+    // The old address is free for someone else now.
+    let mut someone = okta_user("anna@example.com");
+    someone["userName"] = json!("someone-else");
+    let taken = scim_with(&later, "POST", "/scim/v2/Users", t, Some(someone)).await;
+    assert_eq!(taken.status, 201, "{:?}", taken.body);
+}
+
+#[tokio::test]
+async fn a_rename_cut_short_is_completed_by_the_retry_and_holds_both_addresses_until_then() {
+    let Anna { app, token, licences, path, .. } = anna_in_directory().await;
+    let t = Some(token.as_str());
+    let id = path.rsplit('/').next().unwrap().to_string();
+    // The first step of a rename, as a request cut after it leaves it.
+    let anna = app.store.directory_user(CUSTOMER, &id).await.unwrap().unwrap();
+    let mut renamed = anna.clone();
+    renamed.user_name = "anna.b@example.com".into();
+    renamed.emails[0].value = "anna.b@example.com".into();
+    renamed.moving_from = Some("anna@example.com".into());
+    renamed.version += 1;
+    app.store.save_directory_user(Some(&anna), &renamed).await.unwrap();
+    assert_eq!(annas_seat(&app, CUSTOMER, &licences[0]).await["status"], "active");
+    // Nobody else may take either address meanwhile.
+    for address in ["anna@example.com", "anna.b@example.com"] {
+        let mut other = okta_user(address);
+        other["userName"] = json!(format!("other-{address}"));
+        let taken = scim_with(&app, "POST", "/scim/v2/Users", t, Some(other)).await;
+        assert_scim_error(&taken, 409);
+    }
+    // The identity provider's retry completes it.
+    let retry = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"userName": "anna.b@example.com"}}]});
+    let answer = scim_with(&app, "PATCH", &path, t, Some(retry)).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    for id in &licences[..2] {
+        assert_eq!(annas_seat(&app, CUSTOMER, id).await["status"], "revoked");
+        let moved = Client::admin(&app, CUSTOMER).assignment(id, "anna.b@example.com").await;
+        assert_eq!(moved.unwrap()["status"], "active");
+    }
+    let record = app.store.directory_user(CUSTOMER, &id).await.unwrap().unwrap();
+    assert_eq!(record.moving_from, None);
+    let mut other = okta_user("anna@example.com");
+    other["userName"] = json!("someone-else");
+    assert_eq!(scim_with(&app, "POST", "/scim/v2/Users", t, Some(other)).await.status, 201);
+}
+
+#[tokio::test]
+async fn a_rename_onto_another_active_persons_address_is_refused_and_moves_nothing() {
+    let Anna { app, token, licences, path, .. } = anna_in_directory().await;
+    let t = Some(token.as_str());
+    let bob =
+        scim_with(&app, "POST", "/scim/v2/Users", t, Some(okta_user("bob@example.com"))).await;
+    assert_eq!(bob.status, 201);
+    let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "emails[type eq \"work\"].value",
+                        "value": "bob@example.com"}]});
+    let refused = scim_with(&app, "PATCH", &path, t, Some(rename)).await;
+    assert_scim_error(&refused, 409);
+    assert_eq!(refused.body["scimType"], "uniqueness");
+    assert_eq!(annas_seat(&app, CUSTOMER, &licences[0]).await["status"], "active");
+    assert!(
+        Client::admin(&app, CUSTOMER).assignment(&licences[0], "bob@example.com").await.is_none()
+    );
+}
+
+/// `n` licences of [`CUSTOMER`] of two seats, each with a seat of `email`.
+async fn seats_on_licences(app: &App, email: &'static str, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n.div_ceil(10) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..10.min(n - ids.len()) {
+            let app = app.clone();
+            tasks.spawn(async move {
+                let id = licence(&app, CUSTOMER, 2).await;
+                assert_eq!(Client::admin(&app, CUSTOMER).assign(&id, email).await.status, 201);
+                id
+            });
+        }
+        ids.extend(tasks.join_all().await);
+    }
+    ids
+}
+
+/// Whether `email` still holds its seat on each licence, read through the
+/// API: the assignment's status and the licence's count must agree (the
+/// buyer holds the other seat), or the licence would be half-done.
+async fn still_held(app: &App, ids: &[String], email: &str) -> Vec<bool> {
+    let mut held = Vec::with_capacity(ids.len());
+    for id in ids {
+        let client = Client::admin(app, CUSTOMER);
+        let active = client.assignment(id, email).await.unwrap()["status"] == "active";
+        let used = client.license(id).await.body["assignedUsers"].as_u64().unwrap();
+        assert_eq!(used, 1 + u64::from(active), "licence {id} is half-done");
+        held.push(active);
+    }
+    held
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seats_on_300_licences_go_in_one_request_and_a_cut_one_is_completed_by_its_retry() {
+    let (app, _, token) = with_scim_token().await;
+    let ids = seats_on_licences(&app, "paula@example.com", 300).await;
+    let t = Some(token.as_str());
+    let created =
+        scim_with(&app, "POST", "/scim/v2/Users", t, Some(okta_user("paula@example.com"))).await;
+    let path = format!("/scim/v2/Users/{}", created.body["id"].as_str().unwrap());
+    let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                            "Operations": [{"op": "replace", "value": {"active": false}}]});
+    // DynamoDB becomes unreachable after 120 of the 300 commits.
+    let proxy = licensing_tests::proxy::Proxy::start(dynamodb_endpoint()).await;
+    let via = app_at(&proxy.url, app.store.table());
+    proxy.fail_after("TransactWriteItems", 120, licensing_tests::proxy::Fault::Unreachable);
+    let cut = scim_with(&via, "PATCH", &path, t, Some(deactivate.clone())).await;
+    assert_scim_error(&cut, 503);
+    let held = still_held(&app, &ids, "paula@example.com").await;
+    let revoked = held.iter().filter(|h| !**h).count();
+    assert!((100..=120).contains(&revoked), "{revoked} licences done before the cut");
+    let person = scim(&app, "GET", &path, t).await.body;
+    assert_eq!(person["active"], true, "the person is written after the seats");
+    // The identity provider retries: the rest is done, nothing twice.
+    proxy.reset();
+    let retried = scim_with(&via, "PATCH", &path, t, Some(deactivate)).await;
+    assert_eq!((retried.status, &retried.body["active"]), (200, &json!(false)));
+    assert!(still_held(&app, &ids, "paula@example.com").await.iter().all(|h| !h));
+    for id in &ids[..20] {
+        let revokes = Client::admin(&app, CUSTOMER).all_history(id, "", 100).await;
+        let revokes = revokes.iter().filter(|e| e["action"] == "assignment.revoked").count();
+        assert_eq!(revokes, 1, "licence {id}");
+    }
+}

@@ -47,6 +47,11 @@ pub struct DirectoryUser {
     pub last_modified: DateTime<Utc>,
     /// Bumped by every change: the condition of the next one.
     pub version: u64,
+    /// A rename in progress: the seat address the person's seats are being
+    /// moved from. It stays claimed with the new one until every licence is
+    /// done, so nobody else can take it in between.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moving_from: Option<String>,
 }
 
 impl DirectoryUser {
@@ -70,6 +75,16 @@ impl DirectoryUser {
     /// active people's seat addresses collide.
     pub fn active_seat_address(&self) -> Option<String> {
         self.active.then(|| self.seat_address()).flatten()
+    }
+
+    /// The seat addresses this person holds against everyone else: the
+    /// active one, and while a rename is in progress the one it moves from.
+    pub fn claimed_addresses(&self) -> Vec<String> {
+        let mut claimed: Vec<String> = self.active_seat_address().into_iter().collect();
+        if let Some(from) = self.moving_from.as_ref().filter(|f| !claimed.contains(f)) {
+            claimed.push(from.clone());
+        }
+        claimed
     }
 
     /// How `userName` is told apart: case-insensitively.
@@ -115,6 +130,7 @@ mod tests {
             created: at,
             last_modified: at,
             version: 1,
+            moving_from: None,
         }
     }
 

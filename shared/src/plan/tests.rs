@@ -122,3 +122,58 @@ fn on_an_over_assigned_licence_shortening_works_and_extending_is_refused() {
     let newcomer = ["new@example.com".to_string()];
     assert!(plan(&lic, &HashMap::new(), &Ask { emails: &newcomer, ..req }).is_err());
 }
+
+fn seat_of(lic: &License, email: &str, period: Period, now: DateTime<Utc>) -> Assignment {
+    Assignment::new(lic, email, period, now, "x", Language::En, InvitationStatus::Sent)
+}
+
+proptest::proptest! {
+    /// A rename moves a seat without changing any day's seat count; where
+    /// the new address already holds a current seat, the old one's days from
+    /// today on are freed and nothing else changes.
+    #[test]
+    fn a_rename_changes_no_days_seat_count(
+        from in 0i64..120,
+        length in 0i64..200,
+        today in 0i64..150,
+        holder in 0u8..3,
+    ) {
+        let start = d("2026-02-01");
+        let day = |n: i64| start + chrono::Duration::days(n);
+        let now: DateTime<Utc> = day(today).and_hms_opt(9, 30, 0).unwrap().and_utc();
+        let period = Period::new(day(from), day(from + length));
+        proptest::prop_assume!(period.until >= now.date_naive());
+        let mut lic = license(5);
+        lic.seats.add(period, 1);
+        let old = seat_of(&lic, "old@example.com", period, now);
+        let ended = Period::new(d("2026-01-01"), d("2026-01-20"));
+        let held = match holder {
+            0 => None,
+            1 => Some(seat_of(&lic, "new@example.com", ended, now)),
+            _ => Some(seat_of(&lic, "new@example.com", Period::new(day(0), day(300)), now)),
+        };
+        if let Some(h) = &held {
+            lic.seats.add(h.period(), 1);
+        }
+        let (after, moved) = rename(&lic, &old, held.as_ref(), "new@example.com", now, "scim:t");
+        proptest::prop_assert_eq!(after.version, lic.version + 1);
+        for n in -40..400 {
+            let (before_n, after_n) = (lic.seats.count_on(day(n)), after.seats.count_on(day(n)));
+            if holder == 2 && day(n) >= now.date_naive() && period.contains(day(n)) {
+                proptest::prop_assert_eq!(after_n + 1, before_n, "day {}", n);
+            } else {
+                proptest::prop_assert_eq!(after_n, before_n, "day {}", n);
+            }
+        }
+        match moved {
+            None => proptest::prop_assert_eq!(holder, 2),
+            Some(m) => {
+                proptest::prop_assert_eq!(m.email.as_str(), "new@example.com");
+                proptest::prop_assert_eq!(m.valid_until, period.until);
+                proptest::prop_assert_eq!(m.valid_from, period.from.max(now.date_naive()));
+                proptest::prop_assert_eq!(m.invitation.status, InvitationStatus::Pending);
+                proptest::prop_assert_eq!(m.former.len(), usize::from(holder == 1));
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 //! the person, so a `userName eq` filter is one key read whatever the
 //! directory's size) and, while the person is active, their seat address
 //! (so two active people never share one, and deprovisioning one never
-//! touches another's seats).
+//! touches another's seats); during a rename, the address moved from too.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
@@ -118,28 +118,26 @@ impl Store {
                 refused: DirectoryConflict::Changed,
             });
         }
-        let (old_seat, new_seat) =
-            (old.and_then(DirectoryUser::active_seat_address), new.active_seat_address());
-        if old_seat != new_seat {
-            if let Some(seat) = &new_seat {
-                let mut item = seat_key(customer, seat);
-                item.extend([
-                    (keys::TYPE.to_string(), s(kind::DIRECTORY_SEAT)),
-                    (attr::ID.to_string(), s(&new.id)),
-                ]);
-                let put = expr::put(table, item, Some(Expr::item_absent()))?;
-                steps.push(DirectoryWrite {
-                    item: TransactWriteItem::builder().put(put).build(),
-                    refused: DirectoryConflict::SeatAddress,
-                });
-            }
-            if let Some(seat) = &old_seat {
-                let delete = expr::delete(table, seat_key(customer, seat), None)?;
-                steps.push(DirectoryWrite {
-                    item: TransactWriteItem::builder().delete(delete).build(),
-                    refused: DirectoryConflict::Changed,
-                });
-            }
+        let old_claims = old.map(DirectoryUser::claimed_addresses).unwrap_or_default();
+        let new_claims = new.claimed_addresses();
+        for seat in new_claims.iter().filter(|a| !old_claims.contains(a)) {
+            let mut item = seat_key(customer, seat);
+            item.extend([
+                (keys::TYPE.to_string(), s(kind::DIRECTORY_SEAT)),
+                (attr::ID.to_string(), s(&new.id)),
+            ]);
+            let put = expr::put(table, item, Some(Expr::item_absent()))?;
+            steps.push(DirectoryWrite {
+                item: TransactWriteItem::builder().put(put).build(),
+                refused: DirectoryConflict::SeatAddress,
+            });
+        }
+        for seat in old_claims.iter().filter(|a| !new_claims.contains(a)) {
+            let delete = expr::delete(table, seat_key(customer, seat), None)?;
+            steps.push(DirectoryWrite {
+                item: TransactWriteItem::builder().delete(delete).build(),
+                refused: DirectoryConflict::Changed,
+            });
         }
         self.commit_steps(steps).await
     }
@@ -166,7 +164,7 @@ impl Store {
                 refused: DirectoryConflict::Changed,
             },
         ];
-        if let Some(seat) = u.active_seat_address() {
+        for seat in u.claimed_addresses() {
             steps.push(DirectoryWrite {
                 item: TransactWriteItem::builder()
                     .delete(delete(seat_key(customer, &seat))?)

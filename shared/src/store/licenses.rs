@@ -23,10 +23,11 @@ impl Store {
         self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
-    /// The ids of every licence of a customer, strongly consistent (a licence
-    /// bought a moment ago included).
-    pub async fn license_ids(&self, customer_id: &str) -> Result<Vec<String>> {
-        self.license_ids_where(customer_id, None).await
+    /// Every licence of a customer, read strongly consistently, for a writer
+    /// to decide on (one Query, of 1 MB pages).
+    pub async fn licenses_to_write(&self, customer_id: &str) -> Result<Vec<License>> {
+        let query = self.query(licenses_of(customer_id)).consistent_read(true);
+        self.query_all(query).await?.into_iter().map(from_item).collect()
     }
 
     /// The ids of a customer's licences of `product_id`, read strongly
@@ -36,27 +37,14 @@ impl Store {
         customer_id: &str,
         product_id: &str,
     ) -> Result<Vec<String>> {
-        self.license_ids_where(customer_id, Some(product_id)).await
-    }
-
-    /// The ids of a customer's licences (of one product, if given), strongly
-    /// consistent, projected to the id.
-    async fn license_ids_where(
-        &self,
-        customer_id: &str,
-        product_id: Option<&str>,
-    ) -> Result<Vec<String>> {
-        let mut query = self
+        let query = self
             .query(licenses_of(customer_id))
             .projection_expression("#id")
             .expression_attribute_names("#id", attr::LICENSE_ID)
-            .consistent_read(true);
-        if let Some(product_id) = product_id {
-            query = query
-                .filter_expression("#product = :product")
-                .expression_attribute_names("#product", attr::PRODUCT_ID)
-                .expression_attribute_values(":product", s(product_id));
-        }
+            .consistent_read(true)
+            .filter_expression("#product = :product")
+            .expression_attribute_names("#product", attr::PRODUCT_ID)
+            .expression_attribute_values(":product", s(product_id));
         Ok(self
             .query_all(query)
             .await?
@@ -133,8 +121,21 @@ impl Store {
         license_ids: &[String],
         email: &str,
     ) -> Result<Vec<Assignment>> {
-        let keys =
-            license_ids.iter().map(|l| items::assignment_key(customer_id, l, email)).collect();
+        self.assignments_of_each(customer_id, license_ids, &[email]).await
+    }
+
+    /// The assignments of each of `emails` on each of `license_ids` (one
+    /// customer's), read strongly consistently: one BatchGetItem per 100.
+    pub async fn assignments_of_each(
+        &self,
+        customer_id: &str,
+        license_ids: &[String],
+        emails: &[&str],
+    ) -> Result<Vec<Assignment>> {
+        let keys = license_ids
+            .iter()
+            .flat_map(|l| emails.iter().map(move |e| items::assignment_key(customer_id, l, e)))
+            .collect();
         self.batch_get(keys, true).await?.into_iter().map(from_item).collect()
     }
 

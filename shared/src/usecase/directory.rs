@@ -1,27 +1,26 @@
 //! A customer's directory, as its identity provider keeps it over SCIM
-//! (API.md v3): people created, changed and removed, and the one effect on
-//! seats built so far: a person deactivated or removed loses every seat of
-//! their seat address at this customer that has not ended, each licence's
-//! revocation exactly an admin's (the days used stay used, an invitation
-//! not sent yet is never sent), by `scim:<tokenId>`, for `deprovisioned`.
+//! (API.md v3): people created, changed and removed, and what that does to
+//! their seats at this customer (see [`super::deprovision`]): a person
+//! deactivated or removed loses every seat of their seat address that has
+//! not ended, by `scim:<tokenId>`, for `deprovisioned`; a person whose seat
+//! address changes has each such seat moved to the new one, for `renamed`.
 //!
-//! The seats go first, then the directory: a request cut in between leaves
-//! the person as they were, and the identity provider's retry revokes what
-//! is left (a revoked seat is answered as it is) and then writes them.
+//! A deactivation revokes first and then writes the person: a request cut
+//! in between leaves the person as they were, and the identity provider's
+//! retry revokes what is left (a revoked seat is answered as it is) and
+//! then writes them. A rename writes the person first, with both addresses
+//! claimed and the old one recorded, then moves the seats, then lets the
+//! old address go: whatever comes next for the person completes it first.
 
 use chrono::SubsecRound;
 
-use super::AssignmentRef;
+use super::deprovision::{deprovision, move_seats};
 use super::retry::{Step, retry_on_conflict};
-use super::revoke::revoke_because;
 use super::tokens::Machine;
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Admin, DirectoryUser, kept_user_name};
+use crate::model::{DirectoryUser, kept_user_name};
 use crate::store::{DirectoryConflict, DirectoryConflictOr};
-
-/// Why a deprovisioning revokes (the history entry's `reason`).
-pub const DEPROVISIONED: &str = "deprovisioned";
 
 /// What a person is, as the identity provider sends them (no id, no dates).
 pub type Person = DirectoryUser;
@@ -65,14 +64,22 @@ pub async fn get(app: &App, m: &Machine, id: &str) -> Result<DirectoryUser> {
 }
 
 /// Changes a person as `edit` says (a PUT's replacement, a PATCH's
-/// operations), under the version read; a person who ends up inactive loses
-/// their seats first.
+/// operations), under the version read. A person who ends up inactive loses
+/// their seats first. A person whose seat address changes keeps both
+/// addresses claimed while their seats move (the record says where from),
+/// and then only the new one; a rename cut in between is completed by the
+/// next change or removal of the person, the identity provider's retry
+/// first of all.
 pub async fn change<F>(app: &App, m: &Machine, id: &str, edit: F) -> Result<DirectoryUser>
 where
     F: Fn(&DirectoryUser) -> Result<DirectoryUser>,
 {
     retry_on_conflict("scim change", || async {
         let old = get(app, m, id).await?;
+        if old.moving_from.is_some() {
+            complete_move(app, m, &old).await?;
+            return Ok(Step::Again);
+        }
         let mut new = edit(&old)?;
         new.id = old.id.clone();
         new.customer_id = old.customer_id.clone();
@@ -80,11 +87,22 @@ where
         new.created = old.created;
         new.version = old.version + 1;
         new.last_modified = app.now().trunc_subsecs(0);
+        new.moving_from = None;
+        let from = old.active_seat_address();
         if !new.active {
             // Whatever the request changed, an inactive person holds no seat.
-            if let Some(address) = old.seat_address() {
-                deprovision(app, m, &address).await?;
+            if let Some(address) = &from {
+                deprovision(app, m, address).await?;
             }
+        } else if let Some(from) = from.filter(|f| new.seat_address().as_ref() != Some(f)) {
+            new.moving_from = Some(from);
+            return match step(
+                app.store.save_directory_user(Some(&old), &new).await,
+                &new.user_name,
+            )? {
+                Step::Done(()) => complete_move(app, m, &new).await,
+                Step::Again => Ok(Step::Again),
+            };
         }
         let saved = step(app.store.save_directory_user(Some(&old), &new).await, &new.user_name)?;
         Ok(saved.map(|()| new.clone()))
@@ -92,37 +110,28 @@ where
     .await
 }
 
-/// Removes a person, after their seats.
+/// Moves the seats of a person whose rename is in progress to their seat
+/// address now, then lets the old address go.
+async fn complete_move(app: &App, m: &Machine, u: &DirectoryUser) -> Result<Step<DirectoryUser>> {
+    let Some(from) = &u.moving_from else { return Ok(Step::Done(u.clone())) };
+    move_seats(app, m, from, u.active_seat_address().as_deref()).await?;
+    let done = DirectoryUser { moving_from: None, version: u.version + 1, ..u.clone() };
+    let saved = step(app.store.save_directory_user(Some(u), &done).await, &u.user_name)?;
+    Ok(saved.map(|()| done))
+}
+
+/// Removes a person, after their seats (and a rename in progress).
 pub async fn remove(app: &App, m: &Machine, id: &str) -> Result<()> {
     retry_on_conflict("scim delete", || async {
         let old = get(app, m, id).await?;
-        if let Some(address) = old.seat_address() {
+        if old.moving_from.is_some() {
+            complete_move(app, m, &old).await?;
+            return Ok(Step::Again);
+        }
+        if let Some(address) = old.active_seat_address() {
             deprovision(app, m, &address).await?;
         }
         step(app.store.delete_directory_user(&old).await, &old.user_name)
     })
     .await
-}
-
-/// Revokes every non-revoked, not-ended assignment of `address` at the
-/// machine's customer: the customer's licences and the address's
-/// assignments on them read strongly consistently (one Query, one
-/// BatchGetItem per 100 licences), then each licence's revoke. Answers how
-/// many it revoked.
-pub async fn deprovision(app: &App, m: &Machine, address: &str) -> Result<usize> {
-    let customer = &m.customer_id;
-    let ids = app.store.license_ids(customer).await?;
-    let today = app.today();
-    let held = app.store.assignments_of(customer, &ids, address).await?;
-    let actor = Admin { customer_id: customer.clone(), name: m.actor() };
-    let mut revoked = 0;
-    for a in held.iter().filter(|a| a.is_current(today)) {
-        let target = AssignmentRef::new(&actor, &a.license_id, &a.email);
-        revoke_because(app, target, Some(DEPROVISIONED)).await?;
-        revoked += 1;
-    }
-    if revoked > 0 {
-        tracing::info!(customer_id = %customer, revoked, "seats of a deprovisioned person revoked");
-    }
-    Ok(revoked)
 }

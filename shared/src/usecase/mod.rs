@@ -8,6 +8,7 @@ pub mod assign;
 pub mod budget;
 pub mod bulk;
 pub mod change;
+pub mod deprovision;
 pub mod directory;
 pub mod fanout;
 pub mod finish;
@@ -24,6 +25,8 @@ pub mod resend;
 pub mod retry;
 pub mod revoke;
 pub mod tokens;
+
+use std::collections::HashMap;
 
 use crate::App;
 use crate::emails;
@@ -59,23 +62,45 @@ pub(crate) async fn licence_and_assignment(
     app: &App,
     target: AssignmentRef<'_>,
 ) -> Result<Step<(License, Assignment)>> {
-    let AssignmentRef { admin, license_id, .. } = target;
-    known_license_id(license_id)?;
     let email = emails::normalize(target.email);
-    let lookup = email.as_deref().unwrap_or("-");
-    let (license, mut found) = app
-        .store
-        .license_and_assignments(&admin.customer_id, license_id, &[lookup.to_string()])
-        .await?;
+    let lookup = [email.as_deref().unwrap_or("-").to_string()];
+    let read = licence_and_assignments(app, target.admin, target.license_id, &lookup);
+    Ok(match read.await? {
+        Step::Done((license, mut found)) => {
+            let assignment = found
+                .remove(&lookup[0])
+                .filter(|_| email.is_some())
+                .ok_or(Error::AssignmentNotFound)?;
+            Step::Done((license, assignment))
+        }
+        Step::Again => Step::Again,
+    })
+}
+
+/// A licence of the caller's customer and the assignments of `emails`
+/// (normalised already) on it, read strongly consistently, the licence
+/// first; a pending bulk batch is finished first (then: read again).
+pub(crate) async fn licence_and_assignments(
+    app: &App,
+    admin: &Admin,
+    license_id: &str,
+    emails: &[String],
+) -> Result<Step<(License, HashMap<String, Assignment>)>> {
+    known_license_id(license_id)?;
+    let (license, found) =
+        app.store.license_and_assignments(&admin.customer_id, license_id, emails).await?;
     let license = license.ok_or(Error::LicenseNotFound)?;
     if license.is_pending() {
         finish::finish_for_request(app, &license).await?;
         return Ok(Step::Again);
     }
-    let assignment =
-        found.remove(lookup).filter(|_| email.is_some()).ok_or(Error::AssignmentNotFound)?;
-    Ok(Step::Done((license, assignment)))
+    Ok(Step::Done((license, found)))
 }
+
+/// A licence and an assignment on it that the caller has read already (the
+/// licence first, both strongly consistently): the first attempt of an
+/// operation decides on them instead of reading them again.
+pub(crate) type Known = Option<(License, Assignment)>;
 
 /// The optimistic loop of an operation on one assignment: read the licence
 /// and the assignment, let `decide` decide and commit, again on a conflict.
@@ -89,8 +114,30 @@ where
     F: Fn(License, Assignment) -> Fut,
     Fut: Future<Output = Result<Step<T>>>,
 {
+    on_known_assignment(what, app, target, None, decide).await
+}
+
+/// [`on_assignment`], deciding first on what the caller knows (unless its
+/// licence has an operation pending, which a read finishes first).
+pub(crate) async fn on_known_assignment<T, F, Fut>(
+    what: &str,
+    app: &App,
+    target: AssignmentRef<'_>,
+    known: Known,
+    decide: F,
+) -> Result<T>
+where
+    F: Fn(License, Assignment) -> Fut,
+    Fut: Future<Output = Result<Step<T>>>,
+{
+    let known = std::sync::Mutex::new(known.filter(|(license, _)| !license.is_pending()));
     retry_on_conflict(what, || async {
-        match licence_and_assignment(app, target).await? {
+        let first = known.lock().ok().and_then(|mut k| k.take());
+        let read = match first {
+            Some(read) => Step::Done(read),
+            None => licence_and_assignment(app, target).await?,
+        };
+        match read {
             Step::Done((license, assignment)) => decide(license, assignment).await,
             Step::Again => Ok(Step::Again),
         }

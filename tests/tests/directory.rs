@@ -22,7 +22,7 @@ fn person(id: &str, user_name: &str, email: Option<&str>) -> DirectoryUser {
                 vec![DirectoryEmail { value: e.into(), kind: Some("work".into()), primary: true }]
             })
             .unwrap_or_default(),
-        active: true,
+        active: Some(true),
         created: at,
         last_modified: at,
         version: 1,
@@ -75,11 +75,11 @@ async fn a_seat_address_is_held_by_one_active_person_at_a_time() {
     let twin = person("usr_2", "anna.s", Some("anna@example.com"));
     refused_whole(&app, &twin, DirectoryConflict::SeatAddress).await;
     // Once Anna is inactive, the address is free for someone else.
-    let gone = DirectoryUser { active: false, version: 2, ..anna.clone() };
+    let gone = DirectoryUser { active: Some(false), version: 2, ..anna.clone() };
     assert_eq!(saved(&app, Some(&anna), &gone).await, Ok(()));
     assert_eq!(saved(&app, None, &twin).await, Ok(()));
     // And Anna cannot come back active with it while the other holds it.
-    let back = DirectoryUser { active: true, version: 3, ..gone.clone() };
+    let back = DirectoryUser { active: Some(true), version: 3, ..gone.clone() };
     assert_eq!(saved(&app, Some(&gone), &back).await, refused(DirectoryConflict::SeatAddress));
 }
 

@@ -353,3 +353,26 @@ fn hostile_requests_schemathesis_and_request_logs() {
         && l["fields"]["outcome"] == "ok"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An outside SCIM 2.0 compliance checker (scim2-tester) against the local
+/// stack, with a provisioning token made through the API as an admin would.
+#[test]
+fn the_scim_endpoints_pass_an_outside_compliance_checker() {
+    let root = workspace_root();
+    let (_rt, app) = fresh_app_blocking();
+    let watch = start_watch(app.store.table(), false);
+    let http = Http { base: watch.base.clone() };
+    let body = json!({"name": "compliance", "scopes": ["scim"]});
+    let (status, _, created) = http.send("POST", "/tokens", Some(&admin(CUSTOMER)), Some(body));
+    assert_eq!(status, 201, "{created}");
+    let out = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg("infra/local/scim_compliance.py")
+        .arg(format!("{}/scim/v2", watch.base))
+        .env("SCIM_TOKEN", created["token"].as_str().unwrap())
+        .current_dir(&root)
+        .output()
+        .expect("python (run `make setup`)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the SCIM compliance checker failed:\n{report}");
+    eprintln!("{}", report.lines().last().unwrap_or_default());
+}

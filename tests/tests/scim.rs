@@ -539,3 +539,50 @@ async fn seats_on_300_licences_go_in_one_request_and_a_cut_one_is_completed_by_i
         assert_eq!(revokes, 1, "licence {id}");
     }
 }
+
+#[tokio::test]
+async fn attributes_and_excluded_attributes_shape_every_answer_and_searches_list_too() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let created = scim_with(
+        &app,
+        "POST",
+        "/scim/v2/Users?attributes=userName",
+        t,
+        Some(okta_user("anna@example.com")),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let user_schema = json!(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+    assert_eq!(
+        created.body,
+        json!({"schemas": user_schema, "id": id, "userName": "anna@example.com"})
+    );
+    let one = scim(&app, "GET", &format!("/scim/v2/Users/{id}?excludedAttributes=emails,meta"), t)
+        .await
+        .body;
+    assert!(one.get("emails").is_none() && one.get("meta").is_none(), "{one}");
+    assert_eq!(one["name"]["givenName"], "Anna");
+    let listed = scim(&app, "GET", "/scim/v2/Users?attributes=emails.value", t).await.body;
+    assert_eq!(
+        listed["Resources"][0],
+        json!({"schemas": user_schema, "id": id, "emails": [{"value": "anna@example.com"}]})
+    );
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName eq \"ANNA@example.com\"",
+        "attributes": ["displayName"],
+        "count": 5
+    });
+    for path in ["/scim/v2/Users/.search", "/scim/v2/.search"] {
+        let found = scim_with(&app, "POST", path, t, Some(search.clone())).await;
+        assert_eq!(found.status, 200, "{:?}", found.body);
+        assert_eq!(found.body["totalResults"], 1);
+        assert_eq!(
+            found.body["Resources"][0],
+            json!({"schemas": user_schema, "id": id, "displayName": "Anna Schmidt"})
+        );
+    }
+    assert_scim_error(&scim(&app, "GET", "/scim/v2/Users/.search", t).await, 405);
+}

@@ -42,7 +42,9 @@ pub struct DirectoryUser {
     pub name: Option<PersonName>,
     pub display_name: Option<String>,
     pub emails: Vec<DirectoryEmail>,
-    pub active: bool,
+    /// As the identity provider set it; unassigned means active (the
+    /// default), see [`DirectoryUser::is_active`].
+    pub active: Option<bool>,
     pub created: DateTime<Utc>,
     pub last_modified: DateTime<Utc>,
     /// Bumped by every change: the condition of the next one.
@@ -71,10 +73,15 @@ impl DirectoryUser {
             .find_map(emails::normalize)
     }
 
+    /// Active unless set to false (`active` defaults to true).
+    pub fn is_active(&self) -> bool {
+        self.active != Some(false)
+    }
+
     /// The seat address only while the person is active: what makes two
     /// active people's seat addresses collide.
     pub fn active_seat_address(&self) -> Option<String> {
-        self.active.then(|| self.seat_address()).flatten()
+        self.is_active().then(|| self.seat_address()).flatten()
     }
 
     /// The seat addresses this person holds against everyone else: the
@@ -126,7 +133,7 @@ mod tests {
                     primary: *primary,
                 })
                 .collect(),
-            active: true,
+            active: Some(true),
             created: at,
             last_modified: at,
             version: 1,
@@ -153,7 +160,7 @@ mod tests {
         assert_eq!(user("u", &broken).seat_address().as_deref(), Some("w@example.com"));
         assert_eq!(user("no-address", &[]).seat_address(), None);
         let mut inactive = user("Anna@Example.com", &[]);
-        inactive.active = false;
+        inactive.active = Some(false);
         assert_eq!(inactive.active_seat_address(), None);
     }
 

@@ -89,7 +89,7 @@ where
         new.last_modified = app.now().trunc_subsecs(0);
         new.moving_from = None;
         let from = old.active_seat_address();
-        if !new.active {
+        if !new.is_active() {
             // Whatever the request changed, an inactive person holds no seat.
             if let Some(address) = &from {
                 deprovision(app, m, address).await?;

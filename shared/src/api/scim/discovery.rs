@@ -115,7 +115,11 @@ fn user_attributes() -> Vec<Value> {
             "E-mail addresses; the seat address is the first valid of the primary, the work, the first one and userName",
             vec![
                 text("value", "The address"),
-                text("type", "work, home or other"),
+                {
+                    let mut kind = text("type", "work, home or other");
+                    kind["canonicalValues"] = json!(["work", "home", "other"]);
+                    kind
+                },
                 attribute("primary", "boolean", false, false, rw, "The primary address"),
             ],
         ),

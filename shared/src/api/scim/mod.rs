@@ -7,8 +7,10 @@
 //!
 //! Built: the token check, the errors, discovery (`ServiceProviderConfig`,
 //! `ResourceTypes`, `Schemas`) and Users (`people.rs` serves them,
-//! `users.rs` reads and writes their SCIM shape).
+//! `users.rs` reads and writes their SCIM shape, `attributes.rs` shows what
+//! a request asks to see of them).
 
+mod attributes;
 mod discovery;
 mod errors;
 mod people;
@@ -41,6 +43,8 @@ enum ScimRoute {
     Users(Method),
     /// `/Users/{id}`: GET, PUT, PATCH, DELETE.
     User(Method, String),
+    /// `POST /Users/.search` or `POST /.search` (Users are the only resources).
+    Search,
 }
 
 impl ScimRoute {
@@ -51,6 +55,7 @@ impl ScimRoute {
             Self::Schemas | Self::Schema(_) => "scim-schemas",
             Self::Users(m) if m == Method::POST => "scim-create-user",
             Self::Users(_) => "scim-list-users",
+            Self::Search => "scim-search-users",
             Self::User(m, _) if m == Method::PUT => "scim-replace-user",
             Self::User(m, _) if m == Method::PATCH => "scim-patch-user",
             Self::User(m, _) if m == Method::DELETE => "scim-delete-user",
@@ -73,6 +78,8 @@ fn route_of(method: &Method, path: &str) -> Result<ScimRoute> {
             ScimRoute::Users(method.clone())
         }
         ["Users"] => return Err(Error::MethodNotAllowed(&["GET", "POST"])),
+        [".search"] | ["Users", ".search"] if method == Method::POST => ScimRoute::Search,
+        [".search"] | ["Users", ".search"] => return Err(Error::MethodNotAllowed(&["POST"])),
         ["Users", id]
             if [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method) =>
         {
@@ -81,7 +88,7 @@ fn route_of(method: &Method, path: &str) -> Result<ScimRoute> {
         ["Users", _] => return Err(Error::MethodNotAllowed(&["GET", "PUT", "PATCH", "DELETE"])),
         _ => return Err(Error::RouteNotFound),
     };
-    if matches!(route, ScimRoute::Users(_) | ScimRoute::User(..)) {
+    if matches!(route, ScimRoute::Users(_) | ScimRoute::User(..) | ScimRoute::Search) {
         return Ok(route);
     }
     if method != Method::GET {
@@ -121,7 +128,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         Budget::scim(app, &machine.customer_id, &machine.token_id).charge(app).await?;
         let base = base_url();
         match &route {
-            ScimRoute::Users(_) | ScimRoute::User(..) => {
+            ScimRoute::Users(_) | ScimRoute::User(..) | ScimRoute::Search => {
                 people::serve(app, &machine, &route, &req, &base).await
             }
             _ => answer(&route, &base).map(|body| json(StatusCode::OK, &body)),
@@ -155,7 +162,7 @@ fn answer(route: &ScimRoute, base: &str) -> Result<Value> {
             .into_iter()
             .find(|s| s["id"] == **id)
             .ok_or(Error::RouteNotFound),
-        ScimRoute::Users(_) | ScimRoute::User(..) => Err(Error::RouteNotFound),
+        ScimRoute::Users(_) | ScimRoute::User(..) | ScimRoute::Search => Err(Error::RouteNotFound),
     }
 }
 

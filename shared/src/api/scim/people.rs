@@ -5,6 +5,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
+use super::attributes::Projection;
 use super::users::{self, Clause};
 use super::{ScimRoute, json};
 use crate::App;
@@ -23,7 +24,10 @@ pub async fn serve(
     req: &Request,
     base: &str,
 ) -> Result<Response<Body>> {
-    let shown = |u: &crate::model::DirectoryUser| users::to_scim(u, base);
+    let params = query(req)?;
+    let projection =
+        Projection::new(param(&params, "attributes"), param(&params, "excludedAttributes"));
+    let shown = |u: &crate::model::DirectoryUser| projection.apply(users::to_scim(u, base));
     match route {
         ScimRoute::Users(method) if method == Method::POST => {
             let created = directory::create(app, m, users::person(&body(req)?)?).await?;
@@ -34,7 +38,8 @@ pub async fn serve(
                 .insert("location", location.parse().map_err(Error::unavailable)?);
             Ok(response)
         }
-        ScimRoute::Users(_) => list(app, m, req, base).await,
+        ScimRoute::Users(_) => list(app, m, Listing::of_query(&params)?, base).await,
+        ScimRoute::Search => list(app, m, Listing::of_search(&body(req)?)?, base).await,
         ScimRoute::User(method, id) if method == Method::GET => {
             Ok(json(StatusCode::OK, &shown(&directory::get(app, m, id).await?)))
         }
@@ -64,17 +69,79 @@ fn body(req: &Request) -> Result<Value> {
     serde_json::from_slice(body_bytes(req)?).map_err(|_| Error::field("body", "must be JSON"))
 }
 
-/// `GET /Users`: `filter`, `startIndex` (1-based), `count` (at most 100);
-/// `totalResults` exact. A `userName eq` alone is one key read.
-async fn list(app: &App, m: &Machine, req: &Request, base: &str) -> Result<Response<Body>> {
-    let params = query(req)?;
-    let number = |name: &str, default: usize| -> Result<usize> {
-        param(&params, name)
-            .map_or(Ok(default), |v| v.parse().map_err(|_| Error::field(name, "must be a number")))
-    };
-    let start = number("startIndex", 1)?.max(1);
-    let count = number("count", MAX_COUNT)?.min(MAX_COUNT);
-    let clauses = param(&params, "filter").map(users::filter).transpose()?.unwrap_or_default();
+/// What a list asks for: `GET /Users`'s query, or a search's body (`POST
+/// /Users/.search`, RFC 7644 §3.4.3).
+struct Listing {
+    clauses: Vec<Clause>,
+    /// 1-based.
+    start: usize,
+    /// At most [`MAX_COUNT`].
+    count: usize,
+    projection: Projection,
+}
+
+impl Listing {
+    fn new(
+        filter: Option<&str>,
+        start: Option<usize>,
+        count: Option<usize>,
+        projection: Projection,
+    ) -> Result<Self> {
+        Ok(Self {
+            clauses: filter.map(users::filter).transpose()?.unwrap_or_default(),
+            start: start.unwrap_or(1).max(1),
+            count: count.unwrap_or(MAX_COUNT).min(MAX_COUNT),
+            projection,
+        })
+    }
+
+    fn of_query(params: &[(String, String)]) -> Result<Self> {
+        let number = |name: &str| -> Result<Option<usize>> {
+            param(params, name)
+                .map(|v| v.parse().map_err(|_| Error::field(name, "must be a number")))
+                .transpose()
+        };
+        let projection =
+            Projection::new(param(params, "attributes"), param(params, "excludedAttributes"));
+        Self::new(param(params, "filter"), number("startIndex")?, number("count")?, projection)
+    }
+
+    fn of_search(body: &Value) -> Result<Self> {
+        let number = |name: &str| -> Result<Option<usize>> {
+            match &body[name] {
+                Value::Null => Ok(None),
+                v => v
+                    .as_u64()
+                    .map(|n| Some(n as usize))
+                    .ok_or_else(|| Error::field(name, "must be a number")),
+            }
+        };
+        let names = |name: &str| -> Result<Option<String>> {
+            match &body[name] {
+                Value::Null => Ok(None),
+                Value::Array(items) => {
+                    let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                    texts
+                        .map(|t| Some(t.join(",")))
+                        .ok_or_else(|| Error::field(name, "must be strings"))
+                }
+                _ => Err(Error::field(name, "must be an array of strings")),
+            }
+        };
+        let filter = match &body["filter"] {
+            Value::Null => None,
+            v => Some(v.as_str().ok_or_else(|| Error::field("filter", "must be a string"))?),
+        };
+        let (attributes, excluded) = (names("attributes")?, names("excludedAttributes")?);
+        let projection = Projection::new(attributes.as_deref(), excluded.as_deref());
+        Self::new(filter, number("startIndex")?, number("count")?, projection)
+    }
+}
+
+/// A page of the customer's people: `totalResults` exact; a `userName eq`
+/// alone is one key read.
+async fn list(app: &App, m: &Machine, listing: Listing, base: &str) -> Result<Response<Body>> {
+    let Listing { clauses, start, count, projection } = listing;
     let found = match clauses.as_slice() {
         [Clause::UserName(name)] => {
             app.store.directory_user_named(&m.customer_id, name).await?.into_iter().collect()
@@ -84,8 +151,12 @@ async fn list(app: &App, m: &Machine, req: &Request, base: &str) -> Result<Respo
             all.into_iter().filter(|u| clauses.iter().all(|c| c.holds(u))).collect::<Vec<_>>()
         }
     };
-    let page: Vec<Value> =
-        found.iter().skip(start - 1).take(count).map(|u| users::to_scim(u, base)).collect();
+    let page: Vec<Value> = found
+        .iter()
+        .skip(start - 1)
+        .take(count)
+        .map(|u| projection.apply(users::to_scim(u, base)))
+        .collect();
     Ok(json(
         StatusCode::OK,
         &json!({

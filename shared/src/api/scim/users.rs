@@ -16,7 +16,6 @@ pub fn to_scim(u: &DirectoryUser, base: &str) -> Value {
         "schemas": [USER_SCHEMA],
         "id": u.id,
         "userName": u.user_name,
-        "active": u.active,
         "emails": u.emails.iter().map(|e| {
             let mut email = json!({"value": e.value, "primary": e.primary});
             if let Some(kind) = &e.kind {
@@ -33,6 +32,9 @@ pub fn to_scim(u: &DirectoryUser, base: &str) -> Value {
             "version": format!("W/\"{}\"", u.version),
         },
     });
+    if let Some(active) = u.active {
+        doc["active"] = json!(active);
+    }
     if let Some(external_id) = &u.external_id {
         doc["externalId"] = json!(external_id);
     }
@@ -94,7 +96,8 @@ fn name_of(u: &mut DirectoryUser) -> &mut PersonName {
 fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
     let lower = path.to_ascii_lowercase();
     match lower.as_str() {
-        "active" => u.active = boolean(v, "active")?,
+        "active" if v.is_null() => u.active = None,
+        "active" => u.active = Some(boolean(v, "active")?),
         "username" => {
             u.user_name = text(v, "userName")?
                 .filter(|s| !s.trim().is_empty())
@@ -109,6 +112,7 @@ fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
             u.name = serde_json::from_value(v.clone())
                 .map_err(|_| invalid("name", "must be an object"))?
         }
+        "emails" if v.is_null() => u.emails.clear(),
         "emails" => u.emails = emails(v)?,
         r#"emails[type eq "work"].value"# => {
             let value = text(v, "emails")?.ok_or_else(|| invalid("emails", "must be a string"))?;
@@ -129,13 +133,13 @@ fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
     Ok(())
 }
 
-/// A person from a POST or PUT body: `userName` required, `active` true
-/// unless said otherwise, everything not kept ignored.
+/// A person from a POST or PUT body: `userName` required, `active` as
+/// given (unassigned: active), everything not kept ignored.
 pub fn person(body: &Value) -> Result<DirectoryUser> {
     let Value::Object(attributes) = body else {
         return Err(invalid("body", "must be a SCIM User"));
     };
-    let mut u = DirectoryUser { active: true, ..DirectoryUser::default() };
+    let mut u = DirectoryUser::default();
     for (key, value) in attributes {
         set(&mut u, key, value)?;
     }
@@ -204,7 +208,7 @@ impl Clause {
             Self::WorkEmail(v) => {
                 u.emails.iter().any(|e| e.kind.as_deref() == Some("work") && same(&e.value, v))
             }
-            Self::Active(b) => u.active == *b,
+            Self::Active(b) => u.is_active() == *b,
         }
     }
 }

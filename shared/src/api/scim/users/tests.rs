@@ -23,13 +23,13 @@ fn a_person_keeps_what_is_kept_and_ignores_the_rest() {
     let u = anna();
     assert_eq!(
         (u.user_name.as_str(), u.active, u.external_id.as_deref()),
-        ("anna@example.com", true, Some("00u1"))
+        ("anna@example.com", Some(true), Some("00u1"))
     );
     assert_eq!(u.name.as_ref().and_then(|n| n.given_name.as_deref()), Some("Anna"));
     assert_eq!(u.seat_address().as_deref(), Some("anna@example.com"));
     assert!(person(&json!({"active": true})).is_err(), "userName is required");
     assert!(person(&json!({"userName": "x", "active": "maybe"})).is_err());
-    assert!(!person(&json!({"userName": "x", "active": "False"})).unwrap().active);
+    assert!(!person(&json!({"userName": "x", "active": "False"})).unwrap().is_active());
 }
 
 #[test]
@@ -37,17 +37,17 @@ fn oktas_deactivation_shapes() {
     // PATCH without a path: the value is an object of attributes.
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                       "Operations": [{"op": "replace", "value": {"active": false}}]});
-    assert!(!patch(&anna(), &body).unwrap().active);
+    assert!(!patch(&anna(), &body).unwrap().is_active());
     let mut put = to_scim(&anna(), "https://x/scim/v2");
     put["active"] = json!(false);
-    assert!(!person(&put).unwrap().active, "a full PUT with active false");
+    assert!(!person(&put).unwrap().is_active(), "a full PUT with active false");
 }
 
 #[test]
 fn entras_shapes() {
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                       "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
-    assert!(!patch(&anna(), &body).unwrap().active);
+    assert!(!patch(&anna(), &body).unwrap().is_active());
     let rename = json!({"Operations": [
         {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "anna.s@example.com"},
         {"op": "Add", "path": "displayName", "value": "Anna S."},
@@ -86,4 +86,18 @@ fn filters_the_contract_names_and_nothing_else() {
     assert!(Clause::UserName("ANNA@example.com".into()).holds(&u));
     assert!(Clause::WorkEmail("anna@example.com".into()).holds(&u));
     assert!(!Clause::Active(false).holds(&u));
+}
+
+#[test]
+fn removing_active_or_emails_leaves_them_unassigned() {
+    let remove = |path: &str| json!({"Operations": [{"op": "remove", "path": path}]});
+    let mut inactive = anna();
+    inactive.active = Some(false);
+    let u = patch(&inactive, &remove("active")).unwrap();
+    assert_eq!(u.active, None);
+    assert!(u.is_active(), "unassigned is the default: active");
+    assert!(to_scim(&u, "https://x").get("active").is_none());
+    let u = patch(&anna(), &remove("emails")).unwrap();
+    assert!(u.emails.is_empty());
+    assert_eq!(u.seat_address().as_deref(), Some("anna@example.com"), "userName then");
 }

@@ -10,6 +10,7 @@ use licensing_tests::{admin, days_from_today, user};
 use serde_json::{Value, json};
 
 use crate::measure::{Call, invoke};
+use crate::scim::ScimFixture;
 
 pub struct Fixture {
     pub admin: String,
@@ -31,6 +32,8 @@ pub struct Fixture {
     /// The table the reminder run reads: customers × licences.
     pub reminders: Reminders,
     pub term_end: NaiveDate,
+    /// People an identity provider deactivates, and a directory of 10,000.
+    pub scim: ScimFixture,
 }
 
 pub fn purchase(order: &str, customer: &str, buyer: &str, quantity: u32) -> Value {
@@ -90,13 +93,19 @@ pub fn import(license: &str, token: &str, n: usize) -> Call {
     Call::Http("assign", Box::new(req))
 }
 
-async fn provision(app: &App, order: &str, customer: &str, buyer: &str, quantity: u32) -> String {
+pub async fn provision(
+    app: &App,
+    order: &str,
+    customer: &str,
+    buyer: &str,
+    quantity: u32,
+) -> String {
     let event = purchase(order, customer, buyer, quantity);
     licensing_tests::provision(app, event).await.expect("provision").license_id
 }
 
 /// Assigns `emails` on each licence of `ids`, by `token`: a 201 each time.
-async fn assign_each(
+pub async fn assign_each(
     app: &App,
     token: &str,
     ids: impl IntoIterator<Item = &String>,
@@ -133,6 +142,7 @@ impl Fixture {
             let order = format!("ORD-M{i}-{}", ulid::Ulid::new());
             provision(app, &order, many, &format!("buyer{i}@many.example.com"), 10).await;
         }
+        let scim = ScimFixture::set_up(app, crate::scenarios::scim_samples(quick).total()).await;
         Self {
             admin: adm,
             member: user(&member_email, "other"),
@@ -147,6 +157,7 @@ impl Fixture {
             many_admin: admin(many),
             reminders,
             term_end: days_from_today(365),
+            scim,
         }
     }
 

@@ -23,6 +23,17 @@ pub struct Samples {
     pub measured: usize,
 }
 
+impl Samples {
+    pub fn total(&self) -> usize {
+        self.warmup + self.measured
+    }
+}
+
+/// The SCIM deactivations: each call takes another person's seats.
+pub fn scim_samples(quick: bool) -> Samples {
+    Samples { warmup: 1, measured: if quick { 3 } else { 10 } }
+}
+
 pub struct Scenario<'a> {
     pub name: String,
     pub group: Group,
@@ -232,6 +243,7 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         Minimum::paged(6 + chunks, why),
         move |i| Call::OrderEvent(f.renewal(i)),
     ));
+    rows.extend(f.scim.rows(scim_samples(quick), n));
     rows
 }
 
@@ -252,7 +264,7 @@ fn assign_new<'a>(
     })
 }
 
-fn scenario<'a>(
+pub fn scenario<'a>(
     name: &str,
     group: Group,
     samples: Samples,

@@ -22,6 +22,9 @@ pub struct App {
     /// CSV exports a customer may make per minute (`EXPORT_BUDGET_PER_MINUTE`,
     /// default 10).
     pub export_budget: u32,
+    /// SCIM requests a provisioning token may make per second (the
+    /// contract's 20; only the bench raises it, still paying the count).
+    pub scim_budget: u32,
 }
 
 pub const DEFAULT_ASSIGN_BUDGET: u32 = 5_000;
@@ -135,7 +138,8 @@ pub fn ses_client_at(endpoint: Option<String>) -> aws_sdk_sesv2::Client {
 impl App {
     pub fn new(store: Store, auth: AuthMode) -> Self {
         let (assign_budget, export_budget) = (DEFAULT_ASSIGN_BUDGET, DEFAULT_EXPORT_BUDGET);
-        Self { store, auth, clock_offset: 0, assign_budget, export_budget }
+        let scim_budget = crate::usecase::budget::SCIM_PER_SECOND;
+        Self { store, auth, clock_offset: 0, assign_budget, export_budget, scim_budget }
     }
 
     /// The same app, `seconds` later.

@@ -50,7 +50,7 @@ impl Budget {
             customer_id: customer_id.to_string(),
             window,
             addresses: 1,
-            limit: SCIM_PER_SECOND,
+            limit: app.scim_budget,
             retry_after: 1,
         }
     }

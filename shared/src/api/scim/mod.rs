@@ -13,6 +13,7 @@
 mod attributes;
 mod discovery;
 mod errors;
+mod filters;
 mod people;
 mod users;
 

@@ -6,7 +6,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use super::attributes::Projection;
-use super::users::{self, Clause};
+use super::filters::{self, Clause};
+use super::users;
 use super::{ScimRoute, json};
 use crate::App;
 use crate::error::{Error, Result};
@@ -88,7 +89,7 @@ impl Listing {
         projection: Projection,
     ) -> Result<Self> {
         Ok(Self {
-            clauses: filter.map(users::filter).transpose()?.unwrap_or_default(),
+            clauses: filter.map(filters::filter).transpose()?.unwrap_or_default(),
             start: start.unwrap_or(1).max(1),
             count: count.unwrap_or(MAX_COUNT).min(MAX_COUNT),
             projection,

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::discovery::USER_SCHEMA;
+use super::filters::{WORK_EMAIL, patch_path};
 use crate::error::{Error, FieldError, Result};
 use crate::model::{DirectoryEmail, DirectoryUser, PersonName};
 
@@ -114,7 +115,7 @@ fn set(u: &mut DirectoryUser, path: &str, v: &Value) -> Result<()> {
         }
         "emails" if v.is_null() => u.emails.clear(),
         "emails" => u.emails = emails(v)?,
-        r#"emails[type eq "work"].value"# => {
+        WORK_EMAIL => {
             let value = text(v, "emails")?.ok_or_else(|| invalid("emails", "must be a string"))?;
             match u.emails.iter_mut().find(|e| e.kind.as_deref() == Some("work")) {
                 Some(work) => work.value = value,
@@ -159,7 +160,11 @@ pub fn patch(u: &DirectoryUser, body: &Value) -> Result<DirectoryUser> {
         let path = op.get("path").and_then(Value::as_str);
         let value = op.get("value").unwrap_or(&Value::Null);
         match (kind.as_str(), path) {
-            ("add" | "replace", Some(path)) => set(&mut u, path, value)?,
+            ("add" | "replace", Some(path)) => {
+                if let Some(path) = patch_path(path)? {
+                    set(&mut u, &path, value)?
+                }
+            }
             ("add" | "replace", None) => {
                 let Value::Object(attributes) = value else {
                     return Err(invalid(
@@ -170,7 +175,10 @@ pub fn patch(u: &DirectoryUser, body: &Value) -> Result<DirectoryUser> {
                 apply_all(&mut u, attributes)?;
             }
             ("remove", Some(path)) => {
-                set(&mut u, path, &Value::Null).map_err(|_| invalid(path, "cannot be removed"))?
+                if let Some(kept) = patch_path(path)? {
+                    set(&mut u, &kept, &Value::Null)
+                        .map_err(|_| invalid(path, "cannot be removed"))?
+                }
             }
             ("remove", None) => return Err(invalid("path", "a remove needs a path")),
             _ => return Err(invalid("op", "must be add, replace or remove")),
@@ -184,93 +192,6 @@ fn apply_all(u: &mut DirectoryUser, attributes: &Map<String, Value>) -> Result<(
         set(u, key, value)?;
     }
     Ok(())
-}
-
-/// The filters this service answers (API.md v3): `userName eq`,
-/// `externalId eq`, `emails.value eq`, `emails[type eq "work"].value eq`,
-/// `active eq`, and `and` of these.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Clause {
-    UserName(String),
-    ExternalId(String),
-    Email(String),
-    WorkEmail(String),
-    Active(bool),
-}
-
-impl Clause {
-    pub fn holds(&self, u: &DirectoryUser) -> bool {
-        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        match self {
-            Self::UserName(v) => same(&u.user_name, v),
-            Self::ExternalId(v) => u.external_id.as_deref() == Some(v.as_str()),
-            Self::Email(v) => u.emails.iter().any(|e| same(&e.value, v)),
-            Self::WorkEmail(v) => {
-                u.emails.iter().any(|e| e.kind.as_deref() == Some("work") && same(&e.value, v))
-            }
-            Self::Active(b) => u.is_active() == *b,
-        }
-    }
-}
-
-/// `filter` as the clauses it joins with `and`; anything else is an
-/// `invalidFilter`.
-pub fn filter(text: &str) -> Result<Vec<Clause>> {
-    let bad = |why: &str| Error::InvalidFilter(why.to_string());
-    let mut clauses = Vec::new();
-    let mut rest = text.trim();
-    loop {
-        // An attribute path ends at the first blank outside a `[...]` filter.
-        let inner = rest.find('[').filter(|open| rest[..*open].find(char::is_whitespace).is_none());
-        let from =
-            inner.and_then(|open| rest[open..].find(']').map(|close| open + close)).unwrap_or(0);
-        let end = rest[from..]
-            .find(char::is_whitespace)
-            .map(|i| from + i)
-            .ok_or_else(|| bad("expected `attribute eq value`"))?;
-        let (attribute, after) = (&rest[..end], rest[end..].trim_start());
-        let (op, after) = after
-            .split_once(char::is_whitespace)
-            .ok_or_else(|| bad("expected `eq` and a value"))?;
-        if !op.eq_ignore_ascii_case("eq") {
-            return Err(bad("only eq is supported"));
-        }
-        let after = after.trim_start();
-        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
-            let end = quoted.find('"').ok_or_else(|| bad("unterminated string"))?;
-            (Value::String(quoted[..end].to_string()), &quoted[end + 1..])
-        } else {
-            let end = after.find(char::is_whitespace).unwrap_or(after.len());
-            let word = &after[..end];
-            let literal = match word.to_ascii_lowercase().as_str() {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                _ => return Err(bad("values are strings in quotes, true or false")),
-            };
-            (literal, &after[end..])
-        };
-        let string = || value.as_str().map(str::to_string).ok_or_else(|| bad("expected a string"));
-        clauses.push(match attribute.to_ascii_lowercase().as_str() {
-            "username" => Clause::UserName(string()?),
-            "externalid" => Clause::ExternalId(string()?),
-            "emails.value" | "emails" => Clause::Email(string()?),
-            r#"emails[type eq "work"].value"# => Clause::WorkEmail(string()?),
-            "active" => {
-                Clause::Active(value.as_bool().ok_or_else(|| bad("active is true or false"))?)
-            }
-            _ => return Err(bad("the attribute cannot be filtered on")),
-        });
-        let tail = tail.trim_start();
-        if tail.is_empty() {
-            return Ok(clauses);
-        }
-        let (and, next) =
-            tail.split_once(char::is_whitespace).ok_or_else(|| bad("expected `and`"))?;
-        if !and.eq_ignore_ascii_case("and") {
-            return Err(bad("only and joins clauses"));
-        }
-        rest = next.trim_start();
-    }
 }
 
 #[cfg(test)]

@@ -61,34 +61,6 @@ fn entras_shapes() {
 }
 
 #[test]
-fn filters_the_contract_names_and_nothing_else() {
-    let probe = r#"userName eq "7e0f5e0c-3a1b-4c9e-9a3d-randomprobe""#;
-    assert_eq!(
-        filter(probe).unwrap(),
-        [Clause::UserName("7e0f5e0c-3a1b-4c9e-9a3d-randomprobe".into())]
-    );
-    assert_eq!(
-        filter(r#"emails[type eq "work"].value eq "a@x.de" and active eq true"#).unwrap(),
-        [Clause::WorkEmail("a@x.de".into()), Clause::Active(true)]
-    );
-    assert_eq!(filter(r#"externalId eq "00u1""#).unwrap(), [Clause::ExternalId("00u1".into())]);
-    assert_eq!(filter(r#"emails.value EQ "A@X.de""#).unwrap(), [Clause::Email("A@X.de".into())]);
-    for bad in [
-        r#"userName sw "a""#,
-        r#"title eq "x""#,
-        r#"userName eq "a" or active eq true"#,
-        "userName eq",
-        r#"userName eq "open"#,
-    ] {
-        assert!(matches!(filter(bad), Err(Error::InvalidFilter(_))), "{bad}");
-    }
-    let u = anna();
-    assert!(Clause::UserName("ANNA@example.com".into()).holds(&u));
-    assert!(Clause::WorkEmail("anna@example.com".into()).holds(&u));
-    assert!(!Clause::Active(false).holds(&u));
-}
-
-#[test]
 fn removing_active_or_emails_leaves_them_unassigned() {
     let remove = |path: &str| json!({"Operations": [{"op": "remove", "path": path}]});
     let mut inactive = anna();

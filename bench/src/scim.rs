@@ -143,7 +143,8 @@ impl ScimFixture {
             );
             let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                                     "Operations": [{"op": "replace", "value": {"active": false}}]});
-            let name = format!("SCIM deactivation, seats on {n} licences");
+            let licences = if n == 1 { "licence" } else { "licences" };
+            let name = format!("SCIM deactivation, seats on {n} {licences}");
             rows.push(scenario(&name, Group::Scaling, samples, 200, minimum, move |i| {
                 scim("PATCH", &d.people[i], &d.token, Some(deactivate.clone()))
             }));

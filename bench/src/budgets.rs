@@ -124,7 +124,8 @@ impl Budgets {
                 false,
                 format!("peak RSS {}: {rss:.2} MiB (≤ 10 MiB)", c.function),
             );
-            if ["list", "assign", "change", "revoke", "tokens", "scim"].contains(&c.function) {
+            let http = ["list", "assign", "change", "revoke", "tokens", "scim", "entitlements"];
+            if http.contains(&c.function) {
                 let text =
                     format!("cold start {}: a JSON log line with the request id", c.function);
                 self.check(c.logged, true, text);

@@ -98,8 +98,9 @@ async fn cases(app: &App) -> Vec<Case> {
     .collect()
 }
 
-/// The functions a machine calls: the tokens and SCIM (the latter with a
-/// token this stack does not know).
+/// The functions a machine calls: the tokens, SCIM (with a token this
+/// stack does not know), and a product's entitlement check (of a person
+/// without seats: one Query of GSI1, nothing to record).
 fn machine_cases() -> Vec<Case> {
     let case = |function, request, event, expect| Case { function, request, event, expect };
     vec![
@@ -114,6 +115,12 @@ fn machine_cases() -> Vec<Case> {
             "GET /scim/v2/ServiceProviderConfig with an unknown token: 1 GetItem, 401",
             event("scim-service-provider-config.json"),
             "\"statusCode\":401",
+        ),
+        case(
+            "entitlements",
+            "GET /me/entitlements/{productId} of a person without seats: 1 Query (GSI1)",
+            event("my-entitlement.json"),
+            "\"statusCode\":200",
         ),
     ]
 }

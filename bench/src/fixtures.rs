@@ -34,6 +34,10 @@ pub struct Fixture {
     pub term_end: NaiveDate,
     /// People an identity provider deactivates, and a directory of 10,000.
     pub scim: ScimFixture,
+    /// The product people with one seat each (assigned singly) check their
+    /// entitlement to, and their tokens.
+    pub product: String,
+    pub entitled: Vec<String>,
 }
 
 pub fn purchase(order: &str, customer: &str, buyer: &str, quantity: u32) -> Value {
@@ -56,6 +60,7 @@ pub fn addresses(tag: &str, n: usize) -> Vec<String> {
 /// A request as API Gateway hands it over (the authorizer's verified claims).
 pub fn request(method: &str, path: &str, token: &str, body: Option<Value>) -> Call {
     let function = match (method, path.contains("/assignments")) {
+        _ if path.starts_with("/me/entitlements/") => "entitlements",
         ("POST", _) => "assign",
         ("PATCH", _) => "change",
         ("DELETE", _) => "revoke",
@@ -118,6 +123,20 @@ pub async fn assign_each(
     }
 }
 
+/// `n` people of `customer` with a seat each on one licence, assigned 40 at
+/// a time (each request one transaction: no bulk batch marks their items),
+/// and the licence's product; the people's tokens.
+async fn entitled(app: &App, customer: &str, n: usize) -> (String, Vec<String>) {
+    let order = format!("ORD-E-{}", ulid::Ulid::new());
+    let id = provision(app, &order, customer, "buyer@bench.example.com", n as u32 + 1).await;
+    let people = addresses("ent", n);
+    for chunk in people.chunks(40) {
+        assign_each(app, &admin(customer), [&id], json!(chunk)).await;
+    }
+    let tokens = people.iter().map(|p| user(p, customer)).collect();
+    (format!("product-{order}"), tokens)
+}
+
 impl Fixture {
     pub async fn set_up(app: &App, quick: bool) -> Self {
         let customer = "bench-cust";
@@ -143,6 +162,8 @@ impl Fixture {
             provision(app, &order, many, &format!("buyer{i}@many.example.com"), 10).await;
         }
         let scim = ScimFixture::set_up(app, crate::scenarios::scim_samples(quick).total()).await;
+        let (product, entitled) =
+            entitled(app, customer, crate::scenarios::warm_samples(quick).total()).await;
         Self {
             admin: adm,
             member: user(&member_email, "other"),
@@ -158,6 +179,8 @@ impl Fixture {
             reminders,
             term_end: days_from_today(365),
             scim,
+            product,
+            entitled,
         }
     }
 

@@ -30,8 +30,18 @@ use fixtures::Fixture;
 use probe::Probe;
 use report::Run;
 
-const FUNCTIONS: [&str; 9] =
-    ["list", "assign", "change", "revoke", "tokens", "scim", "provision", "notify", "remind"];
+const FUNCTIONS: [&str; 10] = [
+    "list",
+    "assign",
+    "change",
+    "revoke",
+    "tokens",
+    "scim",
+    "entitlements",
+    "provision",
+    "notify",
+    "remind",
+];
 const MIB: f64 = 1024.0 * 1024.0;
 
 struct Opts {

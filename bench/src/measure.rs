@@ -33,6 +33,7 @@ pub async fn invoke(app: &App, call: Call) -> u16 {
                 "revoke" => api::revoke::handle(app, req).await,
                 "tokens" => api::tokens::handle(app, req).await,
                 "scim" => api::scim::handle(app, req).await,
+                "entitlements" => api::entitlements::handle(app, req).await,
                 other => panic!("no HTTP function {other}"),
             };
             response.status().as_u16()

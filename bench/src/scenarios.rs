@@ -29,6 +29,11 @@ impl Samples {
     }
 }
 
+/// The single-item warm rows' samples.
+pub fn warm_samples(quick: bool) -> Samples {
+    if quick { Samples { warmup: 5, measured: 30 } } else { Samples { warmup: 30, measured: 300 } }
+}
+
 /// The SCIM deactivations: each call takes another person's seats.
 pub fn scim_samples(quick: bool) -> Samples {
     Samples { warmup: 1, measured: if quick { 3 } else { 10 } }
@@ -55,11 +60,7 @@ const ONE: &str =
 /// Every scenario, in the order they run (`assign 1` writes what `revoke`
 /// takes back; the ten `assign 1000` fill `big` before it is paged).
 pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
-    let n = if quick {
-        Samples { warmup: 5, measured: 30 }
-    } else {
-        Samples { warmup: 30, measured: 300 }
-    };
+    let n = warm_samples(quick);
     let bulk_n = if quick {
         Samples { warmup: 2, measured: 10 }
     } else {
@@ -110,6 +111,30 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
                 None,
             )
         }),
+        // A product's check at sign-in: each person's first of the day, then again.
+        scenario(
+            "entitlement check, first today",
+            Group::Warm,
+            n,
+            200,
+            Minimum::new(
+                2,
+                "Query GSI1 (the person's seats of the product) + UpdateItem the day's activity",
+            ),
+            move |i| {
+                request("GET", &format!("/me/entitlements/{}", f.product), &f.entitled[i], None)
+            },
+        ),
+        scenario(
+            "entitlement check, again today",
+            Group::Warm,
+            n,
+            200,
+            Minimum::new(1, "Query GSI1 (the day's activity is recorded: nothing to write)"),
+            move |i| {
+                request("GET", &format!("/me/entitlements/{}", f.product), &f.entitled[i], None)
+            },
+        ),
         scenario(
             "provision",
             Group::Warm,

@@ -125,3 +125,25 @@ export function resend(s: Scope, a: Assignment, button: HTMLButtonElement): void
         : `${tx.error} ${problemText(error)}`,
   });
 }
+
+/** Exempt from reclaim, in place: a checkbox whose change PATCHes the assignment; the page's
+ * status line says what came of it. */
+export function exemptToggle(s: Scope, a: Assignment): HTMLInputElement {
+  const { lang, license, api } = s;
+  const tx = t(lang);
+  const path = { licenseId: license.licenseId, email: a.email };
+  const box = el("input", { type: "checkbox", "aria-label": tx.exemptOf(a.email) });
+  box.checked = a.reclaimExempt;
+  box.addEventListener("change", () => {
+    const on = box.checked;
+    void submit({
+      lang,
+      key: box,
+      place: s.status,
+      send: () => api.PATCH("/licenses/{licenseId}/assignments/{email}", { params: { path }, body: { reclaimExempt: on } }),
+      reload: s.reload,
+      said: () => tx.exempted(a.email, on),
+    });
+  });
+  return box;
+}

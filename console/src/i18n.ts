@@ -62,6 +62,13 @@ const en = {
   revokeConfirm: (email: string) => `Revoke the access of ${email}? Their seat is free at once.`,
   resend: "Resend invitation",
   resent: (email: string) => `A new invitation to ${email} is on its way.`,
+  lastActive: "Last active",
+  lastUsed: "last used",
+  never: "Never",
+  exempt: "Exempt from reclaim",
+  exemptOf: (email: string) => `Exempt ${email} from reclaim of unused seats`,
+  exempted: (email: string, on: boolean) =>
+    on ? `${email} keeps the seat even when it goes unused.` : `${email}'s seat may be freed again when it goes unused.`,
   rateLimited: (seconds: number) => `Please wait ${Math.ceil(seconds / 60)} min before sending it again.`,
   preview: (seats: number, already: number) =>
     `Takes ${count("en", seats, SEATS)}` + (already ? `; ${number("en", already)} already assigned` : "") + ".",
@@ -135,7 +142,7 @@ const en = {
   revokeTokenConfirm: (name: string) => `Revoke the token ${name}? Your identity provider can no longer use it from its next request on.`,
   tokenRevokedSaid: (name: string) => `Token ${name} revoked.`,
   statusOf: { active: "Active", scheduled: "Scheduled", expired: "Expired", revoked: "Revoked" },
-  invitationOf: { pending: "Pending", sent: "Sent", failed: "Failed", none: "None" },
+  invitationOf: { pending: "Pending", sent: "Sent", failed: "Failed", none: "None", accepted: "Accepted" },
 };
 
 export type Texts = typeof en;
@@ -193,6 +200,15 @@ const de: Texts = {
   revokeConfirm: (email: string) => `Den Zugang von ${email} entziehen? Der Platz ist sofort frei.`,
   resend: "Einladung erneut senden",
   resent: (email: string) => `Eine neue Einladung an ${email} ist unterwegs.`,
+  lastActive: "Zuletzt aktiv",
+  lastUsed: "zuletzt genutzt",
+  never: "Nie",
+  exempt: "Von Freigabe ausgenommen",
+  exemptOf: (email: string) => `${email} von der Freigabe ungenutzter Plätze ausnehmen`,
+  exempted: (email: string, on: boolean) =>
+    on
+      ? `${email} behält den Platz, auch wenn er ungenutzt bleibt.`
+      : `Der Platz von ${email} kann wieder freigegeben werden, wenn er ungenutzt bleibt.`,
   rateLimited: (seconds: number) => `Bitte warten Sie ${Math.ceil(seconds / 60)} Min., bevor Sie sie erneut senden.`,
   preview: (seats: number, already: number) =>
     `Belegt ${count("de", seats, PLAETZE)}` + (already ? `; ${number("de", already)} bereits zugewiesen` : "") + ".",
@@ -269,7 +285,7 @@ const de: Texts = {
   revokeTokenConfirm: (name: string) => `Das Token ${name} widerrufen? Ihr Identitätsanbieter kann es ab seiner nächsten Anfrage nicht mehr benutzen.`,
   tokenRevokedSaid: (name: string) => `Token ${name} widerrufen.`,
   statusOf: { active: "Aktiv", scheduled: "Geplant", expired: "Abgelaufen", revoked: "Entzogen" },
-  invitationOf: { pending: "Ausstehend", sent: "Gesendet", failed: "Fehlgeschlagen", none: "Keine" },
+  invitationOf: { pending: "Ausstehend", sent: "Gesendet", failed: "Fehlgeschlagen", none: "Keine", accepted: "Angenommen" },
 };
 
 export function t(lang: Lang): Texts {

@@ -4,6 +4,7 @@ import { client, isAdmin, problemText, setApiBase, type License, type MyLicense 
 import { loadConfig, oidcSession, type OidcSession } from "./auth";
 import { el } from "./dom";
 import { number, period, t, type Lang } from "./i18n";
+import { date } from "./locale";
 import { provisioningView } from "./tokens";
 import { usersView } from "./users";
 import "./style.css";
@@ -70,7 +71,8 @@ async function accessView(token: string): Promise<void> {
       "li",
       { "data-license": m.licenseId },
       el("strong", {}, m.productName),
-      ` — ${tx.accessPeriod}: ${period(state.lang, m.validFrom, m.validUntil)}`,
+      ` — ${tx.accessPeriod}: ${period(state.lang, m.validFrom, m.validUntil)} — ${tx.lastUsed}: `,
+      m.lastActiveOn ? date(state.lang, m.lastActiveOn) : tx.never,
     );
   const content = data.licenses.length ? el("ul", { class: "access" }, ...data.licenses.map(item)) : el("p", {}, tx.accessNone);
   show(navigation(token), heading, content);

@@ -2,13 +2,14 @@
 // Export CSV and Import CSV (csv.ts, csv-import.ts), the seat usage chart and the latest
 // history in words (history.ts).
 import { client, type License } from "./api";
-import { assignDialog, changeDialog, resend, revokeDialog, type Scope } from "./actions";
+import { assignDialog, changeDialog, exemptToggle, resend, revokeDialog, type Scope } from "./actions";
 import { usageChart } from "./chart";
 import { exportCsv } from "./csv";
 import { importDialog } from "./csv-import";
 import { el } from "./dom";
 import { historyList } from "./history";
 import { period, t, type Lang } from "./i18n";
+import { date } from "./locale";
 import type { components } from "./openapi";
 import { refusal } from "./refusal";
 
@@ -86,7 +87,9 @@ function toolbar(s: Scope, exported: HTMLElement): HTMLElement {
 function assignmentsTable(s: Scope, page: AssignmentPage): HTMLElement {
   const tx = t(s.lang);
   if (!page.assignments.length) return el("p", {}, tx.noAssignments);
-  const head = [tx.email, tx.period, tx.status, tx.invitation, tx.actions].map((h) => el("th", { scope: "col" }, h));
+  const head = [tx.email, tx.period, tx.status, tx.invitation, tx.lastActive, tx.exempt, tx.actions].map((h) =>
+    el("th", { scope: "col" }, h),
+  );
   return el(
     "table",
     { class: "assignments" },
@@ -99,7 +102,9 @@ function assignmentsTable(s: Scope, page: AssignmentPage): HTMLElement {
 function assignmentRow(s: Scope, a: Assignment): HTMLTableRowElement {
   const tx = t(s.lang);
   const actions = el("td", { class: "actions" });
+  const exempt = el("td", { class: "exempt" });
   if (a.status !== "revoked" && a.status !== "expired") {
+    exempt.append(exemptToggle(s, a));
     actions.append(
       button(tx.change, () => changeDialog(s, a), `${tx.change}: ${a.email}`),
       button(tx.revoke, () => revokeDialog(s, a), `${tx.revoke}: ${a.email}`),
@@ -113,6 +118,8 @@ function assignmentRow(s: Scope, a: Assignment): HTMLTableRowElement {
     el("td", {}, period(s.lang, a.validFrom, a.validUntil)),
     el("td", {}, tx.statusOf[a.status]),
     el("td", {}, tx.invitationOf[a.invitation.status]),
+    el("td", {}, a.lastActiveOn ? date(s.lang, a.lastActiveOn) : tx.never),
+    exempt,
     actions,
   );
 }

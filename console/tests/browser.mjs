@@ -259,7 +259,7 @@ async function flows(page, signIn, signOut, accessible) {
   await signIn("User anna@example.com of cust-1001");
   await page.getByRole("heading", { name: "My access" }).waitFor();
   const annaSeat = page.locator(`li[data-license="${TECDOC}"]`);
-  assert.match(await annaSeat.textContent(), /TecDoc Catalogue — Access period: /);
+  assert.match(await annaSeat.textContent(), /TecDoc Catalogue — Access period: .* — last used: Never$/);
   assert.equal(await page.getByRole("button", { name: "My Licenses" }).count(), 0, "users get no admin screens");
   await accessible("my-access");
   await signOut();
@@ -319,6 +319,13 @@ async function flows(page, signIn, signOut, accessible) {
   await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
   await row("dora@example.com").filter({ hasText: "30 Jun 2027" }).waitFor();
   step("change: a shorter access period");
+
+  assert.match(await row("dora@example.com").textContent(), /Never/, "Last active: never signed in to the product");
+  const exempt = page.getByRole("checkbox", { name: "Exempt dora@example.com from reclaim of unused seats" });
+  await exempt.check();
+  await page.getByText("dora@example.com keeps the seat even when it goes unused.").waitFor();
+  assert.equal(await page.getByRole("checkbox", { name: "Exempt dora@example.com from reclaim of unused seats" }).isChecked(), true, "kept after the reload");
+  step("exempt from reclaim: a checkbox, said in the status line, kept");
 
   await page.getByRole("button", { name: "Revoke: anna@example.com" }).click();
   await page.getByRole("dialog").getByText("Revoke the access of anna@example.com?").waitFor();

@@ -400,6 +400,7 @@ def check(template):
         problems.append("the orders bus must refuse every other principal")
     return (problems + check_user_pool(template) + check_admin_group(template) + check_orders(template)
             + check_alarms(template) + check_reminders(template) + check_tokens(template) + check_open_routes(template)
+            + check_entitlements(template)
             + check_console(template))
 
 
@@ -612,10 +613,27 @@ def check_tokens(template):
             if action.startswith("dynamodb:") and action not in allowed]
 
 
+def check_entitlements(template):
+    """The entitlement check, the hottest path, reads a person's seats through GSI1 and
+    licences by key, and writes nothing but the day's activity (one UpdateItem): no Query of
+    the table, no other write."""
+    fn = template["Resources"].get("EntitlementsFunction")
+    if fn is None:
+        return ["no EntitlementsFunction"]
+    problems = []
+    for action, resource in actions_of(fn):
+        if action == "dynamodb:Query" and any("index/GSI1" not in str(r) for r in as_list(resource)):
+            problems.append("EntitlementsFunction may Query more than GSI1")
+        if action.startswith("dynamodb:") and action not in ("dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"):
+            problems.append(f"EntitlementsFunction may {action} (it reads seats and records activity only)")
+    return problems
+
+
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=TemplateLoader)
     ok = ("tenant claim read-only, no self sign-up and MFA by default, admin group everywhere, authorizer, CORS preflight, "
           "stream filter, orders bus and source, every function alarmed, no Scan, daily reminders on GSI2, tokens on single items, "
+          "entitlements on GSI1 and one UpdateItem, "
           "no route without the authorizer but preflights and SCIM, "
           "private console bucket")
     return report("template", check(template), ok)

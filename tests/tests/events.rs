@@ -114,6 +114,13 @@ fn every_event_file_invokes_its_function() {
     let (status, mine) = http("list", "events/me-licenses.json");
     assert_eq!(status, 200);
     assert_eq!(mine["licenses"][0]["licenseId"], DEMO_LICENSE);
+    // v3: what TecDoc Catalogue asks when Anna signs in.
+    let (status, entitled) = http("entitlements", "events/my-entitlement.json");
+    assert_eq!(
+        (status, &entitled["licenseId"]),
+        (200, &serde_json::json!(DEMO_LICENSE)),
+        "{entitled}"
+    );
 
     // v3: provisioning tokens, created (the secret shown once) and listed
     // without it; the id in events/revoke-token.json is no token of this

@@ -249,6 +249,7 @@ async fn a_mail_already_claimed_when_the_revoke_comes_is_recorded_as_sent() {
         status: licensing::model::InvitationStatus::Sent,
         sent_at: Some(chrono::Utc::now()),
         error: None,
+        accepted_at: None,
     };
     let recorded = licensing::notify::record(&app.store, &a, "run-1", &sent, Some("m-1".into()));
     assert!(recorded.await.unwrap());
@@ -334,6 +335,7 @@ async fn history_is_newest_first_by_when_each_entry_was_written() {
         status: licensing::model::InvitationStatus::Sent,
         sent_at: Some(sent_at),
         error: None,
+        accepted_at: None,
     };
     let recorded = licensing::notify::record(&app.store, &a, "run-1", &sent, Some("m-1".into()));
     assert!(recorded.await.unwrap());

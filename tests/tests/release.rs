@@ -15,8 +15,18 @@ use licensing_tests::runtime_api::{lambda_env, name_function, spawn_command};
 use licensing_tests::*;
 use serde_json::{Value, json};
 
-const FUNCTIONS: [&str; 9] =
-    ["list", "assign", "change", "revoke", "tokens", "scim", "provision", "notify", "remind"];
+const FUNCTIONS: [&str; 10] = [
+    "list",
+    "assign",
+    "change",
+    "revoke",
+    "tokens",
+    "scim",
+    "entitlements",
+    "provision",
+    "notify",
+    "remind",
+];
 
 fn arm64_binary(function: &str) -> PathBuf {
     let path = workspace_root().join(format!("target/lambda/{function}/bootstrap"));

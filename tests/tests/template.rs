@@ -174,7 +174,7 @@ fn a_function_without_its_alarms_fails_the_check() {
         "RemindFunction is in no alarm on its Throttles",
     );
     assert!(
-        text.contains("FunctionThrottlesAlarm: its description says nine functions, it covers 8"),
+        text.contains("FunctionThrottlesAlarm: its description says ten functions, it covers 9"),
         "{text}"
     );
     let sum = "notify, remind])";
@@ -201,7 +201,7 @@ fn a_function_without_its_alarms_fails_the_check() {
                   Metric: { Namespace: AWS/Lambda, MetricName: Errors, Dimensions: \
                   [{ Name: FunctionName, Value: !Ref RemindFunction }] } } }\n";
     let more: String =
-        (1..=2).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
+        (1..=1).map(|i| remind.replace("Id: remind", &format!("Id: more{i}"))).collect();
     fails_replacing_first(
         remind,
         &format!("{remind}{more}"),
@@ -209,9 +209,23 @@ fn a_function_without_its_alarms_fails_the_check() {
     );
     // A description that miscounts.
     fails_replacing_first(
+        "all ten functions",
         "all nine functions",
-        "all eight functions",
-        "FunctionErrorsAlarm: its description says eight functions, it covers 9",
+        "FunctionErrorsAlarm: its description says nine functions, it covers 10",
+    );
+}
+
+#[test]
+fn an_entitlements_function_that_may_write_more_or_query_the_table_fails_the_check() {
+    fails_replacing(
+        "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem]",
+        "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:PutItem]",
+        "EntitlementsFunction may dynamodb:PutItem",
+    );
+    fails_replacing(
+        "              Action: [dynamodb:Query]\n              Resource: !Sub \"${Table.Arn}/index/GSI1\"",
+        "              Action: [dynamodb:Query]\n              Resource: [!GetAtt Table.Arn, !Sub \"${Table.Arn}/index/GSI1\"]",
+        "EntitlementsFunction may Query more than GSI1",
     );
 }
 

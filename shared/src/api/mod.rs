@@ -5,6 +5,7 @@
 pub mod assign;
 pub mod change;
 pub mod csv;
+pub mod entitlements;
 pub mod list;
 pub mod revoke;
 pub mod scim;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::http::json;
 use crate::model::{
     Action, Assignment, AssignmentStatus, Entry, Invitation, License, LicenseStatus, NextTerm,
-    State, Subscription, Term,
+    ReclaimPolicy, State, Subscription, Term,
 };
 use crate::plan::Outcome;
 
@@ -30,6 +30,8 @@ pub struct LicenseView {
     pub next_term: Option<NextTerm>,
     pub over_assigned_seats: u32,
     pub cancelled: bool,
+    /// v3: the policy for seats nobody uses (`{"enabled": false}` unless set).
+    pub reclaim: ReclaimPolicy,
 }
 
 impl LicenseView {
@@ -53,6 +55,7 @@ impl LicenseView {
             next_term: l.next_term(today),
             over_assigned_seats: counts.over_assigned_seats,
             cancelled: l.cancelled,
+            reclaim: l.reclaim.clone(),
         }
     }
 }
@@ -138,6 +141,10 @@ pub struct AssignmentView {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
     pub invitation: Invitation,
+    /// v3: the last day the person used the product (`null`: never).
+    pub last_active_on: Option<NaiveDate>,
+    /// v3: never reclaimed for inactivity.
+    pub reclaim_exempt: bool,
 }
 
 impl AssignmentView {
@@ -153,6 +160,8 @@ impl AssignmentView {
             revoked_at: a.revoked_at,
             revoked_by: a.revoked_by.clone(),
             invitation: a.invitation.clone(),
+            last_active_on: a.last_active_on,
+            reclaim_exempt: a.reclaim_exempt,
         }
     }
 }

@@ -13,6 +13,10 @@ pub enum Route {
     History(String),
     Usage(String),
     MyLicenses,
+    /// `GET /me/entitlements/{productId}` (v3).
+    MyEntitlement(String),
+    /// `PUT /licenses/{id}/reclaim` (v3).
+    SetReclaim(String),
     Assign(String),
     Change(String, String),
     Revoke(String, String),
@@ -34,6 +38,8 @@ impl Route {
             Route::History(_) => "history",
             Route::Usage(_) => "usage",
             Route::MyLicenses => "my-licenses",
+            Route::MyEntitlement(_) => "my-entitlement",
+            Route::SetReclaim(_) => "set-reclaim",
             Route::Assign(_) => "assign",
             Route::Change(..) => "change",
             Route::Revoke(..) => "revoke",
@@ -49,6 +55,7 @@ impl Route {
         match self {
             Route::ListLicenses
             | Route::MyLicenses
+            | Route::MyEntitlement(_)
             | Route::Preflight(_)
             | Route::ListTokens
             | Route::CreateToken
@@ -57,6 +64,7 @@ impl Route {
             | Route::ListAssignments(id)
             | Route::History(id)
             | Route::Usage(id)
+            | Route::SetReclaim(id)
             | Route::Assign(id)
             | Route::Change(id, _)
             | Route::Revoke(id, _)
@@ -110,6 +118,10 @@ fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
         ["me", "licenses"] => {
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::MyLicenses))
         }
+        ["me", "entitlements", product] if !product.is_empty() => {
+            let product = decode_segment(product)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::MyEntitlement(product)))
+        }
         ["licenses", id] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::GetLicense(id)))
@@ -130,6 +142,10 @@ fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
         ["licenses", id, "usage"] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::Usage(id)))
+        }
+        ["licenses", id, "reclaim"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["PUT", "OPTIONS"], (m == Method::PUT).then_some(Route::SetReclaim(id)))
         }
         ["licenses", id, "assignments", email] if !id.is_empty() && !email.is_empty() => {
             let (id, email) = (decode_segment(id)?, decode_segment(email)?);

@@ -63,6 +63,8 @@ pub enum InvitationStatus {
     Sent,
     Failed,
     None,
+    /// The person used the product (v3: their first entitlement check).
+    Accepted,
 }
 
 impl InvitationStatus {
@@ -73,6 +75,7 @@ impl InvitationStatus {
             Self::Sent => "sent",
             Self::Failed => "failed",
             Self::None => "none",
+            Self::Accepted => "accepted",
         }
     }
 }
@@ -103,6 +106,9 @@ pub struct Invitation {
     pub sent_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "error_code")]
     pub error: Option<InvitationError>,
+    /// When the person first used the product (status `accepted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<DateTime<Utc>>,
 }
 
 /// Stored errors of older versions were SES's text: they read as `rejected`.
@@ -115,11 +121,16 @@ fn error_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Invitatio
 
 impl Invitation {
     pub fn new(status: InvitationStatus) -> Self {
-        Self { status, sent_at: None, error: None }
+        Self { status, sent_at: None, error: None, accepted_at: None }
     }
 
     pub fn failed(error: InvitationError) -> Self {
-        Self { status: InvitationStatus::Failed, sent_at: None, error: Some(error) }
+        Self {
+            status: InvitationStatus::Failed,
+            sent_at: None,
+            error: Some(error),
+            accepted_at: None,
+        }
     }
 }
 
@@ -167,6 +178,14 @@ pub struct Assignment {
     /// What the last renewal or cancellation fan-out changed on this item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo: Option<Undo>,
+    /// The last day the person used the product (v3: an entitlement check
+    /// records it, at most once a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_on: Option<NaiveDate>,
+    /// v3: never reclaimed for inactivity (an admin's choice, e.g. for
+    /// parental leave).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reclaim_exempt: bool,
 }
 
 /// An assignment as it was before a fan-out moved it (see
@@ -238,6 +257,8 @@ impl Assignment {
             former: Vec::new(),
             invitation_claim: None,
             undo: None,
+            last_active_on: None,
+            reclaim_exempt: false,
         }
     }
 

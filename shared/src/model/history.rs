@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Assignment, AssignmentStatus, Invitation, License, NextTerm, Term};
+use super::{Assignment, AssignmentStatus, Invitation, License, NextTerm, ReclaimPolicy, Term};
 
 /// The actor of what nobody did by hand: provisioning, lifecycle events,
 /// the buyer's automatic seat, invitation results.
@@ -21,6 +21,8 @@ pub enum Action {
     LicenseQuantityChanged,
     #[serde(rename = "license.cancelled")]
     LicenseCancelled,
+    #[serde(rename = "license.reclaim-changed")]
+    LicenseReclaimChanged,
     #[serde(rename = "assignment.created")]
     AssignmentCreated,
     #[serde(rename = "assignment.changed")]
@@ -42,11 +44,19 @@ pub struct AssignmentState {
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub status: AssignmentStatus,
+    /// v3: shown when set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reclaim_exempt: bool,
 }
 
 impl AssignmentState {
     pub fn of(a: &Assignment, today: NaiveDate) -> Self {
-        Self { valid_from: a.valid_from, valid_until: a.valid_until, status: a.status(today) }
+        Self {
+            valid_from: a.valid_from,
+            valid_until: a.valid_until,
+            status: a.status(today),
+            reclaim_exempt: a.reclaim_exempt,
+        }
     }
 }
 
@@ -109,6 +119,8 @@ pub enum State {
     Assignment(AssignmentState),
     License(LicenseState),
     Invitation(Invitation),
+    /// v3: a licence's reclaim policy.
+    Reclaim(ReclaimPolicy),
 }
 
 /// One change, as recorded.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BoughtTerm, Operation, Period, Term};
+use super::{BoughtTerm, Operation, Period, ReclaimPolicy, Term};
 use crate::capacity::{Quantities, Timeline};
 use std::collections::BTreeMap;
 
@@ -81,6 +81,9 @@ pub struct License {
     /// The number of the last lifecycle event applied (the purchase is 0).
     #[serde(default)]
     pub lifecycle_sequence: u64,
+    /// v3: the policy for seats nobody uses (off unless an admin set one).
+    #[serde(default, skip_serializing_if = "ReclaimPolicy::is_off")]
+    pub reclaim: ReclaimPolicy,
 }
 
 impl License {
@@ -195,6 +198,7 @@ impl License {
             version: 7,
             operation: None,
             lifecycle_sequence: 0,
+            reclaim: ReclaimPolicy::default(),
         }
     }
 }

@@ -3,19 +3,23 @@
 
 mod assignment;
 mod directory;
+mod entitlement;
 mod history;
 mod license;
 mod operation;
 mod period;
+mod reclaim;
 mod terms;
 mod token;
 
 pub use assignment::*;
 pub use directory::*;
+pub use entitlement::*;
 pub use history::*;
 pub use license::*;
 pub use operation::*;
 pub use period::*;
+pub use reclaim::*;
 pub use terms::*;
 pub use token::*;
 

@@ -94,6 +94,9 @@ pub mod attr {
     pub const SCOPES: &str = "scopes";
     pub const LAST_DAY: &str = "lastDay";
     pub const LAST_USED_AT: &str = "lastUsedAt";
+    pub const LAST_ACTIVE_ON: &str = "lastActiveOn";
+    pub const ACCEPTED_AT: &str = "acceptedAt";
+    pub const RECLAIM_EXEMPT: &str = "reclaimExempt";
 }
 
 /// The `type` attribute of each kind of item.

@@ -84,6 +84,21 @@ impl Store {
             .collect()
     }
 
+    /// A user's assignments of one product across all customers (GSI1,
+    /// eventually consistent; filtered to the product, so the answer is small).
+    pub async fn assignments_of_user_for(
+        &self,
+        email: &str,
+        product_id: &str,
+    ) -> Result<Vec<Assignment>> {
+        let query = self
+            .query(KeyRange::gsi1(keys::user(email)))
+            .filter_expression("#product = :product")
+            .expression_attribute_names("#product", attr::PRODUCT_ID)
+            .expression_attribute_values(":product", s(product_id));
+        self.query_all(query).await?.into_iter().map(from_item).collect()
+    }
+
     /// A licence and the assignments of `emails` on it, as a writer decides
     /// on them: the licence first (GetItem), then the items (BatchGetItem,
     /// strongly consistent), so that a commit conditioned on the licence's

@@ -1,5 +1,5 @@
 //! The single-table DynamoDB store, split one way: one file per record
-//! family (`licenses`, `history`, `orders`, `reminders`, `invitations`,
+//! family (`licenses`, `activity`, `history`, `orders`, `reminders`, `invitations`,
 //! `recipients`, `idempotency`, `budget`, `tokens`, `directory`), over the mechanics they share.
 //! Items are (de)serialised with serde_dynamo (`items`); every key and
 //! attribute name comes from [`keys`]; every condition, update and key
@@ -8,6 +8,7 @@
 //! with a version condition (`transaction`).
 
 mod access;
+mod activity;
 mod budget;
 mod directory;
 mod expr;

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
@@ -30,12 +30,14 @@ pub enum Write {
     },
     /// A whole assignment item (new, or replacing a revoked or ended one).
     Assignment(Assignment),
-    /// A new period for an existing assignment.
+    /// A new period for an existing assignment, and (v3) whether it is
+    /// exempt from reclaim; at least one of them.
     Period {
         customer_id: String,
         license_id: String,
         email: String,
-        period: Period,
+        period: Option<Period>,
+        reclaim_exempt: Option<bool>,
     },
     /// A renewal or cancellation moves an assignment's end to `until`,
     /// keeping what it was in `undo` (only while it still ends there and is
@@ -164,9 +166,11 @@ impl Store {
                 item.put(expr::put(table, items::license_item(license)?, Some(condition))?)
             }
             Write::Assignment(a) => item.put(expr::put(table, items::assignment_item(a)?, None)?),
-            Write::Period { customer_id, license_id, email, period } => {
+            Write::Period { customer_id, license_id, email, period, reclaim_exempt } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                item.update(expr::update(table, key, set_period(period)?, Expr::item_exists())?)
+                let set = set_fields(period.as_ref(), *reclaim_exempt)?;
+                let condition = Expr::item_exists().and(Expr::not_revoked());
+                item.update(expr::update(table, key, set, condition)?)
             }
             Write::Move { customer_id, license_id, email, until, undo } => {
                 let key = items::assignment_key(customer_id, license_id, email);
@@ -229,13 +233,26 @@ fn revocable(invitation: &OnRevoke) -> Expr {
     })
 }
 
-fn set_period(period: &Period) -> Result<Expr> {
-    let set = Expr::new("SET #valid_from = :from, #valid_until = :until")
-        .name("#valid_from", attr::VALID_FROM)
-        .name("#valid_until", attr::VALID_UNTIL)
-        .value(":from", value(&period.from)?)
-        .value(":until", value(&period.until)?);
-    Ok(reminder_day(set, period.until))
+fn set_fields(period: Option<&Period>, reclaim_exempt: Option<bool>) -> Result<Expr> {
+    let mut set = match period {
+        Some(period) => {
+            let set = Expr::new("SET #valid_from = :from, #valid_until = :until")
+                .name("#valid_from", attr::VALID_FROM)
+                .name("#valid_until", attr::VALID_UNTIL)
+                .value(":from", value(&period.from)?)
+                .value(":until", value(&period.until)?);
+            reminder_day(set, period.until)
+        }
+        None => Expr::new("SET"),
+    };
+    if let Some(exempt) = reclaim_exempt {
+        let comma = if period.is_some() { "," } else { "" };
+        set.text.push_str(&format!("{comma} #reclaim_exempt = :reclaim_exempt"));
+        set = set
+            .name("#reclaim_exempt", attr::RECLAIM_EXEMPT)
+            .value(":reclaim_exempt", AttributeValue::Bool(exempt));
+    }
+    Ok(set)
 }
 
 /// Adds to a SET what keeps a non-revoked assignment's GSI2 keys with its

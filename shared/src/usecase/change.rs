@@ -10,14 +10,17 @@ use crate::model::{Action, Assignment, Entry, LicenseStatus, Period};
 use crate::plan;
 use crate::store::Write;
 
-/// The requested new bounds; at least one is set.
+/// The requested new bounds and (v3) reclaim exemption; at least one is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChangeInput {
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
+    pub reclaim_exempt: Option<bool>,
 }
 
-/// The assignment with its new period (unchanged if it was already that).
+/// The assignment with its new period and exemption (unchanged if it was
+/// already that). A new period is checked against the term and the seats
+/// (an expired licence refuses it); the exemption takes no seat.
 pub async fn change(
     app: &App,
     target: AssignmentRef<'_>,
@@ -26,21 +29,25 @@ pub async fn change(
     on_assignment("change", app, target, |license, a| async move {
         a.ensure_not_revoked()?;
         let today = app.today();
-        if license.status(today) == LicenseStatus::Expired {
-            return Err(Error::LicenseNotActive);
-        }
         let old = a.period();
-        let period = Period::new(
-            input.valid_from.unwrap_or(old.from),
-            input.valid_until.unwrap_or(old.until),
-        );
-        let period = license.term.check(period, today)?;
-        if period == old {
+        let period = match (input.valid_from, input.valid_until) {
+            (None, None) => old,
+            (from, until) => {
+                if license.status(today) == LicenseStatus::Expired {
+                    return Err(Error::LicenseNotActive);
+                }
+                let asked = Period::new(from.unwrap_or(old.from), until.unwrap_or(old.until));
+                license.term.check(asked, today)?
+            }
+        };
+        let exempt = input.reclaim_exempt.unwrap_or(a.reclaim_exempt);
+        if period == old && exempt == a.reclaim_exempt {
             return Ok(Step::Done(a));
         }
         let mut changed = a.clone();
         changed.valid_from = period.from;
         changed.valid_until = period.until;
+        changed.reclaim_exempt = exempt;
         let by = &target.admin.name;
         let entry = Entry::assignment(
             &license,
@@ -50,19 +57,23 @@ pub async fn change(
             Some(&a),
             &changed,
         );
-        let writes = [
-            Write::License {
+        let mut writes = Vec::with_capacity(3);
+        if period != old {
+            writes.push(Write::License {
                 license: plan::change(&license, &a, period)?,
                 expected_version: Some(license.version),
-            },
+            });
+        }
+        writes.extend([
             Write::Period {
                 customer_id: license.customer_id.clone(),
                 license_id: license.license_id.clone(),
                 email: a.email.clone(),
-                period,
+                period: (period != old).then_some(period),
+                reclaim_exempt: (exempt != a.reclaim_exempt).then_some(exempt),
             },
             Write::Entry(entry),
-        ];
+        ]);
         Ok(committed(app.store.transact(&writes).await)?.map(|()| changed))
     })
     .await

@@ -4,6 +4,7 @@
 //! the optimistic loop of [`retry`]. The HTTP handlers (`api`), `provision`
 //! and `notify` call them.
 
+pub mod activity;
 pub mod assign;
 pub mod budget;
 pub mod bulk;
@@ -20,6 +21,7 @@ pub mod once;
 pub mod pending;
 pub mod provision;
 pub mod query;
+pub mod reclaim;
 pub mod remind;
 pub mod resend;
 pub mod retry;

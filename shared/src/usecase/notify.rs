@@ -138,7 +138,7 @@ impl Notifier {
         }
         let (invitation, message_id) = match outcome {
             Ok(id) => (
-                Invitation { status: InvitationStatus::Sent, sent_at: Some(now), error: None },
+                Invitation { sent_at: Some(now), ..Invitation::new(InvitationStatus::Sent) },
                 Some(id),
             ),
             Err(SendFailure::Permanent(code, detail)) => {

@@ -191,6 +191,7 @@ impl Purchase {
             version: 1,
             operation: None,
             lifecycle_sequence: 0,
+            reclaim: Default::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod assign;
 mod change;
 mod csv;
+mod entitlements;
 mod hardening;
 mod history;
 mod identity;
@@ -13,6 +14,7 @@ mod licenses;
 mod lifecycle;
 mod limits;
 mod provision;
+mod reclaim;
 mod revocation;
 mod tokens;
 mod usage;

@@ -91,7 +91,7 @@ impl Export {
             a.assigned_by.clone(),
             timestamp(a.revoked_at),
             a.revoked_by.clone().unwrap_or_default(),
-            a.invitation.status.as_str().to_string(),
+            a.invitation_shown().status.as_str().to_string(),
         ];
         let cells = cells.iter().map(|c| defuse(c).into_owned());
         self.out.write_record(cells).expect("writing to memory does not fail");

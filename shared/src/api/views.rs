@@ -159,7 +159,7 @@ impl AssignmentView {
             assigned_by: a.assigned_by.clone(),
             revoked_at: a.revoked_at,
             revoked_by: a.revoked_by.clone(),
-            invitation: a.invitation.clone(),
+            invitation: a.invitation_shown(),
             last_active_on: a.last_active_on,
             reclaim_exempt: a.reclaim_exempt,
         }

@@ -182,6 +182,12 @@ pub struct Assignment {
     /// records it, at most once a day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active_on: Option<NaiveDate>,
+    /// v3: when the person first used the product. Kept beside the
+    /// invitation, not in it, so that an invitation mail being sent at that
+    /// moment records its outcome without undoing the acceptance; readers
+    /// see it as the invitation's (see [`Assignment::invitation_shown`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<DateTime<Utc>>,
     /// v3: never reclaimed for inactivity (an admin's choice, e.g. for
     /// parental leave).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -258,6 +264,7 @@ impl Assignment {
             invitation_claim: None,
             undo: None,
             last_active_on: None,
+            accepted_at: None,
             reclaim_exempt: false,
         }
     }
@@ -311,6 +318,19 @@ impl Assignment {
                 Some(before)
             }
             undo => Some(Assignment { undo, ..self }),
+        }
+    }
+
+    /// The invitation as readers see it: `accepted` (with `acceptedAt`) once
+    /// the person used the product, whatever the mail did.
+    pub fn invitation_shown(&self) -> Invitation {
+        match self.accepted_at {
+            Some(at) => Invitation {
+                status: InvitationStatus::Accepted,
+                accepted_at: Some(at),
+                ..self.invitation.clone()
+            },
+            None => self.invitation.clone(),
         }
     }
 

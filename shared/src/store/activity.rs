@@ -1,6 +1,6 @@
 //! Activity on assignments (v3): the day a person last used the product,
-//! and the first use accepting the invitation. One conditional UpdateItem,
-//! which writes at most once per assignment and day.
+//! and when they first did (which accepts the invitation). One conditional
+//! UpdateItem, which writes at most once per assignment and day.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -9,15 +9,14 @@ use super::items;
 use super::keys::attr;
 use super::{Store, applied, s};
 use crate::error::Result;
-use crate::model::{Assignment, InvitationStatus};
+use crate::model::Assignment;
 
 impl Store {
     /// Records that the person of `a` used the product on `today` (at `now`):
     /// `lastActiveOn` becomes today, unless it is today already or the
-    /// assignment was revoked; the first use also turns the invitation into
-    /// `accepted` with `acceptedAt` (unless it is accepted already). `false`:
-    /// nothing was written (today's use was recorded before, or the seat is
-    /// gone).
+    /// assignment was revoked; the first use also records `acceptedAt`
+    /// (unless one is recorded already). `false`: nothing was written
+    /// (today's use was recorded before, or the seat is gone).
     pub async fn record_activity(
         &self,
         a: &Assignment,
@@ -25,35 +24,29 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let key = items::assignment_key(&a.customer_id, &a.license_id, &a.email);
-        let day = || s(today.to_string());
-        let mut set = Expr::new("SET #last_active = :today")
+        let text = if a.accepted_at.is_none() {
+            "SET #last_active = :today, #accepted_at = :now"
+        } else {
+            "SET #last_active = :today"
+        };
+        let set = Expr::new(text)
             .name("#last_active", attr::LAST_ACTIVE_ON)
-            .value(":today", day());
+            .value(":today", s(today.to_string()));
         let mut condition = Expr::item_exists().and(Expr::not_revoked()).and(
             Expr::new("attribute_not_exists(#last_active) OR #last_active < :today")
                 .name("#last_active", attr::LAST_ACTIVE_ON)
-                .value(":today", day()),
+                .value(":today", s(today.to_string())),
         );
-        if a.invitation.status != InvitationStatus::Accepted {
-            let accepted = s(InvitationStatus::Accepted.as_str());
-            set = Expr::new(
-                "SET #last_active = :today, #invitation.#status = :accepted, \
-                 #invitation.#accepted_at = :now",
-            )
-            .name("#last_active", attr::LAST_ACTIVE_ON)
-            .name("#invitation", attr::INVITATION)
-            .name("#status", attr::STATUS)
-            .name("#accepted_at", attr::ACCEPTED_AT)
-            .value(":today", day())
-            .value(":accepted", accepted.clone())
-            .value(":now", s(expr::timestamp(now)));
+        let set = if a.accepted_at.is_none() {
+            // The first use: only if no other check recorded one meanwhile.
             condition = condition.and(
-                Expr::new("#invitation.#status <> :accepted")
-                    .name("#invitation", attr::INVITATION)
-                    .name("#status", attr::STATUS)
-                    .value(":accepted", accepted),
+                Expr::new("attribute_not_exists(#accepted_at)")
+                    .name("#accepted_at", attr::ACCEPTED_AT),
             );
-        }
+            set.name("#accepted_at", attr::ACCEPTED_AT).value(":now", s(expr::timestamp(now)))
+        } else {
+            set
+        };
         let update = expr::update(&self.table, key, set, condition)?;
         applied(self.update_item(update).send().await)
     }

@@ -157,3 +157,40 @@ async fn a_seat_of_a_bulk_request_entitles_once_its_batch_is_complete() {
     );
     assert_eq!(proxy.seen("BatchGetItem"), 1, "a batch's seat is seen as its licence says");
 }
+
+#[tokio::test]
+async fn an_invitation_mail_sent_while_the_person_signs_in_does_not_undo_the_acceptance() {
+    let app = fresh_app().await;
+    let id =
+        seat(&app, CUSTOMER, "anna@example.com", days_from_today(-5), days_from_today(100)).await;
+    // notify holds the pending invitation's claim, and is sending the mail.
+    let claimed = app
+        .store
+        .claim_invitation(
+            CUSTOMER,
+            &id,
+            "anna@example.com",
+            "run-1",
+            chrono::Utc::now().timestamp(),
+        )
+        .await
+        .unwrap();
+    let licensing::store::InvitationClaim::Claimed(a) = claimed else { panic!("{claimed:?}") };
+    assert_eq!(
+        entitlement(&app, "anna@example.com", Some(CUSTOMER), PRODUCT).await.body["entitled"],
+        true
+    );
+    let sent = licensing::model::Invitation {
+        sent_at: Some(chrono::Utc::now()),
+        ..licensing::model::Invitation::new(licensing::model::InvitationStatus::Sent)
+    };
+    let recorded = licensing::notify::record(&app.store, &a, "run-1", &sent, Some("m-1".into()));
+    assert!(recorded.await.unwrap(), "the mail's outcome is recorded");
+    let seat = Client::admin(&app, CUSTOMER).assignment(&id, "anna@example.com").await.unwrap();
+    assert_eq!(seat["invitation"]["status"], "accepted", "{seat}");
+    assert!(
+        seat["invitation"]["acceptedAt"].is_string() && seat["invitation"]["sentAt"].is_string()
+    );
+    let history = Client::admin(&app, CUSTOMER).history(&id, "limit=1").await.body;
+    assert_eq!(history["entries"][0]["action"], "invitation.sent", "the mail is in the history");
+}

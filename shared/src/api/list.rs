@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use super::csv;
 use super::views::{
     AssignmentPage, AssignmentView, EntryView, HistoryView, LicenseView, Licenses, MyLicenseView,
-    UsageView,
+    ReclaimPreviewView, UsageView,
 };
 use crate::App;
 use crate::emails;
@@ -20,6 +20,7 @@ use crate::http::{json, serve};
 use crate::model::{Assignment, AssignmentStatus, License, LicenseStatus};
 use crate::usecase::history::{self, HistoryRequest};
 use crate::usecase::query::{self, MAX_PAGE, PageRequest};
+use crate::usecase::reclaim;
 use chrono::NaiveDate;
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -64,6 +65,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             Route::Usage(id) => {
                 let license = query::license(app, &caller.admin()?, &id).await?;
                 Ok(json(StatusCode::OK, &UsageView::of(&license)))
+            }
+            Route::ReclaimPreview(id) => {
+                let preview = reclaim::preview(app, &caller.admin()?, &id).await?;
+                Ok(json(StatusCode::OK, &ReclaimPreviewView::of(preview)))
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;

@@ -206,3 +206,35 @@ pub struct AssignResponse {
     pub results: Vec<ResultView>,
     pub license: LicenseView,
 }
+
+/// `GET /licenses/{id}/reclaim/preview` (v3): what a run today would do.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReclaimPreviewView {
+    pub warn: Vec<IdleView>,
+    pub revoke: Vec<IdleView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdleView {
+    pub email: String,
+    pub last_active_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warned_at: Option<DateTime<Utc>>,
+}
+
+impl ReclaimPreviewView {
+    pub fn of(p: crate::usecase::reclaim::Preview) -> Self {
+        let warn = p.warn.into_iter().map(|(email, last_active_on)| IdleView {
+            email,
+            last_active_on,
+            warned_at: None,
+        });
+        let revoke = p.revoke.into_iter().map(|(email, last_active_on, warned_at)| IdleView {
+            email,
+            last_active_on,
+            warned_at: Some(warned_at),
+        });
+        Self { warn: warn.collect(), revoke: revoke.collect() }
+    }
+}

@@ -17,6 +17,8 @@ pub enum Route {
     MyEntitlement(String),
     /// `PUT /licenses/{id}/reclaim` (v3).
     SetReclaim(String),
+    /// `GET /licenses/{id}/reclaim/preview` (v3).
+    ReclaimPreview(String),
     Assign(String),
     Change(String, String),
     Revoke(String, String),
@@ -40,6 +42,7 @@ impl Route {
             Route::MyLicenses => "my-licenses",
             Route::MyEntitlement(_) => "my-entitlement",
             Route::SetReclaim(_) => "set-reclaim",
+            Route::ReclaimPreview(_) => "reclaim-preview",
             Route::Assign(_) => "assign",
             Route::Change(..) => "change",
             Route::Revoke(..) => "revoke",
@@ -65,6 +68,7 @@ impl Route {
             | Route::History(id)
             | Route::Usage(id)
             | Route::SetReclaim(id)
+            | Route::ReclaimPreview(id)
             | Route::Assign(id)
             | Route::Change(id, _)
             | Route::Revoke(id, _)
@@ -146,6 +150,10 @@ fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
         ["licenses", id, "reclaim"] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["PUT", "OPTIONS"], (m == Method::PUT).then_some(Route::SetReclaim(id)))
+        }
+        ["licenses", id, "reclaim", "preview"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::ReclaimPreview(id)))
         }
         ["licenses", id, "assignments", email] if !id.is_empty() && !email.is_empty() => {
             let (id, email) = (decode_segment(id)?, decode_segment(email)?);

@@ -188,6 +188,9 @@ pub struct Assignment {
     /// see it as the invitation's (see [`Assignment::invitation_shown`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_at: Option<DateTime<Utc>>,
+    /// v3: when the daily run warned that the seat, unused, will be freed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_warned_at: Option<DateTime<Utc>>,
     /// v3: never reclaimed for inactivity (an admin's choice, e.g. for
     /// parental leave).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -265,6 +268,7 @@ impl Assignment {
             undo: None,
             last_active_on: None,
             accepted_at: None,
+            reclaim_warned_at: None,
             reclaim_exempt: false,
         }
     }

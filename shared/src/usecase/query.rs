@@ -108,7 +108,7 @@ pub async fn each_assignment(
     app: &App,
     admin: &Admin,
     license_id: &str,
-    mut each: impl FnMut(Assignment),
+    each: impl FnMut(Assignment),
 ) -> Result<()> {
     known_license_id(license_id)?;
     let customer = &admin.customer_id;
@@ -118,12 +118,23 @@ pub async fn each_assignment(
         tokio::join!(budget.charge(app), app.store.license(customer, license_id));
     charged?;
     let license = license?.ok_or(Error::LicenseNotFound)?;
+    each_visible(app, &license, each).await
+}
+
+/// Every assignment of `license` (read before them) as readers may see it,
+/// page after page, in e-mail order.
+pub(crate) async fn each_visible(
+    app: &App,
+    license: &License,
+    mut each: impl FnMut(Assignment),
+) -> Result<()> {
+    let (customer, license_id) = (&license.customer_id, &license.license_id);
     let mut after: Option<String> = None;
     loop {
         let (items, more) =
             app.store.assignments_page(customer, license_id, after.as_deref(), None).await?;
         after = items.last().map(|a| a.email.clone());
-        items.into_iter().filter_map(|item| item.into_visible(&license)).for_each(&mut each);
+        items.into_iter().filter_map(|item| item.into_visible(license)).for_each(&mut each);
         if !more {
             return Ok(());
         }

@@ -123,3 +123,93 @@ async fn an_assignment_is_exempted_without_touching_its_period_or_the_seats() {
     let revoked = admin.change(&id, "anna@example.com", json!({"reclaimExempt": true})).await;
     assert_eq!(revoked.slug(), "assignment-revoked");
 }
+
+/// Licence `id`'s preview, as its admin asks on `app`'s day.
+async fn preview(app: &licensing::App, id: &str) -> Value {
+    let answer = Client::admin(app, CUSTOMER)
+        .send("GET", &format!("/licenses/{id}/reclaim/preview"), None)
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer.body
+}
+
+fn emails_in(list: &Value) -> Vec<&str> {
+    strings_of(list, "email")
+}
+
+#[tokio::test]
+async fn the_preview_shows_who_would_be_warned_and_who_would_lose_the_seat_and_writes_nothing() {
+    let (app, id) = licensed(10).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let product = admin.license(&id).await.body["productId"].as_str().unwrap().to_string();
+    for who in ["anna@example.com", "bob@example.com", "carl@example.com"] {
+        assert_eq!(admin.assign(&id, who).await.status, 201);
+    }
+    assert_eq!(preview(&app, &id).await, json!({"warn": [], "revoke": []}), "the policy is off");
+    assert_eq!(
+        put(&admin, &id, json!({"enabled": true, "inactiveDays": 14, "graceDays": 7})).await.status,
+        200
+    );
+    assert_eq!(
+        admin.change(&id, "carl@example.com", json!({"reclaimExempt": true})).await.status,
+        200
+    );
+    let day = |n: i64| app.later(n * 86_400);
+    assert_eq!(preview(&day(13), &id).await["warn"], json!([]), "13 days: not idle yet");
+    // The buyer, Anna and Bob are idle after 14 days; Carl is exempt.
+    let buyer = format!("buyer@{CUSTOMER}.example.com");
+    let idle = preview(&day(14), &id).await;
+    assert_eq!(emails_in(&idle["warn"]), ["anna@example.com", "bob@example.com", buyer.as_str()]);
+    // Bob signs in to the product on day 10: idle only from day 24.
+    let day10 = day(10);
+    let bob = Client::user(&day10, "bob@example.com", CUSTOMER);
+    assert_eq!(
+        bob.send("GET", &format!("/me/entitlements/{product}"), None).await.body["entitled"],
+        true
+    );
+    let warn = preview(&day(14), &id).await["warn"].clone();
+    assert_eq!(emails_in(&warn), ["anna@example.com", buyer.as_str()]);
+    assert_eq!(warn[0], json!({"email": "anna@example.com", "lastActiveOn": null}));
+    // Anna was warned on day 14 (as the run will record it): her seat goes after 7 days.
+    let warned_at =
+        (chrono::Utc::now() + chrono::Duration::days(14)).format("%Y-%m-%dT07:00:00Z").to_string();
+    dynamodb_client()
+        .update_item()
+        .table_name(app.store.table())
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CUSTOMER#{CUSTOMER}")))
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ASSIGNMENT#{id}#anna@example.com")),
+        )
+        .update_expression("SET reclaimWarnedAt = :at")
+        .expression_attribute_values(
+            ":at",
+            aws_sdk_dynamodb::types::AttributeValue::S(warned_at.clone()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let waiting = preview(&day(20), &id).await;
+    assert!(
+        !emails_in(&waiting["warn"]).contains(&"anna@example.com")
+            && waiting["revoke"] == json!([])
+    );
+    let before = admin.all_assignments(&id).await;
+    let due = preview(&day(21), &id).await;
+    assert_eq!(
+        due["revoke"],
+        json!([{"email": "anna@example.com", "lastActiveOn": null, "warnedAt": warned_at}])
+    );
+    assert_eq!(admin.all_assignments(&id).await, before, "a preview writes nothing");
+    assert_eq!(
+        Client::user(&app, "anna@example.com", CUSTOMER)
+            .send("GET", &format!("/licenses/{id}/reclaim/preview"), None)
+            .await
+            .status,
+        403
+    );
+    let theirs = Client::admin(&app, OTHER_CUSTOMER)
+        .send("GET", &format!("/licenses/{id}/reclaim/preview"), None)
+        .await;
+    assert_eq!(theirs.slug(), "license-not-found");
+}

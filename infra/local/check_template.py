@@ -386,6 +386,16 @@ def check(template):
         problems.append("notify's stream filter passes a token's use (lastUsedAt)")
     if passes({"eventName": "MODIFY", "dynamodb": {"NewImage": revoked_token, "OldImage": revoked_token}}):
         problems.append("notify's stream filter passes a change of a token revoked before")
+    entry = {"type": {"S": "HistoryEntry"}, "action": {"S": "assignment.reclaim-warned"}}
+    if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": entry}}):
+        problems.append("notify's stream filter drops a reclaim warning (the person is told)")
+    reclaimed = dict(entry, action={"S": "assignment.revoked"}, reason={"S": "inactive"})
+    if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": reclaimed}}):
+        problems.append("notify's stream filter drops a reclaim (the person is told)")
+    if passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(reclaimed, reason={"S": "deprovisioned"})}}):
+        problems.append("notify's stream filter passes a revoke that is no reclaim")
+    if passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(entry, action={"S": "assignment.created"})}}):
+        problems.append("notify's stream filter passes every history entry")
     schedules = [e for e in notify.values() if e.get("Type") == "ScheduleV2"]
     if not any("rate(1 minute)" == (e.get("Properties") or {}).get("ScheduleExpression") for e in schedules):
         problems.append("notify has no schedule a minute for the invitations that waited")
@@ -579,10 +589,12 @@ def check_reminders(template):
     if not any("cron(" in str(e.get("Properties", {}).get("ScheduleExpression")) for e in schedules):
         problems.append("RemindFunction has no daily EventBridge Scheduler schedule")
     for action, resource in actions_of(remind):
-        if action == "dynamodb:Query" and "index/GSI2" not in str(resource):
-            problems.append("RemindFunction may Query more than GSI2")
-        if action.startswith("dynamodb:") and action not in ("dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"):
-            problems.append(f"RemindFunction may {action} (it reads candidates and records reminders only)")
+        indexes = [str(r) for r in as_list(resource)]
+        if action == "dynamodb:Query" and not all(("index/GSI2" in r or "index/GSI3" in r) for r in indexes):
+            problems.append("RemindFunction may Query more than GSI2 and GSI3")
+        allowed = ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem")
+        if action.startswith("dynamodb:") and action not in allowed:
+            problems.append(f"RemindFunction may {action} (it reads candidates, records reminders and reclaims seats only)")
     return problems
 
 
@@ -632,7 +644,7 @@ def check_entitlements(template):
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=TemplateLoader)
     ok = ("tenant claim read-only, no self sign-up and MFA by default, admin group everywhere, authorizer, CORS preflight, "
-          "stream filter, orders bus and source, every function alarmed, no Scan, daily reminders on GSI2, tokens on single items, "
+          "stream filter, orders bus and source, every function alarmed, no Scan, daily run on GSI2 and GSI3, tokens on single items, "
           "entitlements on GSI1 and one UpdateItem, "
           "no route without the authorizer but preflights and SCIM, "
           "private console bucket")

@@ -33,4 +33,4 @@ pub mod usecase;
 
 pub use app::App;
 pub use error::Error;
-pub use usecase::{notify, provision, remind};
+pub use usecase::{idle, notify, provision, remind};

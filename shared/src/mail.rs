@@ -188,6 +188,119 @@ pub fn render_token_mail(m: &TokenMail) -> Mail {
     compose(Language::En, subject, "Hello,", &first, sign_in, &second, "Kind regards")
 }
 
+/// Reclaim of idle seats (v3), to the person: the warning (`use_by`: the
+/// last day a use keeps the seat), or that the seat was freed (`use_by`:
+/// `None`), in the person's invitation language.
+#[derive(Clone, Debug)]
+pub struct Idle<'a> {
+    pub language: Language,
+    pub product_name: &'a str,
+    pub email: &'a str,
+    /// The last day the person used it (`None`: never).
+    pub last_used: Option<NaiveDate>,
+    pub use_by: Option<NaiveDate>,
+    pub portal_url: &'a str,
+}
+
+pub fn render_idle(r: &Idle) -> Mail {
+    let (l, product) = (r.language, r.product_name);
+    let used = match (l, r.last_used) {
+        (Language::En, Some(day)) => format!("You last used it on {}.", date(l, day)),
+        (Language::En, None) => "You have not used it yet.".to_string(),
+        (Language::De, Some(day)) => format!("Sie haben es zuletzt am {} genutzt.", date(l, day)),
+        (Language::De, None) => "Sie haben es noch nicht genutzt.".to_string(),
+    };
+    let (subject, first, sign_in, second, greeting, closing) = match (l, r.use_by) {
+        (Language::En, Some(by)) => (
+            format!("Your seat of {product} will be freed unless you use it by {}", date(l, by)),
+            format!(
+                "your company frees seats of {product} that nobody uses. {used} Unless you use it by {}, your seat returns to your company.",
+                date(l, by)
+            ),
+            "Sign in to keep it:",
+            format!("Your user name is {}.", r.email),
+            "Hello,",
+            "Kind regards",
+        ),
+        (Language::En, None) => (
+            format!("Your access to {product} has ended"),
+            format!(
+                "your access to {product} has ended because it was not used; the seat returned to your company. {used}"
+            ),
+            "Sign in to the portal:",
+            format!(
+                "If you need it again, ask your company's licence admin. Your user name is {}.",
+                r.email
+            ),
+            "Hello,",
+            "Kind regards",
+        ),
+        (Language::De, Some(by)) => (
+            format!(
+                "Ihr Platz für {product} wird frei, wenn Sie ihn nicht bis zum {} nutzen",
+                date(l, by)
+            ),
+            format!(
+                "Ihr Unternehmen gibt ungenutzte Plätze für {product} frei. {used} Wenn Sie es nicht bis zum {} nutzen, geht Ihr Platz an Ihr Unternehmen zurück.",
+                date(l, by)
+            ),
+            "Melden Sie sich an, um ihn zu behalten:",
+            format!("Ihr Benutzername ist {}.", r.email),
+            "Guten Tag,",
+            "Freundliche Grüße",
+        ),
+        (Language::De, None) => (
+            format!("Ihr Zugang zu {product} ist beendet"),
+            format!(
+                "Ihr Zugang zu {product} ist beendet, weil er nicht genutzt wurde; der Platz ging an Ihr Unternehmen zurück. {used}"
+            ),
+            "Melden Sie sich im Portal an:",
+            format!(
+                "Wenn Sie ihn wieder brauchen, wenden Sie sich an den Lizenzverwalter Ihres Unternehmens. Ihr Benutzername ist {}.",
+                r.email
+            ),
+            "Guten Tag,",
+            "Freundliche Grüße",
+        ),
+    };
+    compose(l, subject, greeting, &first, (sign_in, r.portal_url), &second, closing)
+}
+
+/// One seat a run freed, for the buyer's digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Freed {
+    pub product_name: String,
+    pub invoice_number: String,
+    pub email: String,
+    pub last_used: Option<NaiveDate>,
+}
+
+/// The buyer's digest of the seats a run freed (in English, as the buyers'
+/// reminders are).
+pub fn render_reclaim_digest(freed: &[Freed], portal_url: &str) -> Mail {
+    let l = Language::En;
+    let subject = match freed.len() {
+        1 => "1 unused seat was freed".to_string(),
+        n => format!("{n} unused seats were freed"),
+    };
+    let lines: Vec<String> = freed
+        .iter()
+        .map(|f| {
+            let used = f
+                .last_used
+                .map_or("never used".to_string(), |d| format!("last used {}", date(l, d)));
+            format!("{} on {} (invoice {}), {used}", f.email, f.product_name, f.invoice_number)
+        })
+        .collect();
+    let first = format!(
+        "these seats returned to your company today because nobody used them after a warning: {}.",
+        lines.join("; ")
+    );
+    let sign_in = ("Manage your licences in the portal:", portal_url);
+    let second = "You can assign them again, or change the reclaim policy of each licence.";
+    compose(l, subject, "Hello,", &first, sign_in, second, "Kind regards")
+}
+
 /// A mail of a greeting, a paragraph, a sign-in link, another paragraph and
 /// a closing, as text and as HTML with every piece escaped.
 fn compose(
@@ -292,6 +405,35 @@ mod tests {
         assert_eq!(buyer.subject, "Your TecDoc licence ends in 7 days, on 31 December 2026");
         assert!(buyer.text.contains("12 people lose access on 31 December 2026."));
         assert!(buyer.html.contains("<a href=\"https://portal.example.com/sign-in\">"));
+    }
+
+    #[test]
+    fn idle_mails_say_when_and_what_in_the_persons_language() {
+        let r = Idle {
+            language: Language::De,
+            product_name: "Kat <b>",
+            email: "anna@example.com",
+            last_used: Some("2026-09-01".parse().unwrap()),
+            use_by: Some("2026-12-20".parse().unwrap()),
+            portal_url: "https://portal.example.com",
+        };
+        let m = render_idle(&r);
+        assert!(m.subject.contains("20.12.2026"), "{}", m.subject);
+        assert!(m.text.contains("zuletzt am 01.09.2026"), "{}", m.text);
+        assert!(m.html.contains("Kat &lt;b&gt;") && !m.html.contains("Kat <b>"));
+        let ended =
+            render_idle(&Idle { language: Language::En, use_by: None, last_used: None, ..r });
+        assert_eq!(ended.subject, "Your access to Kat <b> has ended");
+        assert!(ended.text.contains("not used it yet"));
+        let freed = Freed {
+            product_name: "P".into(),
+            invoice_number: "INV-1".into(),
+            email: "anna@example.com".into(),
+            last_used: None,
+        };
+        let digest = render_reclaim_digest(&[freed.clone(), freed], "https://p");
+        assert_eq!(digest.subject, "2 unused seats were freed");
+        assert!(digest.text.contains("anna@example.com on P (invoice INV-1), never used"));
     }
 
     proptest! {

@@ -284,6 +284,9 @@ fn completing(db: &Db, license: License, own: bool) -> Pc {
             .filter(|a| fanout.change.apply(a).is_some())
             .cloned()
             .collect(),
+        // Not modelled: a reclaim policy's rekeying changes nothing a seat
+        // count or a reader depends on.
+        Some(Operation::Rekey(_)) => unreachable!("the model makes no rekeying"),
         None => return after(own),
     };
     if left.is_empty() {

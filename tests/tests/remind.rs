@@ -223,3 +223,180 @@ async fn the_daily_run_counts_events_parked_for_over_a_day() {
     provision_event(&app, bought).await;
     assert_eq!(n.remind(today).await.unwrap().parked_over_a_day, 0, "applied after its purchase");
 }
+
+// ------------------------------------------------- reclaim of idle seats (v3)
+
+/// The licence's history entries as the table's stream brings them to
+/// `notify` (inserted items, new images).
+async fn entries_as_stream(app: &App, id: &str) -> Value {
+    let history = Client::admin(app, CUSTOMER).all_history(id, "", 100).await;
+    let records: Vec<Value> = history
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            // The view has no entry id: one as stable as the entry.
+            let entry_id = format!("{}#{}#{}", e["at"], e["action"], e["email"]);
+            let mut image = json!({
+                "type": {"S": "HistoryEntry"}, "customerId": {"S": CUSTOMER},
+                "licenseId": {"S": id}, "id": {"S": entry_id}, "action": {"S": e["action"]},
+                "at": {"S": e["at"]}
+            });
+            if let Some(email) = e["email"].as_str() {
+                image["email"] = json!({"S": email});
+            }
+            if let Some(reason) = e["reason"].as_str() {
+                image["reason"] = json!({"S": reason});
+            }
+            json!({"eventID": format!("h{i}"), "eventName": "INSERT",
+                   "dynamodb": {"NewImage": image, "SequenceNumber": format!("{:021}", i + 1)}})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Sets licence `id`'s reclaim policy as its admin on `app`'s day.
+async fn reclaim(app: &App, id: &str, body: Value) {
+    let answer = Client::admin(app, CUSTOMER)
+        .send("PUT", &format!("/licenses/{id}/reclaim"), Some(body))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+}
+
+/// The person signs in to the licence's product on `app`'s day.
+async fn signs_in(app: &App, id: &str, email: &str) {
+    let admin = Client::admin(app, CUSTOMER);
+    let product = admin.license(id).await.body["productId"].as_str().unwrap().to_string();
+    let user = Client::user(app, email, CUSTOMER);
+    let answer = user.send("GET", &format!("/me/entitlements/{product}"), None).await;
+    assert_eq!(answer.body["entitled"], true, "{:?}", answer.body);
+}
+
+async fn of_action(admin: &Client<'_>, id: &str, action: &str) -> Vec<Value> {
+    let all = admin.all_history(id, "", 100).await;
+    all.into_iter().filter(|e| e["action"] == action).collect()
+}
+
+async fn status_of(app: &App, id: &str, email: &str) -> Value {
+    let a = Client::admin(app, CUSTOMER).assignment(id, email).await.expect("an assignment");
+    json!([a["status"], a["revokedBy"]])
+}
+
+#[tokio::test]
+async fn idle_seats_are_warned_once_and_freed_after_the_grace_days_unless_used() {
+    let app = fresh_app().await;
+    let (id, buyer) = licence_until(&app, CUSTOMER, days_from_today(300), true).await;
+    let (anna, bob) = (unique("anna"), unique("bob"));
+    assign(&app, &id, &anna, None, "de").await;
+    assign(&app, &id, &bob, None, "en").await;
+    reclaim(&app, &id, json!({"enabled": true, "inactiveDays": 14, "graceDays": 7})).await;
+    let n = notifier(&app, ses_endpoint());
+    let day = |d: i64| days_from_today(d);
+    let later = |d: i64| app.later(d * 86_400);
+
+    let quiet = n.remind(day(13)).await.unwrap().reclaim;
+    assert_eq!((quiet.candidates, quiet.warned), (0, 0), "idle from the day reclaim was enabled");
+    let run = n.remind(day(14)).await.unwrap().reclaim;
+    assert_eq!((run.candidates, run.warned, run.revoked), (3, 3, 0), "{run:?}");
+    // The index moved them to the end of their grace: a second run reads nothing.
+    assert_eq!(n.remind(day(14)).await.unwrap().reclaim.candidates, 0);
+    let admin = Client::admin(&app, CUSTOMER);
+    let entries = of_action(&admin, &id, "assignment.reclaim-warned").await;
+    assert_eq!(entries.len(), 3);
+    assert!(entries.iter().all(|e| e["actor"] == "system"));
+
+    // Each person hears once, in their language, whatever the deliveries.
+    let stream = entries_as_stream(&app, &id).await;
+    for _ in 0..2 {
+        assert_eq!(n.handle(&stream).await, json!({"batchItemFailures": []}));
+    }
+    let use_by = day(20).format("%d.%m.%Y").to_string();
+    assert_eq!(subjects(&anna).len(), 1, "{:?}", subjects(&anna));
+    assert!(subjects(&anna)[0].contains(&use_by), "{:?}", subjects(&anna));
+    assert!(text(&mails_to(&anna)[0]).contains("noch nicht genutzt"));
+    assert!(subjects(&bob)[0].starts_with("Your seat of"));
+
+    // Bob signs in during his grace days: the warning no longer counts.
+    signs_in(&later(16), &id, &bob).await;
+    let freed = n.remind(day(21)).await.unwrap().reclaim;
+    // Bob's use moved him out of day 21 in the index: the run reads only the two.
+    assert_eq!((freed.candidates, freed.revoked, freed.digests), (2, 2, 1), "{freed:?}");
+    assert_eq!(status_of(&app, &id, &anna).await, json!(["revoked", "system"]));
+    assert_eq!(status_of(&app, &id, &bob).await, json!(["active", null]));
+    let revoked = of_action(&admin, &id, "assignment.revoked").await;
+    assert_eq!(revoked.len(), 2);
+    assert!(revoked.iter().all(|e| e["reason"] == "inactive" && e["actor"] == "system"));
+    let on_day21 = Client::admin(&later(21), CUSTOMER).license(&id).await.body;
+    assert_eq!(on_day21["availableSeats"], 10 - 1, "{on_day21}");
+    // One digest for the buyer, naming both freed seats (the buyer's own among them).
+    let digest: Vec<Value> = mails_to(&buyer)
+        .into_iter()
+        .filter(|m| m["subject"] == "2 unused seats were freed")
+        .collect();
+    assert_eq!(digest.len(), 1);
+    assert!(text(&digest[0]).contains(&anna));
+    // The person hears that the seat was freed, once.
+    let stream = entries_as_stream(&app, &id).await;
+    for _ in 0..2 {
+        assert_eq!(n.handle(&stream).await, json!({"batchItemFailures": []}));
+    }
+    assert_eq!(subjects(&anna).len(), 2);
+    assert!(subjects(&anna)[1].ends_with("ist beendet"), "{:?}", subjects(&anna));
+    assert_eq!(n.remind(day(22)).await.unwrap().reclaim, Default::default(), "nothing left");
+    // Bob, idle again 14 days after his sign-in, is warned afresh.
+    assert_eq!(n.remind(day(30)).await.unwrap().reclaim.warned, 1);
+}
+
+#[tokio::test]
+async fn a_policy_change_moves_every_seat_in_the_index_and_disabling_takes_them_out() {
+    let app = fresh_app().await;
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let event = purchase(
+        &order,
+        CUSTOMER,
+        &unique("buyer"),
+        80,
+        days_from_today(-30),
+        days_from_today(300),
+    );
+    let id = provision(&app, event).await.expect("provision").license_id;
+    for who in numbered("seat", 60, 2) {
+        assign(&app, &id, &who, None, "en").await;
+    }
+    let n = notifier(&app, ses_endpoint());
+    reclaim(&app, &id, json!({"enabled": true, "inactiveDays": 60, "graceDays": 7})).await;
+    assert_eq!(
+        n.reclaim_idle(days_from_today(59), chrono::Utc::now()).await.unwrap().candidates,
+        0
+    );
+    // Fewer inactive days: every seat (61 with the buyer's, over two chunks) moves earlier.
+    reclaim(&app, &id, json!({"enabled": true, "inactiveDays": 14, "graceDays": 7})).await;
+    let preview = Client::admin(&app.later(14 * 86_400), CUSTOMER)
+        .send("GET", &format!("/licenses/{id}/reclaim/preview"), None)
+        .await;
+    assert_eq!(preview.body["warn"].as_array().unwrap().len(), 61);
+    let day14 = days_from_today(14).and_hms_opt(3, 0, 0).unwrap().and_utc();
+    let on_day14 = n.reclaim_idle(days_from_today(14), day14).await.unwrap();
+    assert_eq!((on_day14.candidates, on_day14.warned), (61, 61), "exactly what the preview showed");
+    // Disabled: out of the index, whatever the day.
+    reclaim(&app, &id, json!({"enabled": false})).await;
+    let later = days_from_today(200).and_hms_opt(3, 0, 0).unwrap().and_utc();
+    assert_eq!(n.reclaim_idle(days_from_today(200), later).await.unwrap(), Default::default());
+}
+
+#[tokio::test]
+async fn a_throttled_mail_of_the_run_comes_again_and_goes_once() {
+    let app = fresh_app().await;
+    let (id, _) = licence_until(&app, CUSTOMER, days_from_today(300), true).await;
+    let anna = unique("anna");
+    assign(&app, &id, &anna, None, "en").await;
+    reclaim(&app, &id, json!({"enabled": true, "inactiveDays": 14, "graceDays": 7})).await;
+    let n = notifier(&app, ses_endpoint());
+    assert_eq!(n.remind(days_from_today(14)).await.unwrap().reclaim.warned, 2);
+    let stream = entries_as_stream(&app, &id).await;
+    let throttled = notifier(&app, &ses_failing_with(429, "TooManyRequestsException"));
+    let answer = throttled.handle(&stream).await;
+    assert_eq!(answer["batchItemFailures"].as_array().unwrap().len(), 2, "{answer}");
+    assert!(mails_to(&anna).is_empty());
+    assert_eq!(n.handle(&stream).await, json!({"batchItemFailures": []}));
+    assert_eq!(subjects(&anna).len(), 1);
+}

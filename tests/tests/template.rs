@@ -288,6 +288,17 @@ fn token_notices_without_their_filters_fail_the_check() {
         "}, \"OldImage\"",
         "passes a token's use (lastUsedAt)",
     );
+    // v3: the run's warnings and reclaims reach notify, other revokes do not.
+    fails_replacing(
+        ", \"reason\": {\"S\": [\"inactive\"]}",
+        "",
+        "passes a revoke that is no reclaim",
+    );
+    fails_replacing(
+        "{\"S\": [\"assignment.reclaim-warned\"]}",
+        "{\"S\": [\"assignment.reclaim-changed\"]}",
+        "drops a reclaim warning",
+    );
 }
 
 #[test]
@@ -298,9 +309,9 @@ fn a_scan_or_reminders_beyond_their_index_fail_the_check() {
         "RemindFunction may dynamodb:Scan",
     );
     fails_replacing(
-        "Resource: !Sub \"${Table.Arn}/index/GSI2\"",
-        "Resource: !GetAtt Table.Arn",
-        "may Query more than GSI2",
+        "- !Sub \"${Table.Arn}/index/GSI3\"",
+        "- !GetAtt Table.Arn",
+        "may Query more than GSI2 and GSI3",
     );
     fails_replacing(
         "Type: ScheduleV2",

@@ -25,6 +25,9 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Result<Report, String
         already = report.already,
         failed = report.failed,
         deferred = report.deferred,
+        idle = report.reclaim.candidates,
+        warned = report.reclaim.warned,
+        reclaimed = report.reclaim.revoked,
         "reminders run"
     );
     if report.deferred > 0 {

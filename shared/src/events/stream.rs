@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{TokenEvent, TokenNotice};
+use crate::model::{IdleNotice, TokenEvent, TokenNotice};
 use crate::notify::Notifier;
 pub use crate::notify::Pending;
 
@@ -15,6 +15,7 @@ pub use crate::notify::Pending;
 pub enum Notice {
     Invitation(Pending),
     Token(TokenNotice),
+    Idle(IdleNotice),
 }
 
 impl Notice {
@@ -22,6 +23,7 @@ impl Notice {
         Pending::from_record(record)
             .map(Self::Invitation)
             .or_else(|| token_notice(record).map(Self::Token))
+            .or_else(|| idle_notice(record).map(Self::Idle))
     }
 }
 
@@ -35,6 +37,7 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Value {
             None => continue,
             Some(Notice::Invitation(pending)) => notifier.deliver(&pending).await,
             Some(Notice::Token(notice)) => notifier.tell_buyers(&notice).await,
+            Some(Notice::Idle(notice)) => notifier.tell_idle(&notice).await,
         };
         if let Err(reason) = done {
             tracing::warn!(%reason, "stream record not done yet; will retry");
@@ -108,6 +111,31 @@ impl Pending {
             email: s(image, "email")?.to_string(),
         })
     }
+}
+
+/// A history entry of the daily run's reclaim, inserted: a seat warned, or
+/// revoked for inactivity (v3). The person hears of each.
+fn idle_notice(record: &Value) -> Option<IdleNotice> {
+    if record.get("eventName")?.as_str()? != "INSERT" {
+        return None;
+    }
+    let image = record.get("dynamodb")?.get("NewImage")?;
+    if s(image, "type")? != "HistoryEntry" {
+        return None;
+    }
+    let warned = match (s(image, "action")?, s(image, "reason")) {
+        ("assignment.reclaim-warned", _) => true,
+        ("assignment.revoked", Some(crate::idle::INACTIVE)) => false,
+        _ => return None,
+    };
+    Some(IdleNotice {
+        warned,
+        customer_id: s(image, "customerId")?.to_string(),
+        license_id: s(image, "licenseId")?.to_string(),
+        email: s(image, "email")?.to_string(),
+        entry_id: s(image, "id")?.to_string(),
+        at: s(image, "at")?.parse().ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -190,5 +218,29 @@ mod tests {
         let mut waiting = record("MODIFY", "pending", false);
         waiting["dynamodb"]["NewImage"]["invitationDueAt"] = json!({"S": "2026-12-06T10:00:00Z"});
         assert!(Pending::from_record(&waiting).is_none());
+    }
+
+    fn entry_record(action: &str, reason: Option<&str>) -> Value {
+        let mut image = json!({
+            "type": {"S": "HistoryEntry"}, "customerId": {"S": "c1"}, "licenseId": {"S": "l1"},
+            "email": {"S": "anna@example.com"}, "id": {"S": "01E"}, "action": {"S": action},
+            "at": {"S": "2026-12-01T03:00:00Z"}
+        });
+        if let Some(reason) = reason {
+            image["reason"] = json!({"S": reason});
+        }
+        json!({"eventID": "e3", "eventName": "INSERT", "dynamodb": {"NewImage": image}})
+    }
+
+    #[test]
+    fn the_runs_warnings_and_reclaims_tell_the_person() {
+        let warned = Notice::from_record(&entry_record("assignment.reclaim-warned", None));
+        let Some(Notice::Idle(n)) = warned else { panic!("{warned:?}") };
+        assert!(n.warned && n.email == "anna@example.com" && n.entry_id == "01E");
+        let revoked = Notice::from_record(&entry_record("assignment.revoked", Some("inactive")));
+        assert!(matches!(revoked, Some(Notice::Idle(IdleNotice { warned: false, .. }))));
+        assert_eq!(Notice::from_record(&entry_record("assignment.revoked", None)), None);
+        let by_admin = entry_record("assignment.revoked", Some("deprovisioned"));
+        assert_eq!(Notice::from_record(&by_admin), None);
     }
 }

@@ -195,6 +195,12 @@ pub struct Assignment {
     /// parental leave).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reclaim_exempt: bool,
+    /// v3: the licence's reclaim rule while it is on, as this seat was last
+    /// written with: the idle index's day is worked out from the seat alone
+    /// (see [`super::IdleRule::due_on`]). A change of the policy rewrites it
+    /// on every seat (`usecase::reclaim`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_rule: Option<super::IdleRule>,
 }
 
 /// An assignment as it was before a fan-out moved it (see
@@ -270,6 +276,7 @@ impl Assignment {
             accepted_at: None,
             reclaim_warned_at: None,
             reclaim_exempt: false,
+            reclaim_rule: license.reclaim.rule(),
         }
     }
 

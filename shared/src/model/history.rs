@@ -29,6 +29,9 @@ pub enum Action {
     AssignmentChanged,
     #[serde(rename = "assignment.revoked")]
     AssignmentRevoked,
+    /// v3: the daily run warned an idle seat that it will be freed.
+    #[serde(rename = "assignment.reclaim-warned")]
+    AssignmentReclaimWarned,
     #[serde(rename = "invitation.sent")]
     InvitationSent,
     #[serde(rename = "invitation.failed")]

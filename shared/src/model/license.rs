@@ -131,6 +131,8 @@ impl License {
         let mut visible = self.clone();
         match visible.operation.take() {
             Some(Operation::Fanout(fanout)) => *fanout.before,
+            // Rewrites only what the idle index reads: nothing shown changes.
+            Some(Operation::Rekey(_)) => visible,
             Some(Operation::Batch(batch)) => {
                 visible.seats.remove(batch.period, batch.emails.len() as u32);
                 for old in &batch.replaced {

@@ -18,6 +18,8 @@ pub enum Operation {
     Batch(PendingBatch),
     #[serde(rename = "fanout")]
     Fanout(Fanout),
+    #[serde(rename = "rekey")]
+    Rekey(Rekey),
 }
 
 impl Operation {
@@ -26,6 +28,7 @@ impl Operation {
         match self {
             Self::Batch(batch) => &batch.id,
             Self::Fanout(fanout) => &fanout.id,
+            Self::Rekey(rekey) => &rekey.id,
         }
     }
 
@@ -34,6 +37,7 @@ impl Operation {
         match self {
             Self::Batch(batch) => batch.assigned_at,
             Self::Fanout(fanout) => fanout.at,
+            Self::Rekey(rekey) => rekey.at,
         }
     }
 }
@@ -72,6 +76,17 @@ pub struct Fanout {
     pub change: PeriodChange,
     /// The licence before the change, as readers see it meanwhile.
     pub before: Box<License>,
+}
+
+/// A change of the reclaim policy (v3): every seat of the licence carries a
+/// copy of its rule and is keyed by it in the idle index, so each is
+/// rewritten. Nothing a reader sees changes meanwhile; writers finish it
+/// first, so no seat is written under the old rule after the commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rekey {
+    pub id: String,
+    pub at: DateTime<Utc>,
 }
 
 /// What a lifecycle event does to the assignments' periods.

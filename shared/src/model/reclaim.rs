@@ -4,7 +4,7 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Assignment;
@@ -60,6 +60,19 @@ impl ReclaimPolicy {
     }
 }
 
+/// A seat the daily run warned or revoked for inactivity, as the table's
+/// stream tells `notify` (its history entry): the person gets a mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdleNotice {
+    /// Warned (else revoked).
+    pub warned: bool,
+    pub customer_id: String,
+    pub license_id: String,
+    pub email: String,
+    pub entry_id: String,
+    pub at: DateTime<Utc>,
+}
+
 /// What the daily run does with one assignment on a day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdleStep {
@@ -69,34 +82,86 @@ pub enum IdleStep {
     Revoke { warned_at: DateTime<Utc> },
 }
 
+/// An enabled policy's numbers: what the daily run applies, and what each
+/// seat of the licence carries (a copy, so that the day it is due can be
+/// worked out from the seat alone when it changes; see `store::keys`, the
+/// idle index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdleRule {
+    pub inactive_days: u32,
+    pub grace_days: u32,
+    pub enabled_on: NaiveDate,
+}
+
 impl ReclaimPolicy {
-    /// The step the daily run takes with `a` on `today`, if any. Idle: the
-    /// licence reclaims, the assignment is active today and not exempt, and
-    /// its last activity (the latest of `lastActiveOn`, its `validFrom` and
-    /// the day reclaim was enabled) lies `inactiveDays` or more back. A
-    /// warning counts only when no activity came on or after its day.
-    pub fn step(&self, a: &Assignment, today: NaiveDate) -> Option<IdleStep> {
-        let (true, Some(inactive), Some(grace), Some(enabled_on)) =
-            (self.enabled, self.inactive_days, self.grace_days, self.enabled_on)
-        else {
-            return None;
-        };
-        let active = !a.is_revoked() && a.valid_from <= today && today <= a.valid_until;
-        if !active || a.reclaim_exempt {
-            return None;
-        }
-        let last =
-            [a.last_active_on, Some(a.valid_from), Some(enabled_on)].into_iter().flatten().max()?;
-        if (today - last).num_days() < i64::from(inactive) {
-            return None;
-        }
-        match a.reclaim_warned_at.filter(|w| a.last_active_on.is_none_or(|l| l < w.date_naive())) {
-            None => Some(IdleStep::Warn),
-            Some(warned_at) if (today - warned_at.date_naive()).num_days() >= i64::from(grace) => {
-                Some(IdleStep::Revoke { warned_at })
+    /// The rule while the policy is on.
+    pub fn rule(&self) -> Option<IdleRule> {
+        match (self.enabled, self.inactive_days, self.grace_days, self.enabled_on) {
+            (true, Some(inactive_days), Some(grace_days), Some(enabled_on)) => {
+                Some(IdleRule { inactive_days, grace_days, enabled_on })
             }
-            Some(_) => None,
+            _ => None,
         }
+    }
+
+    /// The step the daily run takes with `a` on `today`, if any (see
+    /// [`IdleRule::step`]).
+    pub fn step(&self, a: &Assignment, today: NaiveDate) -> Option<IdleStep> {
+        self.rule()?.step(a, today)
+    }
+}
+
+fn plus(day: NaiveDate, days: u32) -> NaiveDate {
+    day.checked_add_days(Days::new(days.into())).unwrap_or(NaiveDate::MAX)
+}
+
+impl IdleRule {
+    /// The step the daily run takes with `a` on `today`, if any. Idle: the
+    /// assignment is active today and not exempt, and its last activity (the
+    /// latest of `lastActiveOn`, its `validFrom` and the day reclaim was
+    /// enabled) lies `inactiveDays` or more back. A warning counts only when
+    /// it came after that last activity and after the day reclaim was
+    /// enabled (a warning of an earlier enabling does not); then, still idle
+    /// `graceDays` after it, the seat is revoked.
+    pub fn step(&self, a: &Assignment, today: NaiveDate) -> Option<IdleStep> {
+        let active = a.valid_from <= today && today <= a.valid_until;
+        if !active || today < self.due_on(a)? {
+            return None;
+        }
+        Some(match self.warning(a) {
+            None => IdleStep::Warn,
+            Some(warned_at) => IdleStep::Revoke { warned_at },
+        })
+    }
+
+    /// The first day on which [`Self::step`] may act on `a` (if it is active
+    /// then): the day it becomes idle or, warned, the day its grace ends;
+    /// `None` when it never will (revoked or exempt). The idle index keys
+    /// each seat by this day, so a run reads only what is due.
+    pub fn due_on(&self, a: &Assignment) -> Option<NaiveDate> {
+        if a.is_revoked() || a.reclaim_exempt {
+            return None;
+        }
+        let idle = plus(self.last_activity(a), self.inactive_days);
+        Some(match self.warning(a) {
+            Some(warned) => idle.max(plus(warned.date_naive(), self.grace_days)),
+            None => idle,
+        })
+    }
+
+    /// The latest of `lastActiveOn`, `validFrom` and the day reclaim was enabled.
+    pub fn last_activity(&self, a: &Assignment) -> NaiveDate {
+        a.last_active_on.unwrap_or(NaiveDate::MIN).max(a.valid_from).max(self.enabled_on)
+    }
+
+    /// The warning that still counts: given after the last use (a use on its
+    /// day cancels it), since reclaim was enabled, within the period.
+    fn warning(&self, a: &Assignment) -> Option<DateTime<Utc>> {
+        let warned = a.reclaim_warned_at?;
+        let day = warned.date_naive();
+        let after_use = a.last_active_on.is_none_or(|l| l < day);
+        (after_use && day >= self.enabled_on && day >= a.valid_from).then_some(warned)
     }
 }
 
@@ -177,7 +242,46 @@ mod idle {
         );
     }
 
+    #[test]
+    fn a_warning_of_an_earlier_enabling_does_not_count() {
+        let mut a = seat("2026-01-01", "2026-12-31");
+        a.reclaim_warned_at = Some("2026-03-02T07:00:00Z".parse().unwrap());
+        let again = on("2026-04-01");
+        assert_eq!(again.step(&a, d("2026-05-30")), None, "59 days after enabling again");
+        assert_eq!(again.step(&a, d("2026-05-31")), Some(IdleStep::Warn), "warned afresh");
+        assert_eq!(again.rule().unwrap().due_on(&a), Some(d("2026-05-31")));
+    }
+
     proptest! {
+        /// The idle index's day is exact: the run acts on an assignment on a
+        /// day exactly when it is active then and that day has come, so a
+        /// run that reads the index up to today finds all it must do.
+        #[test]
+        fn the_run_acts_exactly_from_the_day_the_index_names(
+            used in proptest::option::of(0i64..300),
+            warned in proptest::option::of(0i64..300),
+            enabled in 0i64..200,
+            from in 0i64..100,
+            today in 0i64..400,
+            exempt: bool,
+            inactive in 14u32..100,
+            grace in 1u32..30,
+        ) {
+            let start = d("2026-01-01");
+            let day = |n: i64| start + chrono::Duration::days(n);
+            let ask = ReclaimAsk { enabled: true, inactive_days: inactive, grace_days: grace };
+            let policy = ReclaimPolicy::default().asked(ask, day(enabled));
+            let rule = policy.rule().unwrap();
+            let mut a = seat(&day(from).to_string(), "2026-12-31");
+            a.last_active_on = used.map(day);
+            a.reclaim_warned_at = warned.map(|w| day(w).and_hms_opt(7, 0, 0).unwrap().and_utc());
+            a.reclaim_exempt = exempt;
+            let today = day(today);
+            let active = a.valid_from <= today && today <= a.valid_until;
+            let due = rule.due_on(&a).is_some_and(|due| due <= today);
+            prop_assert_eq!(policy.step(&a, today).is_some(), active && due);
+        }
+
         /// Nothing is ever revoked without a warning at least the grace days
         /// before, after which the seat was not used; nothing idle for fewer
         /// than inactiveDays is touched.

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
 use super::items;
-use super::keys::attr;
+use super::keys::{self, attr};
 use super::{Store, applied, s};
 use crate::error::Result;
 use crate::model::Assignment;
@@ -15,8 +15,11 @@ impl Store {
     /// Records that the person of `a` used the product on `today` (at `now`):
     /// `lastActiveOn` becomes today, unless it is today already or the
     /// assignment was revoked; the first use also records `acceptedAt`
-    /// (unless one is recorded already). `false`: nothing was written
-    /// (today's use was recorded before, or the seat is gone).
+    /// (unless one is recorded already). Under a reclaim rule, the seat's day
+    /// in the idle index moves to `inactiveDays` from today, by the rule
+    /// copy read with it (the write fails if a policy change rewrote it
+    /// since). `false`: nothing was written (today's use was recorded
+    /// before, the seat is gone, or its rule changed).
     pub async fn record_activity(
         &self,
         a: &Assignment,
@@ -29,14 +32,39 @@ impl Store {
         } else {
             "SET #last_active = :today"
         };
-        let set = Expr::new(text)
+        let mut set = Expr::new(text)
             .name("#last_active", attr::LAST_ACTIVE_ON)
             .value(":today", s(today.to_string()));
-        let mut condition = Expr::item_exists().and(Expr::not_revoked()).and(
-            Expr::new("attribute_not_exists(#last_active) OR #last_active < :today")
-                .name("#last_active", attr::LAST_ACTIVE_ON)
-                .value(":today", s(today.to_string())),
-        );
+        let rule = a.reclaim_rule.filter(|_| !a.reclaim_exempt);
+        if let Some(rule) = rule {
+            let mut used = a.clone();
+            used.last_active_on = Some(today);
+            if let Some(day) = rule.due_on(&used) {
+                let [(_, pk), (_, sk)] = items::idle_index(&a.email, day);
+                set.text.push_str(", #gsi3pk = :gsi3pk, #gsi3sk = :gsi3sk");
+                set = set
+                    .name("#gsi3pk", keys::GSI3PK)
+                    .name("#gsi3sk", keys::GSI3SK)
+                    .value(":gsi3pk", pk)
+                    .value(":gsi3sk", sk);
+            }
+        }
+        let mut condition = Expr::item_exists()
+            .and(Expr::not_revoked())
+            .and(
+                Expr::new("attribute_not_exists(#last_active) OR #last_active < :today")
+                    .name("#last_active", attr::LAST_ACTIVE_ON)
+                    .value(":today", s(today.to_string())),
+            )
+            .and(Expr::rule_inactive_days_is(a.reclaim_rule.map(|r| r.inactive_days)));
+        if rule.is_some() {
+            // Exempted since it was read: leave it out of the index.
+            condition = condition.and(
+                Expr::new("attribute_not_exists(#exempt) OR #exempt = :no")
+                    .name("#exempt", attr::RECLAIM_EXEMPT)
+                    .value(":no", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
+            );
+        }
         let set = if a.accepted_at.is_none() {
             // The first use: only if no other check recorded one meanwhile.
             condition = condition.and(

@@ -66,6 +66,31 @@ impl Expr {
         merged
     }
 
+    /// An update of named attributes: each set to its value, or removed
+    /// (`None`), with placeholders of its own (`#u<n>`, `:u<n>`).
+    pub fn assigning(fields: &[(&str, Option<AttributeValue>)]) -> Self {
+        let (mut set, mut remove, mut e) = (Vec::new(), Vec::new(), Self::default());
+        for (i, (name, value)) in fields.iter().enumerate() {
+            let placeholder = format!("#u{i}");
+            e = e.name(&placeholder, name);
+            match value {
+                Some(value) => {
+                    set.push(format!("{placeholder} = :u{i}"));
+                    e = e.value(&format!(":u{i}"), value.clone());
+                }
+                None => remove.push(placeholder),
+            }
+        }
+        let mut text = Vec::new();
+        if !set.is_empty() {
+            text.push(format!("SET {}", set.join(", ")));
+        }
+        if !remove.is_empty() {
+            text.push(format!("REMOVE {}", remove.join(", ")));
+        }
+        Self { text: text.join(" "), ..e }
+    }
+
     // ------------------------------------------------------------ conditions
 
     /// The item exists.
@@ -102,14 +127,12 @@ impl Expr {
             .value(&placeholder, value)
     }
 
-    /// The licence still has this operation pending: a bulk batch, or a
-    /// renewal's or cancellation's fan-out.
+    /// The licence still has this operation pending: a bulk batch, a
+    /// renewal's or cancellation's fan-out, or a reclaim policy's rekeying.
     pub fn op_pending(op: &str) -> Self {
-        Self::field_is(attr::PENDING, attr::ID, s(op)).or(Self::field_is(
-            attr::FANOUT,
-            attr::ID,
-            s(op),
-        ))
+        Self::field_is(attr::PENDING, attr::ID, s(op))
+            .or(Self::field_is(attr::FANOUT, attr::ID, s(op)))
+            .or(Self::field_is(attr::REKEY, attr::ID, s(op)))
     }
 
     /// The assignment's period still ends on `until`.
@@ -117,6 +140,26 @@ impl Expr {
         Self::new("#valid_until = :until_before")
             .name("#valid_until", attr::VALID_UNTIL)
             .value(":until_before", s(until.to_string()))
+    }
+
+    /// The assignment's `lastActiveOn` is still `day` (absent for `None`).
+    pub fn last_active_is(day: Option<NaiveDate>) -> Self {
+        let e = Self::new("").name("#last_active", attr::LAST_ACTIVE_ON);
+        match day {
+            None => Self { text: "attribute_not_exists(#last_active)".into(), ..e },
+            Some(day) => Self { text: "#last_active = :last_active".into(), ..e }
+                .value(":last_active", s(day.to_string())),
+        }
+    }
+
+    /// The assignment's copy of the reclaim rule is still one of
+    /// `inactive_days` (absent for `None`).
+    pub fn rule_inactive_days_is(inactive_days: Option<u32>) -> Self {
+        match inactive_days {
+            None => Self::new("attribute_not_exists(#reclaim_rule)")
+                .name("#reclaim_rule", attr::RECLAIM_RULE),
+            Some(days) => Self::field_is(attr::RECLAIM_RULE, attr::INACTIVE_DAYS, n(days)),
+        }
     }
 
     /// The assignment's invitation has this status.
@@ -203,6 +246,11 @@ impl KeyRange {
     /// One partition of GSI2.
     pub fn gsi2(pk: impl Into<String>) -> Self {
         Self::on(Some(keys::GSI2), keys::GSI2PK, keys::GSI2SK, pk.into())
+    }
+
+    /// One partition of GSI3.
+    pub fn gsi3(pk: impl Into<String>) -> Self {
+        Self::on(Some(keys::GSI3), keys::GSI3PK, keys::GSI3SK, pk.into())
     }
 
     fn sort_key(mut self, text: &str, values: &[(&str, String)]) -> Self {

@@ -63,6 +63,11 @@ pub fn reminder_index(day: NaiveDate) -> [(&'static str, AttributeValue); 2] {
     [(keys::GSI2PK, s(keys::reminders_of_month(day))), (keys::GSI2SK, s(keys::reminder_day(day)))]
 }
 
+/// GSI3's keys of an assignment of `email` the daily run may act on from `day`.
+pub fn idle_index(email: &str, day: NaiveDate) -> [(&'static str, AttributeValue); 2] {
+    [(keys::GSI3PK, s(keys::idle_shard_of(email))), (keys::GSI3SK, s(day.to_string()))]
+}
+
 /// A licence; one that does not renew is a reminder candidate (GSI2).
 pub fn license_item(license: &License) -> Result<Item> {
     let mut item = to_item(license)?;
@@ -84,8 +89,9 @@ pub fn license_item(license: &License) -> Result<Item> {
     Ok(item)
 }
 
-/// An assignment, findable by its user across customers (GSI1) and, unless
-/// revoked, a reminder candidate (GSI2).
+/// An assignment, findable by its user across customers (GSI1), unless
+/// revoked a reminder candidate (GSI2), and under a reclaim rule in the idle
+/// index from the day it may be due (GSI3).
 pub fn assignment_item(a: &Assignment) -> Result<Item> {
     let mut item = to_item(a)?;
     item.extend(assignment_key(&a.customer_id, &a.license_id, &a.email));
@@ -93,6 +99,9 @@ pub fn assignment_item(a: &Assignment) -> Result<Item> {
     item.insert(keys::GSI1SK.into(), s(keys::license(&a.license_id)));
     if let Some(day) = reminders::assignment_index_day(a) {
         item.extend(reminder_index(day).map(|(k, v)| (k.to_string(), v)));
+    }
+    if let Some(day) = a.reclaim_rule.and_then(|rule| rule.due_on(a)) {
+        item.extend(idle_index(&a.email, day).map(|(k, v)| (k.to_string(), v)));
     }
     item.insert(keys::TYPE.into(), s(kind::ASSIGNMENT));
     Ok(item)
@@ -179,6 +188,28 @@ mod tests {
         assert_eq!(item[keys::TYPE], s(kind::ASSIGNMENT));
         let back: Assignment = from_item(item).unwrap();
         assert_eq!(back, a);
+        // Under a reclaim rule: the rule's and the warning's names, and GSI3.
+        let mut reclaiming = l.clone();
+        let ask = crate::model::ReclaimAsk { enabled: true, inactive_days: 30, grace_days: 7 };
+        reclaiming.reclaim = l.reclaim.asked(ask, l.term.start);
+        let mut a = Assignment::new(
+            &reclaiming,
+            "a@example.com",
+            period,
+            now,
+            "x",
+            Language::En,
+            InvitationStatus::Pending,
+        );
+        a.reclaim_warned_at = Some(now);
+        let item = assignment_item(&a).unwrap();
+        let names = [attr::RECLAIM_RULE, attr::RECLAIM_WARNED_AT, keys::GSI3PK, keys::GSI3SK];
+        assert!(has_all(&item, &names), "{item:?}");
+        let rule = item[attr::RECLAIM_RULE].as_m().unwrap();
+        assert_eq!(rule[attr::INACTIVE_DAYS], AttributeValue::N("30".into()));
+        assert_eq!(item[keys::GSI3SK], s(a.reclaim_rule.unwrap().due_on(&a).unwrap().to_string()));
+        a.reclaim_exempt = true;
+        assert!(!assignment_item(&a).unwrap().contains_key(keys::GSI3PK), "exempt: never due");
     }
 
     #[test]

@@ -30,6 +30,17 @@
 //! `GSI2PK = INVITATIONS-WAITING`, `GSI2SK = <when it may go, RFC 3339>`:
 //! the minute's sweep reads what is due, and nothing else.
 //!
+//! GSI3 (sparse, keys and the attributes that name an assignment) is the
+//! idle index of reclaim (v3): a non-revoked, non-exempt assignment of a
+//! licence that reclaims idle seats carries `GSI3PK = IDLE#<shard 0-7>` (by
+//! its address, so that the day's activity spreads over eight partitions)
+//! and `GSI3SK = <yyyy-mm-dd>`, the first day the daily run may act on it
+//! (`IdleRule::due_on`: the day it becomes idle, or its warning's grace
+//! ends). Activity moves it (at most once a day), a warning moves it, a
+//! revoke removes it. A run reads each shard up to today: what is due,
+//! whatever was left by a run before, and nothing else; each item it reads
+//! it acts on or keys afresh.
+//!
 //! Entry ids are ULIDs of the entry's time, so a licence's history is one
 //! key range in time order, and one address's entries on it are one key
 //! range of GSI1 (entries about the licence itself have no GSI1 keys).
@@ -47,17 +58,24 @@ pub const GSI1SK: &str = "GSI1SK";
 pub const GSI2: &str = "GSI2";
 pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
+pub const GSI3: &str = "GSI3";
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
 pub const TYPE: &str = "type";
 /// What GSI2 projects besides the keys: enough to tell a licence from an
 /// assignment and to name it.
 pub const GSI2_ATTRIBUTES: [&str; 5] =
     [TYPE, attr::CUSTOMER_ID, attr::LICENSE_ID, attr::EMAIL, attr::VALID_UNTIL];
 
+/// What GSI3 projects besides the keys: the assignment's names.
+pub const GSI3_ATTRIBUTES: [&str; 3] = [attr::CUSTOMER_ID, attr::LICENSE_ID, attr::EMAIL];
+
 /// Attribute names used in expressions.
 pub mod attr {
     pub const VERSION: &str = "version";
     pub const PENDING: &str = "pending";
     pub const FANOUT: &str = "fanout";
+    pub const REKEY: &str = "rekey";
     pub const UNDO: &str = "undo";
     pub const ID: &str = "id";
     pub const AT: &str = "at";
@@ -97,6 +115,9 @@ pub mod attr {
     pub const LAST_ACTIVE_ON: &str = "lastActiveOn";
     pub const ACCEPTED_AT: &str = "acceptedAt";
     pub const RECLAIM_EXEMPT: &str = "reclaimExempt";
+    pub const RECLAIM_RULE: &str = "reclaimRule";
+    pub const RECLAIM_WARNED_AT: &str = "reclaimWarnedAt";
+    pub const INACTIVE_DAYS: &str = "inactiveDays";
 }
 
 /// The `type` attribute of each kind of item.
@@ -237,6 +258,22 @@ pub fn pending_since(started: &str, customer_id: &str, license_id: &str) -> Stri
 /// GSI2's partition of the invitation windows an invitation waits for.
 pub const WAITING_INVITATIONS: &str = "INVITATIONS-WAITING";
 
+/// How many partitions the idle index spreads over.
+pub const IDLE_SHARDS: u32 = 8;
+
+/// GSI3's partition of an address's assignments: one of [`IDLE_SHARDS`], by
+/// a hash of the address that never changes (FNV-1a).
+pub fn idle_shard_of(email: &str) -> String {
+    let hash =
+        email.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    idle_shard(hash % IDLE_SHARDS)
+}
+
+/// GSI3's partition number `n`.
+pub fn idle_shard(n: u32) -> String {
+    format!("IDLE#{n}")
+}
+
 /// A customer's provisioning token, in the customer's partition.
 pub fn token(token_id: &str) -> String {
     format!("TOKEN#{token_id}")
@@ -307,5 +344,14 @@ mod tests {
         assert!(sk.starts_with(&assignments_of("lic_1")));
         assert_eq!(email_of(&sk, "lic_1"), Some("a@example.com"));
         assert_eq!(email_of(&sk, "lic_"), None);
+    }
+
+    #[test]
+    fn addresses_spread_over_the_idle_shards_and_keep_theirs() {
+        let shards: std::collections::BTreeSet<String> =
+            (0..200).map(|i| idle_shard_of(&format!("p{i}@example.com"))).collect();
+        assert_eq!(shards.len(), IDLE_SHARDS as usize);
+        assert_eq!(idle_shard_of("anna@example.com"), idle_shard_of("anna@example.com"));
+        assert_eq!(idle_shard_of(""), "IDLE#5", "the hash is fixed: items keep their shard");
     }
 }

@@ -14,6 +14,7 @@ mod directory;
 mod expr;
 mod history;
 mod idempotency;
+mod idle;
 mod invitations;
 mod items;
 pub mod keys;
@@ -38,12 +39,13 @@ use crate::model::Term;
 pub use directory::{DirectoryConflict, DirectoryConflictOr};
 pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
+pub use idle::AssignmentId;
 pub use invitations::{InvitationClaim, OnRevoke, STALE_INVITATION_CLAIM_SECONDS};
 pub use recipients::{PER_ADDRESS_PER_DAY, PER_CUSTOMER_PER_DAY, Slot, WINDOW_SECONDS, Waiting};
 pub use reminders::{Candidate, Settled};
 pub use table::create_table;
 pub use tokens::{Presented, TokenSet};
-pub use transaction::{MAX_TRANSACTION_ITEMS, TxError, Write};
+pub use transaction::{LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
 
 pub type Item = HashMap<String, AttributeValue>;
 

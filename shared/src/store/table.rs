@@ -46,6 +46,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .set_non_key_attributes(Some(keys::GSI2_ATTRIBUTES.iter().map(|a| a.to_string()).collect()))
         .build();
     let reminders = index(keys::GSI2, keys::GSI2PK, keys::GSI2SK, some)?;
+    let names = Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .set_non_key_attributes(Some(keys::GSI3_ATTRIBUTES.iter().map(|a| a.to_string()).collect()))
+        .build();
+    let idle = index(keys::GSI3, keys::GSI3PK, keys::GSI3SK, names)?;
     let result = client
         .create_table()
         .table_name(table)
@@ -55,10 +60,13 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         .attribute_definitions(attr(keys::GSI1SK)?)
         .attribute_definitions(attr(keys::GSI2PK)?)
         .attribute_definitions(attr(keys::GSI2SK)?)
+        .attribute_definitions(attr(keys::GSI3PK)?)
+        .attribute_definitions(attr(keys::GSI3SK)?)
         .key_schema(key(keys::PK, KeyType::Hash)?)
         .key_schema(key(keys::SK, KeyType::Range)?)
         .global_secondary_indexes(gsi)
         .global_secondary_indexes(reminders)
+        .global_secondary_indexes(idle)
         .billing_mode(BillingMode::PayPerRequest)
         .stream_specification(
             StreamSpecification::builder()

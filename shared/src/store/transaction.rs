@@ -12,8 +12,13 @@ use super::keys::{self, attr};
 use super::{OnRevoke, Order, OrderEvent, ParkedEvent, Store, sdk};
 use crate::error::{Error, Result};
 use crate::model::{
-    Assignment, Entry, Invitation, InvitationError, InvitationStatus, License, Period, Undo,
+    Assignment, Entry, IdleRule, Invitation, InvitationError, InvitationStatus, License, Period,
+    Undo,
 };
+
+/// An assignment's `lastActiveOn` as a reader saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastActive(pub Option<NaiveDate>);
 
 /// DynamoDB's limit on items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -31,13 +36,28 @@ pub enum Write {
     /// A whole assignment item (new, or replacing a revoked or ended one).
     Assignment(Assignment),
     /// A new period for an existing assignment, and (v3) whether it is
-    /// exempt from reclaim; at least one of them.
+    /// exempt from reclaim; at least one of them. `idle_due`: its day in the
+    /// idle index afterwards (`None`: out of it).
     Period {
         customer_id: String,
         license_id: String,
         email: String,
         period: Option<Period>,
         reclaim_exempt: Option<bool>,
+        idle_due: Option<NaiveDate>,
+    },
+    /// v3, reclaim: an assignment's idle state as the daily run or a policy
+    /// change writes it: its copy of the licence's rule, the warning given
+    /// now (if one is), and its day in the idle index (`None`: out of it).
+    /// Only while it is not revoked and unused since it was read.
+    Idle {
+        customer_id: String,
+        license_id: String,
+        email: String,
+        last_active_on: Option<NaiveDate>,
+        rule: Option<IdleRule>,
+        warned_at: Option<DateTime<Utc>>,
+        due: Option<NaiveDate>,
     },
     /// A renewal or cancellation moves an assignment's end to `until`,
     /// keeping what it was in `undo` (only while it still ends there and is
@@ -48,6 +68,8 @@ pub enum Write {
         email: String,
         until: NaiveDate,
         undo: Undo,
+        /// Its day in the idle index with the new end (`None`: out of it).
+        idle_due: Option<NaiveDate>,
     },
     /// Revokes an assignment that is not revoked, doing to its invitation
     /// what `invitation` says (the write fails if the invitation changed
@@ -60,6 +82,9 @@ pub enum Write {
         by: String,
         invitation: OnRevoke,
         undo: Option<Undo>,
+        /// A reclaim of an idle seat: only if its `lastActiveOn` is still
+        /// this (the person did not use it since the run read it).
+        unused: Option<LastActive>,
     },
     /// Records how a claimed invitation ended (while `claim_id` holds it).
     InvitationOutcome {
@@ -166,23 +191,48 @@ impl Store {
                 item.put(expr::put(table, items::license_item(license)?, Some(condition))?)
             }
             Write::Assignment(a) => item.put(expr::put(table, items::assignment_item(a)?, None)?),
-            Write::Period { customer_id, license_id, email, period, reclaim_exempt } => {
+            Write::Period { customer_id, license_id, email, period, reclaim_exempt, idle_due } => {
                 let key = items::assignment_key(customer_id, license_id, email);
-                let set = set_fields(period.as_ref(), *reclaim_exempt)?;
+                let set = set_fields(email, period.as_ref(), *reclaim_exempt, *idle_due)?;
                 let condition = Expr::item_exists().and(Expr::not_revoked());
                 item.update(expr::update(table, key, set, condition)?)
             }
-            Write::Move { customer_id, license_id, email, until, undo } => {
+            Write::Idle {
+                customer_id,
+                license_id,
+                email,
+                last_active_on,
+                rule,
+                warned_at,
+                due,
+            } => {
+                let key = items::assignment_key(customer_id, license_id, email);
+                let mut fields = vec![(attr::RECLAIM_RULE, rule.as_ref().map(value).transpose()?)];
+                if let Some(at) = warned_at {
+                    fields.push((attr::RECLAIM_WARNED_AT, Some(value(at)?)));
+                }
+                fields.extend(idle_fields(email, *due));
+                let condition = Expr::item_exists()
+                    .and(Expr::not_revoked())
+                    .and(Expr::last_active_is(*last_active_on));
+                item.update(expr::update(table, key, Expr::assigning(&fields), condition)?)
+            }
+            Write::Move { customer_id, license_id, email, until, undo, idle_due } => {
                 let key = items::assignment_key(customer_id, license_id, email);
                 let condition = Expr::item_exists()
                     .and(Expr::until_is(undo.valid_until))
                     .and(Expr::not_revoked());
-                item.update(expr::update(table, key, moved(*until, undo)?, condition)?)
+                let update = moved(email, *until, undo, *idle_due)?;
+                item.update(expr::update(table, key, update, condition)?)
             }
-            Write::Revoke { customer_id, license_id, email, at, by, invitation, undo } => {
+            Write::Revoke { customer_id, license_id, email, at, by, invitation, undo, unused } => {
                 let key = items::assignment_key(customer_id, license_id, email);
                 let update = revoke(at, by, invitation, undo.as_ref())?;
-                item.update(expr::update(table, key, update, revocable(invitation))?)
+                let mut condition = revocable(invitation);
+                if let Some(LastActive(day)) = unused {
+                    condition = condition.and(Expr::last_active_is(*day));
+                }
+                item.update(expr::update(table, key, update, condition)?)
             }
             Write::InvitationOutcome {
                 customer_id,
@@ -233,37 +283,34 @@ fn revocable(invitation: &OnRevoke) -> Expr {
     })
 }
 
-fn set_fields(period: Option<&Period>, reclaim_exempt: Option<bool>) -> Result<Expr> {
-    let mut set = match period {
-        Some(period) => {
-            let set = Expr::new("SET #valid_from = :from, #valid_until = :until")
-                .name("#valid_from", attr::VALID_FROM)
-                .name("#valid_until", attr::VALID_UNTIL)
-                .value(":from", value(&period.from)?)
-                .value(":until", value(&period.until)?);
-            reminder_day(set, period.until)
-        }
-        None => Expr::new("SET"),
-    };
-    if let Some(exempt) = reclaim_exempt {
-        let comma = if period.is_some() { "," } else { "" };
-        set.text.push_str(&format!("{comma} #reclaim_exempt = :reclaim_exempt"));
-        set = set
-            .name("#reclaim_exempt", attr::RECLAIM_EXEMPT)
-            .value(":reclaim_exempt", AttributeValue::Bool(exempt));
+fn set_fields(
+    email: &str,
+    period: Option<&Period>,
+    reclaim_exempt: Option<bool>,
+    idle_due: Option<NaiveDate>,
+) -> Result<Expr> {
+    let mut fields = Vec::new();
+    if let Some(period) = period {
+        fields.push((attr::VALID_FROM, Some(value(&period.from)?)));
+        fields.push((attr::VALID_UNTIL, Some(value(&period.until)?)));
+        // A non-revoked assignment's GSI2 keys follow its new end (see
+        // `reminders::assignment_index_day`).
+        let day = crate::reminders::access_index_day(period.until);
+        fields.extend(items::reminder_index(day).map(|(k, v)| (k, Some(v))));
     }
-    Ok(set)
+    if let Some(exempt) = reclaim_exempt {
+        fields.push((attr::RECLAIM_EXEMPT, Some(AttributeValue::Bool(exempt))));
+    }
+    fields.extend(idle_fields(email, idle_due));
+    Ok(Expr::assigning(&fields))
 }
 
-/// Adds to a SET what keeps a non-revoked assignment's GSI2 keys with its
-/// new end (see `reminders::assignment_index_day`).
-fn reminder_day(mut set: Expr, until: NaiveDate) -> Expr {
-    let [(_, pk), (_, sk)] = items::reminder_index(crate::reminders::access_index_day(until));
-    set.text.push_str(", #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk");
-    set.name("#gsi2pk", keys::GSI2PK)
-        .name("#gsi2sk", keys::GSI2SK)
-        .value(":gsi2pk", pk)
-        .value(":gsi2sk", sk)
+/// GSI3's keys of an assignment of `email` due on `due`, or their removal.
+fn idle_fields(email: &str, due: Option<NaiveDate>) -> [(&'static str, Option<AttributeValue>); 2] {
+    match due {
+        Some(day) => items::idle_index(email, day).map(|(k, v)| (k, Some(v))),
+        None => [(keys::GSI3PK, None), (keys::GSI3SK, None)],
+    }
 }
 
 /// The invitation pending again, unclaimed, asked for `at`.
@@ -299,19 +346,23 @@ fn revoke(
         set = set.name("#undo", attr::UNDO).value(":undo", value(undo)?);
         set.text.push_str(", #undo = :undo");
     }
-    // A revoked assignment is no reminder candidate any more.
-    set.text.push_str(" REMOVE #gsi2pk, #gsi2sk");
-    Ok(set.name("#gsi2pk", keys::GSI2PK).name("#gsi2sk", keys::GSI2SK))
+    // A revoked assignment is no reminder candidate any more, nor idle.
+    set.text.push_str(" REMOVE #gsi2pk, #gsi2sk, #gsi3pk, #gsi3sk");
+    Ok(set
+        .name("#gsi2pk", keys::GSI2PK)
+        .name("#gsi2sk", keys::GSI2SK)
+        .name("#gsi3pk", keys::GSI3PK)
+        .name("#gsi3sk", keys::GSI3SK))
 }
 
 /// A fan-out's move of an assignment's end, and what it was.
-fn moved(until: NaiveDate, undo: &Undo) -> Result<Expr> {
-    let set = Expr::new("SET #valid_until = :until, #undo = :undo")
-        .name("#valid_until", attr::VALID_UNTIL)
-        .name("#undo", attr::UNDO)
-        .value(":until", value(&until)?)
-        .value(":undo", value(undo)?);
-    Ok(reminder_day(set, until))
+fn moved(email: &str, until: NaiveDate, undo: &Undo, idle_due: Option<NaiveDate>) -> Result<Expr> {
+    let mut fields =
+        vec![(attr::VALID_UNTIL, Some(value(&until)?)), (attr::UNDO, Some(value(undo)?))];
+    let day = crate::reminders::access_index_day(until);
+    fields.extend(items::reminder_index(day).map(|(k, v)| (k, Some(v))));
+    fields.extend(idle_fields(email, idle_due));
+    Ok(Expr::assigning(&fields))
 }
 
 /// How a claimed invitation ended; the claim is given back.

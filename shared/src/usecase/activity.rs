@@ -30,9 +30,24 @@ pub async fn check(app: &App, person: Person<'_>, product: &str) -> Result<Entit
     let seats = visible(app, seats).await?;
     let (answer, seat) = entitlement(product, person.customer_id, &seats, today);
     if let Some(seat) = seat.filter(|s| s.last_active_on != Some(today)) {
-        app.store.record_activity(seat, today, app.now()).await?;
+        record(app, seat, today).await?;
     }
     Ok(answer)
+}
+
+/// Records today's use of `seat` (as the index read it). When the write
+/// finds the seat changed since (its reclaim rule rewritten, or exempted),
+/// it reads the seat again, strongly, and records on what it finds.
+async fn record(app: &App, seat: &Assignment, today: chrono::NaiveDate) -> Result<()> {
+    if app.store.record_activity(seat, today, app.now()).await? {
+        return Ok(());
+    }
+    let id = [(seat.customer_id.clone(), seat.license_id.clone(), seat.email.clone())];
+    let again = app.store.assignments_by_id(&id).await?;
+    if let Some(now) = again.first().filter(|a| !a.is_revoked() && a.last_active_on < Some(today)) {
+        app.store.record_activity(now, today, app.now()).await?;
+    }
+    Ok(())
 }
 
 /// The seats as readers may see them: those a pending operation wrote

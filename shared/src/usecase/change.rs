@@ -63,6 +63,13 @@ pub async fn change(
                 license: plan::change(&license, &a, period)?,
                 expected_version: Some(license.version),
             });
+        } else {
+            // The idle index's day follows the licence's reclaim rule as read.
+            writes.push(Write::LicenseAt {
+                customer_id: license.customer_id.clone(),
+                license_id: license.license_id.clone(),
+                version: license.version,
+            });
         }
         writes.extend([
             Write::Period {
@@ -71,6 +78,7 @@ pub async fn change(
                 email: a.email.clone(),
                 period: (period != old).then_some(period),
                 reclaim_exempt: (exempt != a.reclaim_exempt).then_some(exempt),
+                idle_due: changed.reclaim_rule.and_then(|rule| rule.due_on(&changed)),
             },
             Write::Entry(entry),
         ]);

@@ -128,7 +128,9 @@ fn move_writes(
     let today = at.date_naive();
     let (write, action) = match m {
         Move::EndOn(until) => {
-            (Write::Move { customer_id, license_id, email, until, undo }, Action::AssignmentChanged)
+            let idle_due = after.reclaim_rule.and_then(|rule| rule.due_on(&after));
+            let write = Write::Move { customer_id, license_id, email, until, undo, idle_due };
+            (write, Action::AssignmentChanged)
         }
         Move::Revoke => {
             let invitation = OnRevoke::of(a, at.timestamp());
@@ -137,7 +139,16 @@ fn move_writes(
             }
             let by = SYSTEM.to_string();
             let undo = Some(undo);
-            let revoke = Write::Revoke { customer_id, license_id, email, at, by, invitation, undo };
+            let revoke = Write::Revoke {
+                customer_id,
+                license_id,
+                email,
+                at,
+                by,
+                invitation,
+                undo,
+                unused: None,
+            };
             (revoke, Action::AssignmentRevoked)
         }
     };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{bulk, fanout, pending};
+use super::{bulk, fanout, pending, reclaim};
 use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{License, Operation};
@@ -20,6 +20,7 @@ pub(crate) async fn finish(app: &App, license: &License) -> Result<()> {
         Some(Operation::Fanout(f)) => {
             pending::drive(app, license, fanout::Moves::read(license, f)).await
         }
+        Some(Operation::Rekey(_)) => pending::drive(app, license, reclaim::Seats { license }).await,
         None => Ok(()),
     }
 }

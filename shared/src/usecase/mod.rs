@@ -14,6 +14,7 @@ pub mod directory;
 pub mod fanout;
 pub mod finish;
 pub mod history;
+pub mod idle;
 pub mod lifecycle;
 pub mod notices;
 pub mod notify;

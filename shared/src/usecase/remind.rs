@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Days, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::idle::IdleReport;
 use super::notify::Notifier;
 use super::once::{MailRecord, Once};
 use crate::error::Result;
@@ -44,6 +45,8 @@ pub struct Report {
     /// that has not come (logged as an error, which the template's alarm
     /// counts).
     pub parked_over_a_day: usize,
+    /// v3: the reclaim of idle seats (`usecase::idle`).
+    pub reclaim: IdleReport,
 }
 
 /// A licence by (customer id, licence id).
@@ -108,6 +111,9 @@ impl Notifier {
             }
             self.deliver_reminder(d, &mut report).await?;
         }
+        // The day's run, at this time of day.
+        let now = today.and_time(Utc::now().time()).and_utc();
+        report.reclaim = self.reclaim_idle(today, now).await?;
         Ok(report)
     }
 

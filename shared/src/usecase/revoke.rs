@@ -106,7 +106,7 @@ pub async fn rename(
 
 /// The revoke of `a` on `license` (its item and its history entry), and
 /// the assignment as it will be.
-fn revoking(
+pub(crate) fn revoking(
     license: &License,
     a: &Assignment,
     now: DateTime<Utc>,
@@ -131,6 +131,7 @@ fn revoking(
             by: by.to_string(),
             invitation,
             undo: None,
+            unused: None,
         },
         Write::Entry(entry),
     ];

@@ -23,7 +23,10 @@ fn conditions_name_their_attributes_and_values() {
     assert_eq!(c.names["#pk"], "PK");
     assert_eq!(c.values[":version"], AttributeValue::N("7".into()));
     let pending = Expr::op_pending("b1");
-    assert_eq!(pending.text, "(#pending.#id = :pending_id) OR (#fanout.#id = :fanout_id)");
+    assert_eq!(
+        pending.text,
+        "((#pending.#id = :pending_id) OR (#fanout.#id = :fanout_id)) OR (#rekey.#id = :rekey_id)"
+    );
     assert_eq!(pending.values[":pending_id"], AttributeValue::S("b1".into()));
     assert_eq!(pending.values[":fanout_id"], AttributeValue::S("b1".into()));
     // The text serde writes for a date.
@@ -78,4 +81,19 @@ fn an_update_carries_the_placeholders_of_its_condition() {
     assert_eq!(names["#invitation"], "invitation");
     assert_eq!(names["#invitationClaim"], "invitationClaim");
     assert_eq!(u.condition_expression(), Some("#invitationClaim.#id = :invitationClaim_id"));
+}
+
+#[test]
+fn an_update_sets_and_removes_by_its_own_placeholders() {
+    let u = Expr::assigning(&[("a", Some(AttributeValue::N("1".into()))), ("b", None)]);
+    assert_eq!(u.text, "SET #u0 = :u0 REMOVE #u1");
+    assert_eq!((u.names["#u0"].as_str(), u.names["#u1"].as_str()), ("a", "b"));
+    assert_eq!(Expr::assigning(&[("b", None)]).text, "REMOVE #u0");
+    let day = "2026-12-31".parse().unwrap();
+    let used = Expr::last_active_is(Some(day));
+    assert_eq!(used.text, "#last_active = :last_active");
+    assert_eq!(used.values[":last_active"], value_of(&day));
+    assert_eq!(Expr::last_active_is(None).text, "attribute_not_exists(#last_active)");
+    let rule = Expr::rule_inactive_days_is(Some(30));
+    assert_eq!(rule.text, "#reclaimRule.#inactiveDays = :reclaimRule_inactiveDays");
 }

@@ -1,0 +1,220 @@
+//! The daily run's reclaim of idle seats (API.md v3), run by `remind`: the
+//! idle index names what may be due by today (`Store::idle_due`); each is
+//! read again with its licence, strongly, and the rule decides
+//! (`IdleRule::step`, which the preview uses too):
+//! - warn: the warning and its day in the index (its grace's end), with the
+//!   history entry `assignment.reclaim-warned`, in one transaction;
+//! - revoke: as an admin's revoke, by `system` with `reason: "inactive"`,
+//!   all of a licence's in one transaction where they fit (else one by one);
+//! - nothing (used since, exempted, ended, a rule changed): keyed afresh.
+//!
+//! Every write holds only while the seat is unused since it was read, so a
+//! person who signs in at that moment keeps it. The person's mails follow
+//! the history entries through the table's stream (`notify`, each at most
+//! once, given back for a retry while SES throttles); the buyer's digest of
+//! what the run freed is sent here, once per run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::notify::Notifier;
+use super::once::{MailRecord, Once};
+use super::reclaim::keyed;
+use super::revoke::revoking;
+use crate::error::Result;
+use crate::mail::{self, Freed};
+use crate::model::{Action, Assignment, Entry, IdleStep, License, SYSTEM};
+use crate::plan;
+use crate::store::{LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
+
+/// Why the run revokes (the history entry's `reason`).
+pub const INACTIVE: &str = "inactive";
+
+/// What the reclaim part of a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdleReport {
+    /// Assignments the idle index named for today.
+    pub candidates: usize,
+    pub warned: usize,
+    pub revoked: usize,
+    /// Read, not due (used since, exempted, ended): keyed afresh.
+    pub rekeyed: usize,
+    /// Left for the next run: a licence's operation in flight, or a write
+    /// that met a change (a use at that moment).
+    pub skipped: usize,
+    /// Buyers' digests sent.
+    pub digests: usize,
+}
+
+type LicenseKey = (String, String);
+
+impl Notifier {
+    /// Warns and reclaims what is due on `today` (at `now`).
+    pub async fn reclaim_idle(&self, today: NaiveDate, now: DateTime<Utc>) -> Result<IdleReport> {
+        let ids = self.store.idle_due(today).await?;
+        let mut report = IdleReport { candidates: ids.len(), ..IdleReport::default() };
+        if ids.is_empty() {
+            return Ok(report);
+        }
+        let keys: BTreeSet<LicenseKey> =
+            ids.iter().map(|(c, l, _)| (c.clone(), l.clone())).collect();
+        let keys: Vec<LicenseKey> = keys.into_iter().collect();
+        let (licenses, seats) = tokio::join!(
+            self.store.licenses_by_id(&keys, true),
+            self.store.assignments_by_id(&ids),
+        );
+        let mut by_license: BTreeMap<LicenseKey, Vec<Assignment>> = BTreeMap::new();
+        for a in seats? {
+            by_license.entry((a.customer_id.clone(), a.license_id.clone())).or_default().push(a);
+        }
+        let mut freed: BTreeMap<(String, String), Vec<Freed>> = BTreeMap::new();
+        for license in licenses? {
+            let key = (license.customer_id.clone(), license.license_id.clone());
+            let seats = by_license.remove(&key).unwrap_or_default();
+            if license.is_pending() {
+                // Its finisher comes first; the seats stay in the index.
+                report.skipped += seats.len();
+                continue;
+            }
+            let revoked = self.reclaim_on(&license, seats, today, now, &mut report).await?;
+            if let (Some(buyer), false) = (&license.buyer, revoked.is_empty()) {
+                let to = (license.customer_id.clone(), buyer.clone());
+                freed.entry(to).or_default().extend(revoked.iter().map(|a| Freed {
+                    product_name: license.product_name.clone(),
+                    invoice_number: license.invoice_on(today).to_string(),
+                    email: a.email.clone(),
+                    last_used: a.last_active_on,
+                }));
+            }
+        }
+        let run = ulid::Ulid::new().to_string();
+        for ((customer_id, buyer), seats) in freed {
+            let id = format!("reclaimed#{today}#{run}#{buyer}");
+            let record = MailRecord { customer_id: &customer_id, about: "RECLAIM", id: &id };
+            let digest = mail::render_reclaim_digest(&seats, &self.portal_url);
+            if self.send_once(&record, &buyer, &digest).await? == Once::Sent {
+                report.digests += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// One licence's due seats: warned, keyed afresh, or revoked. Answers
+    /// the seats it revoked.
+    async fn reclaim_on(
+        &self,
+        license: &License,
+        seats: Vec<Assignment>,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+        report: &mut IdleReport,
+    ) -> Result<Vec<Assignment>> {
+        let mut revoke = Vec::new();
+        for a in seats {
+            let write = match license.reclaim.step(&a, today) {
+                Some(IdleStep::Revoke { .. }) => {
+                    revoke.push(a);
+                    continue;
+                }
+                Some(IdleStep::Warn) => {
+                    let entry = Entry::assignment(
+                        license,
+                        now,
+                        SYSTEM,
+                        Action::AssignmentReclaimWarned,
+                        Some(&a),
+                        &a,
+                    );
+                    vec![keyed(license, &a, Some(now), today), Write::Entry(entry)]
+                }
+                None => vec![keyed(license, &a, None, today)],
+            };
+            let warn = write.len() == 2;
+            match self.store.transact(&write).await {
+                Ok(()) if warn => report.warned += 1,
+                Ok(()) => report.rekeyed += 1,
+                Err(TxError::Condition(_) | TxError::Busy) => report.skipped += 1,
+                Err(TxError::Failed(e)) => return Err(e),
+            }
+        }
+        self.revoke_idle(license, revoke, now, report).await
+    }
+
+    /// Revokes idle seats of one licence: all in one transaction where they
+    /// fit and nobody used one meanwhile, else one by one on the licence as
+    /// it is then.
+    async fn revoke_idle(
+        &self,
+        license: &License,
+        seats: Vec<Assignment>,
+        now: DateTime<Utc>,
+        report: &mut IdleReport,
+    ) -> Result<Vec<Assignment>> {
+        if seats.is_empty() {
+            return Ok(seats);
+        }
+        if 2 * seats.len() < MAX_TRANSACTION_ITEMS {
+            let writes = revocations(license, &seats, now);
+            match self.store.transact(&writes).await {
+                Ok(()) => {
+                    report.revoked += seats.len();
+                    return Ok(seats);
+                }
+                Err(TxError::Failed(e)) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let (customer, id) = (&license.customer_id, &license.license_id);
+        let mut revoked = Vec::new();
+        for a in seats {
+            let Some(license) = self.store.license(customer, id).await? else { break };
+            let ids = [(a.customer_id.clone(), a.license_id.clone(), a.email.clone())];
+            let now_seat = self.store.assignments_by_id(&ids).await?.pop();
+            let due = |s: &Assignment| {
+                matches!(license.reclaim.step(s, now.date_naive()), Some(IdleStep::Revoke { .. }))
+            };
+            let Some(seat) = now_seat.filter(|s| !license.is_pending() && due(s)) else {
+                report.skipped += 1;
+                continue;
+            };
+            match self
+                .store
+                .transact(&revocations(&license, std::slice::from_ref(&seat), now))
+                .await
+            {
+                Ok(()) => {
+                    report.revoked += 1;
+                    revoked.push(seat);
+                }
+                Err(TxError::Failed(e)) => return Err(e),
+                Err(_) => report.skipped += 1,
+            }
+        }
+        Ok(revoked)
+    }
+}
+
+/// The writes that revoke `seats` of `license` for inactivity: the licence
+/// once (its seats freed from today), each seat only while still unused,
+/// with its history entry.
+fn revocations(license: &License, seats: &[Assignment], now: DateTime<Utc>) -> Vec<Write> {
+    let mut after = license.clone();
+    let mut writes = Vec::with_capacity(1 + 2 * seats.len());
+    for a in seats {
+        after = plan::revoke(&after, a, now.date_naive());
+        after.version = license.version + 1;
+        let (_, seat_writes) = revoking(license, a, now, SYSTEM, Some(INACTIVE));
+        writes.extend(seat_writes.into_iter().map(|w| match w {
+            Write::Revoke { customer_id, license_id, email, at, by, invitation, undo, .. } => {
+                let unused = Some(LastActive(a.last_active_on));
+                Write::Revoke { customer_id, license_id, email, at, by, invitation, undo, unused }
+            }
+            other => other,
+        }));
+    }
+    writes.insert(0, Write::License { license: after, expected_version: Some(license.version) });
+    writes
+}

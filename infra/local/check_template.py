@@ -366,6 +366,8 @@ def check(template):
     filters = [json.loads(f["Pattern"]) for e in notify.values()
                for f in (e.get("Properties", {}).get("FilterCriteria") or {}).get("Filters", [])]
     passes = lambda record: any(matches(f, record) for f in filters)  # noqa: E731
+    if len(filters) > 5:
+        problems.append(f"notify's stream has {len(filters)} filters (an event source mapping takes 5)")
     if not passes(stream_record()):
         problems.append("notify's stream filter drops a new pending invitation")
     revoked = stream_record(revokedAt={"S": "2026-11-29T10:00:00Z"})
@@ -394,6 +396,8 @@ def check(template):
         problems.append("notify's stream filter drops a reclaim (the person is told)")
     if passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(reclaimed, reason={"S": "deprovisioned"})}}):
         problems.append("notify's stream filter passes a revoke that is no reclaim")
+    if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(entry, action={"S": "license.seats-exhausted"})}}):
+        problems.append("notify's stream filter drops seats running out (the buyer is told)")
     if passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(entry, action={"S": "assignment.created"})}}):
         problems.append("notify's stream filter passes every history entry")
     schedules = [e for e in notify.values() if e.get("Type") == "ScheduleV2"]

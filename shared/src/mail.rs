@@ -266,6 +266,27 @@ pub fn render_idle(r: &Idle) -> Mail {
     compose(l, subject, greeting, &first, (sign_in, r.portal_url), &second, closing)
 }
 
+/// To the buyer (v3): a committed change left no seat of the licence free
+/// (in English, as the buyers' reminders are).
+#[derive(Clone, Debug)]
+pub struct SeatsExhausted<'a> {
+    pub product_name: &'a str,
+    pub invoice_number: &'a str,
+    pub quantity: u32,
+    pub portal_url: &'a str,
+}
+
+pub fn render_seats_exhausted(r: &SeatsExhausted) -> Mail {
+    let subject = format!("All seats of {} are in use", r.product_name);
+    let first = format!(
+        "all {} seats of your licence of {} (invoice {}) are now in use, so nobody more can be assigned.",
+        r.quantity, r.product_name, r.invoice_number
+    );
+    let second = "To make room, revoke seats nobody needs, turn on the reclaim of idle seats, or buy more seats.";
+    let sign_in = ("Manage your licences in the portal:", r.portal_url);
+    compose(Language::En, subject, "Hello,", &first, sign_in, second, "Kind regards")
+}
+
 /// One seat a run freed, for the buyer's digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Freed {

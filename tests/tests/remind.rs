@@ -400,3 +400,58 @@ async fn a_throttled_mail_of_the_run_comes_again_and_goes_once() {
     assert_eq!(n.handle(&stream).await, json!({"batchItemFailures": []}));
     assert_eq!(subjects(&anna).len(), 1);
 }
+
+// ------------------------------------------------------ seats running out (v3)
+
+#[tokio::test]
+async fn running_out_of_seats_is_recorded_and_told_once_until_seats_are_free_again() {
+    let app = fresh_app().await;
+    let buyer = unique("buyer");
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let event = purchase(&order, CUSTOMER, &buyer, 3, days_from_today(-30), days_from_today(300));
+    let id = provision(&app, event).await.expect("provision").license_id;
+    let admin = Client::admin(&app, CUSTOMER);
+    let exhausted = || of_action(&admin, &id, "license.seats-exhausted");
+    assign(&app, &id, &unique("anna"), None, "en").await;
+    assert!(exhausted().await.is_empty(), "one seat still free");
+    let bob = unique("bob");
+    assign(&app, &id, &bob, None, "en").await;
+    assert_eq!(exhausted().await.len(), 1, "the last seat taken");
+    // A refused assign writes nothing.
+    let entries = admin.all_history(&id, "", 100).await.len();
+    assert_eq!(admin.assign(&id, unique("carl").as_str()).await.status, 409);
+    assert_eq!(admin.all_history(&id, "", 100).await.len(), entries);
+    // Seats free again, then taken again: recorded again.
+    assert_eq!(admin.revoke(&id, &bob).await.status, 200);
+    let later = app.later(86_400);
+    assert_eq!(
+        Client::admin(&later, CUSTOMER).assign(&id, unique("dora").as_str()).await.status,
+        201
+    );
+    assert_eq!(exhausted().await.len(), 2);
+    // The buyer hears once of each, whatever the deliveries.
+    let n = notifier(&app, ses_endpoint());
+    let stream = entries_as_stream(&app, &id).await;
+    for _ in 0..2 {
+        assert_eq!(n.handle(&stream).await, json!({"batchItemFailures": []}));
+    }
+    let product = format!("Product {order}");
+    let told: Vec<String> = subjects(&buyer)
+        .into_iter()
+        .filter(|s| s == &format!("All seats of {product} are in use"))
+        .collect();
+    assert_eq!(told.len(), 2, "{:?}", subjects(&buyer));
+    assert!(text(&mails_to(&buyer)[0]).contains("all 3 seats"));
+
+    // A licence of one seat is full once its buyer holds it.
+    let one = purchase(
+        &unique("ORD"),
+        CUSTOMER,
+        &unique("buyer"),
+        1,
+        days_from_today(-1),
+        days_from_today(30),
+    );
+    let single = provision(&app, one).await.expect("provision").license_id;
+    assert_eq!(of_action(&admin, &single, "license.seats-exhausted").await.len(), 1);
+}

@@ -295,8 +295,8 @@ fn token_notices_without_their_filters_fail_the_check() {
         "passes a revoke that is no reclaim",
     );
     fails_replacing(
-        "{\"S\": [\"assignment.reclaim-warned\"]}",
-        "{\"S\": [\"assignment.reclaim-changed\"]}",
+        "{\"S\": [\"assignment.reclaim-warned\", ",
+        "{\"S\": [\"assignment.reclaim-changed\", ",
         "drops a reclaim warning",
     );
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{IdleNotice, TokenEvent, TokenNotice};
+use crate::model::{EntryNotice, TokenEvent, TokenNotice, Told};
 use crate::notify::Notifier;
 pub use crate::notify::Pending;
 
@@ -15,7 +15,7 @@ pub use crate::notify::Pending;
 pub enum Notice {
     Invitation(Pending),
     Token(TokenNotice),
-    Idle(IdleNotice),
+    Entry(EntryNotice),
 }
 
 impl Notice {
@@ -23,7 +23,7 @@ impl Notice {
         Pending::from_record(record)
             .map(Self::Invitation)
             .or_else(|| token_notice(record).map(Self::Token))
-            .or_else(|| idle_notice(record).map(Self::Idle))
+            .or_else(|| entry_notice(record).map(Self::Entry))
     }
 }
 
@@ -37,7 +37,7 @@ pub async fn handle(notifier: &Notifier, event: &Value) -> Value {
             None => continue,
             Some(Notice::Invitation(pending)) => notifier.deliver(&pending).await,
             Some(Notice::Token(notice)) => notifier.tell_buyers(&notice).await,
-            Some(Notice::Idle(notice)) => notifier.tell_idle(&notice).await,
+            Some(Notice::Entry(notice)) => notifier.tell_of_entry(&notice).await,
         };
         if let Err(reason) = done {
             tracing::warn!(%reason, "stream record not done yet; will retry");
@@ -113,9 +113,10 @@ impl Pending {
     }
 }
 
-/// A history entry of the daily run's reclaim, inserted: a seat warned, or
-/// revoked for inactivity (v3). The person hears of each.
-fn idle_notice(record: &Value) -> Option<IdleNotice> {
+/// A history entry inserted that someone hears of (v3): a seat the daily run
+/// warned or revoked for inactivity (its person), a licence whose seats ran
+/// out (its buyer).
+fn entry_notice(record: &Value) -> Option<EntryNotice> {
     if record.get("eventName")?.as_str()? != "INSERT" {
         return None;
     }
@@ -123,16 +124,21 @@ fn idle_notice(record: &Value) -> Option<IdleNotice> {
     if s(image, "type")? != "HistoryEntry" {
         return None;
     }
-    let warned = match (s(image, "action")?, s(image, "reason")) {
-        ("assignment.reclaim-warned", _) => true,
-        ("assignment.revoked", Some(crate::idle::INACTIVE)) => false,
+    let told = match (s(image, "action")?, s(image, "reason")) {
+        ("assignment.reclaim-warned", _) => Told::ReclaimWarned,
+        ("assignment.revoked", Some(crate::idle::INACTIVE)) => Told::Reclaimed,
+        ("license.seats-exhausted", _) => Told::SeatsExhausted,
         _ => return None,
     };
-    Some(IdleNotice {
-        warned,
+    let email = s(image, "email").map(str::to_string);
+    if told != Told::SeatsExhausted && email.is_none() {
+        return None;
+    }
+    Some(EntryNotice {
+        told,
         customer_id: s(image, "customerId")?.to_string(),
         license_id: s(image, "licenseId")?.to_string(),
-        email: s(image, "email")?.to_string(),
+        email,
         entry_id: s(image, "id")?.to_string(),
         at: s(image, "at")?.parse().ok()?,
     })
@@ -235,10 +241,16 @@ mod tests {
     #[test]
     fn the_runs_warnings_and_reclaims_tell_the_person() {
         let warned = Notice::from_record(&entry_record("assignment.reclaim-warned", None));
-        let Some(Notice::Idle(n)) = warned else { panic!("{warned:?}") };
-        assert!(n.warned && n.email == "anna@example.com" && n.entry_id == "01E");
+        let Some(Notice::Entry(n)) = warned else { panic!("{warned:?}") };
+        assert_eq!((n.told, n.email.as_deref()), (Told::ReclaimWarned, Some("anna@example.com")));
+        assert_eq!(n.entry_id, "01E");
         let revoked = Notice::from_record(&entry_record("assignment.revoked", Some("inactive")));
-        assert!(matches!(revoked, Some(Notice::Idle(IdleNotice { warned: false, .. }))));
+        assert!(matches!(revoked, Some(Notice::Entry(EntryNotice { told: Told::Reclaimed, .. }))));
+        let full = Notice::from_record(&entry_record("license.seats-exhausted", None));
+        assert!(matches!(
+            full,
+            Some(Notice::Entry(EntryNotice { told: Told::SeatsExhausted, .. }))
+        ));
         assert_eq!(Notice::from_record(&entry_record("assignment.revoked", None)), None);
         let by_admin = entry_record("assignment.revoked", Some("deprovisioned"));
         assert_eq!(Notice::from_record(&by_admin), None);

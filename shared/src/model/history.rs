@@ -23,6 +23,9 @@ pub enum Action {
     LicenseCancelled,
     #[serde(rename = "license.reclaim-changed")]
     LicenseReclaimChanged,
+    /// v3: a committed change left no seat free (the buyer is told).
+    #[serde(rename = "license.seats-exhausted")]
+    LicenseSeatsExhausted,
     #[serde(rename = "assignment.created")]
     AssignmentCreated,
     #[serde(rename = "assignment.changed")]
@@ -38,6 +41,30 @@ pub enum Action {
     InvitationFailed,
     #[serde(rename = "invitation.resent")]
     InvitationResent,
+}
+
+/// A history entry that someone hears of by mail (v3), as the table's stream
+/// brings it to `notify`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryNotice {
+    pub told: Told,
+    pub customer_id: String,
+    pub license_id: String,
+    /// The person an assignment's entry is about.
+    pub email: Option<String>,
+    pub entry_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What an [`EntryNotice`] tells, and whom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Told {
+    /// The person: their idle seat will be freed unless they use it.
+    ReclaimWarned,
+    /// The person: their idle seat was freed.
+    Reclaimed,
+    /// The buyer: every seat is in use.
+    SeatsExhausted,
 }
 
 /// An assignment's period and status, as an entry shows it before and after.
@@ -191,6 +218,23 @@ impl Entry {
         }
     }
 
+    /// v3: the entry of a committed change from `before` (`None`: a new
+    /// licence) to `after` that leaves no seat free (`availableSeats` 0 on
+    /// the change's day) where one was free before: `license.seats-exhausted`,
+    /// once per running out, since a licence at 0 stays there until seats
+    /// are free again.
+    pub fn seats_exhausted(
+        before: Option<&License>,
+        after: &License,
+        at: DateTime<Utc>,
+        actor: &str,
+    ) -> Option<Self> {
+        let today = at.date_naive();
+        let was_free = before.is_none_or(|b| b.counts(today).available_seats > 0);
+        (was_free && after.counts(today).available_seats == 0)
+            .then(|| Self::new(after, at, actor, Action::LicenseSeatsExhausted))
+    }
+
     /// This entry, saying why.
     pub fn because(self, reason: Option<&str>) -> Self {
         Self { reason: reason.map(str::to_string), ..self }
@@ -286,9 +330,35 @@ mod tests {
             (Action::LicenseQuantityChanged, "license.quantity-changed"),
             (Action::AssignmentRevoked, "assignment.revoked"),
             (Action::InvitationResent, "invitation.resent"),
+            (Action::LicenseSeatsExhausted, "license.seats-exhausted"),
+            (Action::AssignmentReclaimWarned, "assignment.reclaim-warned"),
         ] {
             assert_eq!(serde_json::to_value(action).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn running_out_of_seats_is_recorded_once_until_seats_are_free_again() {
+        let at: DateTime<Utc> = "2026-06-01T10:00:00Z".parse().unwrap();
+        let year = crate::model::Period::new(at.date_naive(), "2026-12-31".parse().unwrap());
+        let with = |used: u32| {
+            let mut l = License::sample(2);
+            l.seats.add(year, used);
+            l
+        };
+        let exhausted = |before: Option<&License>, after: &License| {
+            Entry::seats_exhausted(before, after, at, "x").map(|e| e.action)
+        };
+        assert_eq!(exhausted(Some(&with(1)), &with(2)), Some(Action::LicenseSeatsExhausted));
+        assert_eq!(exhausted(Some(&with(2)), &with(2)), None, "at 0 already: told before");
+        assert_eq!(exhausted(Some(&with(0)), &with(1)), None, "one still free");
+        assert_eq!(exhausted(None, &with(2)), Some(Action::LicenseSeatsExhausted), "bought full");
+        // A seat that ends before the term does: free from then on, not today.
+        let mut ending = with(1);
+        ending
+            .seats
+            .add(crate::model::Period::new(at.date_naive(), "2026-06-30".parse().unwrap()), 1);
+        assert_eq!(exhausted(Some(&with(1)), &ending), Some(Action::LicenseSeatsExhausted));
     }
 
     #[test]

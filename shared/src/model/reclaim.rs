@@ -60,19 +60,6 @@ impl ReclaimPolicy {
     }
 }
 
-/// A seat the daily run warned or revoked for inactivity, as the table's
-/// stream tells `notify` (its history entry): the person gets a mail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdleNotice {
-    /// Warned (else revoked).
-    pub warned: bool,
-    pub customer_id: String,
-    pub license_id: String,
-    pub email: String,
-    pub entry_id: String,
-    pub at: DateTime<Utc>,
-}
-
 /// What the daily run does with one assignment on a day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdleStep {

@@ -194,7 +194,12 @@ async fn commit(
     plan: &Plan,
     budget: &Budget,
 ) -> Result<Step<()>> {
-    let single = 2 * plan.new.len() + COMMIT_OVERHEAD <= MAX_TRANSACTION_ITEMS;
+    let first = plan.new.first().expect("a plan to commit assigns someone");
+    // v3: the last free seat taken is recorded (and its buyer told).
+    let exhausted =
+        Entry::seats_exhausted(Some(before), &plan.license, first.assigned_at, &first.assigned_by);
+    let overhead = COMMIT_OVERHEAD + usize::from(exhausted.is_some());
+    let single = 2 * plan.new.len() + overhead <= MAX_TRANSACTION_ITEMS;
     let mut license = plan.license.clone();
     if !single {
         license.operation = Some(Operation::Batch(bulk::batch_of(&plan.new)));
@@ -215,6 +220,13 @@ async fn commit(
             last = Some(entry.clone());
             writes.extend([Write::Assignment(a.clone()), Write::Entry(entry)]);
         }
+        if let (Some(entry), Some(last)) = (exhausted, &last) {
+            writes.push(Write::Entry(entry.following(last)));
+        }
+    } else if let Some(entry) = exhausted {
+        // Shown with the batch's own entries, once it is complete.
+        let op = license.pending_op().map(str::to_string);
+        writes.push(Write::Entry(Entry { op, op_version: Some(license.version), ..entry }));
     }
     match app.store.transact(&writes).await {
         Err(TxError::Condition(failed)) if failed.contains(&1) => Err(budget.exceeded()),

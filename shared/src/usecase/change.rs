@@ -58,11 +58,12 @@ pub async fn change(
             &changed,
         );
         let mut writes = Vec::with_capacity(3);
+        let mut exhausted = None;
         if period != old {
-            writes.push(Write::License {
-                license: plan::change(&license, &a, period)?,
-                expected_version: Some(license.version),
-            });
+            let after = plan::change(&license, &a, period)?;
+            exhausted = Entry::seats_exhausted(Some(&license), &after, entry.at, by)
+                .map(|e| Write::Entry(e.following(&entry)));
+            writes.push(Write::License { license: after, expected_version: Some(license.version) });
         } else {
             // The idle index's day follows the licence's reclaim rule as read.
             writes.push(Write::LicenseAt {
@@ -82,6 +83,7 @@ pub async fn change(
             },
             Write::Entry(entry),
         ]);
+        writes.extend(exhausted);
         Ok(committed(app.store.transact(&writes).await)?.map(|()| changed))
     })
     .await

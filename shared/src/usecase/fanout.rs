@@ -31,8 +31,9 @@ pub struct Commit<'a> {
     pub record: OrderEvent,
 }
 
-/// Items of the commit besides the moves: licence, event record, entry.
-const COMMIT_OVERHEAD: usize = 3;
+/// Items of the commit besides the moves: licence, event record, entry, and
+/// (v3) the entry of seats running out.
+const COMMIT_OVERHEAD: usize = 4;
 
 /// Commits a lifecycle change: in one transaction when its moves fit, else
 /// as a fan-out finished before this returns.
@@ -44,15 +45,21 @@ pub async fn commit(app: &App, c: Commit<'_>) -> Result<Step<()>> {
         license.operation =
             Some(Operation::Fanout(Fanout { id: c.op.clone(), at: c.at, change, before }));
     }
+    let entry = Entry { op: Some(c.op.clone()), op_version: Some(license.version), ..c.entry };
+    // v3: a lifecycle event that leaves no seat free is recorded (the buyer is told).
+    let exhausted = Entry::seats_exhausted(Some(c.before), &license, c.at, SYSTEM).map(|e| {
+        Write::Entry(Entry {
+            op: entry.op.clone(),
+            op_version: entry.op_version,
+            ..e.following(&entry)
+        })
+    });
     let mut writes = vec![
         Write::License { license: license.clone(), expected_version: Some(c.before.version) },
         Write::OrderEvent(c.record),
-        Write::Entry(Entry {
-            op: Some(c.op.clone()),
-            op_version: Some(license.version),
-            ..c.entry
-        }),
+        Write::Entry(entry),
     ];
+    writes.extend(exhausted);
     if single {
         for (a, m) in &moves {
             writes.extend(move_writes(&license, &c.op, c.at, a, *m));

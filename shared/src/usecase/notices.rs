@@ -2,16 +2,16 @@
 //! revoked (API.md v3), so that a token nobody meant to create does not go
 //! unnoticed. The token's own record is the outbox: the table's stream
 //! brings its creation and its revocation to `notify`, and each buyer gets
-//! each mail at most once (`super::once`). Likewise the daily run's
-//! history entries of a seat warned or revoked for inactivity (v3) bring the
-//! person their mail.
+//! each mail at most once (`super::once`). Likewise history entries that
+//! someone hears of (v3): a seat the daily run warned or revoked for
+//! inactivity (its person), a licence whose seats ran out (its buyer).
 
 use std::collections::BTreeSet;
 
 use super::notify::Notifier;
 use super::once::{MailRecord, Once};
 use crate::mail::{self, TokenMail};
-use crate::model::{IdleNotice, TokenEvent, TokenNotice};
+use crate::model::{EntryNotice, TokenEvent, TokenNotice, Told};
 
 impl Notifier {
     /// Mails every buyer of the customer's licences about `n`. `Err`: a
@@ -46,37 +46,55 @@ impl Notifier {
 }
 
 impl Notifier {
-    /// The mail of a seat warned or revoked for inactivity, to its person in
-    /// their invitation language, once per history entry; `Err` while SES
+    /// The mail of a history entry (v3): to the person of a seat warned or
+    /// revoked for inactivity, in their invitation language; to the buyer of
+    /// a licence whose seats ran out. Once per entry; `Err` while SES
     /// throttles, so that the stream delivers it again.
-    pub async fn tell_idle(&self, n: &IdleNotice) -> Result<(), String> {
+    pub async fn tell_of_entry(&self, n: &EntryNotice) -> Result<(), String> {
         let key = [(n.customer_id.clone(), n.license_id.clone())];
-        let id = [(n.customer_id.clone(), n.license_id.clone(), n.email.clone())];
-        let (license, seat) =
-            tokio::join!(self.store.licenses_by_id(&key, false), self.store.assignments_by_id(&id));
-        let (Some(license), Some(seat)) =
-            (license.map_err(|e| e.to_string())?.pop(), seat.map_err(|e| e.to_string())?.pop())
-        else {
-            return Ok(());
+        let license = self.store.licenses_by_id(&key, false).await.map_err(|e| e.to_string())?;
+        let Some(license) = license.into_iter().next() else { return Ok(()) };
+        let (to, mail) = match (n.told, &n.email) {
+            (Told::SeatsExhausted, _) => {
+                let Some(buyer) = license.buyer.clone() else { return Ok(()) };
+                let today = n.at.date_naive();
+                let mail = mail::render_seats_exhausted(&mail::SeatsExhausted {
+                    product_name: &license.product_name,
+                    invoice_number: license.invoice_on(today),
+                    quantity: license.quantity_on(today),
+                    portal_url: &self.portal_url,
+                });
+                (buyer, mail)
+            }
+            (told, Some(email)) => {
+                let id = [(n.customer_id.clone(), n.license_id.clone(), email.clone())];
+                let seat = self.store.assignments_by_id(&id).await.map_err(|e| e.to_string())?;
+                let Some(seat) = seat.into_iter().next() else { return Ok(()) };
+                let grace = license.reclaim.grace_days.unwrap_or(crate::model::DEFAULT_GRACE_DAYS);
+                // The run on the grace's last day may come before the person does.
+                let use_by = (told == Told::ReclaimWarned)
+                    .then(|| n.at.date_naive() + chrono::Duration::days(i64::from(grace) - 1));
+                let mail = mail::render_idle(&mail::Idle {
+                    language: seat.language,
+                    product_name: &license.product_name,
+                    email,
+                    last_used: seat.last_active_on,
+                    use_by,
+                    portal_url: &self.portal_url,
+                });
+                (email.clone(), mail)
+            }
+            (_, None) => return Ok(()),
         };
-        let grace = license.reclaim.grace_days.unwrap_or(crate::model::DEFAULT_GRACE_DAYS);
-        let use_by = n.warned.then(|| {
-            let day = n.at.date_naive() + chrono::Duration::days(i64::from(grace));
-            day.pred_opt().unwrap_or(day)
-        });
-        let mail = mail::render_idle(&mail::Idle {
-            language: seat.language,
-            product_name: &license.product_name,
-            email: &n.email,
-            last_used: seat.last_active_on,
-            use_by,
-            portal_url: &self.portal_url,
-        });
-        let kind = if n.warned { "idle-warned" } else { "idle-revoked" };
-        let id = format!("{kind}#{}#{}", n.entry_id, n.email);
+        let kind = match n.told {
+            Told::ReclaimWarned => "idle-warned",
+            Told::Reclaimed => "idle-revoked",
+            Told::SeatsExhausted => "seats-exhausted",
+        };
+        let id = format!("{kind}#{}#{to}", n.entry_id);
         let record = MailRecord { customer_id: &n.customer_id, about: &n.license_id, id: &id };
-        match self.send_once(&record, &n.email, &mail).await.map_err(|e| e.to_string())? {
-            Once::Deferred => Err(format!("{kind} mail to {} not sent yet", n.email)),
+        match self.send_once(&record, &to, &mail).await.map_err(|e| e.to_string())? {
+            Once::Deferred => Err(format!("{kind} mail to {to} not sent yet")),
             _ => Ok(()),
         }
     }

@@ -127,6 +127,13 @@ async fn create(
                 .following(&purchased);
         writes.extend([Write::Assignment(seat), Write::Entry(created)]);
     }
+    if let Some(exhausted) = Entry::seats_exhausted(None, &license, now, SYSTEM) {
+        let last = match writes.last() {
+            Some(Write::Entry(last)) => last.clone(),
+            _ => purchased.clone(),
+        };
+        writes.push(Write::Entry(exhausted.following(&last)));
+    }
     writes.push(Write::License { license, expected_version: None });
     match app.store.transact(&writes).await {
         Ok(()) => Ok(order),

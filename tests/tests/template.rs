@@ -218,9 +218,9 @@ fn a_function_without_its_alarms_fails_the_check() {
 #[test]
 fn an_entitlements_function_that_may_write_more_or_query_the_table_fails_the_check() {
     fails_replacing(
-        "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem]",
         "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:PutItem]",
-        "EntitlementsFunction may dynamodb:PutItem",
+        "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:PutItem, dynamodb:DeleteItem]",
+        "EntitlementsFunction may dynamodb:DeleteItem",
     );
     fails_replacing(
         "              Action: [dynamodb:Query]\n              Resource: !Sub \"${Table.Arn}/index/GSI1\"",

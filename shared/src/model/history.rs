@@ -41,6 +41,9 @@ pub enum Action {
     InvitationFailed,
     #[serde(rename = "invitation.resent")]
     InvitationResent,
+    /// v3: the person's first use of the product (an entitlement check).
+    #[serde(rename = "invitation.accepted")]
+    InvitationAccepted,
 }
 
 /// A history entry that someone hears of by mail (v3), as the table's stream
@@ -331,6 +334,7 @@ mod tests {
             (Action::AssignmentRevoked, "assignment.revoked"),
             (Action::InvitationResent, "invitation.resent"),
             (Action::LicenseSeatsExhausted, "license.seats-exhausted"),
+            (Action::InvitationAccepted, "invitation.accepted"),
             (Action::AssignmentReclaimWarned, "assignment.reclaim-warned"),
         ] {
             assert_eq!(serde_json::to_value(action).unwrap(), text);

@@ -1,15 +1,17 @@
 //! Activity on assignments (v3): the day a person last used the product,
-//! and when they first did (which accepts the invitation). One conditional
-//! UpdateItem, which writes at most once per assignment and day.
+//! and when they first did (which accepts the invitation, recorded in the
+//! history in the same transaction). One conditional write, at most once per
+//! assignment and day.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::expr::{self, Expr};
 use super::items;
 use super::keys::{self, attr};
-use super::{Store, applied, s};
+use super::{Store, TxError, applied, s};
 use crate::error::Result;
-use crate::model::Assignment;
+use crate::model::{Action, Assignment, Entry};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 impl Store {
     /// Records that the person of `a` used the product on `today` (at `now`):
@@ -76,6 +78,23 @@ impl Store {
             set
         };
         let update = expr::update(&self.table, key, set, condition)?;
-        applied(self.update_item(update).send().await)
+        if a.accepted_at.is_some() {
+            return applied(self.update_item(update).send().await);
+        }
+        // The first use: the invitation's acceptance is recorded in the
+        // licence's history with it (v3: `invitation.accepted`), same round trip.
+        let entry =
+            Entry::on(&a.customer_id, &a.license_id, now, &a.email, Action::InvitationAccepted)
+                .about(&a.email);
+        let put = expr::put(&self.table, items::entry_item(&entry)?, None)?;
+        let writes = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().put(put).build(),
+        ];
+        match self.transact_items(writes).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Condition(_) | TxError::Busy) => Ok(false),
+            Err(TxError::Failed(e)) => Err(e),
+        }
     }
 }

@@ -49,7 +49,16 @@ async fn a_seat_entitles_and_records_the_days_activity_once_accepting_the_invita
         json!({"productId": PRODUCT, "entitled": true, "licenseId": id, "customerId": CUSTOMER,
                "validUntil": days_from_today(200)})
     );
-    assert_eq!(proxy.seen("UpdateItem"), 1, "the day's activity, written once");
+    // The first use: the activity with the acceptance's history entry, one transaction.
+    assert_eq!(proxy.seen("TransactWriteItems") + proxy.seen("UpdateItem"), 1);
+    let history = Client::admin(&app, CUSTOMER).all_history(&id, "", 100).await;
+    let accepted: Vec<&Value> =
+        history.iter().filter(|e| e["action"] == "invitation.accepted").collect();
+    assert_eq!(accepted.len(), 1, "{history:?}");
+    assert_eq!(
+        (&accepted[0]["email"], &accepted[0]["actor"]),
+        (&json!("anna@example.com"), &json!("anna@example.com"))
+    );
     let seat = Client::admin(&app, CUSTOMER).assignment(&id, "anna@example.com").await.unwrap();
     assert_eq!(seat["lastActiveOn"], today().to_string());
     assert_eq!(seat["invitation"]["status"], "accepted");
@@ -72,6 +81,8 @@ async fn a_seat_entitles_and_records_the_days_activity_once_accepting_the_invita
     let seat = Client::admin(&app, CUSTOMER).assignment(&id, "anna@example.com").await.unwrap();
     assert_eq!(seat["lastActiveOn"], days_from_today(1).to_string());
     assert_eq!(seat["invitation"]["acceptedAt"], accepted_at);
+    let history = Client::admin(&app, CUSTOMER).all_history(&id, "", 100).await;
+    assert_eq!(history.iter().filter(|e| e["action"] == "invitation.accepted").count(), 1);
 }
 
 #[tokio::test]

@@ -376,3 +376,100 @@ fn the_scim_endpoints_pass_an_outside_compliance_checker() {
     assert!(out.status.success(), "the SCIM compliance checker failed:\n{report}");
     eprintln!("{}", report.lines().last().unwrap_or_default());
 }
+
+/// Reclaim of idle seats through the local stack (v3): the daily run warns
+/// idle seats, the warning mail comes through the stream relay and notify, a
+/// warned person who signs in to the product keeps the seat, and one who
+/// does not loses it after the grace days.
+#[test]
+fn a_warned_person_who_signs_in_keeps_the_seat() {
+    let (rt, app) = fresh_app_blocking();
+    let watch = start_watch(app.store.table(), true);
+    let http = Http { base: watch.base.clone() };
+    let a = admin(CUSTOMER);
+    let buyer = unique("buyer");
+    let event =
+        purchase("ORD-IDLE", CUSTOMER, &buyer, 5, days_from_today(-30), days_from_today(300));
+    let invoke = |function: &str, body: Value| {
+        let path = format!("/2015-03-31/functions/{function}/invocations");
+        let (status, _, answer) = http.send("POST", &path, None, Some(body));
+        assert_eq!(status, 200, "{function}: {answer}");
+        answer
+    };
+    let id = invoke("provision", event)["licenseId"].as_str().unwrap().to_string();
+    let (anna, bob) = (unique("anna"), unique("bob"));
+    let path = format!("/licenses/{id}/assignments");
+    let body = json!({"emails": format!("{anna}, {bob}"), "validFrom": days_from_today(-20)});
+    let (status, _, assigned) = http.send("POST", &path, Some(&a), Some(body));
+    assert_eq!(status, 201, "{assigned}");
+    let reclaim = |inactive: u32| {
+        let body = json!({"enabled": true, "inactiveDays": inactive, "graceDays": 7});
+        let (status, _, answer) =
+            http.send("PUT", &format!("/licenses/{id}/reclaim"), Some(&a), Some(body));
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    let enabled = reclaim(14);
+    assert_eq!(enabled["reclaim"]["enabledOn"], today().to_string());
+    // As if reclaim had been enabled 20 days ago: the licence's day moved
+    // back, then the numbers changed, which rewrites every seat's rule.
+    rt.block_on(async {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        dynamodb_client()
+            .update_item()
+            .table_name(app.store.table())
+            .key("PK", S(format!("CUSTOMER#{CUSTOMER}")))
+            .key("SK", S(format!("LICENSE#{id}")))
+            .update_expression("SET reclaim.enabledOn = :day")
+            .expression_attribute_values(":day", S(days_from_today(-20).to_string()))
+            .send()
+            .await
+            .unwrap()
+    });
+    reclaim(15);
+
+    // Today's run warns Anna and Bob (idle since 20 days ago; the buyer's seat
+    // started today).
+    let run = invoke("remind", json!({"today": today()}));
+    assert_eq!(run["reclaim"]["warned"], 2, "{run}");
+    let warned_at = Instant::now();
+    let warnings = || {
+        let subjects =
+            mails_to(&anna).into_iter().filter_map(|m| m["subject"].as_str().map(str::to_string));
+        subjects.filter(|s| s.contains("will be freed unless you use it")).count()
+    };
+    while warnings() == 0 {
+        assert!(warned_at.elapsed() < Duration::from_secs(60), "no warning for {anna}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Anna signs in to the product the same day: entitled, the warning no longer counts.
+    let (_, _, licence) = http.send("GET", &format!("/licenses/{id}"), Some(&a), None);
+    let product = licence["productId"].as_str().unwrap();
+    let (status, _, entitled) = http.send(
+        "GET",
+        &format!("/me/entitlements/{product}"),
+        Some(&user(&anna, CUSTOMER)),
+        None,
+    );
+    assert_eq!((status, &entitled["entitled"]), (200, &json!(true)), "{entitled}");
+
+    // A week later the run frees Bob's seat, not Anna's.
+    let later = invoke("remind", json!({"today": days_from_today(7)}));
+    assert_eq!(later["reclaim"]["revoked"], 1, "{later}");
+    let (_, _, listed) = http.send("GET", &path, Some(&a), None);
+    let seat = |email: &str| {
+        let all = listed["assignments"].as_array().unwrap();
+        all.iter().find(|s| s["email"] == email).cloned().unwrap()
+    };
+    assert_eq!(
+        (&seat(&anna)["status"], &seat(&anna)["lastActiveOn"]),
+        (&json!("active"), &json!(today()))
+    );
+    assert_eq!(
+        (&seat(&bob)["status"], &seat(&bob)["revokedBy"]),
+        (&json!("revoked"), &json!("system"))
+    );
+    assert_eq!(seat(&buyer)["status"], "active");
+    assert_eq!(warnings(), 1, "one warning, whatever the runs");
+}

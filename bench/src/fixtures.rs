@@ -31,6 +31,8 @@ pub struct Fixture {
     pub many_admin: String,
     /// The table the reminder run reads: customers × licences.
     pub reminders: Reminders,
+    /// Tables of 10,000 and 100,000 seats with 20 due for reclaim (v3).
+    pub idle: Vec<crate::idle::IdleFixture>,
     pub term_end: NaiveDate,
     /// People an identity provider deactivates, and a directory of 10,000.
     pub scim: ScimFixture,
@@ -156,6 +158,12 @@ impl Fixture {
         let customers = std::env::var("BENCH_REMIND_CUSTOMERS").ok().and_then(|n| n.parse().ok());
         let customers = customers.unwrap_or(if quick { 20 } else { 200 });
         let reminders = reminders(app, customers, 50, 10).await;
+        let mut idle = Vec::new();
+        for seats in [10_000, 100_000] {
+            let started = std::time::Instant::now();
+            idle.push(crate::idle::IdleFixture::set_up(app, seats, 20).await);
+            eprintln!("idle seats: {seats} written in {:.1?}", started.elapsed());
+        }
         let many = "bench-many";
         for i in 0..200 {
             let order = format!("ORD-M{i}-{}", ulid::Ulid::new());
@@ -177,6 +185,7 @@ impl Fixture {
             quiet: ids[4].clone(),
             many_admin: admin(many),
             reminders,
+            idle,
             term_end: days_from_today(365),
             scim,
             product,

@@ -11,6 +11,7 @@
 mod budgets;
 mod cold;
 mod fixtures;
+mod idle;
 mod measure;
 mod pending;
 mod probe;

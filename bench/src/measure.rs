@@ -18,6 +18,8 @@ pub enum Call {
     OrderEvent(Value),
     /// A reminder run as if on a day, by a notifier built before the clock.
     Remind(Box<licensing::notify::Notifier>, chrono::NaiveDate),
+    /// The daily run's reclaim as if on a day, which must warn this many.
+    Reclaim(Box<licensing::notify::Notifier>, chrono::NaiveDate, usize),
 }
 
 /// Runs a call as the function's runtime would; its status.
@@ -50,6 +52,13 @@ pub async fn invoke(app: &App, call: Call) -> u16 {
             Ok(r) if r.deferred == 0 && r.failed == 0 => 200,
             other => panic!("the reminder run failed: {other:?}"),
         },
+        Call::Reclaim(notifier, today, due) => {
+            let now = today.and_time(chrono::Utc::now().time()).and_utc();
+            match notifier.reclaim_idle(today, now).await {
+                Ok(r) if r.warned == due && r.candidates == due => 200,
+                other => panic!("the reclaim run did not warn {due}: {other:?}"),
+            }
+        }
     }
 }
 

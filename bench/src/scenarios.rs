@@ -119,7 +119,8 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
             200,
             Minimum::new(
                 2,
-                "Query GSI1 (the person's seats of the product) + UpdateItem the day's activity",
+                "Query GSI1 (the person's seats of the product) + UpdateItem the day's activity \
+                 (on a first use a TransactWriteItems, with the acceptance's history entry)",
             ),
             move |i| {
                 request("GET", &format!("/me/entitlements/{}", f.product), &f.entitled[i], None)
@@ -228,9 +229,11 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
     } else {
         2
     };
+    let shards = licensing::store::keys::IDLE_SHARDS as usize;
     let reads = format!(
         "{months} Query GSI2 (the window's months) ‖ 1 Query GSI2 (events parked over a day), \
-         BatchGetItem licences, BatchGetItem assignments, BatchGetItem their records"
+         BatchGetItem licences, BatchGetItem assignments, BatchGetItem their records, \
+         {shards} Query GSI3 (nothing due for reclaim)"
     );
     rows.push(scenario(
         &format!("reminder run, {licences} licences, {due} due"),
@@ -238,7 +241,7 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         Samples { warmup: 0, measured: 1 },
         200,
         Minimum::new(
-            months + 4 + 2 * due,
+            months + 4 + shards + 2 * due,
             format!("{reads}, then per reminder 2 UpdateItem (claim, record)"),
         ),
         move |_| f.remind(),
@@ -248,9 +251,29 @@ pub fn table(f: &Fixture, quick: bool) -> Vec<Scenario<'_>> {
         Group::Scaling,
         Samples { warmup: 0, measured: 3 },
         200,
-        Minimum::new(months + 4, format!("{reads} (all sent: no writes)")),
+        Minimum::new(months + 4 + shards, format!("{reads} (all sent: no writes)")),
         move |_| f.remind(),
     ));
+    // The run's reclaim: what is due costs the reads, not the number of seats.
+    for idle in &f.idle {
+        let shards = licensing::store::keys::IDLE_SHARDS as usize;
+        rows.push(scenario(
+            &format!("reclaim run, {} seats, {} due", idle.seats, idle.due),
+            Group::Scaling,
+            Samples { warmup: 0, measured: 1 },
+            200,
+            Minimum::new(
+                shards + 2 + idle.due.div_ceil(49),
+                format!(
+                    "{shards} Query GSI3 (the idle index's partitions, up to today) ‖, \
+                     BatchGetItem licences ‖ BatchGetItem the seats (consistent), then \
+                     1 TransactWriteItems per 49 warnings of a licence (each seat and its \
+                     history entry)"
+                ),
+            ),
+            move |_| idle.run(),
+        ));
+    }
     // Each renewal moves every default period of `big` (10,002) to its new end.
     let renewals = Samples { warmup: 0, measured: if quick { 1 } else { 3 } };
     let moves = 10_002;

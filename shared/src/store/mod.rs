@@ -16,7 +16,7 @@ mod history;
 mod idempotency;
 mod idle;
 mod invitations;
-mod items;
+pub mod items;
 pub mod keys;
 mod licenses;
 mod orders;

@@ -3,7 +3,8 @@
 //! read again with its licence, strongly, and the rule decides
 //! (`IdleRule::step`, which the preview uses too):
 //! - warn: the warning and its day in the index (its grace's end), with the
-//!   history entry `assignment.reclaim-warned`, in one transaction;
+//!   history entry `assignment.reclaim-warned`; a licence's warnings in one
+//!   transaction where they fit (else one by one);
 //! - revoke: as an admin's revoke, by `system` with `reason: "inactive"`,
 //!   all of a licence's in one transaction where they fit (else one by one);
 //! - nothing (used since, exempted, ended, a rule changed): keyed afresh.
@@ -112,13 +113,10 @@ impl Notifier {
         now: DateTime<Utc>,
         report: &mut IdleReport,
     ) -> Result<Vec<Assignment>> {
-        let mut revoke = Vec::new();
+        let (mut warn, mut rekey, mut revoke) = (Vec::new(), Vec::new(), Vec::new());
         for a in seats {
-            let write = match license.reclaim.step(&a, today) {
-                Some(IdleStep::Revoke { .. }) => {
-                    revoke.push(a);
-                    continue;
-                }
+            match license.reclaim.step(&a, today) {
+                Some(IdleStep::Revoke { .. }) => revoke.push(a),
                 Some(IdleStep::Warn) => {
                     let entry = Entry::assignment(
                         license,
@@ -128,19 +126,47 @@ impl Notifier {
                         Some(&a),
                         &a,
                     );
-                    vec![keyed(license, &a, Some(now), today), Write::Entry(entry)]
+                    warn.push(vec![keyed(license, &a, Some(now), today), Write::Entry(entry)]);
                 }
-                None => vec![keyed(license, &a, None, today)],
-            };
-            let warn = write.len() == 2;
-            match self.store.transact(&write).await {
-                Ok(()) if warn => report.warned += 1,
-                Ok(()) => report.rekeyed += 1,
-                Err(TxError::Condition(_) | TxError::Busy) => report.skipped += 1,
-                Err(TxError::Failed(e)) => return Err(e),
+                None => rekey.push(vec![keyed(license, &a, None, today)]),
             }
         }
+        report.warned += self.write_each(warn, &mut report.skipped).await?;
+        report.rekeyed += self.write_each(rekey, &mut report.skipped).await?;
         self.revoke_idle(license, revoke, now, report).await
+    }
+
+    /// Writes each group of writes (one seat's), as many groups to a
+    /// transaction as fit; a transaction refused because one seat changed
+    /// since it was read (a use at that moment) is written again group by
+    /// group, so only that seat is left (`skipped`). Answers how many
+    /// groups were written.
+    async fn write_each(&self, groups: Vec<Vec<Write>>, skipped: &mut usize) -> Result<usize> {
+        let mut written = 0;
+        let per = groups.first().map_or(1, Vec::len).max(1);
+        for chunk in groups.chunks(MAX_TRANSACTION_ITEMS / per) {
+            let all: Vec<Write> = chunk.iter().flatten().cloned().collect();
+            match self.store.transact(&all).await {
+                Ok(()) => {
+                    written += chunk.len();
+                    continue;
+                }
+                Err(TxError::Failed(e)) => return Err(e),
+                Err(_) if chunk.len() == 1 => {
+                    *skipped += 1;
+                    continue;
+                }
+                Err(_) => {}
+            }
+            for group in chunk {
+                match self.store.transact(group).await {
+                    Ok(()) => written += 1,
+                    Err(TxError::Failed(e)) => return Err(e),
+                    Err(_) => *skipped += 1,
+                }
+            }
+        }
+        Ok(written)
     }
 
     /// Revokes idle seats of one licence: all in one transaction where they

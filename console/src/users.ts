@@ -6,6 +6,7 @@ import { assignDialog, changeDialog, exemptToggle, resend, revokeDialog, type Sc
 import { usageChart } from "./chart";
 import { exportCsv } from "./csv";
 import { importDialog } from "./csv-import";
+import { reclaimDialog } from "./reclaim";
 import { el } from "./dom";
 import { historyList } from "./history";
 import { period, t, type Lang } from "./i18n";
@@ -66,7 +67,7 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
   if (said) window.setTimeout(() => (status.textContent = said), 50);
 }
 
-/** Assign User, Export CSV, Import CSV. */
+/** Assign User, Export CSV, Import CSV, Reclaim idle seats. */
 function toolbar(s: Scope, exported: HTMLElement): HTMLElement {
   const tx = t(s.lang);
   const exportButton = button(tx.exportCsv, (b) => {
@@ -81,6 +82,7 @@ function toolbar(s: Scope, exported: HTMLElement): HTMLElement {
     button(tx.assignUser, () => assignDialog(s)),
     exportButton,
     button(tx.importCsv, () => importDialog(s)),
+    button(tx.reclaim, () => reclaimDialog(s)),
   );
 }
 

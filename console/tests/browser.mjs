@@ -327,6 +327,25 @@ async function flows(page, signIn, signOut, accessible) {
   assert.equal(await page.getByRole("checkbox", { name: "Exempt dora@example.com from reclaim of unused seats" }).isChecked(), true, "kept after the reload");
   step("exempt from reclaim: a checkbox, said in the status line, kept");
 
+  await page.getByRole("button", { name: "Reclaim idle seats" }).click();
+  const rule = page.getByRole("dialog");
+  await rule.getByText("Freeing unused seats is off: nobody is warned.").waitFor();
+  await accessible("reclaim-idle-seats");
+  await rule.getByLabel("Free seats nobody uses").check();
+  await rule.getByLabel("Days without use before a warning").fill("400");
+  await rule.getByRole("button", { name: "Save" }).click();
+  assert.equal(await page.getByRole("dialog").count(), 1, "beyond 365 days: not sent, the dialog stays");
+  await rule.getByLabel("Days without use before a warning").fill("30");
+  await rule.getByLabel("Grace days after the warning").fill("7");
+  await rule.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Seats unused for 30 days get a warning, and are freed 7 days later unless used.").waitFor();
+  await page.getByRole("button", { name: "Reclaim idle seats" }).click();
+  assert.equal(await rule.getByLabel("Days without use before a warning").inputValue(), "30", "the saved rule");
+  await rule.getByText("Would be warned (0)").waitFor();
+  await rule.getByText("Would lose the seat (0)").waitFor();
+  await page.keyboard.press("Escape");
+  step("reclaim idle seats: the rule saved within its bounds; today's run would warn nobody, as idle counts from today");
+
   await page.getByRole("button", { name: "Revoke: anna@example.com" }).click();
   await page.getByRole("dialog").getByText("Revoke the access of anna@example.com?").waitFor();
   await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();

@@ -148,6 +148,18 @@ fn every_event_file_invokes_its_function() {
     assert_eq!(mails.len(), 1);
     assert!(mails[0]["subject"].as_str().unwrap().starts_with("Ihr Zugang zu"));
 
+    // v3: reclaim of idle seats on the demo licence (nobody idle yet: it
+    // counts from today), and the warning mail the daily run's entry brings.
+    let (status, reclaim) = http("change", "events/reclaim.json");
+    assert_eq!((status, &reclaim["reclaim"]["inactiveDays"]), (200, &serde_json::json!(60)));
+    let (status, preview) = http("list", "events/reclaim-preview.json");
+    assert_eq!((status, preview), (200, serde_json::json!({"warn": [], "revoke": []})));
+    let warned = invoke("notify", "events/notify-reclaim-warned.json");
+    assert_eq!(warned["batchItemFailures"], serde_json::json!([]));
+    let mails = mails_to("carl@example.com");
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert!(mails[1]["subject"].as_str().unwrap().starts_with("Ihr Platz für"), "{mails:?}");
+
     // The daily reminders, as if on 2027-12-01 (local mode): the demo's Repair
     // Data licence does not renew and ends on 2027-12-31.
     invoke("provision", "events/demo/02-repair-data-upcoming.json");

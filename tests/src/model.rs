@@ -334,6 +334,7 @@ impl Model {
             l.buyer_assigned = true;
             l.history[0].push(("assignment.created", Some(buyer.into()), "system".into()));
         }
+        l.exhausted(None, today, "system");
         let assigned = l.buyer_assigned;
         self.licences[slot] = Some(l);
         assigned
@@ -406,6 +407,7 @@ impl Model {
                 if requested > available {
                     return Insufficient(requested, available);
                 }
+                let free_before = l.counts(today).1;
                 *l = without;
                 let by = || admin_name.clone();
                 l.history.push(
@@ -425,6 +427,7 @@ impl Model {
                         },
                     );
                 }
+                l.exhausted(Some(free_before), today, &admin_name);
                 Status(201)
             }
             Op::Change { slot, person, from, until, .. } => {
@@ -470,10 +473,16 @@ impl Model {
                         return Insufficient(1, available);
                     }
                 }
+                let free_before = l.counts(today).1;
                 let a = l.assignments.get_mut(email).unwrap();
                 a.from = from;
                 a.until = until;
-                l.history.push(vec![("assignment.changed", Some(email.into()), admin_name)]);
+                l.history.push(vec![(
+                    "assignment.changed",
+                    Some(email.into()),
+                    admin_name.clone(),
+                )]);
+                l.exhausted(Some(free_before), today, &admin_name);
                 Status(200)
             }
             Op::Revoke { slot, person } => match self.holding(*slot, *person) {
@@ -528,6 +537,19 @@ impl Model {
             _ => unreachable!("HTTP"),
         };
         let l = self.licences[slot].as_mut().ok_or(Refused::UnknownOrder)?;
+        let free_before = l.counts(today).1;
+        let result = Self::apply_event(l, op, today);
+        if result.is_ok() {
+            l.exhausted(Some(free_before), today, "system");
+        }
+        result
+    }
+
+    fn apply_event(
+        l: &mut MLicence,
+        op: &Op,
+        today: NaiveDate,
+    ) -> Result<Vec<(&'static str, u64)>, Refused> {
         match *op {
             Op::Renew { gap, days, quantity, .. } => l.renew(gap, days, quantity),
             Op::Quantity { quantity, .. } => {
@@ -559,6 +581,16 @@ pub enum Refused {
 }
 
 impl MLicence {
+    /// v3: a committed change that leaves no seat free today, where one was
+    /// free before it (`None`: a new licence), records `license.seats-exhausted`
+    /// with the change's entries.
+    fn exhausted(&mut self, free_before: Option<u32>, today: NaiveDate, actor: &str) {
+        if free_before.is_none_or(|n| n > 0) && self.counts(today).1 == 0 {
+            let group = self.history.last_mut().expect("the change's entries");
+            group.push(("license.seats-exhausted", None, actor.into()));
+        }
+    }
+
     fn renew(
         &mut self,
         gap: i64,

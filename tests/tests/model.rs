@@ -259,8 +259,9 @@ async fn check_history(app: &App, model: &Model, l: &MLicence) -> Result<(), Str
     Ok(())
 }
 
-const ACTIONS: [&str; 10] = [
+const ACTIONS: [&str; 11] = [
     "license.purchased",
+    "license.seats-exhausted",
     "license.renewed",
     "license.quantity-changed",
     "license.cancelled",

@@ -77,8 +77,9 @@ async fn a_dry_run_a_refusal_and_a_replay_record_nothing() {
     assert_eq!(count().await, before);
     let body = json!({"emails": "x@example.com"});
     assert_eq!(a.assign_with_key(&id, "k1", &body).await.status, 201);
+    assert_eq!(count().await, before + 2, "the assignment, and (v3) the last seat taken");
     assert_eq!(a.assign_with_key(&id, "k1", &body).await.status, 201);
-    assert_eq!(count().await, before + 1);
+    assert_eq!(count().await, before + 2, "the replay records nothing");
 }
 
 #[tokio::test]

@@ -370,6 +370,10 @@ async fn a_policy_change_moves_every_seat_in_the_index_and_disabling_takes_them_
     );
     // Fewer inactive days: every seat (61 with the buyer's, over two chunks) moves earlier.
     reclaim(&app, &id, json!({"enabled": true, "inactiveDays": 14, "graceDays": 7})).await;
+    // What the request's 2 s did not rewrite (a loaded machine), the minute's run does.
+    n.every_minute(chrono::Utc::now() + chrono::Duration::minutes(1)).await.unwrap();
+    let licence = app.store.license(CUSTOMER, &id).await.unwrap().unwrap();
+    assert!(licence.operation.is_none(), "every seat rewritten");
     let preview = Client::admin(&app.later(14 * 86_400), CUSTOMER)
         .send("GET", &format!("/licenses/{id}/reclaim/preview"), None)
         .await;
@@ -454,4 +458,36 @@ async fn running_out_of_seats_is_recorded_and_told_once_until_seats_are_free_aga
     );
     let single = provision(&app, one).await.expect("provision").license_id;
     assert_eq!(of_action(&admin, &single, "license.seats-exhausted").await.len(), 1);
+}
+
+#[tokio::test]
+async fn overlapping_runs_warn_and_free_each_seat_once() {
+    let app = fresh_app().await;
+    let (id, buyer) = licence_until(&app, CUSTOMER, days_from_today(300), true).await;
+    for who in numbered("overlap", 8, 1) {
+        assign(&app, &id, &who, None, "en").await;
+    }
+    reclaim(&app, &id, json!({"enabled": true, "inactiveDays": 14, "graceDays": 7})).await;
+    let (a, b) = (notifier(&app, ses_endpoint()), notifier(&app, ses_endpoint()));
+    let at =
+        |d: i64| (days_from_today(d), days_from_today(d).and_hms_opt(7, 0, 0).unwrap().and_utc());
+    let (day, now) = at(14);
+    let (first, second) = tokio::join!(a.reclaim_idle(day, now), b.reclaim_idle(day, now));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.warned + second.warned, 9, "{first:?} {second:?}");
+    let admin = Client::admin(&app, CUSTOMER);
+    assert_eq!(of_action(&admin, &id, "assignment.reclaim-warned").await.len(), 9);
+    let (day, now) = at(21);
+    let (first, second) = tokio::join!(a.reclaim_idle(day, now), b.reclaim_idle(day, now));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.revoked + second.revoked, 9, "{first:?} {second:?}");
+    assert_eq!(of_action(&admin, &id, "assignment.revoked").await.len(), 9);
+    // Each run's digest names only what that run freed: together, each seat once.
+    let digests: Vec<Value> = mails_to(&buyer)
+        .into_iter()
+        .filter(|m| text(m).contains("returned to your company"))
+        .collect();
+    assert_eq!(digests.len(), first.digests + second.digests);
+    let named: usize = digests.iter().map(|m| text(m).matches("@").count()).sum();
+    assert_eq!(named, 9, "{digests:?}");
 }

@@ -152,6 +152,16 @@ impl Expr {
         }
     }
 
+    /// The assignment's reclaim warning is still `at` (absent for `None`).
+    pub fn warned_at_is(at: Option<DateTime<Utc>>) -> Self {
+        let e = Self::new("").name("#warned_at", attr::RECLAIM_WARNED_AT);
+        match at {
+            None => Self { text: "attribute_not_exists(#warned_at)".into(), ..e },
+            Some(at) => Self { text: "#warned_at = :warned_at".into(), ..e }
+                .value(":warned_at", s(timestamp(at))),
+        }
+    }
+
     /// The assignment's copy of the reclaim rule is still one of
     /// `inactive_days` (absent for `None`).
     pub fn rule_inactive_days_is(inactive_days: Option<u32>) -> Self {

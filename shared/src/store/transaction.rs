@@ -49,12 +49,14 @@ pub enum Write {
     /// v3, reclaim: an assignment's idle state as the daily run or a policy
     /// change writes it: its copy of the licence's rule, the warning given
     /// now (if one is), and its day in the idle index (`None`: out of it).
-    /// Only while it is not revoked and unused since it was read.
+    /// Only while it is not revoked, unused and not warned since it was read
+    /// (`last_active_on`, `warned_before`), so an overlapping run warns once.
     Idle {
         customer_id: String,
         license_id: String,
         email: String,
         last_active_on: Option<NaiveDate>,
+        warned_before: Option<DateTime<Utc>>,
         rule: Option<IdleRule>,
         warned_at: Option<DateTime<Utc>>,
         due: Option<NaiveDate>,
@@ -202,6 +204,7 @@ impl Store {
                 license_id,
                 email,
                 last_active_on,
+                warned_before,
                 rule,
                 warned_at,
                 due,
@@ -214,7 +217,8 @@ impl Store {
                 fields.extend(idle_fields(email, *due));
                 let condition = Expr::item_exists()
                     .and(Expr::not_revoked())
-                    .and(Expr::last_active_is(*last_active_on));
+                    .and(Expr::last_active_is(*last_active_on))
+                    .and(Expr::warned_at_is(*warned_before));
                 item.update(expr::update(table, key, Expr::assigning(&fields), condition)?)
             }
             Write::Move { customer_id, license_id, email, until, undo, idle_due } => {

@@ -116,6 +116,7 @@ pub(crate) fn keyed(
         license_id: a.license_id.clone(),
         email: a.email.clone(),
         last_active_on: a.last_active_on,
+        warned_before: a.reclaim_warned_at,
         rule,
         warned_at,
         due: rule.and_then(|r| r.due_on(&after)).filter(|_| a.valid_until >= today),

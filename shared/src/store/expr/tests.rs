@@ -94,6 +94,11 @@ fn an_update_sets_and_removes_by_its_own_placeholders() {
     assert_eq!(used.text, "#last_active = :last_active");
     assert_eq!(used.values[":last_active"], value_of(&day));
     assert_eq!(Expr::last_active_is(None).text, "attribute_not_exists(#last_active)");
+    let at: DateTime<Utc> = "2026-12-01T07:00:00Z".parse().unwrap();
+    let warned = Expr::warned_at_is(Some(at));
+    assert_eq!(warned.text, "#warned_at = :warned_at");
+    assert_eq!(warned.values[":warned_at"], super::super::items::value(&at).unwrap());
+    assert_eq!(Expr::warned_at_is(None).text, "attribute_not_exists(#warned_at)");
     let rule = Expr::rule_inactive_days_is(Some(30));
     assert_eq!(rule.text, "#reclaimRule.#inactiveDays = :reclaimRule_inactiveDays");
 }

@@ -88,7 +88,7 @@ async fn cases(app: &App) -> Vec<Case> {
         ),
         case(
             "remind",
-            "a run with nothing due: 2 Query GSI2 in parallel (this month and the last)",
+            "a run with nothing due: 2 Query GSI2 (this month and the last) ‖ 8 Query GSI3 (nothing idle)",
             event("remind.json"),
             "candidates",
         ),

@@ -13,7 +13,8 @@
 //! person who signs in at that moment keeps it. The person's mails follow
 //! the history entries through the table's stream (`notify`, each at most
 //! once, given back for a retry while SES throttles); the buyer's digest of
-//! what the run freed is sent here, once per run.
+//! what the run freed is sent here, once per run (SES throttling waited out
+//! for a few seconds: what it names is not due again).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +30,13 @@ use crate::mail::{self, Freed};
 use crate::model::{Action, Assignment, Entry, IdleStep, License, SYSTEM};
 use crate::plan;
 use crate::store::{LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
+
+/// The waits between a throttled digest's attempts (the last: none, given up).
+const DIGEST_RETRIES: [std::time::Duration; 3] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(4),
+    std::time::Duration::ZERO,
+];
 
 /// Why the run revokes (the history entry's `reason`).
 pub const INACTIVE: &str = "inactive";
@@ -48,6 +56,9 @@ pub struct IdleReport {
     pub skipped: usize,
     /// Buyers' digests sent.
     pub digests: usize,
+    /// Digests SES kept refusing for now (throttling) through every retry:
+    /// logged as an error, which the template's alarm counts.
+    pub digests_lost: usize,
 }
 
 type LicenseKey = (String, String);
@@ -96,8 +107,22 @@ impl Notifier {
             let id = format!("reclaimed#{today}#{run}#{buyer}");
             let record = MailRecord { customer_id: &customer_id, about: "RECLAIM", id: &id };
             let digest = mail::render_reclaim_digest(&seats, &self.portal_url);
-            if self.send_once(&record, &buyer, &digest).await? == Once::Sent {
-                report.digests += 1;
+            // What the digest names is freed already: a later run would not find
+            // it again, so SES throttling is waited out here, a few times.
+            for wait in DIGEST_RETRIES {
+                match self.send_once(&record, &buyer, &digest).await? {
+                    Once::Sent => report.digests += 1,
+                    Once::Deferred if !wait.is_zero() => {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    Once::Deferred => {
+                        tracing::error!(%customer_id, "a reclaim digest not sent: SES kept refusing for now");
+                        report.digests_lost += 1;
+                    }
+                    Once::Already | Once::Failed => {}
+                }
+                break;
             }
         }
         Ok(report)

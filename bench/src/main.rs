@@ -24,25 +24,13 @@ use std::path::{Path, PathBuf};
 use licensing::App;
 use licensing::http::identity::AuthMode;
 use licensing::store::Store;
-use licensing_tests::dynamodb_endpoint;
+use licensing_tests::{FUNCTIONS, dynamodb_endpoint};
 
 use budgets::Budgets;
 use fixtures::Fixture;
 use probe::Probe;
 use report::Run;
 
-const FUNCTIONS: [&str; 10] = [
-    "list",
-    "assign",
-    "change",
-    "revoke",
-    "tokens",
-    "scim",
-    "entitlements",
-    "provision",
-    "notify",
-    "remind",
-];
 const MIB: f64 = 1024.0 * 1024.0;
 
 struct Opts {

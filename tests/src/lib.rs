@@ -29,6 +29,21 @@ use serde_json::{Value, json};
 pub const CUSTOMER: &str = "cust-1001";
 pub const OTHER_CUSTOMER: &str = "cust-2002";
 
+/// Every Lambda function of the workspace (its `functions/` directory), as
+/// the release checks and the bench go through them.
+pub const FUNCTIONS: [&str; 10] = [
+    "list",
+    "assign",
+    "change",
+    "revoke",
+    "tokens",
+    "scim",
+    "entitlements",
+    "provision",
+    "notify",
+    "remind",
+];
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }

@@ -15,19 +15,6 @@ use licensing_tests::runtime_api::{lambda_env, name_function, spawn_command};
 use licensing_tests::*;
 use serde_json::{Value, json};
 
-const FUNCTIONS: [&str; 10] = [
-    "list",
-    "assign",
-    "change",
-    "revoke",
-    "tokens",
-    "scim",
-    "entitlements",
-    "provision",
-    "notify",
-    "remind",
-];
-
 fn arm64_binary(function: &str) -> PathBuf {
     let path = workspace_root().join(format!("target/lambda/{function}/bootstrap"));
     assert!(
@@ -124,4 +111,18 @@ async fn the_release_arm64_list_ignores_local_mode() {
     let body: Value =
         serde_json::from_str(answer.response["body"].as_str().unwrap_or("{}")).unwrap();
     assert_eq!(body["type"], "https://licensing.example/problems/unauthorized");
+}
+
+/// The list the release checks and the bench go through is the workspace's
+/// functions: a new function cannot be left out of them.
+#[test]
+fn every_function_of_the_workspace_is_checked() {
+    let mut found: Vec<String> = std::fs::read_dir(workspace_root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed);
 }

@@ -163,15 +163,11 @@ mod tests {
         assert!(has_all(&item, &licence_names), "{item:?}");
         let now = "2026-06-01T00:00:00Z".parse().unwrap();
         let period = Period::new(l.term.start, l.term.end);
-        let a = Assignment::new(
-            &l,
-            "a@example.com",
-            period,
-            now,
-            "x",
-            Language::En,
-            InvitationStatus::Pending,
-        );
+        let seat_of = |l: &License| {
+            let pending = InvitationStatus::Pending;
+            Assignment::new(l, "a@example.com", period, now, "x", Language::En, pending)
+        };
+        let a = seat_of(&l);
         let item = assignment_item(&a).unwrap();
         let assignment_names = [
             attr::VALID_FROM,
@@ -192,15 +188,7 @@ mod tests {
         let mut reclaiming = l.clone();
         let ask = crate::model::ReclaimAsk { enabled: true, inactive_days: 30, grace_days: 7 };
         reclaiming.reclaim = l.reclaim.asked(ask, l.term.start);
-        let mut a = Assignment::new(
-            &reclaiming,
-            "a@example.com",
-            period,
-            now,
-            "x",
-            Language::En,
-            InvitationStatus::Pending,
-        );
+        let mut a = seat_of(&reclaiming);
         a.reclaim_warned_at = Some(now);
         let item = assignment_item(&a).unwrap();
         let names = [attr::RECLAIM_RULE, attr::RECLAIM_WARNED_AT, keys::GSI3PK, keys::GSI3SK];

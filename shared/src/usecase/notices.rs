@@ -52,8 +52,20 @@ impl Notifier {
     /// throttles, so that the stream delivers it again.
     pub async fn tell_of_entry(&self, n: &EntryNotice) -> Result<(), String> {
         let key = [(n.customer_id.clone(), n.license_id.clone())];
-        let license = self.store.licenses_by_id(&key, false).await.map_err(|e| e.to_string())?;
-        let Some(license) = license.into_iter().next() else { return Ok(()) };
+        let ids: Vec<_> = n
+            .email
+            .iter()
+            .map(|e| (n.customer_id.clone(), n.license_id.clone(), e.clone()))
+            .collect();
+        // The licence and (for a person's mail) the seat, read side by side.
+        let (license, seat) = tokio::join!(
+            self.store.licenses_by_id(&key, false),
+            self.store.assignments_by_id(&ids)
+        );
+        let Some(license) = license.map_err(|e| e.to_string())?.into_iter().next() else {
+            return Ok(());
+        };
+        let seat = seat.map_err(|e| e.to_string())?.into_iter().next();
         let (to, mail) = match (n.told, &n.email) {
             (Told::SeatsExhausted, _) => {
                 let Some(buyer) = license.buyer.clone() else { return Ok(()) };
@@ -67,9 +79,7 @@ impl Notifier {
                 (buyer, mail)
             }
             (told, Some(email)) => {
-                let id = [(n.customer_id.clone(), n.license_id.clone(), email.clone())];
-                let seat = self.store.assignments_by_id(&id).await.map_err(|e| e.to_string())?;
-                let Some(seat) = seat.into_iter().next() else { return Ok(()) };
+                let Some(seat) = seat else { return Ok(()) };
                 let grace = license.reclaim.grace_days.unwrap_or(crate::model::DEFAULT_GRACE_DAYS);
                 // The run on the grace's last day may come before the person does.
                 let use_by = (told == Told::ReclaimWarned)

@@ -6,7 +6,7 @@ VENV := .venv
 NODE_DIR := infra/local/node_modules
 CONSOLE_NODE_DIR := console/node_modules
 
-FUNCTIONS := list assign change revoke tokens scim entitlements provision notify remind
+FUNCTIONS := list assign change revoke tokens scim entitlements webhooks provision notify remind deliver
 
 .PHONY: help setup system dev test lint fmt clean build-arm64 bench deploy-console
 

@@ -14,7 +14,8 @@
 - browsers' CORS preflights reach a route without authorization, and the CORS configuration
   exposes Retry-After, Idempotent-Replayed and Allow;
 - no function is given AUTH_MODE;
-- notify's stream filter passes a new pending invitation but not the record of a revoke;
+- notify's stream filter passes a new pending invitation but not the record of a revoke,
+  every history entry (v3: the webhook outbox), and an endpoint its deliveries disabled;
 - only the order system's principal may put events on the orders bus, and only events of
   the OrderSource parameter's source, which the rule passes to provision (ORDER_SOURCE);
 - every function is in an alarm on its errors and in one on its throttles, an alarm that
@@ -394,12 +395,26 @@ def check(template):
     reclaimed = dict(entry, action={"S": "assignment.revoked"}, reason={"S": "inactive"})
     if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": reclaimed}}):
         problems.append("notify's stream filter drops a reclaim (the person is told)")
-    if passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(reclaimed, reason={"S": "deprovisioned"})}}):
-        problems.append("notify's stream filter passes a revoke that is no reclaim")
     if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(entry, action={"S": "license.seats-exhausted"})}}):
         problems.append("notify's stream filter drops seats running out (the buyer is told)")
-    if passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(entry, action={"S": "assignment.created"})}}):
-        problems.append("notify's stream filter passes every history entry")
+    # v3: every history entry is an event (the outbox); notify is the stream's one reader.
+    if not passes({"eventName": "INSERT", "dynamodb": {"NewImage": dict(entry, action={"S": "assignment.created"})}}):
+        problems.append("notify's stream filter drops a history entry (every one is a webhook event)")
+    hook = {"type": {"S": "Webhook"}, "url": {"S": "https://hooks.example.com/in"}}
+    for reason in ("gone", "failing"):
+        disabled = dict(hook, disabledReason={"S": reason})
+        if not passes({"eventName": "MODIFY", "dynamodb": {"NewImage": disabled, "OldImage": hook}}):
+            problems.append(f"notify's stream filter drops an endpoint its deliveries disabled ({reason}: the buyers are told)")
+        if passes({"eventName": "MODIFY", "dynamodb": {"NewImage": disabled, "OldImage": disabled}}):
+            problems.append("notify's stream filter passes a change of an endpoint disabled before")
+    by_admin = dict(hook, disabledReason={"S": "by-admin"})
+    if passes({"eventName": "MODIFY", "dynamodb": {"NewImage": by_admin, "OldImage": hook}}):
+        problems.append("notify's stream filter passes an endpoint an admin disabled")
+    leased = dict(hook, slots={"M": {"3": {"N": "1765000000000"}}})
+    if passes({"eventName": "MODIFY", "dynamodb": {"NewImage": leased, "OldImage": hook}}):
+        problems.append("notify's stream filter passes a delivery's lease of an endpoint slot")
+    if passes({"eventName": "INSERT", "dynamodb": {"NewImage": {"type": {"S": "WebhookDelivery"}}}}):
+        problems.append("notify's stream filter passes a delivery's log entry")
     schedules = [e for e in notify.values() if e.get("Type") == "ScheduleV2"]
     if not any("rate(1 minute)" == (e.get("Properties") or {}).get("ScheduleExpression") for e in schedules):
         problems.append("notify has no schedule a minute for the invitations that waited")
@@ -414,7 +429,7 @@ def check(template):
         problems.append("the orders bus must refuse every other principal")
     return (problems + check_user_pool(template) + check_admin_group(template) + check_orders(template)
             + check_alarms(template) + check_reminders(template) + check_tokens(template) + check_open_routes(template)
-            + check_entitlements(template)
+            + check_entitlements(template) + check_webhooks(template)
             + check_console(template))
 
 
@@ -645,11 +660,36 @@ def check_entitlements(template):
     return problems
 
 
+def check_webhooks(template):
+    """Webhooks (v3): the delivery function reads endpoints in batches and updates single
+    items (claims, results), never queries, scans, puts or deletes; it alone consumes the
+    delivery queue, which has a dead-letter queue; the endpoints' function seals secrets
+    only under an endpoint's encryption context."""
+    resources = template["Resources"]
+    deliver, webhooks = resources.get("DeliverFunction"), resources.get("WebhooksFunction")
+    if deliver is None or webhooks is None:
+        return ["no DeliverFunction or WebhooksFunction"]
+    problems = [f"DeliverFunction may {action} (it claims and records attempts only)"
+                for action, _ in actions_of(deliver)
+                if action.startswith("dynamodb:") and action not in ("dynamodb:BatchGetItem", "dynamodb:UpdateItem")]
+    queue = (resources.get("WebhookQueue") or {}).get("Properties") or {}
+    if "deadLetterTargetArn" not in str(queue.get("RedrivePolicy")):
+        problems.append("WebhookQueue has no dead-letter queue")
+    events = (deliver.get("Properties", {}).get("Events") or {}).values()
+    if not any(e.get("Type") == "SQS" and "ReportBatchItemFailures" in str(e.get("Properties")) for e in events):
+        problems.append("DeliverFunction does not consume the queue with partial batch responses")
+    for policy in webhooks.get("Properties", {}).get("Policies") or []:
+        for statement in (policy.get("Statement") or []) if isinstance(policy, dict) else []:
+            if "kms:Encrypt" in as_list(statement.get("Action")) and "webhookId" not in str(statement.get("Condition")):
+                problems.append("WebhooksFunction may encrypt without an endpoint's encryption context")
+    return problems
+
+
 def main(path):
     template = yaml.load(Path(path).read_text(), Loader=TemplateLoader)
     ok = ("tenant claim read-only, no self sign-up and MFA by default, admin group everywhere, authorizer, CORS preflight, "
           "stream filter, orders bus and source, every function alarmed, no Scan, daily run on GSI2 and GSI3, tokens on single items, "
-          "entitlements on GSI1 and one UpdateItem, "
+          "entitlements on GSI1 and one UpdateItem, webhook deliveries on single items with a dead-letter queue, "
           "no route without the authorizer but preflights and SCIM, "
           "private console bucket")
     return report("template", check(template), ok)

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# `make dev`: DynamoDB Local, the SES v2 emulator, the table (with its stream),
-# every function behind the contract's routes (cargo lambda watch), the stream
-# relay that feeds `notify`, demo data from events/demo/. Ctrl-C stops it all.
+# `make dev`: DynamoDB Local, the SES v2 emulator, the AWS emulator (SQS, KMS and
+# EventBridge for webhooks), the table (with its stream), every function behind the
+# contract's routes (cargo lambda watch), the stream relay that feeds `notify`, the
+# queue relay that feeds `deliver`, demo data from events/demo/. Ctrl-C stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/env.sh
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$SES_PORT"
+for service in SQS KMS EVENTBRIDGE; do
+  export "AWS_ENDPOINT_URL_$service=http://127.0.0.1:$AWS_EMULATOR_PORT"
+done
 state=.local
 mkdir -p "$state"
 
 # A previous `make dev` that is still running is replaced, not fought with.
-for name in relay gateway watch ses dynamodb; do stop_pidfile "$state/$name.pid"; done
-for port in "$DYNAMODB_PORT" "$API_PORT" "$WATCH_PORT" "$SES_PORT"; do
+for name in relay queue-relay gateway watch aws ses dynamodb; do stop_pidfile "$state/$name.pid"; done
+for port in "$DYNAMODB_PORT" "$API_PORT" "$WATCH_PORT" "$SES_PORT" "$AWS_EMULATOR_PORT"; do
   if port_in_use "$port"; then
     echo "port $port is taken by another program; stop it or set DYNAMODB_PORT / API_PORT" >&2
     exit 1
@@ -44,9 +48,20 @@ cp "$state/ses.pid" "$state/ses.pid.$$"
 mine+=("$state/ses.pid.$$")
 wait_port "$SES_PORT" 30
 
+start_aws_emulator "$AWS_EMULATOR_PORT" "$state/aws.log" >"$state/aws.pid"
+cp "$state/aws.pid" "$state/aws.pid.$$"
+mine+=("$state/aws.pid.$$")
+wait_port "$AWS_EMULATOR_PORT" 30
+# The webhook queue, the secrets' key and the account's bus; their names for the functions.
+while IFS= read -r setting; do export "${setting?}"; done < <(.venv/bin/python infra/local/aws_setup.py licensing-webhooks licensing-local)
+# Retries of webhook deliveries 100 times sooner than deployed (5 s → 50 ms, 10 h → 6 min):
+# a receiver that is down is seen to get its events within minutes (local builds only).
+export WEBHOOK_RETRY_SCALE=${WEBHOOK_RETRY_SCALE:-0.01}
+
 # `--features licensing/local`: AUTH_MODE=local-unverified exists only in such builds.
+# Up to 4 instances per function, as Lambda runs several (deliver's batches side by side).
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --ignore-changes \
-  --features licensing/local \
+  --features licensing/local --concurrency 4 \
   >"$state/watch.log" 2>&1 &
 watch_pid=$!
 echo "$watch_pid" >"$state/watch.pid"
@@ -68,6 +83,12 @@ echo $! >"$state/relay.pid"
 cp "$state/relay.pid" "$state/relay.pid.$$"
 mine+=("$state/relay.pid.$$")
 
+DELIVER_INVOKE_URL="http://127.0.0.1:$WATCH_PORT/2015-03-31/functions/deliver/invocations" \
+  setsid .venv/bin/python infra/local/queue_relay.py >"$state/queue-relay.log" 2>&1 &
+echo $! >"$state/queue-relay.pid"
+cp "$state/queue-relay.pid" "$state/queue-relay.pid.$$"
+mine+=("$state/queue-relay.pid.$$")
+
 echo "provisioning demo data..."
 for event in events/demo/*.json; do
   printf '  %s -> ' "$(basename "$event")"
@@ -87,7 +108,7 @@ scim_token=$(curl -sS --max-time 60 -X POST "http://127.0.0.1:$API_PORT/tokens" 
 cat <<TXT
 
 The licence API runs on http://127.0.0.1:$API_PORT  (DynamoDB Local on :$DYNAMODB_PORT, table $TABLE_NAME)
-Logs: $state/watch.log, $state/relay.log, $state/dynamodb.log, $state/ses.log
+Logs: $state/watch.log, $state/relay.log, $state/queue-relay.log, $state/dynamodb.log, $state/ses.log, $state/aws.log
 
 Invitation mails land in the SES emulator: http://127.0.0.1:$SES_PORT (web page),
 http://127.0.0.1:$SES_PORT/store (JSON). The stream relay feeds new assignments to notify.
@@ -123,6 +144,12 @@ SCIM 2.0, as an identity provider sees it (base URL http://127.0.0.1:$API_PORT/s
 cust-1001's provisioning token (the README walks through a deprovisioning):
   export SCIM_TOKEN=$scim_token
   curl -s http://127.0.0.1:$API_PORT/scim/v2/ServiceProviderConfig -H "Authorization: Bearer \$SCIM_TOKEN"
+
+Webhooks (v3): a receiver that verifies every delivery with the Standard Webhooks library
+(the README walks through it):
+  .venv/bin/python infra/local/webhook_receiver.py 8090 &
+  curl -s -X POST http://127.0.0.1:$API_PORT/webhooks -H "Authorization: Bearer \$TOKEN" \
+       -d '{"url": "http://127.0.0.1:8090/demo/ok", "events": ["*"]}'
 
 Press Ctrl-C to stop everything.
 TXT

@@ -4,7 +4,7 @@
 for setting in \
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=eu-central-1 \
   TABLE_NAME=licensing AUTH_MODE=local-unverified \
-  DYNAMODB_PORT=8000 API_PORT=9000 WATCH_PORT=9001 SES_PORT=8005 \
+  DYNAMODB_PORT=8000 API_PORT=9000 WATCH_PORT=9001 SES_PORT=8005 AWS_EMULATOR_PORT=8006 \
   SES_FROM_ADDRESS=licensing@example.com; do
   name=${setting%%=*}
   export "$name=${!name:-${setting#*=}}"
@@ -39,6 +39,15 @@ start_ses() {
   log=$(realpath -m "$2")
   setsid node "$PWD/infra/local/node_modules/aws-ses-v2-local/dist/cli.js" \
     --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+  echo $!
+}
+
+# Starts the local emulator of SQS, KMS and EventBridge (moto, from .venv) for webhooks,
+# in its own process group on port $1, logging to $2; prints its pid.
+start_aws_emulator() {
+  local port=$1 log
+  log=$(realpath -m "$2")
+  setsid "$PWD/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   echo $!
 }
 

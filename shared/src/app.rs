@@ -25,6 +25,9 @@ pub struct App {
     /// SCIM requests a provisioning token may make per second (the
     /// contract's 20; only the bench raises it, still paying the count).
     pub scim_budget: u32,
+    /// Webhooks' queue, key and bus: only the functions that use them
+    /// build them (`webhooks`), so no other function pays for the clients.
+    pub outbound: Option<std::sync::Arc<crate::outbound::Outbound>>,
 }
 
 pub const DEFAULT_ASSIGN_BUDGET: u32 = 5_000;
@@ -135,11 +138,39 @@ pub fn ses_client_at(endpoint: Option<String>) -> aws_sdk_sesv2::Client {
     sdk_client!(aws_sdk_sesv2, endpoint)
 }
 
+/// The SQS client of the webhook queue (`AWS_ENDPOINT_URL_SQS` locally).
+pub fn sqs_client(endpoint: Option<String>) -> aws_sdk_sqs::Client {
+    sdk_client!(aws_sdk_sqs, endpoint)
+}
+
+/// The KMS client that seals and opens webhook secrets.
+pub fn kms_client(endpoint: Option<String>) -> aws_sdk_kms::Client {
+    sdk_client!(aws_sdk_kms, endpoint)
+}
+
+/// The EventBridge client of the account's event bus.
+pub fn eventbridge_client(endpoint: Option<String>) -> aws_sdk_eventbridge::Client {
+    sdk_client!(aws_sdk_eventbridge, endpoint)
+}
+
 impl App {
     pub fn new(store: Store, auth: AuthMode) -> Self {
         let (assign_budget, export_budget) = (DEFAULT_ASSIGN_BUDGET, DEFAULT_EXPORT_BUDGET);
         let scim_budget = crate::usecase::budget::SCIM_PER_SECOND;
-        Self { store, auth, clock_offset: 0, assign_budget, export_budget, scim_budget }
+        Self {
+            store,
+            auth,
+            clock_offset: 0,
+            assign_budget,
+            export_budget,
+            scim_budget,
+            outbound: None,
+        }
+    }
+
+    /// The same app with webhooks' services.
+    pub fn with_outbound(self, outbound: crate::outbound::Outbound) -> Self {
+        Self { outbound: Some(std::sync::Arc::new(outbound)), ..self }
     }
 
     /// The same app, `seconds` later.

@@ -63,6 +63,15 @@ pub enum Error {
     /// The customer has as many usable tokens as it may.
     #[error("token limit reached")]
     TokenLimit { limit: usize },
+    /// An unknown webhook id, or another customer's.
+    #[error("webhook not found")]
+    WebhookNotFound,
+    /// The customer has as many endpoints as it may.
+    #[error("webhook limit reached")]
+    WebhookLimit { limit: usize },
+    /// No such delivery in the endpoint's log.
+    #[error("delivery not found")]
+    DeliveryNotFound,
     /// SCIM: another person of the directory has this `userName`, or
     /// (while active) this seat address.
     #[error("not unique: {0}")]

@@ -25,6 +25,7 @@ pub mod logging;
 pub mod mail;
 pub mod mailer;
 pub mod model;
+pub mod outbound;
 pub mod plan;
 pub mod reminders;
 pub mod runtime;

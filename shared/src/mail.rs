@@ -287,6 +287,25 @@ pub fn render_seats_exhausted(r: &SeatsExhausted) -> Mail {
     compose(Language::En, subject, "Hello,", &first, sign_in, second, "Kind regards")
 }
 
+/// The buyers' mail when deliveries disabled a webhook endpoint (v3).
+pub fn render_webhook_disabled(w: &crate::model::WebhookDisabled, portal_url: &str) -> Mail {
+    let subject = "A webhook endpoint was disabled".to_string();
+    let why = if w.reason == "gone" {
+        "it answered 410 Gone".to_string()
+    } else {
+        format!("every delivery to it failed for {} days", crate::model::FAILING_DAYS)
+    };
+    let first = format!(
+        "your webhook endpoint {} was disabled on {} at {} UTC because {why}. It receives no events until it is enabled again; what it missed stays in its delivery log, from where it can be sent again.",
+        w.url,
+        date(Language::En, w.at.date_naive()),
+        w.at.format("%H:%M")
+    );
+    let second = "Check the receiver, then enable the endpoint under Webhooks.";
+    let sign_in = ("Manage your webhooks in the portal:", portal_url);
+    compose(Language::En, subject, "Hello,", &first, sign_in, second, "Kind regards")
+}
+
 /// One seat a run freed, for the buyer's digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Freed {

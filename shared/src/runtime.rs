@@ -15,9 +15,19 @@ where
     F: Fn(&'static App, Request) -> Fut,
     Fut: Future<Output = Response<Body>> + Send,
 {
+    run_http_with(App::from_env(), handler).await
+}
+
+/// [`run_http`] with an app built by the function (one that needs more
+/// than the table, such as webhooks' queue and key).
+pub async fn run_http_with<F, Fut>(app: App, handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send,
+{
     crate::logging::init();
     // Lives as long as the process, like the runtime that uses it.
-    let app: &'static App = Box::leak(Box::new(App::from_env()));
+    let app: &'static App = Box::leak(Box::new(app));
     lambda_http::run(service_fn(move |req: Request| {
         let response = handler(app, req);
         async move { Ok::<_, lambda_http::Error>(response.await) }

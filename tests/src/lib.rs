@@ -31,7 +31,7 @@ pub const OTHER_CUSTOMER: &str = "cust-2002";
 
 /// Every Lambda function of the workspace (its `functions/` directory), as
 /// the release checks and the bench go through them.
-pub const FUNCTIONS: [&str; 10] = [
+pub const FUNCTIONS: [&str; 12] = [
     "list",
     "assign",
     "change",
@@ -39,9 +39,11 @@ pub const FUNCTIONS: [&str; 10] = [
     "tokens",
     "scim",
     "entitlements",
+    "webhooks",
     "provision",
     "notify",
     "remind",
+    "deliver",
 ];
 
 pub fn workspace_root() -> PathBuf {
@@ -155,6 +157,60 @@ pub fn ses_endpoint() -> &'static str {
     })
 }
 
+/// Endpoint of the local AWS emulator of SQS, KMS and EventBridge (moto):
+/// `AWS_ENDPOINT_URL_SQS`, or one this test process starts.
+pub fn aws_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        local_service("AWS_ENDPOINT_URL_SQS", |port| {
+            let moto = workspace_root().join(".venv/bin/moto_server");
+            assert!(moto.is_file(), "{} is missing: run `make setup`", moto.display());
+            let command = format!("{} -H 127.0.0.1 -p {port}", moto.display());
+            start_for_this_process("the AWS emulator (moto)", &command, &workspace_root(), port);
+        })
+    })
+}
+
+/// The webhook receiver of this test process (infra/local/webhook_receiver.py),
+/// its base URL.
+pub fn webhook_receiver() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let port = free_port();
+        let python = workspace_root().join(".venv/bin/python");
+        let script = workspace_root().join("infra/local/webhook_receiver.py");
+        let command = format!("{} {} {port}", python.display(), script.display());
+        start_for_this_process("the webhook receiver", &command, &workspace_root(), port);
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// Webhooks' services on the local emulator: a queue of `tag`'s own, the
+/// process's KMS key, and (when `bus`) an event bus of its own.
+pub async fn outbound(tag: &str, bus: bool) -> licensing::outbound::Outbound {
+    let endpoint = Some(aws_endpoint().to_string());
+    let sqs = licensing::app::sqs_client(endpoint.clone());
+    let kms = licensing::app::kms_client(endpoint.clone());
+    let events = licensing::app::eventbridge_client(endpoint);
+    let name = format!("{tag}-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let queue = sqs.create_queue().queue_name(&name).send().await.unwrap();
+    static KEY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let key = KEY
+        .get_or_init(|| async {
+            let key = kms.create_key().send().await.unwrap();
+            key.key_metadata.unwrap().key_id
+        })
+        .await
+        .clone();
+    let bus_name = if bus {
+        events.create_event_bus().name(&name).send().await.unwrap();
+        name.clone()
+    } else {
+        String::new()
+    };
+    licensing::outbound::Outbound::new(sqs, queue.queue_url.unwrap(), kms, key, events, bus_name)
+}
+
 /// The mails the SES emulator received for `to`.
 pub fn mails_to(to: &str) -> Vec<Value> {
     let out = Command::new("curl")
@@ -191,6 +247,7 @@ pub fn notifier_on(store: &Store, ses: &str) -> licensing::notify::Notifier {
             configuration_set: None,
         },
         portal_url: "https://portal.example.com/sign-in".into(),
+        outbound: None,
     }
 }
 
@@ -471,6 +528,17 @@ pub async fn send(app: &App, req: Request) -> Answer {
             licensing::api::tokens::handle(app, req).await
         }
         Ok(Route::MyEntitlement(_)) => licensing::api::entitlements::handle(app, req).await,
+        Ok(
+            Route::ListWebhooks
+            | Route::CreateWebhook
+            | Route::GetWebhook(_)
+            | Route::ChangeWebhook(_)
+            | Route::DeleteWebhook(_)
+            | Route::RotateWebhookSecret(_)
+            | Route::TestWebhook(_)
+            | Route::ListDeliveries(_)
+            | Route::RetryDelivery(..),
+        ) => licensing::api::webhooks::handle(app, req).await,
         _ => licensing::api::list::handle(app, req).await,
     };
     let status = response.status().as_u16();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::{dynamodb_endpoint, free_port, ses_endpoint, workspace_root};
+use crate::{aws_endpoint, dynamodb_endpoint, free_port, ses_endpoint, workspace_root};
 
 /// The cargo-lambda the project installed (`make setup`), else the one on PATH.
 pub fn cargo_lambda() -> Command {
@@ -21,6 +21,9 @@ pub struct Watch {
     child: Child,
     gateway: Child,
     relay: Option<Child>,
+    queue_relay: Option<Child>,
+    /// The webhook queue of this stack (on the local AWS emulator).
+    pub queue_url: String,
     /// The API as the portal sees it: the local gateway in front of the watch.
     pub base: String,
     pub port: u16,
@@ -30,7 +33,9 @@ pub struct Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        for child in self.relay.iter_mut().chain([&mut self.gateway]) {
+        for child in
+            self.relay.iter_mut().chain(self.queue_relay.iter_mut()).chain([&mut self.gateway])
+        {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -54,8 +59,28 @@ impl Drop for Watch {
 /// it (also serving the built console under /console/), with the SES emulator,
 /// and (if `relay`) the stream relay feeding `notify`.
 pub fn start_watch(table: &str, relay: bool) -> Watch {
+    start_watch_with(table, relay, &[])
+}
+
+/// [`start_watch`] with more environment for the functions (the bench raises the
+/// per-customer assign budget this way).
+pub fn start_watch_with(table: &str, relay: bool, env: &[(&str, &str)]) -> Watch {
     let root = workspace_root();
     let port = free_port();
+    // Webhooks' queue, key and bus on the local AWS emulator, as `make dev` makes them.
+    let setup = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("infra/local/aws_setup.py"))
+        .args([format!("webhooks-{port}"), format!("licensing-{port}")])
+        .env("AWS_ENDPOINT_URL_SQS", aws_endpoint())
+        .output()
+        .expect("infra/local/aws_setup.py (run `make setup`)");
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+    let outbound: Vec<(String, String)> = String::from_utf8(setup.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let queue_url = outbound.iter().find(|(k, _)| k == "WEBHOOK_QUEUE_URL").unwrap().1.clone();
     let mut cmd = cargo_lambda();
     std::fs::create_dir_all(root.join(".local")).unwrap();
     let log_path = root.join(format!(".local/e2e-watch-{port}.log"));
@@ -71,8 +96,17 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
             // Local mode (AUTH_MODE=local-unverified) exists only with this feature.
             "--features",
             "licensing/local",
+            // Several instances per function, as Lambda runs (deliver's batches side by side).
+            "--concurrency",
+            "4",
         ])
         .current_dir(&root)
+        .envs(outbound.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_ENDPOINT_URL_SQS", aws_endpoint())
+        .env("AWS_ENDPOINT_URL_KMS", aws_endpoint())
+        .env("AWS_ENDPOINT_URL_EVENTBRIDGE", aws_endpoint())
+        .env("WEBHOOK_RETRY_SCALE", "0.001")
+        .envs(env.iter().copied())
         .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
         .env("TABLE_NAME", table)
         .env("AUTH_MODE", "local-unverified")
@@ -122,10 +156,30 @@ pub fn start_watch(table: &str, relay: bool) -> Watch {
             .spawn()
             .expect("the stream relay (run `make setup`)")
     });
+    // The local stand-in for the queue trigger: the webhook queue → deliver.
+    let queue_log =
+        std::fs::File::create(root.join(format!(".local/e2e-queue-relay-{port}.log"))).unwrap();
+    let queue_relay = relay.is_some().then(|| {
+        Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("infra/local/queue_relay.py"))
+            .env("AWS_ENDPOINT_URL_SQS", aws_endpoint())
+            .env("WEBHOOK_QUEUE_URL", &queue_url)
+            .env(
+                "DELIVER_INVOKE_URL",
+                format!("http://127.0.0.1:{port}/2015-03-31/functions/deliver/invocations"),
+            )
+            .stdin(Stdio::null())
+            .stdout(queue_log.try_clone().unwrap())
+            .stderr(queue_log)
+            .spawn()
+            .expect("the queue relay (run `make setup`)")
+    });
     Watch {
         child,
         gateway,
         relay,
+        queue_relay,
+        queue_url,
         base: format!("http://127.0.0.1:{gateway_port}"),
         port: gateway_port,
         log: log_path,

@@ -35,6 +35,8 @@ fn browse(base: &str, mode: &[&str]) -> String {
         .arg(root.join("console/tests/browser.mjs"))
         .arg(base)
         .args(mode)
+        // Where the Webhooks flow points its endpoint (a receiver that verifies signatures).
+        .env("WEBHOOK_RECEIVER", webhook_receiver())
         .current_dir(root.join("console"))
         .output()
         .expect("node");

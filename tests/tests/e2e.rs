@@ -473,3 +473,81 @@ fn a_warned_person_who_signs_in_keeps_the_seat() {
     assert_eq!(seat(&buyer)["status"], "active");
     assert_eq!(warnings(), 1, "one warning, whatever the runs");
 }
+
+/// Webhooks (v3) through the local stack as deployed: an admin adds an
+/// endpoint at a receiver that verifies with the `standardwebhooks` library,
+/// assigns through the gateway, and the entries reach the receiver through
+/// the stream relay (`notify`, the outbox), the queue and the queue relay
+/// (`deliver`), signed; the receiver's first two answers fail and the
+/// retries (scaled down locally) get them through.
+#[test]
+fn assigned_seats_reach_a_webhook_receiver_signed_and_retried() {
+    let (_rt, app) = fresh_app_blocking();
+    let watch = start_watch(app.store.table(), true);
+    let http = Http { base: watch.base.clone() };
+    let a = admin(CUSTOMER);
+    let receiver = Http { base: webhook_receiver().to_string() };
+    let at = format!("/{}/fail2", ulid::Ulid::new().to_string().to_lowercase());
+    let url = format!("{}{at}", webhook_receiver());
+    let (status, _, created) = http.send(
+        "POST",
+        "/webhooks",
+        Some(&a),
+        Some(json!({"url": url, "events": ["assignment.created"]})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap();
+    let (status, _, _) =
+        receiver.send("POST", "/_secrets", None, Some(json!({"path": at, "secrets": [secret]})));
+    assert_eq!(status, 204);
+    let event = purchase(
+        "ORD-HOOKS",
+        CUSTOMER,
+        &unique("buyer"),
+        5,
+        days_from_today(-1),
+        days_from_today(300),
+    );
+    let path = "/2015-03-31/functions/provision/invocations";
+    let (status, _, provisioned) = http.send("POST", path, None, Some(event));
+    assert_eq!(status, 200, "{provisioned}");
+    let id = provisioned["licenseId"].as_str().unwrap();
+    let (anna, bob) = (unique("anna"), unique("bob"));
+    let body = json!({"emails": format!("{anna}, {bob}")});
+    let (status, _, assigned) =
+        http.send("POST", &format!("/licenses/{id}/assignments"), Some(&a), Some(body));
+    assert_eq!(status, 201, "{assigned}");
+    // The buyer's seat and two people's, each event answered 500, 500, then 204: nine
+    // requests, all verified.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mine = loop {
+        let (_, _, all) = receiver.send("GET", "/_received", None, None);
+        let mine: Vec<Value> =
+            all.as_array().unwrap().iter().filter(|r| r["path"] == at.as_str()).cloned().collect();
+        if mine.iter().filter(|r| r["answer"] == 204).count() == 3 {
+            break mine;
+        }
+        assert!(Instant::now() < deadline, "not delivered: {mine:?}; see {}", watch.log.display());
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(mine.len(), 9, "{mine:?}");
+    assert!(
+        mine.iter().all(|r| r["verified"] == true && r["type"] == "assignment.created"),
+        "{mine:?}"
+    );
+    let emails: std::collections::BTreeSet<String> = mine
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap()["data"]["email"]
+                .to_string()
+        })
+        .collect();
+    assert_eq!(emails.len(), 3, "one event per person: {emails:?}");
+    let webhook = created["webhookId"].as_str().unwrap();
+    let (status, _, log) =
+        http.send("GET", &format!("/webhooks/{webhook}/deliveries"), Some(&a), None);
+    assert_eq!(status, 200, "{log}");
+    let deliveries = log["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 3);
+    assert!(deliveries.iter().all(|d| d["status"] == "succeeded" && d["attempts"] == 3), "{log}");
+}

@@ -160,6 +160,18 @@ fn every_event_file_invokes_its_function() {
     assert_eq!(mails.len(), 2, "{mails:?}");
     assert!(mails[1]["subject"].as_str().unwrap().starts_with("Ihr Platz für"), "{mails:?}");
 
+    // v3: a webhook endpoint at a local receiver (local builds take http://127.0.0.1),
+    // the list of the customer's endpoints, and a delivery job of an endpoint that is not
+    // this stack's (dropped: nothing to retry).
+    let (status, hook) = http("webhooks", "events/create-webhook.json");
+    assert_eq!(status, 201, "{hook}");
+    assert!(hook["secret"].as_str().unwrap().starts_with("whsec_"), "{hook}");
+    let (status, hooks) = http("webhooks", "events/list-webhooks.json");
+    assert_eq!((status, &hooks["webhooks"][0]["webhookId"]), (200, &hook["webhookId"]), "{hooks}");
+    assert!(hooks["webhooks"][0].get("secret").is_none());
+    let delivered = invoke("deliver", "events/deliver.json");
+    assert_eq!(delivered["batchItemFailures"], serde_json::json!([]));
+
     // The daily reminders, as if on 2027-12-01 (local mode): the demo's Repair
     // Data licence does not renew and ends on 2027-12-31.
     invoke("provision", "events/demo/02-repair-data-upcoming.json");

@@ -288,16 +288,41 @@ fn token_notices_without_their_filters_fail_the_check() {
         "}, \"OldImage\"",
         "passes a token's use (lastUsedAt)",
     );
-    // v3: the run's warnings and reclaims reach notify, other revokes do not.
+    // v3: every history entry reaches notify (the webhook outbox).
     fails_replacing(
-        ", \"reason\": {\"S\": [\"inactive\"]}",
-        "",
-        "passes a revoke that is no reclaim",
+        "{\"type\": {\"S\": [\"HistoryEntry\"]}}}}'",
+        "{\"type\": {\"S\": [\"HistoryEntry\"]}, \"action\": {\"S\": [\"assignment.reclaim-warned\", \"license.seats-exhausted\", \"assignment.revoked\"]}}}}'",
+        "drops a history entry (every one is a webhook event)",
+    );
+}
+
+#[test]
+fn webhooks_without_their_filter_queue_or_limits_fail_the_check() {
+    // An endpoint its deliveries disabled reaches notify (the buyers are told), once.
+    fails_replacing(
+        "\"disabledReason\": {\"S\": [\"gone\", \"failing\"]}",
+        "\"disabledReason\": {\"S\": [\"failing\"]}",
+        "drops an endpoint its deliveries disabled (gone",
     );
     fails_replacing(
-        "{\"S\": [\"assignment.reclaim-warned\", ",
-        "{\"S\": [\"assignment.reclaim-changed\", ",
-        "drops a reclaim warning",
+        ", \"OldImage\": {\"disabledReason\": {\"S\": [{\"exists\": false}]}}",
+        "",
+        "passes a change of an endpoint disabled before",
+    );
+    fails_replacing(
+        "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem]",
+        "Action: [dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:Query]",
+        "DeliverFunction may dynamodb:Query",
+    );
+    fails_replacing(
+        "        deadLetterTargetArn: !GetAtt WebhookDeadLetters.Arn\n        maxReceiveCount: 5\n",
+        "        maxReceiveCount: 5\n",
+        "WebhookQueue has no dead-letter queue",
+    );
+    fails_replacing(
+        "              Condition:\n                StringLike:\n                  kms:EncryptionContext:webhookId: wh_*\n",
+        "",
+        "may encrypt without an endpoint's encryption context",
     );
 }
 

@@ -11,3 +11,4 @@ pub mod revoke;
 pub mod scim;
 pub mod tokens;
 mod views;
+pub mod webhooks;

@@ -5,10 +5,12 @@
 //!
 //! - [`orders`]: the order system's EventBridge events, for `provision`;
 //! - [`stream`]: the table's DynamoDB Stream, for `notify`;
+//! - [`queue`]: the webhook queue's SQS messages, for `deliver`;
 //! - [`schedule`]: the daily schedule, for `remind`, and the minute's, for
 //!   `notify`.
 
 pub mod orders;
+pub mod queue;
 pub mod schedule;
 pub mod stream;
 

@@ -4,9 +4,12 @@
 //! ([`TokenNotice`]); the use case run on it, and the records to retry
 //! answered as Lambda's partial batch response.
 
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::model::{EntryNotice, TokenEvent, TokenNotice, Told};
+use crate::model::{Entry, EntryNotice, TokenEvent, TokenNotice, Told, WebhookDisabled};
 use crate::notify::Notifier;
 pub use crate::notify::Pending;
 
@@ -16,6 +19,7 @@ pub enum Notice {
     Invitation(Pending),
     Token(TokenNotice),
     Entry(EntryNotice),
+    WebhookDisabled(WebhookDisabled),
 }
 
 impl Notice {
@@ -24,29 +28,118 @@ impl Notice {
             .map(Self::Invitation)
             .or_else(|| token_notice(record).map(Self::Token))
             .or_else(|| entry_notice(record).map(Self::Entry))
+            .or_else(|| webhook_disabled(record).map(Self::WebhookDisabled))
     }
 }
 
 /// Handles a DynamoDB Streams event; answers the records to retry as
-/// `{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}`.
+/// `{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}`. Every
+/// history entry of the batch goes out as events first (the outbox, in
+/// one go: `usecase::outbox`); then each record's mail, if any.
 pub async fn handle(notifier: &Notifier, event: &Value) -> Value {
-    let mut failures = Vec::new();
     let records = event.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
-    for record in &records {
+    let mut failed = BTreeSet::new();
+    let entries: Vec<(usize, Entry)> =
+        records.iter().enumerate().filter_map(|(i, r)| Some((i, history_entry(r)?))).collect();
+    if !entries.is_empty() {
+        let only: Vec<Entry> = entries.iter().map(|(_, e)| e.clone()).collect();
+        if let Err(reason) = notifier.publish(&only).await {
+            tracing::warn!(%reason, entries = only.len(), "entries not out as events yet; will retry");
+            failed.extend(entries.iter().map(|(i, _)| *i));
+        }
+    }
+    for (i, record) in records.iter().enumerate() {
         let done = match Notice::from_record(record) {
             None => continue,
             Some(Notice::Invitation(pending)) => notifier.deliver(&pending).await,
             Some(Notice::Token(notice)) => notifier.tell_buyers(&notice).await,
             Some(Notice::Entry(notice)) => notifier.tell_of_entry(&notice).await,
+            Some(Notice::WebhookDisabled(notice)) => notifier.tell_webhook_disabled(&notice).await,
         };
         if let Err(reason) = done {
             tracing::warn!(%reason, "stream record not done yet; will retry");
-            let sequence = record.get("dynamodb").and_then(|d| d.get("SequenceNumber"));
-            let id = sequence.or_else(|| record.get("eventID")).and_then(Value::as_str);
-            failures.push(json!({ "itemIdentifier": id.unwrap_or_default() }));
+            failed.insert(i);
         }
     }
+    let failures: Vec<Value> = failed
+        .into_iter()
+        .map(|i| {
+            let record = &records[i];
+            let sequence = record.get("dynamodb").and_then(|d| d.get("SequenceNumber"));
+            let id = sequence.or_else(|| record.get("eventID")).and_then(Value::as_str);
+            json!({ "itemIdentifier": id.unwrap_or_default() })
+        })
+        .collect();
     json!({ "batchItemFailures": failures })
+}
+
+/// A history entry inserted: every one is an event (the outbox).
+fn history_entry(record: &Value) -> Option<Entry> {
+    if record.get("eventName")?.as_str()? != "INSERT" {
+        return None;
+    }
+    let image = record.get("dynamodb")?.get("NewImage")?;
+    if s(image, "type")? != "HistoryEntry" {
+        return None;
+    }
+    let item: HashMap<String, AttributeValue> = image
+        .as_object()?
+        .iter()
+        .map(|(k, v)| Some((k.clone(), attribute(v)?)))
+        .collect::<Option<_>>()?;
+    match crate::store::items::from_item::<Entry>(item) {
+        Ok(entry) => Some(entry),
+        Err(e) => {
+            tracing::error!(error = %e, "a history entry the outbox cannot read; not sent as an event");
+            None
+        }
+    }
+}
+
+/// A value of a stream image (DynamoDB's JSON) as the SDK's value.
+fn attribute(v: &Value) -> Option<AttributeValue> {
+    let (kind, inner) = v.as_object()?.iter().next()?;
+    let text = |x: &Value| x.as_str().map(str::to_string);
+    let texts = |x: &Value| x.as_array()?.iter().map(text).collect::<Option<Vec<_>>>();
+    Some(match kind.as_str() {
+        "S" => AttributeValue::S(text(inner)?),
+        "N" => AttributeValue::N(text(inner)?),
+        "BOOL" => AttributeValue::Bool(inner.as_bool()?),
+        "NULL" => AttributeValue::Null(true),
+        "SS" => AttributeValue::Ss(texts(inner)?),
+        "NS" => AttributeValue::Ns(texts(inner)?),
+        "L" => AttributeValue::L(inner.as_array()?.iter().map(attribute).collect::<Option<_>>()?),
+        "M" => AttributeValue::M(
+            inner
+                .as_object()?
+                .iter()
+                .map(|(k, v)| Some((k.clone(), attribute(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+/// An endpoint that its deliveries disabled just now (`gone`, `failing`):
+/// not one an admin disabled, not a later change of a disabled one.
+fn webhook_disabled(record: &Value) -> Option<WebhookDisabled> {
+    if record.get("eventName")?.as_str()? != "MODIFY" {
+        return None;
+    }
+    let dynamodb = record.get("dynamodb")?;
+    let image = dynamodb.get("NewImage")?;
+    let reason = s(image, "disabledReason")?;
+    let before = dynamodb.get("OldImage").and_then(|old| s(old, "disabledReason"));
+    if s(image, "type")? != "Webhook" || !matches!(reason, "gone" | "failing") || before.is_some() {
+        return None;
+    }
+    Some(WebhookDisabled {
+        customer_id: s(image, "customerId")?.to_string(),
+        webhook_id: s(image, "webhookId")?.to_string(),
+        url: s(image, "url")?.to_string(),
+        reason: reason.to_string(),
+        at: s(image, "disabledAt")?.parse().ok()?,
+    })
 }
 
 fn s<'a>(image: &'a Value, name: &str) -> Option<&'a str> {

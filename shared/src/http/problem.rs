@@ -34,6 +34,9 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
         ExportTooLarge { .. } => ("export-too-large", S::NOT_ACCEPTABLE, "Export too large"),
         TokenNotFound => ("token-not-found", S::NOT_FOUND, "Token not found"),
         TokenLimit { .. } => ("token-limit", S::CONFLICT, "Token limit reached"),
+        WebhookNotFound => ("webhook-not-found", S::NOT_FOUND, "Webhook not found"),
+        WebhookLimit { .. } => ("webhook-limit", S::CONFLICT, "Webhook limit reached"),
+        DeliveryNotFound => ("delivery-not-found", S::NOT_FOUND, "Delivery not found"),
         Uniqueness(_) => ("uniqueness", S::CONFLICT, "Not unique"),
         InvalidFilter(_) => ("invalid-filter", S::BAD_REQUEST, "Invalid filter"),
         UserNotFound => ("user-not-found", S::NOT_FOUND, "User not found"),
@@ -83,6 +86,11 @@ fn detail(error: &Error) -> String {
         Error::TokenLimit { limit } => format!(
             "The customer has {limit} usable tokens, as many as it may; revoke one first."
         ),
+        Error::WebhookNotFound => "There is no such webhook.".into(),
+        Error::WebhookLimit { limit } => format!(
+            "The customer has {limit} webhooks, as many as it may; delete one first."
+        ),
+        Error::DeliveryNotFound => "There is no such delivery in this webhook's log.".into(),
         Error::Uniqueness(what) => format!("{what} is taken by another person of the directory."),
         Error::InvalidFilter(why) => format!("The filter is not supported: {why}."),
         Error::UserNotFound => "There is no such user.".into(),
@@ -117,7 +125,7 @@ pub fn body(error: &Error) -> Value {
             doc.insert("requested".into(), json!(requested));
             doc.insert("available".into(), json!(available));
         }
-        Error::TokenLimit { limit } => {
+        Error::TokenLimit { limit } | Error::WebhookLimit { limit } => {
             doc.insert("limit".into(), json!(limit));
         }
         _ => {}

@@ -26,6 +26,16 @@ pub enum Route {
     ListTokens,
     CreateToken,
     RevokeToken(String),
+    /// Webhooks (v3), by webhook id (and delivery id).
+    ListWebhooks,
+    CreateWebhook,
+    GetWebhook(String),
+    ChangeWebhook(String),
+    DeleteWebhook(String),
+    RotateWebhookSecret(String),
+    TestWebhook(String),
+    ListDeliveries(String),
+    RetryDelivery(String, String),
     /// `OPTIONS` on a known path: 204 with `Allow`, no identity needed.
     Preflight(&'static [&'static str]),
 }
@@ -50,6 +60,15 @@ impl Route {
             Route::ListTokens => "list-tokens",
             Route::CreateToken => "create-token",
             Route::RevokeToken(_) => "revoke-token",
+            Route::ListWebhooks => "list-webhooks",
+            Route::CreateWebhook => "create-webhook",
+            Route::GetWebhook(_) => "get-webhook",
+            Route::ChangeWebhook(_) => "change-webhook",
+            Route::DeleteWebhook(_) => "delete-webhook",
+            Route::RotateWebhookSecret(_) => "rotate-webhook-secret",
+            Route::TestWebhook(_) => "test-webhook",
+            Route::ListDeliveries(_) => "list-deliveries",
+            Route::RetryDelivery(..) => "retry-delivery",
             Route::Preflight(_) => "preflight",
         }
     }
@@ -62,7 +81,16 @@ impl Route {
             | Route::Preflight(_)
             | Route::ListTokens
             | Route::CreateToken
-            | Route::RevokeToken(_) => None,
+            | Route::RevokeToken(_)
+            | Route::ListWebhooks
+            | Route::CreateWebhook
+            | Route::GetWebhook(_)
+            | Route::ChangeWebhook(_)
+            | Route::DeleteWebhook(_)
+            | Route::RotateWebhookSecret(_)
+            | Route::TestWebhook(_)
+            | Route::ListDeliveries(_)
+            | Route::RetryDelivery(..) => None,
             Route::GetLicense(id)
             | Route::ListAssignments(id)
             | Route::History(id)
@@ -100,6 +128,7 @@ pub fn route_of(method: &Method, path: &str) -> Result<Route> {
     let m = method.clone();
     let (allowed, route) = match segments.as_slice() {
         ["tokens", rest @ ..] => token_route(rest, &m)?,
+        ["webhooks", rest @ ..] => webhook_route(rest, &m)?,
         path => licence_route(path, &m)?,
     };
     match route {
@@ -195,9 +224,63 @@ fn token_route(rest: &[&str], method: &Method) -> Result<Routed> {
     })
 }
 
+/// `/webhooks` and what lies under it, by what follows `webhooks`.
+fn webhook_route(rest: &[&str], method: &Method) -> Result<Routed> {
+    let m = method.clone();
+    let post = |route: Route| (&["POST", "OPTIONS"][..], (m == Method::POST).then_some(route));
+    Ok(match rest {
+        [] => {
+            let route = match m {
+                Method::GET => Some(Route::ListWebhooks),
+                Method::POST => Some(Route::CreateWebhook),
+                _ => None,
+            };
+            (&["GET", "POST", "OPTIONS"], route)
+        }
+        [id] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            let route = match m {
+                Method::GET => Some(Route::GetWebhook(id)),
+                Method::PATCH => Some(Route::ChangeWebhook(id)),
+                Method::DELETE => Some(Route::DeleteWebhook(id)),
+                _ => None,
+            };
+            (&["GET", "PATCH", "DELETE", "OPTIONS"], route)
+        }
+        [id, "secret"] if !id.is_empty() => post(Route::RotateWebhookSecret(decode_segment(id)?)),
+        [id, "test"] if !id.is_empty() => post(Route::TestWebhook(decode_segment(id)?)),
+        [id, "deliveries"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::ListDeliveries(id)))
+        }
+        [id, "deliveries", delivery, "retry"] if !id.is_empty() && !delivery.is_empty() => {
+            post(Route::RetryDelivery(decode_segment(id)?, decode_segment(delivery)?))
+        }
+        _ => return Err(Error::RouteNotFound),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_routes() {
+        assert_eq!(route_of(&Method::POST, "/webhooks"), Ok(Route::CreateWebhook));
+        assert_eq!(
+            route_of(&Method::PATCH, "/webhooks/wh_1"),
+            Ok(Route::ChangeWebhook("wh_1".into()))
+        );
+        assert_eq!(
+            route_of(&Method::POST, "/webhooks/wh_1/deliveries/dlv_2/retry"),
+            Ok(Route::RetryDelivery("wh_1".into(), "dlv_2".into()))
+        );
+        assert!(matches!(
+            route_of(&Method::GET, "/webhooks/wh_1/test"),
+            Err(Error::MethodNotAllowed(_))
+        ));
+        assert_eq!(route_of(&Method::GET, "/webhooks/wh_1/other"), Err(Error::RouteNotFound));
+    }
 
     #[test]
     fn routes_and_methods() {

@@ -46,6 +46,46 @@ pub enum Action {
     InvitationAccepted,
 }
 
+impl Action {
+    /// Every action, in the contract's order.
+    pub const ALL: [Action; 14] = [
+        Action::LicensePurchased,
+        Action::LicenseRenewed,
+        Action::LicenseQuantityChanged,
+        Action::LicenseCancelled,
+        Action::LicenseReclaimChanged,
+        Action::LicenseSeatsExhausted,
+        Action::AssignmentCreated,
+        Action::AssignmentChanged,
+        Action::AssignmentRevoked,
+        Action::AssignmentReclaimWarned,
+        Action::InvitationSent,
+        Action::InvitationFailed,
+        Action::InvitationResent,
+        Action::InvitationAccepted,
+    ];
+
+    /// Its name in the contract (`assignment.revoked`), as serde writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::LicensePurchased => "license.purchased",
+            Action::LicenseRenewed => "license.renewed",
+            Action::LicenseQuantityChanged => "license.quantity-changed",
+            Action::LicenseCancelled => "license.cancelled",
+            Action::LicenseReclaimChanged => "license.reclaim-changed",
+            Action::LicenseSeatsExhausted => "license.seats-exhausted",
+            Action::AssignmentCreated => "assignment.created",
+            Action::AssignmentChanged => "assignment.changed",
+            Action::AssignmentRevoked => "assignment.revoked",
+            Action::AssignmentReclaimWarned => "assignment.reclaim-warned",
+            Action::InvitationSent => "invitation.sent",
+            Action::InvitationFailed => "invitation.failed",
+            Action::InvitationResent => "invitation.resent",
+            Action::InvitationAccepted => "invitation.accepted",
+        }
+    }
+}
+
 /// A history entry that someone hears of by mail (v3), as the table's stream
 /// brings it to `notify`.
 #[derive(Clone, Debug, PartialEq, Eq)]

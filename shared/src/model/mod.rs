@@ -11,6 +11,7 @@ mod period;
 mod reclaim;
 mod terms;
 mod token;
+mod webhook;
 
 pub use assignment::*;
 pub use directory::*;
@@ -22,6 +23,7 @@ pub use period::*;
 pub use reclaim::*;
 pub use terms::*;
 pub use token::*;
+pub use webhook::*;
 
 /// The contract's shape of a customer id (`custom:customer_id`, an order's
 /// `customerId`): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`. It prefixes keys, so

@@ -19,6 +19,9 @@
 //! | taken userName | `CUSTOMER#<customer>` | `DIRNAME#<lower-case userName>` (a copy of the person) | |    |
 //! | seat address of an active person | `CUSTOMER#<customer>` | `DIRSEAT#<address>` |     |                     |
 //! | token by digest | `DIGEST#<sha-256 hex>` | `TOKEN` (while usable; TTL after its last day) |  |               |
+//! | webhook endpoint | `CUSTOMER#<customer>` | `WEBHOOK#<webhookId>`        |                |                     |
+//! | a customer's endpoint set | `CUSTOMER#<customer>` | `WEBHOOKS` (its version) |          |                     |
+//! | webhook delivery | `WEBHOOK#<webhookId>` | `DELIVERY#<eventId>` (TTL 30 days) |          |                     |
 //!
 //! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
 //! be due for a reminder without reading anything else: a licence that does
@@ -118,6 +121,25 @@ pub mod attr {
     pub const RECLAIM_RULE: &str = "reclaimRule";
     pub const RECLAIM_WARNED_AT: &str = "reclaimWarnedAt";
     pub const INACTIVE_DAYS: &str = "inactiveDays";
+    pub const URL: &str = "url";
+    pub const EVENTS: &str = "events";
+    pub const DESCRIPTION: &str = "description";
+    pub const ENABLED: &str = "enabled";
+    pub const DISABLED_REASON: &str = "disabledReason";
+    pub const DISABLED_AT: &str = "disabledAt";
+    pub const SECRETS: &str = "secrets";
+    pub const SLOTS: &str = "slots";
+    pub const FAILING_SINCE: &str = "failingSince";
+    pub const WEBHOOK_ID: &str = "webhookId";
+    pub const DELIVERY_ID: &str = "deliveryId";
+    pub const EVENT_TYPE: &str = "eventType";
+    pub const ATTEMPTS: &str = "attempts";
+    pub const LEASE_UNTIL: &str = "leaseUntil";
+    pub const LAST_ATTEMPT_AT: &str = "lastAttemptAt";
+    pub const LAST_RESULT: &str = "lastResult";
+    pub const NEXT_ATTEMPT_AT: &str = "nextAttemptAt";
+    pub const RESULTS: &str = "results";
+    pub const CREATED_AT: &str = "createdAt";
 }
 
 /// The `type` attribute of each kind of item.
@@ -138,6 +160,9 @@ pub mod kind {
     pub const DIRECTORY_USER: &str = "DirectoryUser";
     pub const DIRECTORY_NAME: &str = "DirectoryName";
     pub const DIRECTORY_SEAT: &str = "DirectorySeat";
+    pub const WEBHOOK: &str = "Webhook";
+    pub const WEBHOOK_SET: &str = "WebhookSet";
+    pub const DELIVERY: &str = "WebhookDelivery";
 }
 
 pub fn customer(customer_id: &str) -> String {
@@ -171,6 +196,11 @@ pub fn budget(kind: &str, window: i64) -> String {
 }
 
 pub const ASSIGN_BUDGET: &str = "ASSIGN";
+
+/// The budget of one webhook endpoint's tests and retries (per minute).
+pub fn webhook_send_budget(webhook_id: &str) -> String {
+    format!("WEBHOOK-SEND-{webhook_id}")
+}
 
 /// The budget of one provisioning token's SCIM requests (per second).
 pub fn scim_budget(token_id: &str) -> String {
@@ -286,6 +316,30 @@ pub const TOKENS_PREFIX: &str = "TOKEN";
 /// The version of a customer's set of tokens (bumped by every creation, so
 /// two at once cannot both pass the limit).
 pub const TOKEN_SET_SK: &str = "TOKENS";
+
+/// A customer's webhook endpoint, in the customer's partition.
+pub fn webhook(webhook_id: &str) -> String {
+    format!("WEBHOOK#{webhook_id}")
+}
+
+/// What a customer's endpoints and their set's version item share.
+pub const WEBHOOKS_PREFIX: &str = "WEBHOOK";
+
+/// The version of a customer's set of endpoints (bumped by every creation).
+pub const WEBHOOK_SET_SK: &str = "WEBHOOKS";
+
+/// The partition of an endpoint's deliveries (its log, newest first by
+/// event id, a ULID).
+pub fn deliveries(webhook_id: &str) -> String {
+    format!("WEBHOOK#{webhook_id}")
+}
+
+/// One event's delivery at an endpoint.
+pub fn delivery(event_id: &str) -> String {
+    format!("DELIVERY#{event_id}")
+}
+
+pub const DELIVERY_PREFIX: &str = "DELIVERY#";
 
 /// A person of a customer's directory (SCIM), by our id.
 pub fn directory_user(id: &str) -> String {

@@ -25,6 +25,7 @@ mod reminders;
 mod table;
 mod tokens;
 mod transaction;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -46,6 +47,7 @@ pub use reminders::{Candidate, Settled};
 pub use table::create_table;
 pub use tokens::{Presented, TokenSet};
 pub use transaction::{LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
+pub use webhooks::{DeliveryPage, Turn, WebhookSet, slot_of};
 
 pub type Item = HashMap<String, AttributeValue>;
 

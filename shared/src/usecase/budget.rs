@@ -55,6 +55,16 @@ impl Budget {
         }
     }
 
+    /// One `/test` or `/retry` of the endpoint `webhook_id`, against this
+    /// minute's of that endpoint.
+    pub fn webhook_send(app: &App, customer_id: &str, webhook_id: &str) -> Self {
+        Self {
+            kind: keys::webhook_send_budget(webhook_id),
+            limit: crate::model::SENDS_PER_MINUTE,
+            ..Self::of(app, customer_id, 1)
+        }
+    }
+
     /// The count, as a write that rides in the request's commit.
     pub fn write(&self) -> Write {
         Write::Budget {

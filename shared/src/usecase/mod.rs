@@ -9,6 +9,7 @@ pub mod assign;
 pub mod budget;
 pub mod bulk;
 pub mod change;
+pub mod deliver;
 pub mod deprovision;
 pub mod directory;
 pub mod fanout;
@@ -19,6 +20,7 @@ pub mod lifecycle;
 pub mod notices;
 pub mod notify;
 pub mod once;
+pub mod outbox;
 pub mod pending;
 pub mod provision;
 pub mod query;
@@ -28,6 +30,7 @@ pub mod resend;
 pub mod retry;
 pub mod revoke;
 pub mod tokens;
+pub mod webhooks;
 
 use std::collections::HashMap;
 

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use super::notify::Notifier;
 use super::once::{MailRecord, Once};
 use crate::mail::{self, TokenMail};
-use crate::model::{EntryNotice, TokenEvent, TokenNotice, Told};
+use crate::model::{EntryNotice, TokenEvent, TokenNotice, Told, WebhookDisabled};
 
 impl Notifier {
     /// Mails every buyer of the customer's licences about `n`. `Err`: a
@@ -42,6 +42,28 @@ impl Notifier {
             tracing::warn!(customer_id = %n.customer_id, token_id = %n.token_id, "no buyer to tell about a token");
         }
         if deferred > 0 { Err(format!("{deferred} token mail(s) not sent yet")) } else { Ok(()) }
+    }
+}
+
+impl Notifier {
+    /// Mails every buyer of the customer's licences that deliveries
+    /// disabled one of its webhook endpoints, once per disabling. `Err`: a
+    /// mail to retry.
+    pub async fn tell_webhook_disabled(&self, n: &WebhookDisabled) -> Result<(), String> {
+        let licenses = self.store.licenses(&n.customer_id).await.map_err(|e| e.to_string())?;
+        let buyers: BTreeSet<String> = licenses.into_iter().filter_map(|l| l.buyer).collect();
+        let mail = mail::render_webhook_disabled(n, &self.portal_url);
+        let mut deferred = 0;
+        for buyer in &buyers {
+            let id = format!("webhook-disabled#{}#{buyer}", n.at.timestamp_millis());
+            let record = MailRecord { customer_id: &n.customer_id, about: &n.webhook_id, id: &id };
+            if self.send_once(&record, buyer, &mail).await.map_err(|e| e.to_string())?
+                == Once::Deferred
+            {
+                deferred += 1;
+            }
+        }
+        if deferred > 0 { Err(format!("{deferred} webhook mail(s) not sent yet")) } else { Ok(()) }
     }
 }
 

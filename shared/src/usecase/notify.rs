@@ -26,6 +26,9 @@ pub struct Notifier {
     pub store: Store,
     pub mailer: Mailer,
     pub portal_url: String,
+    /// The webhook queue and the event bus, where the history's entries go
+    /// out as events (`None`: no webhooks configured, as in some tests).
+    pub outbound: Option<crate::outbound::Outbound>,
 }
 
 /// The assignment a stream record is about, if it has an invitation to send.
@@ -91,7 +94,20 @@ impl Notifier {
             store: app.store,
             mailer: Mailer::from_env(),
             portal_url: env("PORTAL_URL").unwrap_or_else(|| "https://portal.example.com".into()),
+            outbound: env("WEBHOOK_QUEUE_URL").map(|_| crate::outbound::Outbound::from_env()),
         }
+    }
+
+    /// The entries as events, to the bus and their customers' endpoints
+    /// (`usecase::outbox`). `Err`: retry them all.
+    pub async fn publish(&self, entries: &[crate::model::Entry]) -> Result<(), String> {
+        let Some(outbound) = &self.outbound else { return Ok(()) };
+        let now = Utc::now();
+        let out = super::outbox::publish(&self.store, outbound, entries, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(events = out.events, jobs = out.jobs, "entries out as events");
+        Ok(())
     }
 
     /// Claims, sends and records one invitation. `Err`: retry the record.

@@ -1,7 +1,7 @@
 // What every dialog of User Management does alike: a form with Cancel, or a question to
 // confirm; a submission whose refusal is shown in the dialog and whose success closes it and
 // reloads the page; and a live preview a moment after the last change.
-import { dialog, el } from "./dom";
+import { dialog, el, field } from "./dom";
 import { t, type Lang } from "./i18n";
 import { refusal } from "./refusal";
 
@@ -96,6 +96,40 @@ export function formDialog(p: FormParts): FormDialog {
     p.onSubmit(parts);
   });
   return parts;
+}
+
+/** The texts of a secret shown once. */
+export interface ShownOnce {
+  title: string;
+  warning: string;
+  label: string;
+  copyByHand: string;
+}
+
+/** A secret, this once: a warning, the value to copy, and Close (`closed` then shows the list). */
+export function shownOnceDialog(lang: Lang, id: string, texts: ShownOnce, secret: string, closed: () => void): void {
+  const tx = t(lang);
+  const value = el("input", { type: "text", readonly: "", value: secret, class: "secret", spellcheck: "false" });
+  const copied = el("span", { role: "status" });
+  const copy = el("button", { type: "button" }, tx.copy);
+  copy.addEventListener("click", () => {
+    value.select();
+    navigator.clipboard
+      .writeText(secret)
+      .then(() => (copied.textContent = tx.copied))
+      .catch(() => (copied.textContent = texts.copyByHand));
+  });
+  const close = el("button", { type: "button" }, tx.close);
+  const d = dialog(
+    texts.title,
+    el("p", { class: "warning", role: "note" }, `⚠ ${texts.warning}`),
+    field(id, texts.label, value),
+    el("p", {}, copy, " ", copied),
+    el("p", {}, close),
+  );
+  d.addEventListener("close", closed);
+  close.addEventListener("click", () => d.close());
+  value.focus();
 }
 
 /** A question to confirm (focus on Cancel); `yes` gets the dialog and the place for a refusal. */

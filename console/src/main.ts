@@ -7,6 +7,7 @@ import { number, period, t, type Lang } from "./i18n";
 import { date } from "./locale";
 import { provisioningView } from "./tokens";
 import { usersView } from "./users";
+import { webhooksView } from "./webhooks";
 import "./style.css";
 
 interface Identity {
@@ -16,7 +17,7 @@ interface Identity {
 }
 
 type Filter = "" | "active" | "upcoming" | "expired" | "all";
-type Screen = "licenses" | "access" | "users" | "provisioning";
+type Screen = "licenses" | "access" | "users" | "provisioning" | "webhooks";
 
 const state = {
   lang: (localStorage.getItem("lang") === "de" ? "de" : "en") as Lang,
@@ -43,7 +44,7 @@ function show(...nodes: Node[]): void {
 function navigation(token: string): HTMLElement {
   const tx = t(state.lang);
   const screens: [Screen, string][] = isAdmin(token)
-    ? [["licenses", tx.myLicenses], ["provisioning", tx.provisioning], ["access", tx.myAccess]]
+    ? [["licenses", tx.myLicenses], ["provisioning", tx.provisioning], ["webhooks", tx.webhooks], ["access", tx.myAccess]]
     : [["access", tx.myAccess]];
   const nav = el("nav", { "aria-label": tx.nav });
   for (const [screen, label] of screens) {
@@ -222,6 +223,8 @@ async function render(): Promise<void> {
       await usersView({ token, lang: state.lang, license: state.license, show, back });
     } else if (state.screen === "provisioning") {
       await provisioningView({ token, lang: state.lang, nav: () => navigation(token), show });
+    } else if (state.screen === "webhooks") {
+      await webhooksView({ token, lang: state.lang, nav: () => navigation(token), show });
     } else {
       await (state.screen === "access" ? accessView(token) : licencesView(token));
     }

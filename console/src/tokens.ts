@@ -2,8 +2,8 @@
 // step over SCIM, and the base URL to paste into it. Create (the secret shown once, with a copy
 // button), list (last used, expiry) and revoke (confirmed). Every action goes through submit().
 import { apiBaseUrl, client, type Api } from "./api";
-import { confirmDialog, formDialog, submit, type Reload } from "./dialogs";
-import { dialog, el, field } from "./dom";
+import { confirmDialog, formDialog, shownOnceDialog, submit, type Reload } from "./dialogs";
+import { el, field } from "./dom";
 import { date, moment, t, type Lang } from "./i18n";
 import type { components } from "./openapi";
 import { refusal } from "./refusal";
@@ -100,36 +100,13 @@ function createDialog(lang: Lang, api: Api, reload: Reload): void {
           return tx.tokenCreatedSaid(name.value.trim());
         },
         reload: (said) => {
-          if (created) secretDialog(lang, created, () => reload(said));
+          if (created) {
+            const shown = { title: tx.tokenShownOnce, warning: tx.tokenWarning, label: tx.tokenSecret, copyByHand: tx.copyByHand };
+            shownOnceDialog(lang, "token-secret", shown, created.token, () => reload(said));
+          }
         },
       }),
   });
-}
-
-/** The secret, this once: a warning, the value to copy, and Close (which shows the list). */
-function secretDialog(lang: Lang, created: CreatedToken, closed: () => void): void {
-  const tx = t(lang);
-  const value = el("input", { type: "text", readonly: "", value: created.token, class: "secret", spellcheck: "false" });
-  const copied = el("span", { role: "status" });
-  const copy = el("button", { type: "button" }, tx.copy);
-  copy.addEventListener("click", () => {
-    value.select();
-    navigator.clipboard
-      .writeText(created.token)
-      .then(() => (copied.textContent = tx.copied))
-      .catch(() => (copied.textContent = tx.copyByHand));
-  });
-  const close = el("button", { type: "button" }, tx.close);
-  const d = dialog(
-    tx.tokenShownOnce,
-    el("p", { class: "warning", role: "note" }, `⚠ ${tx.tokenWarning}`),
-    field("token-secret", tx.tokenSecret, value),
-    el("p", {}, copy, " ", copied),
-    el("p", {}, close),
-  );
-  d.addEventListener("close", closed);
-  close.addEventListener("click", () => d.close());
-  value.focus();
 }
 
 function revokeDialog(lang: Lang, api: Api, token: Token, reload: Reload): void {

@@ -380,6 +380,7 @@ async function flows(page, signIn, signOut, accessible) {
   await table.waitFor();
   await licenceHistory(page, table);
   await provisioning(page, accessible);
+  await webhooks(page, accessible);
   await page.getByRole("button", { name: "My Licenses" }).click();
   await table.waitFor();
 
@@ -465,6 +466,76 @@ async function provisioning(page, accessible) {
   await okta.filter({ hasText: "Revoked" }).waitFor();
   assert.equal(await okta.getByRole("button", { name: "Revoke: Okta" }).count(), 0, "a revoked token has nothing to revoke");
   step("provisioning: the token revoked after a confirmation");
+}
+
+/** Webhooks: an endpoint added at the test's receiver (its secret shown once), a test event
+ * sent and seen delivered in the log, retried from there, the endpoint disabled, its secret
+ * rotated, and deleted after a confirmation. */
+async function webhooks(page, accessible) {
+  const receiver = process.env.WEBHOOK_RECEIVER;
+  assert.ok(receiver, "WEBHOOK_RECEIVER: the receiver the endpoint points at");
+  const url = `${receiver}/console-${Date.now()}/ok`;
+  await page.getByRole("button", { name: "Webhooks" }).click();
+  await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+  await page.getByText("No endpoints yet.").waitFor();
+  await accessible("webhooks");
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  const add = page.getByRole("dialog", { name: "Add endpoint" });
+  await add.getByLabel("URL").fill(url);
+  await add.getByLabel("Description").fill("Console test");
+  assert.equal(await add.getByLabel("All events").isChecked(), true, "all events by default");
+  assert.equal(await add.getByLabel("assignment.revoked").isDisabled(), true, "single types wait for All events to be unticked");
+  await accessible("add-webhook");
+  await add.getByRole("button", { name: "Add" }).click();
+  const shown = page.getByRole("dialog", { name: "Copy the signing secret now" });
+  const secret = await shown.getByLabel("Signing secret").inputValue();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+  await accessible("webhook-secret");
+  await shown.getByRole("button", { name: "Close" }).click();
+  const endpoints = page.getByRole("table", { name: "Endpoints" });
+  const row = endpoints.getByRole("row").filter({ hasText: url });
+  await row.filter({ hasText: "Enabled" }).waitFor();
+  assert.equal(await page.getByText(secret).count(), 0, "the list never shows a secret");
+  step("webhooks: an endpoint added, its signing secret shown once, listed as enabled");
+  const name = `Console test — ${url}`;
+  await page.getByRole("button", { name: `Send test: ${name}` }).click();
+  await page.getByText(`A test event is on its way to ${name}.`).waitFor();
+  // The queue relay delivers it within moments: the log shows it delivered.
+  let delivered = false;
+  for (let i = 0; i < 60 && !delivered; i++) {
+    await page.getByRole("button", { name: `Delivery log: ${name}` }).click();
+    const log = page.getByRole("table", { name: "Deliveries, newest first" });
+    await log.or(page.getByText("Nothing delivered yet.")).waitFor();
+    delivered = (await log.getByRole("row").filter({ hasText: "webhook.test" }).filter({ hasText: "Delivered" }).count()) === 1;
+    if (!delivered) {
+      await page.waitForTimeout(500);
+      await page.getByRole("button", { name: "Back to the endpoints" }).click();
+    }
+  }
+  assert.ok(delivered, "the test event was delivered");
+  const log = page.getByRole("table", { name: "Deliveries, newest first" });
+  await log.getByText("HTTP 204").first().waitFor();
+  await accessible("delivery-log");
+  await log.getByRole("button", { name: /^Retry: webhook\.test / }).click();
+  await page.getByText("The webhook.test event is sent again now.").waitFor();
+  step("webhooks: a test event delivered (HTTP 204 in the log) and sent again from the log");
+  await page.getByRole("button", { name: "Back to the endpoints" }).click();
+  await page.getByRole("button", { name: `Disable: ${name}` }).click();
+  await row.filter({ hasText: "Disabled (by an admin)" }).waitFor();
+  await page.getByRole("button", { name: `Rotate secret: ${name}` }).click();
+  const rotate = page.getByRole("dialog", { name: `Rotate secret: ${name}` });
+  await rotate.getByLabel("Stop the old secret at once (after a leak)").check();
+  await accessible("rotate-secret");
+  await rotate.getByRole("button", { name: "Rotate secret" }).click();
+  const rotated = await page.getByRole("dialog", { name: "Copy the signing secret now" }).getByLabel("Signing secret").inputValue();
+  assert.notEqual(rotated, secret);
+  await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
+  step("webhooks: disabled by the admin, its secret rotated (a new one shown once)");
+  await page.getByRole("button", { name: `Delete: ${name}` }).click();
+  await page.getByRole("dialog").getByText("Deliveries still pending are cancelled.", { exact: false }).waitFor();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await page.getByText("No endpoints yet.").waitFor();
+  step("webhooks: the endpoint deleted after a confirmation");
 }
 
 async function renewedTerms(table) {

@@ -43,6 +43,24 @@ impl Budgets {
         self.lines.iter().any(|l| !l.pass && (l.hard || strict))
     }
 
+    /// Webhooks on the local stack: nothing lost, a down receiver gets every
+    /// event, and the first attempt within the contract's 5 s (p99; timing).
+    pub fn webhooks(&mut self, h: &crate::webhooks::WebhookRun) {
+        let lost = h.events - h.distinct.min(h.events);
+        self.check(lost == 0, true, format!("webhooks: {} events, {lost} lost", h.events));
+        let all = h.down_arrived == h.down_events;
+        let text = format!(
+            "webhooks: a receiver down for 3 attempts gets {} of {} events",
+            h.down_arrived, h.down_events
+        );
+        self.check(all, true, text);
+        let p99 = h.percentile(99.0);
+        let text = format!(
+            "webhooks: committed assign → first attempt p99 {p99:.2} s (≤ 5 s on the local stack)"
+        );
+        self.check(p99 <= 5.0, false, text);
+    }
+
     /// Round trips at their minimum, handler overhead, linearity.
     pub fn rows(&mut self, rows: &[(Group, Measured)]) {
         for (_, m) in rows {
@@ -124,7 +142,16 @@ impl Budgets {
                 false,
                 format!("peak RSS {}: {rss:.2} MiB (≤ 10 MiB)", c.function),
             );
-            let http = ["list", "assign", "change", "revoke", "tokens", "scim", "entitlements"];
+            let http = [
+                "list",
+                "assign",
+                "change",
+                "revoke",
+                "tokens",
+                "scim",
+                "entitlements",
+                "webhooks",
+            ];
             if http.contains(&c.function) {
                 let text =
                     format!("cold start {}: a JSON log line with the request id", c.function);

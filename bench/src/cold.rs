@@ -122,6 +122,18 @@ fn machine_cases() -> Vec<Case> {
             event("my-entitlement.json"),
             "\"statusCode\":200",
         ),
+        case(
+            "webhooks",
+            "GET /webhooks: 1 Query (the customer's endpoints)",
+            event("list-webhooks.json"),
+            "\"statusCode\":200",
+        ),
+        case(
+            "deliver",
+            "a job of an endpoint that is not there: 1 BatchGetItem, dropped",
+            event("deliver.json"),
+            "batchItemFailures",
+        ),
     ]
 }
 
@@ -130,6 +142,12 @@ fn machine_cases() -> Vec<Case> {
 /// same requests in-process first, so a cold start measures the function.
 async fn warm_dynamodb_local(app: &App, cases: &[Case]) {
     let notifier = licensing_tests::notifier_on(&app.store, "http://127.0.0.1:9");
+    let courier = licensing::usecase::deliver::Courier {
+        store: app.store.clone(),
+        outbound: licensing::outbound::Outbound::from_env(),
+        sender: licensing::outbound::Sender::new(Box::new(licensing::outbound::SystemResolver)),
+        scale: 1.0,
+    };
     for _ in 0..300 {
         for case in cases {
             match case.function {
@@ -141,6 +159,9 @@ async fn warm_dynamodb_local(app: &App, cases: &[Case]) {
                 }
                 "remind" => {
                     notifier.handle_reminders(&case.event).await.expect("nothing to send");
+                }
+                "deliver" => {
+                    licensing::events::queue::handle(&courier, &case.event).await;
                 }
                 http => {
                     let req = lambda_http::request::from_str(&case.event.to_string())

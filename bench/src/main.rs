@@ -18,6 +18,7 @@ mod probe;
 mod report;
 mod scenarios;
 mod scim;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -101,8 +102,17 @@ async fn run(opts: Opts) {
     let mode = if opts.quick { "quick" } else { "full" };
     eprintln!("bench ({mode}): DynamoDB Local at {endpoint}, table {table}");
 
+    // Webhooks on the local stack first, while DynamoDB Local is fresh: ten
+    // bulk assigns of 1,000 (one in quick mode). `--only webhooks` runs them alone.
+    let only_hooks = opts.only.as_deref() == Some("webhooks");
+    let hooks = if opts.warm && (opts.only.is_none() || only_hooks) {
+        let (latency, bulks) = if opts.quick { (20, 1) } else { (50, 10) };
+        Some(webhooks::run(app, latency, bulks).await)
+    } else {
+        None
+    };
     let mut meets_fanout = None;
-    let (rows, exports) = if opts.warm {
+    let (rows, exports) = if opts.warm && !only_hooks {
         let fixture = Fixture::set_up(app, opts.quick).await;
         probe.take();
         let mut table = scenarios::table(&fixture, opts.quick);
@@ -131,6 +141,9 @@ async fn run(opts: Opts) {
     };
     let run = Run { mode, rows, exports, cold, rng_ms, sizes: arm64_sizes() };
     let mut budgets = Budgets::default();
+    if let Some(h) = &hooks {
+        budgets.webhooks(h);
+    }
     budgets.rows(&run.rows);
     budgets.cold(&run.cold);
     budgets.exports(&run.exports);
@@ -138,6 +151,9 @@ async fn run(opts: Opts) {
     run.print(&budgets);
     if let Some(meets) = &meets_fanout {
         pending::MeetsFanout::print(meets);
+    }
+    if let Some(h) = &hooks {
+        h.print();
     }
     run.write_json(&budgets, &opts.json);
     if budgets.failed(opts.strict) {

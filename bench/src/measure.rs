@@ -36,6 +36,7 @@ pub async fn invoke(app: &App, call: Call) -> u16 {
                 "tokens" => api::tokens::handle(app, req).await,
                 "scim" => api::scim::handle(app, req).await,
                 "entitlements" => api::entitlements::handle(app, req).await,
+                "webhooks" => api::webhooks::handle(app, req).await,
                 other => panic!("no HTTP function {other}"),
             };
             response.status().as_u16()

@@ -103,6 +103,16 @@ impl Webhook {
     pub fn signing(&self, now: DateTime<Utc>) -> impl Iterator<Item = &SealedSecret> {
         self.secrets.iter().filter(move |s| s.until.is_none_or(|until| until > now))
     }
+
+    /// The delivery slots free at `now` as this record saw them (none
+    /// leased, or the lease run out), lowest first. A claim still checks
+    /// its slot: another batch may have taken it since.
+    pub fn free_slots(&self, now: DateTime<Utc>) -> impl Iterator<Item = String> + '_ {
+        let now_ms = now.timestamp_millis();
+        (0..IN_FLIGHT)
+            .map(|slot| slot.to_string())
+            .filter(move |slot| self.slots.get(slot).is_none_or(|until| *until < now_ms))
+    }
 }
 
 /// An endpoint that its deliveries disabled (`gone`, `failing`), as the

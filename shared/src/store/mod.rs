@@ -47,7 +47,7 @@ pub use reminders::{Candidate, Settled};
 pub use table::create_table;
 pub use tokens::{Presented, TokenSet};
 pub use transaction::{LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
-pub use webhooks::{DeliveryPage, Turn, WebhookSet, slot_of};
+pub use webhooks::{DeliveryPage, Lease, Turn, WebhookSet};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -34,6 +34,13 @@ pub enum Turn {
     NoSlot,
 }
 
+/// What a claimed attempt holds: a slot of its endpoint, until when.
+#[derive(Clone, Copy, Debug)]
+pub struct Lease<'a> {
+    pub slot: &'a str,
+    pub until: DateTime<Utc>,
+}
+
 /// One page of a delivery log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryPage {
@@ -67,15 +74,6 @@ fn ms(at: DateTime<Utc>) -> AttributeValue {
 
 fn time(at: DateTime<Utc>) -> AttributeValue {
     s(expr::timestamp(at))
-}
-
-/// The slot a delivery's attempts lease (a fixed one per event, so that two
-/// copies of one job meet at the same slot).
-pub fn slot_of(event_id: &str) -> String {
-    let hash = event_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    (hash % u64::from(crate::model::IN_FLIGHT)).to_string()
 }
 
 impl Store {
@@ -191,18 +189,19 @@ impl Store {
         )
     }
 
-    /// Claims attempt `job.attempt` of its delivery and a lease slot of its
-    /// endpoint until `lease_until`, in one transaction. The first attempt
+    /// Claims attempt `job.attempt` of its delivery and lease slot `slot`
+    /// of its endpoint until `lease_until`, in one transaction (a copy of
+    /// the job meets the delivery's turn, whatever slot it tried). The first attempt
     /// writes the delivery's log entry; a later one runs only after the
     /// attempt before it was recorded (or its claim's lease ran out).
     pub async fn claim_attempt(
         &self,
         job: &Job,
+        slot: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Turn> {
         let table = &self.table;
-        let slot = slot_of(&job.event_id);
         let mut claim = Expr::new(
             "SET #attempts = :n, #lease = :lease, #status = :pending, #delivery_id = if_not_exists(#delivery_id, :delivery_id), \
              #event_id = if_not_exists(#event_id, :event_id), #webhook_id = if_not_exists(#webhook_id, :webhook_id), \
@@ -258,7 +257,7 @@ impl Store {
         let condition = its_turn.or(expired_claim_of_this_attempt).and(not_done);
         let lease = Expr::new("SET #slots.#slot = :lease")
             .name("#slots", attr::SLOTS)
-            .name("#slot", &slot)
+            .name("#slot", slot)
             .value(":lease", ms(lease_until));
         let free = Expr::item_exists()
             .and(
@@ -269,7 +268,7 @@ impl Store {
             .and(
                 Expr::new("attribute_not_exists(#slots.#slot) OR #slots.#slot < :now_ms")
                     .name("#slots", attr::SLOTS)
-                    .name("#slot", &slot)
+                    .name("#slot", slot)
                     .value(":now_ms", ms(now)),
             );
         let items = vec![
@@ -298,8 +297,8 @@ impl Store {
         }
     }
 
-    /// Records what attempt `job.attempt`, claimed until `lease_until`,
-    /// came to: the delivery's status and log (`next`: when the next
+    /// Records what attempt `job.attempt`, claimed with `slot` until
+    /// `lease_until`, came to: the delivery's status and log (`next`: when the next
     /// attempt is due), and on the endpoint the slot freed, the failures
     /// counted from their first, and `disable` (`gone`, `failing`) while it
     /// is enabled. Both writes side by side. `Ok(true)`: this call disabled
@@ -307,12 +306,13 @@ impl Store {
     pub async fn record_attempt(
         &self,
         job: &Job,
-        lease_until: DateTime<Utc>,
+        lease: Lease<'_>,
         at: DateTime<Utc>,
         outcome: Outcome,
         next: Option<DateTime<Utc>>,
         disable: Option<&str>,
     ) -> Result<bool> {
+        let (slot, lease_until) = (lease.slot, lease.until);
         let status = if outcome.succeeded() {
             DeliveryStatus::Succeeded
         } else if next.is_some() {
@@ -348,11 +348,10 @@ impl Store {
             .value(":lease", ms(lease_until));
         let delivery =
             expr::update(&self.table, delivery_key(&job.webhook_id, &job.event_id), record, ours)?;
-        let slot = slot_of(&job.event_id);
         let (mut set, mut remove) = (Vec::new(), vec!["#slots.#slot"]);
         let mut endpoint = Expr::default()
             .name("#slots", attr::SLOTS)
-            .name("#slot", &slot)
+            .name("#slot", slot)
             .name("#failing", attr::FAILING_SINCE);
         if outcome.succeeded() {
             remove.push("#failing");
@@ -396,7 +395,7 @@ impl Store {
         if disable.is_some() && !disabled {
             // Disabled already (or gone): free the slot all the same.
             let free =
-                Expr::new("REMOVE #slots.#slot").name("#slots", attr::SLOTS).name("#slot", &slot);
+                Expr::new("REMOVE #slots.#slot").name("#slots", attr::SLOTS).name("#slot", slot);
             let key = record_key(&job.customer_id, &job.webhook_id);
             self.update_one(expr::update(&self.table, key, free, Expr::item_exists())?).await?;
         }
@@ -523,14 +522,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_delivery_keeps_its_slot_and_slots_spread() {
-        assert_eq!(slot_of("evt_01abc"), slot_of("evt_01abc"));
-        let slots: std::collections::BTreeSet<String> =
-            (0..200).map(|i| slot_of(&format!("evt_{i:026}"))).collect();
-        assert_eq!(slots.len(), crate::model::IN_FLIGHT as usize);
-    }
 
     #[test]
     fn an_endpoint_item_is_its_record() {

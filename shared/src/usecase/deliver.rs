@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use crate::error::Result;
 use crate::model::{ATTEMPTS, Webhook, disables, next_attempt, signature};
 use crate::outbound::{Job, Outbound, Resolve, Sender, SystemResolver};
-use crate::store::{Store, Turn};
+use crate::store::{Lease, Store, Turn};
 
 /// How long a claimed attempt holds its turn and slot: the answer's 10 s
 /// and the writes around it, with room to spare. A crash frees both then.
@@ -63,6 +63,9 @@ impl Courier {
 
     /// Runs a batch of jobs (up to 10 at once). Each job's outcome, or the
     /// error that should bring it back (a failure of DynamoDB, SQS or KMS).
+    /// Each due job of an enabled endpoint gets a slot the endpoint's
+    /// record shows free, no two the same; the jobs that are not due, or
+    /// find no slot, go back to the queue together in one call.
     pub async fn run(&self, jobs: &[Job]) -> Vec<Result<Done>> {
         let ids: BTreeSet<(String, String)> =
             jobs.iter().map(|j| (j.customer_id.clone(), j.webhook_id.clone())).collect();
@@ -76,35 +79,76 @@ impl Courier {
                     .collect();
             }
         };
-        futures_util::stream::iter(jobs)
-            .map(|job| self.attempt(job, endpoints.get(&job.webhook_id)))
+        let now = Utc::now();
+        let mut free: HashMap<&str, Vec<String>> = endpoints
+            .iter()
+            .map(|(id, w)| (id.as_str(), w.free_slots(now).collect::<Vec<_>>()))
+            .collect();
+        let plans: Vec<Plan> = jobs
+            .iter()
+            .map(|job| {
+                let endpoint = endpoints.get(&job.webhook_id).filter(|w| w.enabled);
+                if job.delay(now) > 0 {
+                    Plan::Wait(job.clone())
+                } else if let Some(w) = endpoint {
+                    match free.get_mut(w.webhook_id.as_str()).and_then(|slots| slots.pop()) {
+                        Some(slot) => Plan::Attempt(w, slot),
+                        None => Plan::Wait(later(job, now)),
+                    }
+                } else {
+                    Plan::Drop(endpoints.contains_key(&job.webhook_id))
+                }
+            })
+            .collect();
+        let waiting: Vec<Job> = plans
+            .iter()
+            .filter_map(|p| match p {
+                Plan::Wait(job) => Some(job.clone()),
+                _ => None,
+            })
+            .collect();
+        // The error's text only: each waiting job carries it back.
+        let queued = if waiting.is_empty() {
+            Ok(())
+        } else {
+            self.outbound.enqueue(&waiting, now).await.map_err(|e| e.to_string())
+        };
+        futures_util::stream::iter(jobs.iter().zip(plans))
+            .map(|(job, plan)| {
+                let queued = queued.clone().map_err(crate::Error::Unavailable);
+                async move {
+                    match plan {
+                        Plan::Wait(again) => {
+                            queued?;
+                            Ok(if again.due == job.due { Done::Waiting } else { Done::Queued })
+                        }
+                        Plan::Drop(disabled) => self.drop_job(job, disabled).await,
+                        Plan::Attempt(w, slot) => self.attempt(job, w, &slot).await,
+                    }
+                }
+            })
             .buffered(10)
             .collect()
             .await
     }
 
-    async fn attempt(&self, job: &Job, endpoint: Option<&Webhook>) -> Result<Done> {
-        let now = Utc::now();
-        if job.delay(now) > 0 {
-            self.outbound.enqueue(std::slice::from_ref(job), now).await?;
-            return Ok(Done::Waiting);
+    async fn drop_job(&self, job: &Job, disabled: bool) -> Result<Done> {
+        tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, "endpoint gone or disabled; delivery dropped");
+        if disabled {
+            // The log says the delivery ended (a retry from it sends it again).
+            self.store.abandon_delivery(job).await?;
         }
-        let Some(w) = endpoint.filter(|w| w.enabled) else {
-            tracing::info!(webhook_id = %job.webhook_id, event_id = %job.event_id, "endpoint gone or disabled; delivery dropped");
-            if endpoint.is_some() {
-                // Disabled: the log says the delivery ended (a retry from it sends it again).
-                self.store.abandon_delivery(job).await?;
-            }
-            return Ok(Done::Dropped);
-        };
+        Ok(Done::Dropped)
+    }
+
+    async fn attempt(&self, job: &Job, w: &Webhook, slot: &str) -> Result<Done> {
+        let now = Utc::now();
         let lease_until = now + Duration::seconds(LEASE_SECONDS);
-        match self.store.claim_attempt(job, now, lease_until).await? {
+        match self.store.claim_attempt(job, slot, now, lease_until).await? {
             Turn::Claimed => {}
             Turn::Taken => return Ok(Done::Dropped),
             Turn::NoSlot => {
-                let later =
-                    Job { due: Some(now + Duration::milliseconds(NO_SLOT_WAIT_MS)), ..job.clone() };
-                self.outbound.enqueue(&[later], now).await?;
+                self.outbound.enqueue(&[later(job, now)], now).await?;
                 return Ok(Done::Queued);
             }
         }
@@ -133,13 +177,28 @@ impl Courier {
             let retry = Job { attempt: job.attempt + 1, due: Some(due), ..job.clone() };
             self.outbound.enqueue(&[retry], at).await?;
         }
-        let disabled =
-            self.store.record_attempt(job, lease_until, at, outcome, next, disable).await?;
+        let lease = Lease { slot, until: lease_until };
+        let disabled = self.store.record_attempt(job, lease, at, outcome, next, disable).await?;
         if disabled {
             tracing::warn!(webhook_id = %job.webhook_id, reason = disable.unwrap_or_default(), "endpoint disabled");
         }
         Ok(Done::Attempted)
     }
+}
+
+/// What a job of a batch comes to before any write.
+enum Plan<'a> {
+    /// Back to the queue: not due yet, or (due a second later) no free slot.
+    Wait(Job),
+    /// Dropped: the endpoint is gone (`false`) or disabled (`true`).
+    Drop(bool),
+    /// An attempt, with the endpoint and the slot it will claim.
+    Attempt(&'a Webhook, String),
+}
+
+/// The job again, due when a slot may have come free.
+fn later(job: &Job, now: chrono::DateTime<Utc>) -> Job {
+    Job { due: Some(now + Duration::milliseconds(NO_SLOT_WAIT_MS)), ..job.clone() }
 }
 
 /// `WEBHOOK_RETRY_SCALE` (a factor, e.g. 0.01) in builds with local mode;

@@ -240,3 +240,29 @@ fn a_seats_exhausted_entry_is_two_events_and_delivery_ids_map_back() {
     assert_eq!(body["data"]["productId"], "prod-1");
     assert_eq!(body["data"].get("email"), None);
 }
+
+#[test]
+fn free_slots_are_those_unleased_or_run_out() {
+    let now: DateTime<Utc> = "2026-12-07T10:00:00Z".parse().unwrap();
+    let ms = now.timestamp_millis();
+    let mut w = Webhook {
+        webhook_id: "wh_1".into(),
+        customer_id: "cust-1".into(),
+        url: "https://hooks.example.com/in".into(),
+        events: vec!["*".into()],
+        description: None,
+        enabled: true,
+        created_at: now,
+        disabled_reason: None,
+        disabled_at: None,
+        secrets: vec![],
+        slots: Default::default(),
+        failing_since: None,
+    };
+    assert_eq!(w.free_slots(now).count(), IN_FLIGHT as usize);
+    w.slots.insert("0".into(), ms + 1);
+    w.slots.insert("3".into(), ms - 1);
+    w.slots.insert("9".into(), ms);
+    let free: Vec<String> = w.free_slots(now).collect();
+    assert_eq!(free, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+}

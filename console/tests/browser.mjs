@@ -417,6 +417,8 @@ async function flows(page, signIn, signOut, accessible) {
   step("German: headings, labels and dates follow");
   await signOut("Abmelden");
   await page.getByLabel("Sprache").selectOption("en");
+  // The switch applies asynchronously: sign in once the screen speaks English.
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
   step("sign out");
 
   // After the admin's revoke, Anna's access no longer shows the seat.

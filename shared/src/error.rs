@@ -82,6 +82,9 @@ pub enum Error {
     /// SCIM: no such person in the caller's directory.
     #[error("user not found")]
     UserNotFound,
+    /// SCIM or a link: no such group in the caller's directory.
+    #[error("group not found")]
+    GroupNotFound,
     #[error("route not found")]
     RouteNotFound,
     #[error("method not allowed")]

@@ -7,6 +7,7 @@ pub mod local;
 pub mod model;
 pub mod proxy;
 pub mod runtime_api;
+pub mod scim;
 
 pub use client::Client;
 

@@ -3,56 +3,9 @@
 //! media type and error schema for every answer, discovery.
 
 use licensing::App;
+use licensing_tests::scim::*;
 use licensing_tests::*;
 use serde_json::{Value, json};
-
-/// A request to the `scim` function with `token` as its bearer.
-async fn scim(app: &App, method: &str, path: &str, token: Option<&str>) -> Answer {
-    scim_with(app, method, path, token, None).await
-}
-
-/// [`scim`] with a JSON body.
-async fn scim_with(
-    app: &App,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> Answer {
-    let body = body.map(|b| b.to_string());
-    let req = bare_request(method, path, token, body.as_deref());
-    let response = licensing::api::scim::handle(app, req).await;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let content_type =
-        headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = match response.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::Null),
-        _ => Value::Null,
-    };
-    Answer { status, content_type, headers, body }
-}
-
-/// A fresh app and a SCIM token of [`CUSTOMER`]'s.
-async fn with_scim_token() -> (App, String, String) {
-    let app = fresh_app().await;
-    let created = Client::admin(&app, CUSTOMER)
-        .send("POST", "/tokens", Some(json!({"name": "Okta", "scopes": ["scim"]})))
-        .await;
-    assert_eq!(created.status, 201);
-    let (id, token) =
-        (created.body["tokenId"].as_str().unwrap(), created.body["token"].as_str().unwrap());
-    (app, id.to_string(), token.to_string())
-}
-
-/// A SCIM error: the schema, the status as a string, the media type.
-fn assert_scim_error(answer: &Answer, status: u16) {
-    assert_eq!(answer.status, status, "{:?}", answer.body);
-    assert_eq!(answer.content_type, "application/scim+json");
-    assert_eq!(answer.body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]));
-    assert_eq!(answer.body["status"], status.to_string());
-    assert!(answer.body["detail"].is_string());
-}
 
 #[tokio::test]
 async fn discovery_says_what_is_supported() {
@@ -77,13 +30,17 @@ async fn discovery_says_what_is_supported() {
     );
 
     let types = scim(&app, "GET", "/scim/v2/ResourceTypes", Some(&token)).await.body;
-    assert_eq!(types["totalResults"], 1);
-    assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+    assert_eq!(types["totalResults"], 2);
+    assert_eq!(strings_of(&types["Resources"], "endpoint"), ["/Users", "/Groups"]);
+    let group = scim(&app, "GET", "/scim/v2/ResourceTypes/Group", Some(&token)).await;
+    assert_eq!(group.body["schema"], "urn:ietf:params:scim:schemas:core:2.0:Group");
     let user = scim(&app, "GET", "/scim/v2/ResourceTypes/User", Some(&token)).await;
     assert_eq!(user.body["schema"], "urn:ietf:params:scim:schemas:core:2.0:User");
     let schemas = scim(&app, "GET", "/scim/v2/Schemas", Some(&token)).await.body;
     let names = strings_of(&schemas["Resources"][0]["attributes"], "name");
     assert_eq!(names, ["userName", "name", "displayName", "emails", "active", "groups"]);
+    let names = strings_of(&schemas["Resources"][1]["attributes"], "name");
+    assert_eq!(names, ["displayName", "externalId", "members"]);
     let path = "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User";
     assert_eq!(scim(&app, "GET", path, Some(&token)).await.body["name"], "User");
     assert_scim_error(&scim(&app, "GET", "/scim/v2/Schemas/urn:nope", Some(&token)).await, 404);
@@ -335,7 +292,8 @@ async fn a_token_gets_twenty_requests_a_second() {
             "the 21st"
         );
     }
-    let limited = scim(&app, "GET", "/scim/v2/ServiceProviderConfig", Some(&token)).await;
+    let limited =
+        scim_once_with(&app, "GET", "/scim/v2/ServiceProviderConfig", Some(&token), None).await;
     assert_scim_error(&limited, 429);
     assert_eq!(limited.headers["retry-after"], "1");
     // Counted per token: the customer's other token is not held back.

@@ -38,14 +38,19 @@ pub fn query(req: &Request) -> Result<Vec<(String, String)>> {
 
 /// The request body's bytes, at most [`MAX_BODY_BYTES`] of them.
 pub fn body_bytes(req: &Request) -> Result<&[u8]> {
+    body_bytes_up_to(req, MAX_BODY_BYTES)
+}
+
+/// The request body's bytes, at most `limit` of them.
+pub fn body_bytes_up_to(req: &Request, limit: usize) -> Result<&[u8]> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => b"",
     };
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(Error::field("body", format!("must be at most {MAX_BODY_BYTES} bytes")));
+    if bytes.len() > limit {
+        return Err(Error::field("body", format!("must be at most {limit} bytes")));
     }
     Ok(bytes)
 }

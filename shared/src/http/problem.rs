@@ -40,6 +40,7 @@ pub fn describe(error: &Error) -> (&'static str, StatusCode, &'static str) {
         Uniqueness(_) => ("uniqueness", S::CONFLICT, "Not unique"),
         InvalidFilter(_) => ("invalid-filter", S::BAD_REQUEST, "Invalid filter"),
         UserNotFound => ("user-not-found", S::NOT_FOUND, "User not found"),
+        GroupNotFound => ("group-not-found", S::NOT_FOUND, "Group not found"),
         RouteNotFound => ("not-found", S::NOT_FOUND, "Not found"),
         MethodNotAllowed(_) => ("method-not-allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
         OperationPending { .. } => {
@@ -94,6 +95,7 @@ fn detail(error: &Error) -> String {
         Error::Uniqueness(what) => format!("{what} is taken by another person of the directory."),
         Error::InvalidFilter(why) => format!("The filter is not supported: {why}."),
         Error::UserNotFound => "There is no such user.".into(),
+        Error::GroupNotFound => "There is no such group.".into(),
         Error::RouteNotFound => "No such route.".into(),
         Error::MethodNotAllowed(allowed) => format!("Allowed methods: {}.", allowed.join(", ")),
         Error::OperationPending { retry_after } => format!(

@@ -4,6 +4,7 @@
 mod assignment;
 mod directory;
 mod entitlement;
+mod group;
 mod history;
 mod license;
 mod operation;
@@ -16,6 +17,7 @@ mod webhook;
 pub use assignment::*;
 pub use directory::*;
 pub use entitlement::*;
+pub use group::*;
 pub use history::*;
 pub use license::*;
 pub use operation::*;

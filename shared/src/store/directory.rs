@@ -11,8 +11,9 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use super::expr::{self, Expr, KeyRange};
 use super::items::{from_item, key, to_item};
 use super::keys::{self, attr, kind};
-use super::{Item, Store, TxError, s};
-use crate::error::{Error, Result};
+use super::transaction::{ConflictOr, Refusable};
+use super::{Item, Store, s};
+use crate::error::Result;
 use crate::model::DirectoryUser;
 
 /// Why a directory write did not commit.
@@ -46,10 +47,7 @@ fn user_item(u: &DirectoryUser, key: Item, kind: &str) -> Result<Item> {
 }
 
 /// One write of a directory transaction, with what its failed condition means.
-struct DirectoryWrite {
-    item: TransactWriteItem,
-    refused: DirectoryConflict,
-}
+type DirectoryWrite = Refusable<DirectoryConflict>;
 
 impl Store {
     /// One person, strongly consistent.
@@ -139,7 +137,7 @@ impl Store {
                 refused: DirectoryConflict::Changed,
             });
         }
-        self.commit_steps(steps).await
+        self.commit_refusable(steps, DirectoryConflict::Changed).await
     }
 
     /// Removes a person: the record (under its version) and both items.
@@ -172,33 +170,9 @@ impl Store {
                 refused: DirectoryConflict::Changed,
             });
         }
-        self.commit_steps(steps).await
-    }
-
-    async fn commit_steps(&self, steps: Vec<DirectoryWrite>) -> Result<(), DirectoryConflictOr> {
-        let (items, refusals): (Vec<_>, Vec<_>) =
-            steps.into_iter().map(|s| (s.item, s.refused)).unzip();
-        match self.transact_items(items).await {
-            Ok(()) => Ok(()),
-            Err(TxError::Condition(failed)) => {
-                let first = failed.first().and_then(|i| refusals.into_iter().nth(*i));
-                Err(DirectoryConflictOr::Conflict(first.unwrap_or(DirectoryConflict::Changed)))
-            }
-            Err(TxError::Busy) => Err(DirectoryConflictOr::Conflict(DirectoryConflict::Changed)),
-            Err(TxError::Failed(e)) => Err(DirectoryConflictOr::Failed(e)),
-        }
+        self.commit_refusable(steps, DirectoryConflict::Changed).await
     }
 }
 
 /// A directory write's failure: a conflict of the data, or a dependency.
-#[derive(Debug, PartialEq, Eq)]
-pub enum DirectoryConflictOr {
-    Conflict(DirectoryConflict),
-    Failed(Error),
-}
-
-impl From<Error> for DirectoryConflictOr {
-    fn from(e: Error) -> Self {
-        Self::Failed(e)
-    }
-}
+pub type DirectoryConflictOr = ConflictOr<DirectoryConflict>;

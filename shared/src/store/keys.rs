@@ -18,6 +18,9 @@
 //! | directory person (SCIM) | `CUSTOMER#<customer>` | `DIRUSER#<id>` |          |                     |
 //! | taken userName | `CUSTOMER#<customer>` | `DIRNAME#<lower-case userName>` (a copy of the person) | |    |
 //! | seat address of an active person | `CUSTOMER#<customer>` | `DIRSEAT#<address>` |     |                     |
+//! | group (SCIM) | `CUSTOMER#<customer>` | `GROUP#<id>`                 |                |                     |
+//! | taken group name | `CUSTOMER#<customer>` | `GROUPNAME#<lower-case displayName>` (a copy of the group) | | |
+//! | a group's members, one page | `CUSTOMER#<customer>` | `GROUPMEMBERS#<id>#<page, 2 digits>` |  |          |
 //! | token by digest | `DIGEST#<sha-256 hex>` | `TOKEN` (while usable; TTL after its last day) |  |               |
 //! | webhook endpoint | `CUSTOMER#<customer>` | `WEBHOOK#<webhookId>`        |                |                     |
 //! | a customer's endpoint set | `CUSTOMER#<customer>` | `WEBHOOKS` (its version) |          |                     |
@@ -160,6 +163,9 @@ pub mod kind {
     pub const DIRECTORY_USER: &str = "DirectoryUser";
     pub const DIRECTORY_NAME: &str = "DirectoryName";
     pub const DIRECTORY_SEAT: &str = "DirectorySeat";
+    pub const GROUP: &str = "Group";
+    pub const GROUP_NAME: &str = "GroupName";
+    pub const GROUP_MEMBERS: &str = "GroupMembers";
     pub const WEBHOOK: &str = "Webhook";
     pub const WEBHOOK_SET: &str = "WebhookSet";
     pub const DELIVERY: &str = "WebhookDelivery";
@@ -359,6 +365,31 @@ pub fn directory_seat(address: &str) -> String {
     format!("DIRSEAT#{address}")
 }
 
+/// A group of a customer's directory (SCIM), by our id.
+pub fn group(id: &str) -> String {
+    format!("GROUP#{id}")
+}
+
+/// What every group's record starts with (and nothing else does: the
+/// names and pages below spell `GROUP` on with other letters).
+pub const GROUP_PREFIX: &str = "GROUP#";
+
+/// A `displayName` taken in a customer's directory (lower case): a copy of its group.
+pub fn group_name(name_key: &str) -> String {
+    format!("GROUPNAME#{name_key}")
+}
+
+/// Page `n` of a group's members.
+pub fn group_members(id: &str, page: u32) -> String {
+    format!("GROUPMEMBERS#{id}#{page:02}")
+}
+
+/// The group and page number of a member page's sort key.
+pub fn group_members_page(sk: &str) -> Option<(&str, u32)> {
+    let (id, page) = sk.strip_prefix("GROUPMEMBERS#")?.rsplit_once('#')?;
+    Some((id, page.parse().ok()?))
+}
+
 /// The partition a token is found in when presented: its digest's own.
 pub fn token_digest(digest: &str) -> String {
     format!("DIGEST#{digest}")
@@ -391,6 +422,12 @@ pub fn idempotency_part(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_member_page_keys_round_trip() {
+        assert_eq!(group_members_page(&group_members("grp_1", 7)), Some(("grp_1", 7)));
+        assert_eq!(group_members_page(&group("grp_1")), None);
+    }
 
     #[test]
     fn assignment_keys_round_trip() {

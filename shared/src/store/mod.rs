@@ -1,6 +1,7 @@
 //! The single-table DynamoDB store, split one way: one file per record
 //! family (`licenses`, `activity`, `history`, `orders`, `reminders`, `invitations`,
-//! `recipients`, `idempotency`, `budget`, `tokens`, `directory`), over the mechanics they share.
+//! `recipients`, `idempotency`, `budget`, `tokens`, `directory`, `groups`,
+//! `webhooks`), over the mechanics they share.
 //! Items are (de)serialised with serde_dynamo (`items`); every key and
 //! attribute name comes from [`keys`]; every condition, update and key
 //! condition is built by name (`expr`); the calls are in `access`. All
@@ -12,6 +13,7 @@ mod activity;
 mod budget;
 mod directory;
 mod expr;
+mod groups;
 mod history;
 mod idempotency;
 mod idle;
@@ -38,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::model::Term;
 pub use directory::{DirectoryConflict, DirectoryConflictOr};
+pub use groups::{GroupConflict, GroupConflictOr};
 pub use history::HistoryQuery;
 pub use idempotency::{Claim, KEEP_SECONDS, STALE_CLAIM_SECONDS};
 pub use idle::AssignmentId;
@@ -46,7 +49,7 @@ pub use recipients::{PER_ADDRESS_PER_DAY, PER_CUSTOMER_PER_DAY, Slot, WINDOW_SEC
 pub use reminders::{Candidate, Settled};
 pub use table::create_table;
 pub use tokens::{Presented, TokenSet};
-pub use transaction::{LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
+pub use transaction::{ConflictOr, LastActive, MAX_TRANSACTION_ITEMS, TxError, Write};
 pub use webhooks::{DeliveryPage, Lease, Turn, WebhookSet};
 
 pub type Item = HashMap<String, AttributeValue>;

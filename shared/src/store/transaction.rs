@@ -184,6 +184,27 @@ impl Store {
         }
     }
 
+    /// Commits `steps` as one transaction; when one's condition fails, the
+    /// conflict of the first that failed (`busy`: when DynamoDB names none,
+    /// or another transaction was in the way).
+    pub(super) async fn commit_refusable<C>(
+        &self,
+        steps: Vec<Refusable<C>>,
+        busy: C,
+    ) -> Result<(), ConflictOr<C>> {
+        let (items, refusals): (Vec<_>, Vec<_>) =
+            steps.into_iter().map(|s| (s.item, s.refused)).unzip();
+        match self.transact_items(items).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(failed)) => {
+                let first = failed.first().and_then(|i| refusals.into_iter().nth(*i));
+                Err(ConflictOr::Conflict(first.unwrap_or(busy)))
+            }
+            Err(TxError::Busy) => Err(ConflictOr::Conflict(busy)),
+            Err(TxError::Failed(e)) => Err(ConflictOr::Failed(e)),
+        }
+    }
+
     fn transact_item(&self, write: &Write) -> Result<TransactWriteItem> {
         let table = &self.table;
         let item = TransactWriteItem::builder();
@@ -406,5 +427,26 @@ pub(super) fn cancelled(error: &TransactWriteItemsError) -> TxError {
         }
         TransactWriteItemsError::TransactionInProgressException(_) => TxError::Busy,
         other => TxError::Failed(Error::Unavailable(format!("{other:?}"))),
+    }
+}
+
+/// One write of a record family's transaction, with what its failed
+/// condition means to the caller.
+pub(super) struct Refusable<C> {
+    pub item: TransactWriteItem,
+    pub refused: C,
+}
+
+/// A write's failure: a conflict of the data (what the family says it
+/// means), or a dependency.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConflictOr<C> {
+    Conflict(C),
+    Failed(Error),
+}
+
+impl<C> From<Error> for ConflictOr<C> {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
     }
 }

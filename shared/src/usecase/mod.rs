@@ -14,6 +14,7 @@ pub mod deprovision;
 pub mod directory;
 pub mod fanout;
 pub mod finish;
+pub mod groups;
 pub mod history;
 pub mod idle;
 pub mod lifecycle;

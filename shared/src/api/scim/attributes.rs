@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::discovery::USER_SCHEMA;
+use super::discovery::{GROUP_SCHEMA, USER_SCHEMA};
 
 /// What a request asked to see of each resource.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,6 +30,18 @@ impl Projection {
         Self { only: paths(attributes), without: paths(excluded) }
     }
 
+    /// Whether `attributes` names `attribute` (lower case), or a
+    /// sub-attribute of it: what makes a list of groups carry members.
+    pub fn asks_for(&self, attribute: &str) -> bool {
+        self.only.iter().any(|p| p.0 == attribute)
+    }
+
+    /// Whether the answer leaves `attribute` (lower case) out altogether.
+    pub fn leaves_out(&self, attribute: &str) -> bool {
+        self.without.iter().any(|p| p.0 == attribute && p.1.is_none())
+            || !self.only.is_empty() && !self.asks_for(attribute)
+    }
+
     /// `resource` as the request asked to see it.
     pub fn apply(&self, resource: Value) -> Value {
         let Value::Object(fields) = resource else { return resource };
@@ -51,11 +63,14 @@ impl Projection {
 }
 
 fn paths(list: Option<&str>) -> Vec<Path> {
-    let prefix = format!("{}:", USER_SCHEMA.to_ascii_lowercase());
+    let prefixes = [USER_SCHEMA, GROUP_SCHEMA].map(|s| format!("{}:", s.to_ascii_lowercase()));
     list.unwrap_or("")
         .split(',')
         .map(|name| name.trim().to_ascii_lowercase())
-        .map(|name| name.strip_prefix(&prefix).map(str::to_string).unwrap_or(name))
+        .map(|name| {
+            let rest = prefixes.iter().find_map(|p| name.strip_prefix(p.as_str()));
+            rest.map(str::to_string).unwrap_or(name)
+        })
         .filter(|name| !name.is_empty())
         .map(|name| match name.split_once('.') {
             Some((attribute, sub)) => Path(attribute.to_string(), Some(sub.to_string())),

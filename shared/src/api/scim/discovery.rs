@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 /// A list of every item, on one page.
@@ -37,15 +38,26 @@ pub fn service_provider_config(base: &str) -> Value {
 }
 
 pub fn resource_types(base: &str) -> Vec<Value> {
-    vec![json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "A person of the customer's directory; their seats follow their seat address",
-        "schema": USER_SCHEMA,
-        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
-    })]
+    vec![
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "A person of the customer's directory; their seats follow their seat address",
+            "schema": USER_SCHEMA,
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
+        }),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "A group of the customer's directory; a licence admin may link it to licences, whose seats then follow its members",
+            "schema": GROUP_SCHEMA,
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")},
+        }),
+    ]
 }
 
 /// One attribute of a schema, as RFC 7643 §7 describes it.
@@ -60,7 +72,7 @@ fn attribute(
     json!({
         "name": name, "type": kind, "multiValued": multi, "required": required,
         "caseExact": false, "mutability": mutability, "returned": "default",
-        "uniqueness": if name == "userName" { "server" } else { "none" },
+        "uniqueness": if name == "userName" || name == "displayName" && required { "server" } else { "none" },
         "description": description,
     })
 }
@@ -72,14 +84,72 @@ fn complex(name: &str, multi: bool, mutability: &str, description: &str, sub: Ve
 }
 
 pub fn schemas(base: &str) -> Vec<Value> {
-    vec![json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-        "id": USER_SCHEMA,
-        "name": "User",
-        "description": "A person of the customer's directory",
-        "attributes": user_attributes(),
-        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
-    })]
+    vec![
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "id": USER_SCHEMA,
+            "name": "User",
+            "description": "A person of the customer's directory",
+            "attributes": user_attributes(),
+            "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
+        }),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "id": GROUP_SCHEMA,
+            "name": "Group",
+            "description": "A group of the customer's directory",
+            "attributes": group_attributes(),
+            "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{GROUP_SCHEMA}")},
+        }),
+    ]
+}
+
+/// The Group attributes this service keeps (RFC 7643 §4.2's).
+fn group_attributes() -> Vec<Value> {
+    let rw = "readWrite";
+    vec![
+        attribute(
+            "displayName",
+            "string",
+            false,
+            true,
+            rw,
+            "Unique in the customer's directory, case-insensitively",
+        ),
+        attribute("externalId", "string", false, false, rw, "The identity provider's id"),
+        complex(
+            "members",
+            true,
+            rw,
+            "The group's members (at most 10,000): people of the directory",
+            vec![
+                {
+                    let mut value =
+                        attribute("value", "string", false, false, "immutable", "The person's id");
+                    value["required"] = json!(true);
+                    value
+                },
+                attribute("display", "string", false, false, "immutable", "The person's name"),
+                {
+                    let mut kind = attribute("type", "string", false, false, "immutable", "User");
+                    kind["canonicalValues"] = json!(["User"]);
+                    kind
+                },
+                {
+                    let mut reference = attribute(
+                        "$ref",
+                        "reference",
+                        false,
+                        false,
+                        "immutable",
+                        "The person's location",
+                    );
+                    reference["referenceTypes"] = json!(["User"]);
+                    reference
+                },
+            ],
+        ),
+    ]
 }
 
 /// The User attributes this service keeps (RFC 7643 §4.1's, a subset).

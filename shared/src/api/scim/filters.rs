@@ -36,7 +36,7 @@ impl Clause {
     }
 }
 
-fn invalid(why: impl Into<String>) -> Error {
+pub(super) fn invalid(why: impl Into<String>) -> Error {
     Error::InvalidFilter(why.into())
 }
 
@@ -97,8 +97,14 @@ fn clause(f: Filter) -> Result<Clause> {
 /// A core User attribute's path in lower case (`name` or `name.sub`); a
 /// path of another schema is none of ours.
 fn attribute(path: &AttrPath) -> Result<String> {
-    if path.uri.as_deref().is_some_and(|uri| !uri.eq_ignore_ascii_case(USER_SCHEMA)) {
-        return Err(invalid("only the core User schema's attributes can be filtered on"));
+    attribute_of(path, USER_SCHEMA)
+}
+
+/// An attribute's path of `schema` in lower case (`name` or `name.sub`); a
+/// path of another schema is none of ours.
+pub(super) fn attribute_of(path: &AttrPath, schema: &str) -> Result<String> {
+    if path.uri.as_deref().is_some_and(|uri| !uri.eq_ignore_ascii_case(schema)) {
+        return Err(invalid("only the core schema's attributes can be filtered on"));
     }
     let name = path.name.to_ascii_lowercase();
     Ok(match &path.sub_attr {
@@ -107,7 +113,7 @@ fn attribute(path: &AttrPath) -> Result<String> {
     })
 }
 
-fn string(value: CompValue) -> Result<String> {
+pub(super) fn string(value: CompValue) -> Result<String> {
     match value {
         CompValue::Str(s) => Ok(s),
         _ => Err(invalid("expected a string in quotes")),

@@ -6,15 +6,19 @@
 //! problem+json), unknown routes and methods included.
 //!
 //! Built: the token check, the errors, discovery (`ServiceProviderConfig`,
-//! `ResourceTypes`, `Schemas`) and Users (`people.rs` serves them,
-//! `users.rs` reads and writes their SCIM shape, `attributes.rs` shows what
-//! a request asks to see of them).
+//! `ResourceTypes`, `Schemas`), Users (`people.rs` serves them, `users.rs`
+//! reads and writes their SCIM shape) and Groups (`groups.rs` their shape,
+//! `groups/routes.rs` serves them); `listing.rs` reads a list's request for
+//! both, and `attributes.rs` shows what a request asks to see.
 
 mod attributes;
 mod discovery;
 mod errors;
 mod filters;
+mod groups;
+mod listing;
 mod people;
+mod search;
 mod users;
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
@@ -44,11 +48,33 @@ enum ScimRoute {
     Users(Method),
     /// `/Users/{id}`: GET, PUT, PATCH, DELETE.
     User(Method, String),
-    /// `POST /Users/.search` or `POST /.search` (Users are the only resources).
+    /// `POST /Users/.search`.
     Search,
+    /// `POST /.search`: people and groups.
+    SearchAll,
+    /// `/Groups`: list (GET) or create (POST).
+    Groups(Method),
+    /// `/Groups/{id}`: GET, PUT, PATCH, DELETE.
+    Group(Method, String),
+    /// `POST /Groups/.search`.
+    GroupSearch,
 }
 
 impl ScimRoute {
+    /// A route of Users or Groups (not discovery).
+    fn is_resource(&self) -> bool {
+        matches!(
+            self,
+            Self::Users(_)
+                | Self::User(..)
+                | Self::Search
+                | Self::SearchAll
+                | Self::Groups(_)
+                | Self::Group(..)
+                | Self::GroupSearch
+        )
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Self::ServiceProviderConfig => "scim-service-provider-config",
@@ -57,10 +83,18 @@ impl ScimRoute {
             Self::Users(m) if m == Method::POST => "scim-create-user",
             Self::Users(_) => "scim-list-users",
             Self::Search => "scim-search-users",
+            Self::SearchAll => "scim-search",
             Self::User(m, _) if m == Method::PUT => "scim-replace-user",
             Self::User(m, _) if m == Method::PATCH => "scim-patch-user",
             Self::User(m, _) if m == Method::DELETE => "scim-delete-user",
             Self::User(..) => "scim-get-user",
+            Self::Groups(m) if m == Method::POST => "scim-create-group",
+            Self::Groups(_) => "scim-list-groups",
+            Self::GroupSearch => "scim-search-groups",
+            Self::Group(m, _) if m == Method::PUT => "scim-replace-group",
+            Self::Group(m, _) if m == Method::PATCH => "scim-patch-group",
+            Self::Group(m, _) if m == Method::DELETE => "scim-delete-group",
+            Self::Group(..) => "scim-get-group",
         }
     }
 }
@@ -79,7 +113,8 @@ fn route_of(method: &Method, path: &str) -> Result<ScimRoute> {
             ScimRoute::Users(method.clone())
         }
         ["Users"] => return Err(Error::MethodNotAllowed(&["GET", "POST"])),
-        [".search"] | ["Users", ".search"] if method == Method::POST => ScimRoute::Search,
+        ["Users", ".search"] if method == Method::POST => ScimRoute::Search,
+        [".search"] if method == Method::POST => ScimRoute::SearchAll,
         [".search"] | ["Users", ".search"] => return Err(Error::MethodNotAllowed(&["POST"])),
         ["Users", id]
             if [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method) =>
@@ -87,9 +122,21 @@ fn route_of(method: &Method, path: &str) -> Result<ScimRoute> {
             ScimRoute::User(method.clone(), id.to_string())
         }
         ["Users", _] => return Err(Error::MethodNotAllowed(&["GET", "PUT", "PATCH", "DELETE"])),
+        ["Groups"] if [Method::GET, Method::POST].contains(method) => {
+            ScimRoute::Groups(method.clone())
+        }
+        ["Groups"] => return Err(Error::MethodNotAllowed(&["GET", "POST"])),
+        ["Groups", ".search"] if method == Method::POST => ScimRoute::GroupSearch,
+        ["Groups", ".search"] => return Err(Error::MethodNotAllowed(&["POST"])),
+        ["Groups", id]
+            if [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(method) =>
+        {
+            ScimRoute::Group(method.clone(), id.to_string())
+        }
+        ["Groups", _] => return Err(Error::MethodNotAllowed(&["GET", "PUT", "PATCH", "DELETE"])),
         _ => return Err(Error::RouteNotFound),
     };
-    if matches!(route, ScimRoute::Users(_) | ScimRoute::User(..) | ScimRoute::Search) {
+    if route.is_resource() {
         return Ok(route);
     }
     if method != Method::GET {
@@ -132,6 +179,13 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             ScimRoute::Users(_) | ScimRoute::User(..) | ScimRoute::Search => {
                 people::serve(app, &machine, &route, &req, &base).await
             }
+            ScimRoute::Groups(_) | ScimRoute::Group(..) | ScimRoute::GroupSearch => {
+                groups::routes::serve(app, &machine, &route, &req, &base).await
+            }
+            ScimRoute::SearchAll => {
+                let listing = listing::Listing::of_search(&listing::body(&req)?)?;
+                search::search_all(app, &machine, listing, &base).await
+            }
             _ => answer(&route, &base).map(|body| json(StatusCode::OK, &body)),
         }
     }
@@ -163,7 +217,7 @@ fn answer(route: &ScimRoute, base: &str) -> Result<Value> {
             .into_iter()
             .find(|s| s["id"] == **id)
             .ok_or(Error::RouteNotFound),
-        ScimRoute::Users(_) | ScimRoute::User(..) | ScimRoute::Search => Err(Error::RouteNotFound),
+        _ => Err(Error::RouteNotFound),
     }
 }
 

@@ -1,0 +1,350 @@
+//! SCIM Groups under `/scim/v2/Groups` (v3, "Group-based assignment"),
+//! through the `scim` function's handler on DynamoDB Local: created, found
+//! by name (one key read) and by member, changed by the PATCH dialects of
+//! Okta and Entra ID, replaced, removed; a name taken once per customer, a
+//! member that is not one of the customer's people refused, and every
+//! change, a thousand members at once included, whole or not at all.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use licensing::App;
+use licensing::model::{DirectoryUser, MAX_MEMBERS};
+use licensing_tests::scim::*;
+use licensing_tests::*;
+use serde_json::{Value, json};
+
+const GROUPS: &str = "/scim/v2/Groups";
+
+/// A filter as a query string value.
+fn encoded(f: &str) -> String {
+    f.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@.-_".contains(c) {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32)
+            }
+        })
+        .collect()
+}
+
+/// A person of [`CUSTOMER`]'s directory, created through SCIM: their id.
+async fn person(app: &App, token: &str, user_name: &str, display: Option<&str>) -> String {
+    let mut body =
+        json!({"userName": user_name, "emails": [{"value": user_name, "primary": true}]});
+    if let Some(display) = display {
+        body["displayName"] = json!(display);
+    }
+    let created = scim_with(app, "POST", "/scim/v2/Users", Some(token), Some(body)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["id"].as_str().unwrap().to_string()
+}
+
+/// `n` people of `customer`'s directory, their records written straight
+/// to the table 25 at a time (a SCIM client gets 20 requests a second, and
+/// a thousand transactions would crowd DynamoDB Local): their ids.
+async fn people(app: &App, customer: &str, tag: &str, n: usize) -> Vec<String> {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    use licensing::store::items::to_item;
+    use licensing::store::keys;
+    let at = chrono::Utc::now();
+    let ids: Vec<String> = (0..n).map(|i| format!("usr_{tag}{i:05}")).collect();
+    let client = dynamodb_client();
+    for chunk in ids.chunks(25) {
+        let writes = chunk.iter().map(|id| {
+            let u = DirectoryUser {
+                id: id.clone(),
+                customer_id: customer.into(),
+                user_name: format!("{id}@example.com"),
+                created: at,
+                last_modified: at,
+                version: 1,
+                ..DirectoryUser::default()
+            };
+            let mut item = to_item(&u).unwrap();
+            item.insert(keys::PK.into(), AttributeValue::S(keys::customer(customer)));
+            item.insert(keys::SK.into(), AttributeValue::S(keys::directory_user(id)));
+            item.insert(keys::TYPE.into(), AttributeValue::S(keys::kind::DIRECTORY_USER.into()));
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                .build()
+        });
+        let out = client
+            .batch_write_item()
+            .request_items(app.store.table(), writes.collect())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            out.unprocessed_items.is_none_or(|u| u.is_empty()),
+            "DynamoDB Local takes every write"
+        );
+    }
+    ids
+}
+
+fn members(ids: &[String]) -> Value {
+    ids.iter().map(|id| json!({"value": id})).collect()
+}
+
+fn member_ids(group: &Value) -> Vec<String> {
+    let mut ids: Vec<String> =
+        strings_of(&group["members"], "value").into_iter().map(String::from).collect();
+    ids.sort();
+    ids
+}
+
+fn patch(ops: Value) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+}
+
+#[tokio::test]
+async fn a_group_is_created_found_by_its_name_in_any_case_and_its_name_is_taken_once() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let anna = person(&app, &token, "anna@example.com", Some("Anna Schmidt")).await;
+    let bob = person(&app, &token, "bob@example.com", None).await;
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Sales EU", "externalId": "00g1", "members": [{"value": anna}, {"value": bob}]});
+    let created = scim_with(&app, "POST", GROUPS, t, Some(body)).await;
+    assert_eq!((created.status, created.content_type.as_str()), (201, "application/scim+json"));
+    let g = &created.body;
+    let id = g["id"].as_str().unwrap();
+    assert!(id.starts_with("grp_"), "{id}");
+    assert_eq!(created.headers["location"], g["meta"]["location"].as_str().unwrap());
+    assert_eq!((&g["displayName"], &g["externalId"]), (&json!("Sales EU"), &json!("00g1")));
+    assert_eq!(g["meta"]["resourceType"], "Group");
+    let shown: Vec<(&str, &str)> = g["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["value"].as_str().unwrap(), m["display"].as_str().unwrap()))
+        .collect();
+    let mut expected = vec![(anna.as_str(), "Anna Schmidt"), (bob.as_str(), "bob@example.com")];
+    expected.sort();
+    assert_eq!(shown, expected, "a member without a display is shown by their name");
+    assert!(
+        g["members"][0]["$ref"].as_str().unwrap().ends_with(&format!("/Users/{}", expected[0].0))
+    );
+
+    let got = scim(&app, "GET", &format!("{GROUPS}/{id}"), t).await;
+    assert_eq!(got.body, created.body);
+    let bare = scim(&app, "GET", &format!("{GROUPS}/{id}?excludedAttributes=members"), t).await;
+    assert!(bare.body.get("members").is_none() && bare.body["displayName"] == "Sales EU");
+
+    let by_name = format!("{GROUPS}?filter={}", encoded(r#"displayName eq "sales eu""#));
+    let found = scim(&app, "GET", &by_name, t).await.body;
+    assert_eq!(
+        (found["totalResults"].as_u64(), &found["Resources"][0]["id"]),
+        (Some(1), &json!(id))
+    );
+    assert!(found["Resources"][0].get("members").is_none(), "a list leaves members out");
+    let probe = format!(
+        "{GROUPS}?filter={}&excludedAttributes=members",
+        encoded(r#"displayName eq "0c4e-probe""#)
+    );
+    assert_eq!(scim(&app, "GET", &probe, t).await.body["totalResults"], 0);
+
+    let again =
+        scim_with(&app, "POST", GROUPS, t, Some(json!({"displayName": " SALES eu "}))).await;
+    assert_scim_error(&again, 409);
+    assert_eq!(again.body["scimType"], "uniqueness");
+    assert_scim_error(&scim(&app, "GET", &format!("{GROUPS}/grp_nope"), t).await, 404);
+    let nameless = scim_with(&app, "POST", GROUPS, t, Some(json!({"members": []}))).await;
+    assert_scim_error(&nameless, 400);
+    assert_eq!(nameless.body["scimType"], "invalidValue");
+}
+
+#[tokio::test]
+async fn only_the_customers_own_people_can_be_members_and_groups_are_the_customers_own() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let anna = person(&app, &token, "anna@example.com", None).await;
+    let theirs = people(&app, OTHER_CUSTOMER, "theirs", 1).await;
+    for stranger in [theirs[0].as_str(), "usr_nobody"] {
+        let body =
+            json!({"displayName": "Sales", "members": [{"value": anna}, {"value": stranger}]});
+        let refused = scim_with(&app, "POST", GROUPS, t, Some(body)).await;
+        assert_scim_error(&refused, 400);
+        assert_eq!(refused.body["scimType"], "invalidValue");
+        assert!(refused.body["detail"].as_str().unwrap().contains(stranger), "{:?}", refused.body);
+    }
+    let listed = scim(&app, "GET", GROUPS, t).await.body;
+    assert_eq!(listed["totalResults"], 0, "nothing of a refused group is written");
+
+    // Another customer's group is not found.
+    let created = scim_with(&app, "POST", GROUPS, t, Some(json!({"displayName": "Sales"}))).await;
+    let id = created.body["id"].as_str().unwrap();
+    let other = Client::admin(&app, OTHER_CUSTOMER)
+        .send("POST", "/tokens", Some(json!({"name": "Entra", "scopes": ["scim"]})))
+        .await;
+    let other_token = other.body["token"].as_str().unwrap();
+    assert_scim_error(&scim(&app, "GET", &format!("{GROUPS}/{id}"), Some(other_token)).await, 404);
+    let patch_theirs =
+        patch(json!([{"op": "add", "path": "members", "value": [{"value": theirs[0]}]}]));
+    let answer =
+        scim_with(&app, "PATCH", &format!("{GROUPS}/{id}"), Some(other_token), Some(patch_theirs))
+            .await;
+    assert_scim_error(&answer, 404);
+    assert_eq!(scim(&app, "GET", GROUPS, Some(other_token)).await.body["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn okta_and_entra_add_remove_rename_and_replace_members() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let ids = people(&app, CUSTOMER, "p", 5).await;
+    let created =
+        scim_with(&app, "POST", GROUPS, t, Some(json!({"displayName": "Okta push"}))).await;
+    let path = format!("{GROUPS}/{}", created.body["id"].as_str().unwrap());
+    let send = |body: Value| {
+        let (app, path, token) = (&app, path.clone(), token.clone());
+        async move { scim_with(app, "PATCH", &path, Some(&token), Some(body)).await }
+    };
+    // Okta: a path-less replace of the name (with the id), then members added with display.
+    let renamed =
+        send(patch(json!([{"op": "replace", "value": {"id": "ignored", "displayName": "Sales"}}])))
+            .await;
+    assert_eq!((renamed.status, &renamed.body["displayName"]), (200, &json!("Sales")));
+    let added = send(patch(json!([{"op": "add", "path": "members",
+        "value": [{"value": ids[0], "display": "Anna"}, {"value": ids[1]}, {"value": ids[2]}]}])))
+    .await;
+    assert_eq!(member_ids(&added.body), ids[..3]);
+    assert_eq!(
+        added.body["members"].as_array().unwrap().iter().find(|m| m["value"] == ids[0]).unwrap()["display"],
+        "Anna"
+    );
+    // Okta's remove by value path; Entra's, in its own case, with a list of values.
+    let removed =
+        send(patch(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}])))
+            .await;
+    assert_eq!(member_ids(&removed.body), ids[1..3]);
+    let removed = send(patch(json!([{"op": "Remove", "path": "members", "value": [{"value": ids[1]}, {"value": ids[4]}]}]))).await;
+    assert_eq!(member_ids(&removed.body), ids[2..3], "removing a non-member is no error");
+    let entra = send(patch(json!([
+        {"op": "Add", "path": "members", "value": [{"value": ids[3]}]},
+        {"op": "Replace", "path": "displayName", "value": "Sales DE"},
+    ])))
+    .await;
+    assert_eq!(
+        (member_ids(&entra.body), &entra.body["displayName"]),
+        (ids[2..4].to_vec(), &json!("Sales DE"))
+    );
+    assert_ne!(entra.body["meta"]["version"], added.body["meta"]["version"]);
+    // Entra asks whether someone is a member with a filter.
+    let id = entra.body["id"].as_str().unwrap();
+    let asks = |who: &str| {
+        format!(
+            "{GROUPS}?filter={}&excludedAttributes=members",
+            encoded(&format!(r#"id eq "{id}" and members[value eq "{who}"]"#))
+        )
+    };
+    assert_eq!(scim(&app, "GET", &asks(&ids[3]), t).await.body["totalResults"], 1);
+    assert_eq!(scim(&app, "GET", &asks(&ids[0]), t).await.body["totalResults"], 0);
+    // A PUT is the whole group.
+    let put = scim_with(
+        &app,
+        "PUT",
+        &path,
+        t,
+        Some(json!({"displayName": "Sales", "members": [{"value": ids[0]}]})),
+    )
+    .await;
+    assert_eq!(
+        (put.status, member_ids(&put.body), put.body.get("externalId")),
+        (200, ids[..1].to_vec(), None)
+    );
+    let all_gone = send(patch(json!([{"op": "remove", "path": "members"}]))).await;
+    assert_eq!(all_gone.body["members"], json!([]));
+    let bad = send(patch(json!([{"op": "remove", "path": "displayName"}]))).await;
+    assert_scim_error(&bad, 400);
+    // The old names are free again; a deleted group is gone, and so is its name.
+    let deleted = scim(&app, "DELETE", &path, t).await;
+    assert_eq!(deleted.status, 204);
+    assert_scim_error(&scim(&app, "GET", &path, t).await, 404);
+    assert_scim_error(&scim(&app, "DELETE", &path, t).await, 404);
+    let again = scim_with(&app, "POST", GROUPS, t, Some(json!({"displayName": "Sales"}))).await;
+    assert_eq!(again.status, 201);
+}
+
+#[tokio::test]
+async fn a_thousand_members_join_in_one_commit_or_none_do() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let ids = people(&app, CUSTOMER, "k", 1000).await;
+    let created =
+        scim_with(&app, "POST", GROUPS, t, Some(json!({"displayName": "Everyone"}))).await;
+    let path = format!("{GROUPS}/{}", created.body["id"].as_str().unwrap());
+    // One stranger at the very end: nobody joins.
+    let mut with_stranger = members(&ids);
+    with_stranger.as_array_mut().unwrap().push(json!({"value": "usr_stranger"}));
+    let add = |value: Value| patch(json!([{"op": "add", "path": "members", "value": value}]));
+    let refused = scim_with(&app, "PATCH", &path, t, Some(add(with_stranger))).await;
+    assert_scim_error(&refused, 400);
+    assert_eq!(scim(&app, "GET", &path, t).await.body["members"], json!([]), "all or nothing");
+    let joined = scim_with(&app, "PATCH", &path, t, Some(add(members(&ids)))).await;
+    assert_eq!(joined.status, 200);
+    assert_eq!(member_ids(&scim(&app, "GET", &path, t).await.body), ids);
+    // A list asked for members carries at most 10 groups a page.
+    for (n, id) in ids.iter().enumerate().take(11) {
+        scim_with(
+            &app,
+            "POST",
+            GROUPS,
+            t,
+            Some(json!({"displayName": format!("Team {n}"), "members": [{"value": id}]})),
+        )
+        .await;
+    }
+    let page = scim(&app, "GET", &format!("{GROUPS}?attributes=members,displayName"), t).await.body;
+    assert_eq!(
+        (page["totalResults"].as_u64(), page["itemsPerPage"].as_u64()),
+        (Some(12), Some(10))
+    );
+    let everyone = page["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["displayName"] == "Everyone")
+        .unwrap();
+    assert_eq!(everyone["members"].as_array().unwrap().len(), 1000);
+    let plain = scim(&app, "GET", GROUPS, t).await.body;
+    assert_eq!(plain["itemsPerPage"], 12);
+}
+
+#[tokio::test]
+async fn more_than_ten_thousand_members_are_refused_before_anything_is_read() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let created =
+        scim_with(&app, "POST", GROUPS, t, Some(json!({"displayName": "Too many"}))).await;
+    let path = format!("{GROUPS}/{}", created.body["id"].as_str().unwrap());
+    let ids: Vec<String> = (0..=MAX_MEMBERS).map(|i| format!("usr_none{i:05}")).collect();
+    let body = patch(json!([{"op": "add", "path": "members", "value": members(&ids)}]));
+    let refused = scim_with(&app, "PATCH", &path, t, Some(body)).await;
+    assert_scim_error(&refused, 400);
+    assert!(refused.body["detail"].as_str().unwrap().contains("10000"), "{:?}", refused.body);
+    // SCIM bodies may be up to 2 MiB (that one was about 330 KB); beyond, refused unread.
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let huge =
+        scim_with(&app, "PATCH", &path, t, Some(json!({"Operations": [], "pad": padding}))).await;
+    assert_scim_error(&huge, 400);
+    assert!(huge.body["detail"].as_str().unwrap().contains("2097152"), "{:?}", huge.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_patches_each_land_whole() {
+    let (app, _, token) = with_scim_token().await;
+    let ids = people(&app, CUSTOMER, "c", 40).await;
+    let created =
+        scim_with(&app, "POST", GROUPS, Some(&token), Some(json!({"displayName": "Busy"}))).await;
+    let path = format!("{GROUPS}/{}", created.body["id"].as_str().unwrap());
+    let sends = ids.chunks(4).map(|chunk| {
+        let body = patch(json!([{"op": "add", "path": "members", "value": members(chunk)}]));
+        let (app, path, token) = (&app, &path, &token);
+        async move { scim_with(app, "PATCH", path, Some(token), Some(body)).await.status }
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let got = member_ids(&scim(&app, "GET", &path, Some(&token)).await.body);
+    assert_eq!(got, ids, "every change is there whole: none overwrote another");
+}

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::discovery::GROUP_SCHEMA;
 use super::filters::{attribute_of, invalid as invalid_filter, string};
 use crate::error::{Error, FieldError, Result};
-use crate::model::{Group, GroupEdit, MAX_DISPLAY, Member, Members};
+use crate::model::{Group, GroupEdit, MAX_DISPLAY, Member, Members, group_name_key};
 
 /// A group as SCIM shows it, with its members when they were read,
 /// `meta.location` below `base`.
@@ -238,7 +238,7 @@ pub enum GroupClause {
 impl GroupClause {
     pub fn holds(&self, g: &Group, members: Option<&Members>) -> bool {
         match self {
-            Self::DisplayName(v) => g.display_name.eq_ignore_ascii_case(v.trim()),
+            Self::DisplayName(v) => g.name_key() == group_name_key(v),
             Self::ExternalId(v) => g.external_id.as_deref() == Some(v.as_str()),
             Self::Id(v) => g.id == *v,
             Self::Member(v) => members.is_some_and(|m| m.contains(v)),

@@ -106,6 +106,11 @@ fn groups_are_found_by_name_external_id_id_and_member() {
     let g = Group { id: "grp_1".into(), display_name: "Sales EU".into(), ..Group::default() };
     let members = Members::from_pages([vec![m("usr_a", None)]]);
     assert!(GroupClause::DisplayName("sales eu".into()).holds(&g, None));
+    let umlaut = Group { display_name: "Ärzte Süd".into(), ..Group::default() };
+    assert!(
+        GroupClause::DisplayName(" ärzte SÜD ".into()).holds(&umlaut, None),
+        "as the name's key"
+    );
     assert!(GroupClause::Member("usr_a".into()).holds(&g, Some(&members)));
     assert!(!GroupClause::Member("usr_b".into()).holds(&g, Some(&members)));
 }

@@ -73,3 +73,18 @@ pub fn assert_scim_error(answer: &Answer, status: u16) {
     assert_eq!(answer.body["status"], status.to_string());
     assert!(answer.body["detail"].is_string());
 }
+
+/// A filter as a query string value (percent-encoding all but `@.-_` and
+/// letters and digits).
+pub fn encoded(filter: &str) -> String {
+    filter
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@.-_".contains(c) {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32)
+            }
+        })
+        .collect()
+}

@@ -14,19 +14,6 @@ use serde_json::{Value, json};
 
 const GROUPS: &str = "/scim/v2/Groups";
 
-/// A filter as a query string value.
-fn encoded(f: &str) -> String {
-    f.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "@.-_".contains(c) {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32)
-            }
-        })
-        .collect()
-}
-
 /// A person of [`CUSTOMER`]'s directory, created through SCIM: their id.
 async fn person(app: &App, token: &str, user_name: &str, display: Option<&str>) -> String {
     let mut body =

@@ -106,17 +106,6 @@ async fn users_are_created_found_by_filter_and_unique() {
     assert_eq!(created.headers["location"], created.body["meta"]["location"].as_str().unwrap());
     let got = scim(&app, "GET", &format!("/scim/v2/Users/{id}"), t).await;
     assert_eq!(got.body, created.body);
-    let encoded = |f: &str| {
-        f.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "@.-_".contains(c) {
-                    c.to_string()
-                } else {
-                    format!("%{:02X}", c as u32)
-                }
-            })
-            .collect::<String>()
-    };
     let filter = |f: &str| format!("/scim/v2/Users?filter={}", encoded(f));
     let found = scim(&app, "GET", &filter(r#"userName eq "ANNA@example.com""#), t).await.body;
     assert_eq!(

@@ -81,9 +81,7 @@ pub struct Member {
 
 /// The page a member is kept in: FNV-1a of their id, fixed forever.
 pub fn member_page(user_id: &str) -> u32 {
-    let hash =
-        user_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    hash % MEMBER_PAGES
+    crate::model::fnv1a(user_id) % MEMBER_PAGES
 }
 
 /// A group's members, by id.

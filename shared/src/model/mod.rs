@@ -47,6 +47,12 @@ pub fn is_license_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// FNV-1a (32 bits) of `text`: a hash that never changes, for what is
+/// placed by it once and found by it again (an idle shard, a member page).
+pub fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 /// A licence admin, scoped to their own customer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Admin {

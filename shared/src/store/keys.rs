@@ -300,9 +300,7 @@ pub const IDLE_SHARDS: u32 = 8;
 /// GSI3's partition of an address's assignments: one of [`IDLE_SHARDS`], by
 /// a hash of the address that never changes (FNV-1a).
 pub fn idle_shard_of(email: &str) -> String {
-    let hash =
-        email.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    idle_shard(hash % IDLE_SHARDS)
+    idle_shard(crate::model::fnv1a(email) % IDLE_SHARDS)
 }
 
 /// GSI3's partition number `n`.

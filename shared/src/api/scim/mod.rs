@@ -221,6 +221,18 @@ fn answer(route: &ScimRoute, base: &str) -> Result<Value> {
     }
 }
 
+/// A `201 Created` answer with the new resource and its `Location`.
+fn created_answer(value: &Value, location: String) -> Result<Response<Body>> {
+    let mut response = json(StatusCode::CREATED, value);
+    response.headers_mut().insert("location", location.parse().map_err(Error::unavailable)?);
+    Ok(response)
+}
+
+/// The answer to a DELETE.
+fn no_content() -> Response<Body> {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).expect("static")
+}
+
 /// A SCIM answer.
 pub fn json(status: StatusCode, value: &Value) -> Response<Body> {
     Response::builder()

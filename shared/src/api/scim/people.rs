@@ -9,7 +9,7 @@ use super::attributes::Projection;
 use super::filters::{self, Clause};
 use super::listing::{Listing, body, list_response};
 use super::users;
-use super::{ScimRoute, json};
+use super::{ScimRoute, created_answer, json, no_content};
 use crate::App;
 use crate::error::{Error, Result};
 use crate::http::decode::{param, query};
@@ -31,12 +31,7 @@ pub async fn serve(
     match route {
         ScimRoute::Users(method) if method == Method::POST => {
             let created = directory::create(app, m, users::person(&body(req)?)?).await?;
-            let mut response = json(StatusCode::CREATED, &shown(&created));
-            let location = format!("{base}/Users/{}", created.id);
-            response
-                .headers_mut()
-                .insert("location", location.parse().map_err(Error::unavailable)?);
-            Ok(response)
+            created_answer(&shown(&created), format!("{base}/Users/{}", created.id))
         }
         ScimRoute::Users(_) => list(app, m, Listing::of_query(&params)?, base).await,
         ScimRoute::Search => list(app, m, Listing::of_search(&body(req)?)?, base).await,
@@ -55,10 +50,7 @@ pub async fn serve(
         }
         ScimRoute::User(_, id) => {
             directory::remove(app, m, id).await?;
-            Ok(Response::builder()
-                .status(StatusCode::NO_CONTENT)
-                .body(Body::Empty)
-                .expect("static"))
+            Ok(no_content())
         }
         _ => Err(Error::RouteNotFound),
     }

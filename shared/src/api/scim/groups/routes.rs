@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::super::attributes::Projection;
 use super::super::listing::{Listing, body, list_response};
-use super::super::{ScimRoute, json};
+use super::super::{ScimRoute, created_answer, json, no_content};
 use super::{GroupClause, filter, patch, replacement, to_scim};
 use crate::App;
 use crate::error::{Error, Result};
@@ -37,12 +37,7 @@ pub async fn serve(
     match route {
         ScimRoute::Groups(method) if method == Method::POST => {
             let created = groups::create(app, m, &replacement(&body(req)?)?).await?;
-            let mut response = json(StatusCode::CREATED, &shown(&created));
-            let location = format!("{base}/Groups/{}", created.0.id);
-            response
-                .headers_mut()
-                .insert("location", location.parse().map_err(Error::unavailable)?);
-            Ok(response)
+            created_answer(&shown(&created), format!("{base}/Groups/{}", created.0.id))
         }
         ScimRoute::Groups(_) => list(app, m, Listing::of_query(&params)?, base).await,
         ScimRoute::GroupSearch => list(app, m, Listing::of_search(&body(req)?)?, base).await,
@@ -64,10 +59,7 @@ pub async fn serve(
         }
         ScimRoute::Group(_, id) => {
             groups::remove(app, m, id).await?;
-            Ok(Response::builder()
-                .status(StatusCode::NO_CONTENT)
-                .body(Body::Empty)
-                .expect("static"))
+            Ok(no_content())
         }
         _ => Err(Error::RouteNotFound),
     }

@@ -66,17 +66,21 @@ $(ARM64_BINARIES) &: $(RUST_SOURCES)
 test: setup system lint $(ARM64_BINARIES)
 	bash infra/local/test.sh
 
-## build-arm64: what `sam build` deploys, built the way it builds it: one `cargo lambda build
-## --release --arm64 --bin <function>` per function (BuildMethod rust-cargolambda). One build of
-## all seven would unify their dependencies' features and link other binaries than the ones
-## deployed (assign came out 10 KB smaller that way). Prints each binary's size.
+## build-arm64: the release build for Lambda arm64 (cargo lambda + zig), every function in one
+## `cargo lambda build --release --arm64 -p <function> ...`: its dependencies are built once and
+## the functions' long LTO links run side by side. `sam build` (BuildMethod rust-cargolambda)
+## builds one function at a time, and one build of all of them unifies their dependencies'
+## features, so its binaries can differ from these by a few KB; `make build-arm64 EACH=1` builds
+## them that way (slower: twelve links one after another). Prints each binary's size.
 build-arm64: setup
 	rustup target add aarch64-unknown-linux-gnu
-	for f in $(FUNCTIONS); do \
-	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --bin $$f || exit 1; \
-	done
+	$(if $(filter-out 0,$(EACH)), \
+	  for f in $(FUNCTIONS); do \
+	    PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --bin $$f || exit 1; \
+	  done, \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS)))
 	@for f in $(FUNCTIONS); do \
-	  printf '%-10s %8d bytes\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap)"; \
+	  printf '%-12s %8d bytes\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap)"; \
 	done
 
 ## bench: the performance budgets against DynamoDB Local (JSON in .local/bench.json).

@@ -1,20 +1,15 @@
 #!/usr/bin/env bash
 # `make test` after the lint steps: the OpenAPI, template and route checks, then
-# one DynamoDB Local for every suite (each test makes its own table) and all
-# workspace tests. Suites start their own SES emulator.
+# all workspace tests. Each suite (test process) starts its own DynamoDB Local,
+# SES emulator and AWS emulator when it first needs one (each test makes its own
+# table): one instance serving every suite in turn answered several times slower
+# by the later suites, past the clients' timeouts. AWS_ENDPOINT_URL_DYNAMODB, when
+# set, points every suite at one instance instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/local/env.sh
 state=.local
 mkdir -p "$state"
-
-if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  start_dynamodb "$port" "$state/test-dynamodb.log" >"$state/test-dynamodb.pid"
-  trap 'stop_pidfile "$state/test-dynamodb.pid"' EXIT
-  wait_port "$port" 60
-  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
-fi
 
 .venv/bin/openapi-spec-validator infra/openapi.yaml
 .venv/bin/python infra/local/check_spec.py

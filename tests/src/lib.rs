@@ -119,11 +119,12 @@ pub fn dynamodb_endpoint() -> &'static str {
     ENDPOINT.get_or_init(|| local_service("AWS_ENDPOINT_URL_DYNAMODB", start_dynamodb_local))
 }
 
-/// A DynamoDB Local of this test process alone, even under `make test`
-/// (whose one instance serves every suite): for the suites whose point is a
-/// crowd of concurrent requests. An instance that has served the suites
-/// before them answers such a crowd several times slower (restarting it, not
-/// emptying it, restores the pace) and past the client's 3 s timeout.
+/// A DynamoDB Local of this test process alone, even when
+/// `AWS_ENDPOINT_URL_DYNAMODB` points every suite at one instance: for the
+/// suites whose point is a crowd of concurrent requests. An instance that has
+/// served other suites before answers such a crowd several times slower
+/// (restarting it, not emptying it, restores the pace) and past the client's
+/// 3 s timeout. (`make test` leaves the variable unset, so each suite has its own.)
 pub fn own_dynamodb_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {

@@ -124,11 +124,19 @@ async fn run(opts: Opts) {
             (rows, Vec::new())
         } else {
             // The CSV export of the 10,000 in a fresh release process: its
-            // memory and the size of its answer.
-            let exports = [false, true]
-                .map(|gzip| cold::export_spawn(app, &endpoint, "bench-cust", &fixture.big, gzip));
+            // memory and the size of its answer (`--no-cold` spawns no release binary).
+            let exports = if opts.cold {
+                [false, true]
+                    .map(|gzip| {
+                        cold::export_spawn(app, &endpoint, "bench-cust", &fixture.big, gzip)
+                    })
+                    .into_iter()
+                    .collect()
+            } else {
+                Vec::new()
+            };
             meets_fanout = Some(pending::writer_meets_renewal(app, &endpoint, &fixture).await);
-            (rows, exports.into_iter().collect())
+            (rows, exports)
         }
     } else {
         (Vec::new(), Vec::new())

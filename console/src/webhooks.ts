@@ -30,6 +30,8 @@ const EVENT_TYPES: EventType[] = [
   "license.cancelled",
   "license.reclaim-changed",
   "license.seats-exhausted",
+  "license.group-linked",
+  "license.group-unlinked",
   "seats.exhausted",
 ];
 

@@ -522,9 +522,12 @@ pub async fn send(app: &App, req: Request) -> Answer {
         Ok(Route::Assign(_)) | Ok(Route::ResendInvitation(..)) => {
             licensing::api::assign::handle(app, req).await
         }
-        Ok(Route::Change(..) | Route::SetReclaim(_)) => {
-            licensing::api::change::handle(app, req).await
-        }
+        Ok(
+            Route::Change(..)
+            | Route::SetReclaim(_)
+            | Route::LinkGroup(..)
+            | Route::UnlinkGroup(..),
+        ) => licensing::api::change::handle(app, req).await,
         Ok(Route::Revoke(..)) => licensing::api::revoke::handle(app, req).await,
         Ok(Route::ListTokens | Route::CreateToken | Route::RevokeToken(_)) => {
             licensing::api::tokens::handle(app, req).await

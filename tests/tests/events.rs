@@ -154,6 +154,9 @@ fn every_event_file_invokes_its_function() {
     assert_eq!((status, &reclaim["reclaim"]["inactiveDays"]), (200, &serde_json::json!(60)));
     let (status, preview) = http("list", "events/reclaim-preview.json");
     assert_eq!((status, preview), (200, serde_json::json!({"warn": [], "revoke": []})));
+    // v3: the directory's groups, to link to licences (the demo has none).
+    let (status, groups) = http("list", "events/list-groups.json");
+    assert_eq!((status, groups), (200, serde_json::json!({"groups": []})));
     let warned = invoke("notify", "events/notify-reclaim-warned.json");
     assert_eq!(warned["batchItemFailures"], serde_json::json!([]));
     let mails = mails_to("carl@example.com");

@@ -335,3 +335,225 @@ async fn concurrent_patches_each_land_whole() {
     let got = member_ids(&scim(&app, "GET", &path, Some(&token)).await.body);
     assert_eq!(got, ids, "every change is there whole: none overwrote another");
 }
+
+// ---- Links from groups to licences (`/groups`, `/licenses/{id}/groups`) ----
+
+/// A group of [`CUSTOMER`]'s directory with these members, created over SCIM: its id.
+async fn group(app: &App, token: &str, name: &str, members_of: &[String]) -> String {
+    let body = json!({"displayName": name, "members": members(members_of)});
+    let created = scim_with(app, "POST", GROUPS, Some(token), Some(body)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["id"].as_str().unwrap().to_string()
+}
+
+async fn link(admin: &Client<'_>, license: &str, group: &str, body: Option<Value>) -> Answer {
+    admin.send("PUT", &format!("/licenses/{license}/groups/{group}"), body).await
+}
+
+async fn unlink(admin: &Client<'_>, license: &str, group: &str) -> Answer {
+    admin.send("DELETE", &format!("/licenses/{license}/groups/{group}"), None).await
+}
+
+/// The history entries of a licence about its links, oldest first.
+async fn link_entries(admin: &Client<'_>, license: &str) -> Vec<Value> {
+    let mut entries: Vec<Value> = admin
+        .all_history(license, "", 100)
+        .await
+        .into_iter()
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("license.group-")))
+        .collect();
+    entries.reverse();
+    entries
+}
+
+#[tokio::test]
+async fn a_group_is_linked_shown_given_another_language_and_unlinked_with_its_history() {
+    let (app, _, token) = with_scim_token().await;
+    let license = licence(&app, CUSTOMER, 5).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "l", 3).await;
+    let sales = group(&app, &token, "Sales", &ids[..2]).await;
+    let listed = admin.send("GET", "/groups", None).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(
+        listed.body,
+        json!({"groups": [{"groupId": sales, "displayName": "Sales", "members": 2}]})
+    );
+    assert_eq!(
+        admin.send("GET", &format!("/licenses/{license}/groups"), None).await.body,
+        json!({"groups": []})
+    );
+
+    let linked = link(&admin, &license, &sales, None).await;
+    assert_eq!(linked.status, 200, "{:?}", linked.body);
+    let shown = &linked.body["groups"][0];
+    assert_eq!(
+        (&shown["groupId"], &shown["displayName"], &shown["members"], &shown["language"]),
+        (&json!(sales), &json!("Sales"), &json!(2), &json!("en"))
+    );
+    assert_eq!((&shown["assigned"], &shown["waiting"]), (&json!(0), &json!(0)));
+    let linked_at = shown["linkedAt"].clone();
+    assert!(linked_at.is_string());
+    let read = admin.send("GET", &format!("/licenses/{license}/groups"), None).await;
+    assert_eq!(read.body, linked.body);
+    // The same link again writes nothing; another language replaces the old one.
+    assert_eq!(link(&admin, &license, &sales, Some(json!({}))).await.body, linked.body);
+    assert_eq!(link_entries(&admin, &license).await.len(), 1);
+    let german = link(&admin, &license, &sales, Some(json!({"language": "de"}))).await;
+    assert_eq!(german.body["groups"][0]["language"], "de");
+    assert_eq!(german.body["groups"][0]["linkedAt"], linked_at, "linked since the first time");
+    let entries = link_entries(&admin, &license).await;
+    let actor = format!("admin@{CUSTOMER}.example.com");
+    let state =
+        |language: &str| json!({"groupId": sales, "displayName": "Sales", "language": language});
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (&entries[0]["action"], &entries[0]["actor"], &entries[0]["before"], &entries[0]["after"]),
+        (&json!("license.group-linked"), &json!(actor), &Value::Null, &state("en"))
+    );
+    assert_eq!((&entries[1]["before"], &entries[1]["after"]), (&state("en"), &state("de")));
+
+    // The group goes on changing over SCIM, and the link shows it as it is.
+    let t = Some(token.as_str());
+    let path = format!("{GROUPS}/{sales}");
+    let changed = scim_with(
+        &app,
+        "PATCH",
+        &path,
+        t,
+        Some(patch(json!([
+        {"op": "replace", "path": "displayName", "value": "Sales EU"},
+        {"op": "add", "path": "members", "value": [{"value": ids[2]}]}]))),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let read = admin.send("GET", &format!("/licenses/{license}/groups"), None).await.body;
+    assert_eq!(
+        (&read["groups"][0]["displayName"], &read["groups"][0]["members"]),
+        (&json!("Sales EU"), &json!(3))
+    );
+
+    let gone = unlink(&admin, &license, &sales).await;
+    assert_eq!((gone.status, &gone.body), (200, &json!({"groups": []})));
+    let entries = link_entries(&admin, &license).await;
+    assert_eq!(entries.len(), 3);
+    assert_eq!(
+        (&entries[2]["action"], &entries[2]["after"]),
+        (&json!("license.group-unlinked"), &Value::Null)
+    );
+    assert_eq!(
+        entries[2]["before"],
+        json!({"groupId": sales, "displayName": "Sales EU", "language": "de"})
+    );
+    let again = unlink(&admin, &license, &sales).await;
+    assert_eq!((again.status, again.slug()), (404, "group-not-found"));
+    let stored = app.store.group(CUSTOMER, &sales).await.unwrap().unwrap();
+    assert!(stored.licenses.is_empty(), "the group's side of the link is gone too");
+}
+
+#[tokio::test]
+async fn links_to_unknown_or_foreign_groups_and_licences_and_past_their_limits_are_refused() {
+    let (app, _, token) = with_scim_token().await;
+    let license = licence(&app, CUSTOMER, 5).await;
+    let theirs = licence(&app, OTHER_CUSTOMER, 5).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let sales = group(&app, &token, "Sales", &[]).await;
+    let refused = link(&admin, &license, "grp_nope", None).await;
+    assert_eq!((refused.status, refused.slug()), (404, "group-not-found"));
+    let refused = link(&admin, &theirs, &sales, None).await;
+    assert_eq!((refused.status, refused.slug()), (404, "license-not-found"));
+    let other = Client::admin(&app, OTHER_CUSTOMER);
+    let refused = link(&other, &theirs, &sales, None).await;
+    assert_eq!(
+        (refused.status, refused.slug()),
+        (404, "group-not-found"),
+        "another customer's group"
+    );
+    for body in [json!({"language": "fr"}), json!({"language": "de", "quantity": 3})] {
+        let refused = link(&admin, &license, &sales, Some(body.clone())).await;
+        assert_eq!((refused.status, refused.slug()), (400, "validation-error"), "{body}");
+    }
+    let user = Client::user(&app, "anna@example.com", CUSTOMER);
+    assert_eq!(link(&user, &license, &sales, None).await.status, 403);
+    assert_eq!(user.send("GET", "/groups", None).await.status, 403);
+    assert_eq!(
+        admin.send("GET", &format!("/licenses/{license}/groups"), None).await.body,
+        json!({"groups": []})
+    );
+
+    // At most ten groups a licence.
+    for i in 0..10 {
+        let g = group(&app, &token, &format!("Team {i}"), &[]).await;
+        assert_eq!(link(&admin, &license, &g, None).await.status, 200);
+    }
+    let refused = link(&admin, &license, &sales, None).await;
+    assert_eq!((refused.status, refused.slug()), (400, "validation-error"));
+    assert_eq!(refused.body["errors"][0]["field"], "groupId");
+    let shown = admin.send("GET", &format!("/licenses/{license}/groups"), None).await.body;
+    let names: Vec<&str> = strings_of(&shown["groups"], "displayName");
+    assert_eq!(
+        names,
+        (0..10).map(|i| format!("Team {i}")).collect::<Vec<_>>(),
+        "in the order linked"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_linked_group_over_scim_ends_each_of_its_links_in_the_same_transaction() {
+    let (app, token_id, token) = with_scim_token().await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let first = licence(&app, CUSTOMER, 5).await;
+    let second = licence(&app, CUSTOMER, 5).await;
+    let sales = group(&app, &token, "Sales", &[]).await;
+    for license in [&first, &second] {
+        assert_eq!(
+            link(&admin, license, &sales, Some(json!({"language": "de"}))).await.status,
+            200
+        );
+    }
+    let mut stored = app.store.group(CUSTOMER, &sales).await.unwrap().unwrap().licenses;
+    stored.sort();
+    let mut both = vec![first.clone(), second.clone()];
+    both.sort();
+    assert_eq!(stored, both);
+    let removed = scim(&app, "DELETE", &format!("{GROUPS}/{sales}"), Some(&token)).await;
+    assert_eq!(removed.status, 204);
+    for license in [&first, &second] {
+        let l = app.store.license(CUSTOMER, license).await.unwrap().unwrap();
+        assert!(l.groups.is_empty(), "the licence's side of the link is gone");
+        let entries = link_entries(&admin, license).await;
+        let last = entries.last().unwrap();
+        assert_eq!(
+            (&last["action"], &last["actor"]),
+            (&json!("license.group-unlinked"), &json!(format!("scim:{token_id}")))
+        );
+        assert_eq!(
+            last["before"],
+            json!({"groupId": sales, "displayName": "Sales", "language": "de"})
+        );
+    }
+    assert_eq!(admin.send("GET", "/groups", None).await.body, json!({"groups": []}));
+}
+
+#[tokio::test]
+async fn a_link_made_while_the_identity_provider_changes_the_group_is_kept_on_both_sides() {
+    let (app, _, token) = with_scim_token().await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let license = licence(&app, CUSTOMER, 5).await;
+    let ids = people(&app, CUSTOMER, "c", 8).await;
+    let sales = group(&app, &token, "Sales", &[]).await;
+    let path = format!("{GROUPS}/{sales}");
+    let adds = ids.iter().map(|id| {
+        let body = patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
+        let (app, path, token) = (&app, path.clone(), token.clone());
+        async move { scim_with(app, "PATCH", &path, Some(&token), Some(body)).await.status }
+    });
+    let linking = async { link(&admin, &license, &sales, None).await.status };
+    let (statuses, linked) = tokio::join!(futures_util::future::join_all(adds), linking);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(linked, 200);
+    let g = app.store.group(CUSTOMER, &sales).await.unwrap().unwrap();
+    assert_eq!((g.licenses, g.member_count), (vec![license.clone()], ids.len()));
+    let l = app.store.license(CUSTOMER, &license).await.unwrap().unwrap();
+    assert_eq!(l.groups.iter().map(|g| g.group_id.as_str()).collect::<Vec<_>>(), [sales.as_str()]);
+}

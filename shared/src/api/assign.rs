@@ -128,7 +128,8 @@ fn emails_field(f: &mut Fields) -> Option<Parsed> {
     Some(parsed)
 }
 
-fn language_field(f: &mut Fields) -> Language {
+/// `language`: `"en"` (the default) or `"de"`.
+pub(super) fn language_field(f: &mut Fields) -> Language {
     match f.take("language") {
         None => Language::En,
         Some(Value::String(s)) if s == "en" => Language::En,

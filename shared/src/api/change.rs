@@ -1,4 +1,6 @@
-//! The `change` function: `PATCH /licenses/{id}/assignments/{email}`.
+//! The `change` function: `PATCH /licenses/{id}/assignments/{email}`,
+//! `PUT /licenses/{id}/reclaim`, and (v3) `PUT` and `DELETE
+//! /licenses/{id}/groups/{groupId}`.
 
 use std::ops::RangeInclusive;
 
@@ -12,11 +14,11 @@ use crate::http::decode::{Fields, json_object};
 use crate::http::request::Route;
 use crate::http::{json, serve};
 use crate::model::{
-    DEFAULT_GRACE_DAYS, DEFAULT_INACTIVE_DAYS, GRACE_DAYS, INACTIVE_DAYS, ReclaimAsk,
+    DEFAULT_GRACE_DAYS, DEFAULT_INACTIVE_DAYS, GRACE_DAYS, INACTIVE_DAYS, Language, ReclaimAsk,
 };
 use crate::usecase::AssignmentRef;
 use crate::usecase::change::{ChangeInput, change};
-use crate::usecase::reclaim;
+use crate::usecase::{links, reclaim};
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     serve(app, &req, |route, caller, req| async move {
@@ -32,10 +34,27 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 let license = reclaim::set_policy(app, &admin, &id, ask).await?;
                 Ok(json(StatusCode::OK, &views::LicenseView::of(&license.visible(), app.today())))
             }
+            Route::LinkGroup(id, group) => {
+                let language = parse_link(json_object(req, true)?)?;
+                let linked = links::link(app, &admin, &id, &group, language).await?;
+                Ok(json(StatusCode::OK, &views::LinksView::of(&linked)))
+            }
+            Route::UnlinkGroup(id, group) => {
+                let linked = links::unlink(app, &admin, &id, &group).await?;
+                Ok(json(StatusCode::OK, &views::LinksView::of(&linked)))
+            }
             _ => Err(Error::RouteNotFound),
         }
     })
     .await
+}
+
+/// `{"language"?: "en" | "de"}` (v3; an empty body links in English).
+pub fn parse_link(body: Map<String, Value>) -> Result<Language> {
+    let mut f = Fields::new(body, &["language"]);
+    let language = super::assign::language_field(&mut f);
+    f.finish()?;
+    Ok(language)
 }
 
 /// `{"enabled": bool, "inactiveDays"?: 14..=365, "graceDays"?: 1..=60}`

@@ -1,6 +1,7 @@
 //! The `list` function: `GET /licenses`, `GET /licenses/{id}`,
 //! `GET /licenses/{id}/assignments`, `GET /licenses/{id}/history`,
-//! `GET /licenses/{id}/usage`, `GET /me/licenses`.
+//! `GET /licenses/{id}/usage`, `GET /me/licenses`, and (v3) `GET /groups`,
+//! `GET /licenses/{id}/groups`, `GET /licenses/{id}/reclaim/preview`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,8 +9,8 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 
 use super::csv;
 use super::views::{
-    AssignmentPage, AssignmentView, EntryView, HistoryView, LicenseView, Licenses, MyLicenseView,
-    ReclaimPreviewView, UsageView,
+    AssignmentPage, AssignmentView, EntryView, GroupsView, HistoryView, LicenseView, Licenses,
+    LinksView, MyLicenseView, ReclaimPreviewView, UsageView,
 };
 use crate::App;
 use crate::emails;
@@ -20,7 +21,7 @@ use crate::http::{json, serve};
 use crate::model::{Assignment, AssignmentStatus, License, LicenseStatus};
 use crate::usecase::history::{self, HistoryRequest};
 use crate::usecase::query::{self, MAX_PAGE, PageRequest};
-use crate::usecase::reclaim;
+use crate::usecase::{links, reclaim};
 use chrono::NaiveDate;
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -69,6 +70,14 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             Route::ReclaimPreview(id) => {
                 let preview = reclaim::preview(app, &caller.admin()?, &id).await?;
                 Ok(json(StatusCode::OK, &ReclaimPreviewView::of(preview)))
+            }
+            Route::ListGroups => {
+                let groups = links::groups(app, &caller.admin()?).await?;
+                Ok(json(StatusCode::OK, &GroupsView::of(&groups)))
+            }
+            Route::LicenseGroups(id) => {
+                let linked = links::links(app, &caller.admin()?, &id).await?;
+                Ok(json(StatusCode::OK, &LinksView::of(&linked)))
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::http::json;
 use crate::model::{
-    Action, Assignment, AssignmentStatus, Entry, Invitation, License, LicenseStatus, NextTerm,
-    ReclaimPolicy, State, Subscription, Term,
+    Action, Assignment, AssignmentStatus, Entry, Group, Invitation, Language, License,
+    LicenseStatus, NextTerm, ReclaimPolicy, State, Subscription, Term,
 };
 use crate::plan::Outcome;
 
@@ -236,5 +236,74 @@ impl ReclaimPreviewView {
             warned_at: Some(warned_at),
         });
         Self { warn: warn.collect(), revoke: revoke.collect() }
+    }
+}
+
+/// `GET /groups` (v3): the directory's groups, each with its number of members.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupsView {
+    pub groups: Vec<GroupView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    pub group_id: String,
+    pub display_name: String,
+    /// How many members it has.
+    pub members: usize,
+}
+
+impl GroupsView {
+    pub fn of(groups: &[Group]) -> Self {
+        let groups = groups
+            .iter()
+            .map(|g| GroupView {
+                group_id: g.id.clone(),
+                display_name: g.display_name.clone(),
+                members: g.member_count,
+            })
+            .collect();
+        Self { groups }
+    }
+}
+
+/// `GET /licenses/{id}/groups` (v3), and the answer of a link's change: the
+/// licence's linked groups in the order they were linked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinksView {
+    pub groups: Vec<LinkView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkView {
+    pub group_id: String,
+    pub display_name: String,
+    /// How many members the group has.
+    pub members: usize,
+    /// How many of them hold a seat of the licence by its group rule, and
+    /// how many wait for one. (The rule is not applied yet: both 0.)
+    pub assigned: u32,
+    pub waiting: u32,
+    pub language: Language,
+    pub linked_at: DateTime<Utc>,
+}
+
+impl LinksView {
+    pub fn of(linked: &[crate::usecase::links::Linked]) -> Self {
+        let groups = linked
+            .iter()
+            .map(|l| LinkView {
+                group_id: l.group.id.clone(),
+                display_name: l.group.display_name.clone(),
+                members: l.group.member_count,
+                assigned: 0,
+                waiting: 0,
+                language: l.link.language,
+                linked_at: l.link.linked_at,
+            })
+            .collect();
+        Self { groups }
     }
 }

@@ -19,6 +19,13 @@ pub enum Route {
     SetReclaim(String),
     /// `GET /licenses/{id}/reclaim/preview` (v3).
     ReclaimPreview(String),
+    /// `GET /groups` (v3): the directory's groups.
+    ListGroups,
+    /// `GET /licenses/{id}/groups` (v3).
+    LicenseGroups(String),
+    /// `PUT` and `DELETE /licenses/{id}/groups/{groupId}` (v3).
+    LinkGroup(String, String),
+    UnlinkGroup(String, String),
     Assign(String),
     Change(String, String),
     Revoke(String, String),
@@ -53,6 +60,10 @@ impl Route {
             Route::MyEntitlement(_) => "my-entitlement",
             Route::SetReclaim(_) => "set-reclaim",
             Route::ReclaimPreview(_) => "reclaim-preview",
+            Route::ListGroups => "list-groups",
+            Route::LicenseGroups(_) => "license-groups",
+            Route::LinkGroup(..) => "link-group",
+            Route::UnlinkGroup(..) => "unlink-group",
             Route::Assign(_) => "assign",
             Route::Change(..) => "change",
             Route::Revoke(..) => "revoke",
@@ -79,6 +90,7 @@ impl Route {
             | Route::MyLicenses
             | Route::MyEntitlement(_)
             | Route::Preflight(_)
+            | Route::ListGroups
             | Route::ListTokens
             | Route::CreateToken
             | Route::RevokeToken(_)
@@ -97,6 +109,9 @@ impl Route {
             | Route::Usage(id)
             | Route::SetReclaim(id)
             | Route::ReclaimPreview(id)
+            | Route::LicenseGroups(id)
+            | Route::LinkGroup(id, _)
+            | Route::UnlinkGroup(id, _)
             | Route::Assign(id)
             | Route::Change(id, _)
             | Route::Revoke(id, _)
@@ -148,6 +163,7 @@ fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
     let m = method.clone();
     Ok(match segments {
         ["licenses"] => (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::ListLicenses)),
+        ["groups"] => (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::ListGroups)),
         ["me", "licenses"] => {
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::MyLicenses))
         }
@@ -179,6 +195,19 @@ fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
         ["licenses", id, "reclaim"] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["PUT", "OPTIONS"], (m == Method::PUT).then_some(Route::SetReclaim(id)))
+        }
+        ["licenses", id, "groups"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::LicenseGroups(id)))
+        }
+        ["licenses", id, "groups", group] if !id.is_empty() && !group.is_empty() => {
+            let (id, group) = (decode_segment(id)?, decode_segment(group)?);
+            let route = match m {
+                Method::PUT => Some(Route::LinkGroup(id, group)),
+                Method::DELETE => Some(Route::UnlinkGroup(id, group)),
+                _ => None,
+            };
+            (&["PUT", "DELETE", "OPTIONS"], route)
         }
         ["licenses", id, "reclaim", "preview"] if !id.is_empty() => {
             let id = decode_segment(id)?;
@@ -280,6 +309,28 @@ mod tests {
             Err(Error::MethodNotAllowed(_))
         ));
         assert_eq!(route_of(&Method::GET, "/webhooks/wh_1/other"), Err(Error::RouteNotFound));
+    }
+
+    #[test]
+    fn group_link_routes() {
+        assert_eq!(route_of(&Method::GET, "/groups"), Ok(Route::ListGroups));
+        assert_eq!(
+            route_of(&Method::GET, "/licenses/lic_1/groups"),
+            Ok(Route::LicenseGroups("lic_1".into()))
+        );
+        assert_eq!(
+            route_of(&Method::PUT, "/licenses/lic_1/groups/grp_2"),
+            Ok(Route::LinkGroup("lic_1".into(), "grp_2".into()))
+        );
+        assert_eq!(
+            route_of(&Method::DELETE, "/licenses/lic_1/groups/grp_2"),
+            Ok(Route::UnlinkGroup("lic_1".into(), "grp_2".into()))
+        );
+        assert!(matches!(
+            route_of(&Method::GET, "/licenses/lic_1/groups/grp_2"),
+            Err(Error::MethodNotAllowed(&["PUT", "DELETE", "OPTIONS"]))
+        ));
+        assert!(matches!(route_of(&Method::POST, "/groups"), Err(Error::MethodNotAllowed(_))));
     }
 
     #[test]

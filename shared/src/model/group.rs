@@ -43,6 +43,9 @@ pub struct Group {
     /// than its group's record says was read across a change.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub page_versions: Vec<u64>,
+    /// The licences it is linked to (each also names it, see `model::link`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
 }
 
 impl Group {

@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Assignment, AssignmentStatus, Invitation, License, NextTerm, ReclaimPolicy, Term};
+use super::{
+    Assignment, AssignmentStatus, Invitation, License, LinkState, NextTerm, ReclaimPolicy, Term,
+};
 
 /// The actor of what nobody did by hand: provisioning, lifecycle events,
 /// the buyer's automatic seat, invitation results.
@@ -26,6 +28,12 @@ pub enum Action {
     /// v3: a committed change left no seat free (the buyer is told).
     #[serde(rename = "license.seats-exhausted")]
     LicenseSeatsExhausted,
+    /// v3: an admin linked a group to the licence (or changed its language).
+    #[serde(rename = "license.group-linked")]
+    LicenseGroupLinked,
+    /// v3: a group's link ended (an admin unlinked it, or the group was removed).
+    #[serde(rename = "license.group-unlinked")]
+    LicenseGroupUnlinked,
     #[serde(rename = "assignment.created")]
     AssignmentCreated,
     #[serde(rename = "assignment.changed")]
@@ -48,13 +56,15 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the contract's order.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::LicensePurchased,
         Action::LicenseRenewed,
         Action::LicenseQuantityChanged,
         Action::LicenseCancelled,
         Action::LicenseReclaimChanged,
         Action::LicenseSeatsExhausted,
+        Action::LicenseGroupLinked,
+        Action::LicenseGroupUnlinked,
         Action::AssignmentCreated,
         Action::AssignmentChanged,
         Action::AssignmentRevoked,
@@ -74,6 +84,8 @@ impl Action {
             Action::LicenseCancelled => "license.cancelled",
             Action::LicenseReclaimChanged => "license.reclaim-changed",
             Action::LicenseSeatsExhausted => "license.seats-exhausted",
+            Action::LicenseGroupLinked => "license.group-linked",
+            Action::LicenseGroupUnlinked => "license.group-unlinked",
             Action::AssignmentCreated => "assignment.created",
             Action::AssignmentChanged => "assignment.changed",
             Action::AssignmentRevoked => "assignment.revoked",
@@ -194,6 +206,8 @@ pub enum State {
     Invitation(Invitation),
     /// v3: a licence's reclaim policy.
     Reclaim(ReclaimPolicy),
+    /// v3: a group's link to the licence.
+    Link(LinkState),
 }
 
 /// One change, as recorded.

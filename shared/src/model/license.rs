@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BoughtTerm, Operation, Period, ReclaimPolicy, Term};
+use super::{BoughtTerm, GroupLink, Operation, Period, ReclaimPolicy, Term};
 use crate::capacity::{Quantities, Timeline};
 use std::collections::BTreeMap;
 
@@ -84,6 +84,9 @@ pub struct License {
     /// v3: the policy for seats nobody uses (off unless an admin set one).
     #[serde(default, skip_serializing_if = "ReclaimPolicy::is_off")]
     pub reclaim: ReclaimPolicy,
+    /// v3: the groups linked to it, in the order they were linked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupLink>,
 }
 
 impl License {
@@ -201,6 +204,7 @@ impl License {
             operation: None,
             lifecycle_sequence: 0,
             reclaim: ReclaimPolicy::default(),
+            groups: Vec::new(),
         }
     }
 }

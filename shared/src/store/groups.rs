@@ -16,7 +16,7 @@ use super::expr::{self, Expr, KeyRange};
 use super::items::{from_item, key, to_item};
 use super::keys::{self, attr, kind};
 use super::transaction::{ConflictOr, Refusable};
-use super::{Item, Store, s};
+use super::{Item, Store, Write, s};
 use crate::error::{Error, Result};
 use crate::model::{DirectoryUser, Group, MEMBER_PAGES, Member, Members};
 
@@ -67,6 +67,18 @@ impl Store {
     /// One group, without its members, strongly consistent.
     pub async fn group(&self, customer_id: &str, id: &str) -> Result<Option<Group>> {
         self.get(record_key(customer_id, id), true).await?.map(from_item).transpose()
+    }
+
+    /// Groups by id, without members, strongly consistent (ids not found
+    /// are left out), in the order of `ids`: one BatchGetItem.
+    pub async fn groups_by_id(&self, customer_id: &str, ids: &[String]) -> Result<Vec<Group>> {
+        let keys = ids.iter().map(|id| record_key(customer_id, id)).collect();
+        let mut found: BTreeMap<String, Group> = BTreeMap::new();
+        for item in self.batch_get(keys, true).await? {
+            let g: Group = from_item(item)?;
+            found.insert(g.id.clone(), g);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// Groups with all their members, each as it was at one moment (ids
@@ -161,6 +173,33 @@ impl Store {
         let table = &self.table;
         let customer = &new.customer_id;
         let changed = |item| Refusable { item, refused: GroupConflict::Changed };
+        let mut steps = self.record_steps(old, new)?;
+        for (n, members) in pages {
+            debug_assert_eq!(
+                new.page_version(*n),
+                new.version,
+                "the record names the page's writer"
+            );
+            let mut item = to_item(&Page { members: members.clone(), version: new.version })?;
+            item.extend(page_key(customer, &new.id, *n));
+            item.insert(keys::TYPE.into(), s(kind::GROUP_MEMBERS));
+            steps.push(changed(
+                TransactWriteItem::builder().put(expr::put(table, item, None)?).build(),
+            ));
+        }
+        self.commit_refusable(steps, GroupConflict::Changed).await
+    }
+
+    /// The record of `new` under `old`'s version (`None`: a new group), and
+    /// its name's item moved with it, as steps of a transaction.
+    fn record_steps(
+        &self,
+        old: Option<&Group>,
+        new: &Group,
+    ) -> Result<Vec<Refusable<GroupConflict>>> {
+        let table = &self.table;
+        let customer = &new.customer_id;
+        let changed = |item| Refusable { item, refused: GroupConflict::Changed };
         let record = group_item(new, record_key(customer, &new.id), kind::GROUP)?;
         let condition = old.map_or_else(Expr::item_absent, |old| Expr::version_is(old.version));
         let mut steps = vec![changed(
@@ -178,25 +217,40 @@ impl Store {
             let delete = expr::delete(table, name_key(customer, &old_name), None)?;
             steps.push(changed(TransactWriteItem::builder().delete(delete).build()));
         }
-        for (n, members) in pages {
-            debug_assert_eq!(
-                new.page_version(*n),
-                new.version,
-                "the record names the page's writer"
-            );
-            let mut item = to_item(&Page { members: members.clone(), version: new.version })?;
-            item.extend(page_key(customer, &new.id, *n));
-            item.insert(keys::TYPE.into(), s(kind::GROUP_MEMBERS));
-            steps.push(changed(
-                TransactWriteItem::builder().put(expr::put(table, item, None)?).build(),
-            ));
-        }
+        Ok(steps)
+    }
+
+    /// The licence writes of a link or unlink (each under the licence's
+    /// version, with its history entry) as steps of a group's transaction:
+    /// a licence that changed since it was read makes it read again.
+    fn license_steps(&self, writes: &[Write]) -> Result<Vec<Refusable<GroupConflict>>> {
+        writes
+            .iter()
+            .map(|w| {
+                Ok(Refusable { item: self.transact_item(w)?, refused: GroupConflict::Changed })
+            })
+            .collect()
+    }
+
+    /// A link between a group and licences made or ended: `new` in place of
+    /// `old` (the group's record and name, its members untouched) and
+    /// `licenses` (the licences under their versions, their history
+    /// entries), in one transaction.
+    pub async fn save_link(
+        &self,
+        old: &Group,
+        new: &Group,
+        licenses: &[Write],
+    ) -> Result<(), GroupConflictOr> {
+        let mut steps = self.record_steps(Some(old), new)?;
+        steps.extend(self.license_steps(licenses)?);
         self.commit_refusable(steps, GroupConflict::Changed).await
     }
 
     /// Removes a group: the record (under its version), its name and every
-    /// page of its members.
-    pub async fn delete_group(&self, g: &Group) -> Result<(), GroupConflictOr> {
+    /// page of its members, with `licenses` (the licences it was linked to,
+    /// unlinked: see [`Store::save_link`]), in one transaction.
+    pub async fn delete_group(&self, g: &Group, licenses: &[Write]) -> Result<(), GroupConflictOr> {
         let table = &self.table;
         let customer = &g.customer_id;
         let delete = |key: Item, condition: Option<Expr>| -> Result<Refusable<GroupConflict>> {
@@ -210,6 +264,7 @@ impl Store {
         for n in 0..MEMBER_PAGES {
             steps.push(delete(page_key(customer, &g.id, n), None)?);
         }
+        steps.extend(self.license_steps(licenses)?);
         self.commit_refusable(steps, GroupConflict::Changed).await
     }
 

@@ -205,7 +205,7 @@ impl Store {
         }
     }
 
-    fn transact_item(&self, write: &Write) -> Result<TransactWriteItem> {
+    pub(super) fn transact_item(&self, write: &Write) -> Result<TransactWriteItem> {
         let table = &self.table;
         let item = TransactWriteItem::builder();
         Ok(match write {

@@ -70,11 +70,15 @@ pub async fn change(
     .await
 }
 
-/// Removes a group and its members.
+/// Removes a group and its members, and ends its links to licences in the
+/// same transaction.
 pub async fn remove(app: &App, m: &Machine, id: &str) -> Result<()> {
     retry_on_conflict("scim group delete", || async {
         let group = app.store.group(&m.customer_id, id).await?.ok_or(Error::GroupNotFound)?;
-        step(app.store.delete_group(&group).await, &group.display_name)
+        let Some(unlinks) = super::links::unlink_all(app, &group, &m.actor()).await? else {
+            return Ok(Step::Again);
+        };
+        step(app.store.delete_group(&group, &unlinks).await, &group.display_name)
     })
     .await
 }

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod history;
 pub mod idle;
 pub mod lifecycle;
+pub mod links;
 pub mod notices;
 pub mod notify;
 pub mod once;

@@ -199,6 +199,7 @@ impl Purchase {
             operation: None,
             lifecycle_sequence: 0,
             reclaim: Default::default(),
+            groups: Vec::new(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `cargo run --release -p bench [-- --quick] [--json PATH] [--no-cold | --cold-only] [--strict]`
+//! `cargo run --release -p bench [-- --quick] [--json PATH] [--no-cold | --cold-only] [--no-webhooks] [--strict]`
 //!
 //! Measures every function against DynamoDB Local on this machine and checks
 //! the performance budgets: cold start and peak RSS of the release binaries
@@ -38,6 +38,8 @@ struct Opts {
     quick: bool,
     warm: bool,
     cold: bool,
+    /// The webhooks on the local stack (`--no-webhooks`: not run).
+    webhooks: bool,
     strict: bool,
     json: PathBuf,
     /// Only the warm and scaling rows whose name contains this.
@@ -49,6 +51,7 @@ fn opts() -> Opts {
         quick: std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0"),
         warm: true,
         cold: true,
+        webhooks: true,
         strict: false,
         json: root().join(".local/bench.json"),
         only: None,
@@ -58,13 +61,14 @@ fn opts() -> Opts {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--no-cold" => o.cold = false,
+            "--no-webhooks" => o.webhooks = false,
             "--cold-only" => o.warm = false,
             "--strict" => o.strict = true,
             "--json" => o.json = PathBuf::from(args.next().expect("--json PATH")),
             "--only" => o.only = Some(args.next().expect("--only TEXT")),
             "-h" | "--help" => {
                 println!(
-                    "bench [--quick] [--no-cold | --cold-only] [--strict] [--json PATH] [--only TEXT]"
+                    "bench [--quick] [--no-cold | --cold-only] [--no-webhooks] [--strict] [--json PATH] [--only TEXT]"
                 );
                 std::process::exit(0);
             }
@@ -105,7 +109,7 @@ async fn run(opts: Opts) {
     // Webhooks on the local stack first, while DynamoDB Local is fresh: ten
     // bulk assigns of 1,000 (one in quick mode). `--only webhooks` runs them alone.
     let only_hooks = opts.only.as_deref() == Some("webhooks");
-    let hooks = if opts.warm && (opts.only.is_none() || only_hooks) {
+    let hooks = if opts.warm && opts.webhooks && (opts.only.is_none() || only_hooks) {
         let (latency, bulks) = if opts.quick { (20, 1) } else { (50, 10) };
         Some(webhooks::run(app, latency, bulks).await)
     } else {

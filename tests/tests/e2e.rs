@@ -321,6 +321,11 @@ fn hostile_requests_schemathesis_and_request_logs() {
         .args(["--url", &watch.base, "-H", &format!("Authorization: Bearer {}", token.trim())])
         .args(["--checks", "all"])
         .args(["--max-examples", &examples, "--seed", &seed])
+        // A function's first request under `cargo lambda watch` starts it with `cargo run`,
+        // which waits for cargo's locks while the other suites' watches start theirs: past
+        // schemathesis's default 10 s once (a new route was the first `change` saw). Not the
+        // API's time; a request that hangs still fails.
+        .args(["--request-timeout", "60"])
         .current_dir(&root)
         .output()
         .expect("schemathesis (run `make setup`)");

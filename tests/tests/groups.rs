@@ -136,6 +136,9 @@ async fn a_group_is_created_found_by_its_name_in_any_case_and_its_name_is_taken_
     assert_scim_error(&again, 409);
     assert_eq!(again.body["scimType"], "uniqueness");
     assert_scim_error(&scim(&app, "GET", &format!("{GROUPS}/grp_nope"), t).await, 404);
+    let long = format!("{GROUPS}/{}", "g".repeat(2_000));
+    assert_scim_error(&scim(&app, "GET", &long, t).await, 404);
+    assert_scim_error(&scim(&app, "DELETE", &long, t).await, 404);
     let nameless = scim_with(&app, "POST", GROUPS, t, Some(json!({"members": []}))).await;
     assert_scim_error(&nameless, 400);
     assert_eq!(nameless.body["scimType"], "invalidValue");
@@ -458,8 +461,10 @@ async fn links_to_unknown_or_foreign_groups_and_licences_and_past_their_limits_a
     let theirs = licence(&app, OTHER_CUSTOMER, 5).await;
     let admin = Client::admin(&app, CUSTOMER);
     let sales = group(&app, &token, "Sales", &[]).await;
-    let refused = link(&admin, &license, "grp_nope", None).await;
-    assert_eq!((refused.status, refused.slug()), (404, "group-not-found"));
+    for unknown in ["grp_nope".to_string(), "g".repeat(2_000), "grp%23x".to_string()] {
+        let refused = link(&admin, &license, &unknown, None).await;
+        assert_eq!((refused.status, refused.slug()), (404, "group-not-found"), "{unknown}");
+    }
     let refused = link(&admin, &theirs, &sales, None).await;
     assert_eq!((refused.status, refused.slug()), (404, "license-not-found"));
     let other = Client::admin(&app, OTHER_CUSTOMER);

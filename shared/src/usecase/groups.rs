@@ -13,7 +13,9 @@ use super::retry::{Step, retry_on_conflict};
 use super::tokens::Machine;
 use crate::App;
 use crate::error::{Error, Result};
-use crate::model::{Group, GroupEdit, MAX_MEMBERS, Member, MemberStep, Members, renamed};
+use crate::model::{
+    Group, GroupEdit, MAX_MEMBERS, Member, MemberStep, Members, is_group_id, renamed,
+};
 use crate::store::{GroupConflict, GroupConflictOr};
 
 /// A group write's outcome as a step of the optimistic loop.
@@ -48,6 +50,9 @@ pub async fn create(app: &App, m: &Machine, edits: &[GroupEdit]) -> Result<(Grou
 
 /// One group of the machine's customer's directory, with its members.
 pub async fn get(app: &App, m: &Machine, id: &str) -> Result<(Group, Members)> {
+    if !is_group_id(id) {
+        return Err(Error::GroupNotFound);
+    }
     let found = app.store.groups_with_members(&m.customer_id, &[id.to_string()]).await?;
     found.into_iter().next().ok_or(Error::GroupNotFound)
 }
@@ -73,6 +78,9 @@ pub async fn change(
 /// Removes a group and its members, and ends its links to licences in the
 /// same transaction.
 pub async fn remove(app: &App, m: &Machine, id: &str) -> Result<()> {
+    if !is_group_id(id) {
+        return Err(Error::GroupNotFound);
+    }
     retry_on_conflict("scim group delete", || async {
         let group = app.store.group(&m.customer_id, id).await?.ok_or(Error::GroupNotFound)?;
         let Some(unlinks) = super::links::unlink_all(app, &group, &m.actor()).await? else {

@@ -49,8 +49,7 @@ pub async fn link(
         let Some(license) = writable(app, admin, license_id).await? else {
             return Ok(Step::Again);
         };
-        let group =
-            app.store.group(&admin.customer_id, group_id).await?.ok_or(Error::GroupNotFound)?;
+        let group = known_group(app, admin, group_id).await?;
         let now = app.now();
         let linked = match linking(&license, &group, language, now) {
             Ok(None) => return Ok(Step::Done(license)),
@@ -158,6 +157,16 @@ pub(crate) async fn unlink_all(
         writes.push(Write::Entry(entry));
     }
     Ok(Some(writes))
+}
+
+/// A group of the admin's customer's directory, strongly consistent; an id
+/// this service could never have given (ours are `grp_` and a ULID) is
+/// not found without a read.
+async fn known_group(app: &App, admin: &Admin, group_id: &str) -> Result<Group> {
+    if !crate::model::is_group_id(group_id) {
+        return Err(Error::GroupNotFound);
+    }
+    app.store.group(&admin.customer_id, group_id).await?.ok_or(Error::GroupNotFound)
 }
 
 /// A licence of the admin's customer, strongly consistent.

@@ -127,6 +127,9 @@ async fn users_are_created_found_by_filter_and_unique() {
     assert_scim_error(&again, 409);
     assert_eq!(again.body["scimType"], "uniqueness");
     assert_scim_error(&scim(&app, "GET", "/scim/v2/Users/usr_nope", t).await, 404);
+    let long = format!("/scim/v2/Users/{}", "u".repeat(2_000));
+    assert_scim_error(&scim(&app, "GET", &long, t).await, 404);
+    assert_scim_error(&scim(&app, "DELETE", &long, t).await, 404);
 }
 
 /// Anna holds a seat on two of [`CUSTOMER`]'s licences and on one of

@@ -68,12 +68,6 @@ impl Group {
     }
 }
 
-/// Whether `id` could be a group's id: ours are `grp_` and a ULID, and
-/// nothing else may reach a key (1 to 64 of `A-Z a-z 0-9 _ -`, as a licence id).
-pub fn is_group_id(id: &str) -> bool {
-    super::is_license_id(id)
-}
-
 /// The key of a `displayName`: trimmed, lower case.
 pub fn group_name_key(display_name: &str) -> String {
     display_name.trim().to_lowercase()

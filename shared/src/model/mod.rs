@@ -49,6 +49,14 @@ pub fn is_license_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// Whether `id` could name a person or a group of a directory: ours are
+/// `usr_` or `grp_` and a ULID, and nothing else may reach a key (1 to 64 of
+/// `A-Z a-z 0-9 _ -`, as a licence id); a longer one would be a key DynamoDB
+/// refuses, and the caller's 404 a 503.
+pub fn is_resource_id(id: &str) -> bool {
+    is_license_id(id)
+}
+
 /// FNV-1a (32 bits) of `text`: a hash that never changes, for what is
 /// placed by it once and found by it again (an idle shard, a member page).
 pub fn fnv1a(text: &str) -> u32 {

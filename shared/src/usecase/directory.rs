@@ -60,6 +60,9 @@ pub async fn create(app: &App, m: &Machine, p: Person) -> Result<DirectoryUser> 
 
 /// One person of the machine's customer's directory.
 pub async fn get(app: &App, m: &Machine, id: &str) -> Result<DirectoryUser> {
+    if !crate::model::is_resource_id(id) {
+        return Err(Error::UserNotFound);
+    }
     app.store.directory_user(&m.customer_id, id).await?.ok_or(Error::UserNotFound)
 }
 

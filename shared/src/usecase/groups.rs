@@ -14,7 +14,7 @@ use super::tokens::Machine;
 use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{
-    Group, GroupEdit, MAX_MEMBERS, Member, MemberStep, Members, is_group_id, renamed,
+    Group, GroupEdit, MAX_MEMBERS, Member, MemberStep, Members, is_resource_id, renamed,
 };
 use crate::store::{GroupConflict, GroupConflictOr};
 
@@ -50,7 +50,7 @@ pub async fn create(app: &App, m: &Machine, edits: &[GroupEdit]) -> Result<(Grou
 
 /// One group of the machine's customer's directory, with its members.
 pub async fn get(app: &App, m: &Machine, id: &str) -> Result<(Group, Members)> {
-    if !is_group_id(id) {
+    if !is_resource_id(id) {
         return Err(Error::GroupNotFound);
     }
     let found = app.store.groups_with_members(&m.customer_id, &[id.to_string()]).await?;
@@ -78,7 +78,7 @@ pub async fn change(
 /// Removes a group and its members, and ends its links to licences in the
 /// same transaction.
 pub async fn remove(app: &App, m: &Machine, id: &str) -> Result<()> {
-    if !is_group_id(id) {
+    if !is_resource_id(id) {
         return Err(Error::GroupNotFound);
     }
     retry_on_conflict("scim group delete", || async {

@@ -163,7 +163,7 @@ pub(crate) async fn unlink_all(
 /// this service could never have given (ours are `grp_` and a ULID) is
 /// not found without a read.
 async fn known_group(app: &App, admin: &Admin, group_id: &str) -> Result<Group> {
-    if !crate::model::is_group_id(group_id) {
+    if !crate::model::is_resource_id(group_id) {
         return Err(Error::GroupNotFound);
     }
     app.store.group(&admin.customer_id, group_id).await?.ok_or(Error::GroupNotFound)

@@ -60,7 +60,7 @@ pub fn link(
     group: &Group,
     language: Language,
     now: DateTime<Utc>,
-) -> Result<Option<Linked>, LinkRefusal> {
+) -> Result<Option<LinkChange>, LinkRefusal> {
     let existing = license.groups.iter().find(|l| l.group_id == group.id);
     if existing.is_some_and(|l| l.language == language) {
         return Ok(None);
@@ -87,7 +87,7 @@ pub fn link(
     if !new_group.licenses.contains(&license.license_id) {
         new_group.licenses.push(license.license_id.clone());
     }
-    Ok(Some(Linked {
+    Ok(Some(LinkChange {
         before: existing.map(|l| LinkState::of(group, l.language)),
         license: new_license,
         group: new_group,
@@ -96,7 +96,7 @@ pub fn link(
 
 /// Both sides of a link as it is to be written, and what it was before.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Linked {
+pub struct LinkChange {
     pub before: Option<LinkState>,
     pub license: License,
     pub group: Group,

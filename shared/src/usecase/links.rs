@@ -15,7 +15,7 @@ use crate::model::{
     Action, Admin, Entry, Group, GroupLink, Language, License, LinkRefusal, LinkState,
     MAX_LINKS_PER_GROUP, MAX_LINKS_PER_LICENSE, State, link as linking, unlinked, without_license,
 };
-use crate::store::{GroupConflict, GroupConflictOr, Write};
+use crate::store::{GroupConflictOr, Write};
 
 /// A link of a licence with the group it names.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,11 +66,7 @@ pub async fn link(
         let mut entry = Entry::new(&license, now, &admin.name, Action::LicenseGroupLinked)
             .after(State::Link(LinkState::of(&group, language)));
         entry.before = linked.before.map(State::Link);
-        let new = License { version: license.version + 1, ..linked.license };
-        let writes = [
-            Write::License { license: new.clone(), expected_version: Some(license.version) },
-            Write::Entry(entry),
-        ];
+        let (new, writes) = rewritten(&license, linked.license, entry);
         let new_group = Group { version: group.version + 1, ..linked.group };
         Ok(saved(app.store.save_link(&group, &new_group, &writes).await)?.map(|()| new.clone()))
     })
@@ -90,34 +86,17 @@ pub async fn unlink(
         let Some(license) = writable(app, admin, license_id).await? else {
             return Ok(Step::Again);
         };
-        let new = unlinked(&license, group_id).ok_or(Error::GroupNotFound)?;
-        let was = license.groups.iter().find(|l| l.group_id == group_id).cloned();
-        let group = app.store.group(&admin.customer_id, group_id).await?;
-        let now = app.now();
-        let mut entry = Entry::new(&license, now, &admin.name, Action::LicenseGroupUnlinked);
-        if let (Some(group), Some(was)) = (&group, was) {
-            entry = entry.before(State::Link(LinkState::of(group, was.language)));
-        }
-        let new = License { version: license.version + 1, ..new };
-        let writes = [
-            Write::License { license: new.clone(), expected_version: Some(license.version) },
-            Write::Entry(entry),
-        ];
-        let result = match group {
-            Some(group) => {
-                let new_group =
-                    Group { version: group.version + 1, ..without_license(&group, license_id) };
-                app.store.save_link(&group, &new_group, &writes).await
-            }
-            // Its group is gone (a removal ends its links; this is a link
-            // it left behind): the licence alone.
-            None => match app.store.transact(&writes).await {
-                Ok(()) => Ok(()),
-                Err(crate::store::TxError::Failed(e)) => Err(GroupConflictOr::Failed(e)),
-                Err(_) => Err(GroupConflictOr::Conflict(GroupConflict::Changed)),
-            },
+        let link = license.groups.iter().find(|l| l.group_id == group_id);
+        let (Some(link), Some(new)) = (link, unlinked(&license, group_id)) else {
+            return Err(Error::GroupNotFound);
         };
-        Ok(saved(result)?.map(|()| new.clone()))
+        // A linked group is there: its removal ends its links in its own transaction.
+        let group = known_group(app, admin, group_id).await?;
+        let entry = Entry::new(&license, app.now(), &admin.name, Action::LicenseGroupUnlinked)
+            .before(State::Link(LinkState::of(&group, link.language)));
+        let (new, writes) = rewritten(&license, new, entry);
+        let new_group = Group { version: group.version + 1, ..without_license(&group, license_id) };
+        Ok(saved(app.store.save_link(&group, &new_group, &writes).await)?.map(|()| new.clone()))
     })
     .await?;
     linked_groups(app, &license).await
@@ -151,10 +130,7 @@ pub(crate) async fn unlink_all(
         let entry = Entry::new(&license, now, actor, Action::LicenseGroupUnlinked)
             .before(State::Link(LinkState::of(group, link.language)));
         let Some(new) = unlinked(&license, &group.id) else { continue };
-        let expected_version = Some(license.version);
-        let new = License { version: license.version + 1, ..new };
-        writes.push(Write::License { license: new, expected_version });
-        writes.push(Write::Entry(entry));
+        writes.extend(rewritten(&license, new, entry).1);
     }
     Ok(Some(writes))
 }
@@ -199,6 +175,17 @@ async fn linked_groups(app: &App, license: &License) -> Result<Vec<Linked>> {
             Some(Linked { link: link.clone(), group: group.clone() })
         })
         .collect())
+}
+
+/// `new` in place of `license` (its version bumped) with its history entry:
+/// the licence as written, and the writes (under the version read).
+fn rewritten(license: &License, new: License, entry: Entry) -> (License, [Write; 2]) {
+    let new = License { version: license.version + 1, ..new };
+    let writes = [
+        Write::License { license: new.clone(), expected_version: Some(license.version) },
+        Write::Entry(entry),
+    ];
+    (new, writes)
 }
 
 /// A link's write as a step of the optimistic loop.

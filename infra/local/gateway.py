@@ -39,6 +39,8 @@ import sys
 
 MAX_HEADER_BYTES = 10 * 1024
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# A larger refused body is not read to its end: the connection closes after the 413.
+DISCARD_BYTES = 64 * 1024 * 1024
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
     "upgrade", "content-length", "host",
@@ -124,8 +126,19 @@ class Gateway(http.server.BaseHTTPRequestHandler):
                 self.rfile.readline(1024)
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
+            self.discard(length)
             return None
         return self.rfile.read(length) if length > 0 else b""
+
+    def discard(self, length):
+        """Reads a refused body (up to DISCARD_BYTES) before the 413: a client still sending
+        it would otherwise meet a reset connection instead of the answer."""
+        left = min(length, DISCARD_BYTES)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def console(self):
         """A file of the console, or None when the path is not the console's."""

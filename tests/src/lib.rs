@@ -338,17 +338,29 @@ pub async fn fresh_app_of_own() -> App {
 /// [`fresh_app_of_own`], its client waiting up to 30 s per attempt (the
 /// functions' waits 3 s): for the crowds of the concurrency suite, which
 /// test the seats under contention, not how fast DynamoDB Local answers 200
-/// requests at once on a machine of two cores.
+/// requests at once on a machine of two cores; and for the fault suites'
+/// setup, checks and redeliveries, where a slow DynamoDB Local is no fault.
 pub async fn patient_app_of_own() -> App {
+    app_with(patient_client(own_dynamodb_endpoint())).await
+}
+
+/// [`app_at`] with the patient client of [`patient_app_of_own`]: requests
+/// through a fault proxy whose faults answer at once, so that only the
+/// injected fault fails them.
+pub fn patient_app_at(endpoint: &str, table: &str) -> App {
+    App::new(Store::new(patient_client(endpoint), table), AuthMode::Verified)
+}
+
+fn patient_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-    let client = licensing::app::dynamodb_client_at(Some(own_dynamodb_endpoint().to_string()));
+    let client = licensing::app::dynamodb_client_at(Some(endpoint.to_string()));
     let patient = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(30))
         .operation_timeout(Duration::from_secs(90))
         .build();
     let config = client.config().to_builder().timeout_config(patient).build();
-    app_with(aws_sdk_dynamodb::Client::from_conf(config)).await
+    aws_sdk_dynamodb::Client::from_conf(config)
 }
 
 async fn app_on(endpoint: &str) -> App {

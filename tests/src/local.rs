@@ -31,6 +31,30 @@ pub struct Watch {
     pub log: std::path::PathBuf,
 }
 
+impl Watch {
+    /// Starts every HTTP function with one request each (any answer will do). Under
+    /// `cargo lambda watch` a function's first request starts it with `cargo run`, which can
+    /// wait on cargo's locks for seconds while other tests start theirs; a test that holds
+    /// requests to a time limit starts the functions first.
+    pub fn start_http_functions(&self) {
+        let http = Http { base: self.base.clone() };
+        let some = "/licenses/lic_0/assignments/a@example.com";
+        for (function, method, path) in [
+            ("list", "GET", "/licenses".to_string()),
+            ("assign", "POST", format!("{some}/invitation")),
+            ("change", "PATCH", some.to_string()),
+            ("revoke", "DELETE", some.to_string()),
+            ("entitlements", "GET", "/me/entitlements/x".to_string()),
+            ("tokens", "GET", "/tokens".to_string()),
+            ("scim", "GET", "/scim/v2/Users".to_string()),
+            ("webhooks", "GET", "/webhooks".to_string()),
+        ] {
+            let (status, _) = http.headers(method, &path, &[]);
+            assert_ne!(status, 0, "{function} did not start ({method} {path})");
+        }
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         for child in

@@ -42,12 +42,13 @@ start_ses() {
   echo $!
 }
 
-# Starts the local emulator of SQS, KMS and EventBridge (moto, from .venv) for webhooks,
-# in its own process group on port $1, logging to $2; prints its pid.
+# Starts the local emulator of SQS, KMS and EventBridge (moto's server, from .venv, with its
+# SQS hot spots made cheap: infra/local/aws_emulator.py) for webhooks, in its own process group
+# on port $1, logging to $2; prints its pid.
 start_aws_emulator() {
   local port=$1 log
   log=$(realpath -m "$2")
-  setsid "$PWD/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  setsid "$PWD/.venv/bin/python" "$PWD/infra/local/aws_emulator.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   echo $!
 }
 

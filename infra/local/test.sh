@@ -18,6 +18,7 @@ bash infra/local/sam_validate.sh
 .venv/bin/checkov -d infra --framework cloudformation --quiet --compact --skip-download 2>/dev/null
 .venv/bin/python infra/local/check_routes.py
 .venv/bin/python infra/local/check_template.py
+.venv/bin/python infra/local/check_emulator.py
 
 # The end-to-end test serves the function binaries through cargo lambda watch.
 # With local mode (`--features licensing/local`), as `make dev` builds them.

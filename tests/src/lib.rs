@@ -165,9 +165,13 @@ pub fn aws_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| {
         local_service("AWS_ENDPOINT_URL_SQS", |port| {
-            let moto = workspace_root().join(".venv/bin/moto_server");
-            assert!(moto.is_file(), "{} is missing: run `make setup`", moto.display());
-            let command = format!("{} -H 127.0.0.1 -p {port}", moto.display());
+            let root = workspace_root();
+            let python = root.join(".venv/bin/python");
+            assert!(python.is_file(), "{} is missing: run `make setup`", python.display());
+            // moto's server, with its SQS hot spots made cheap (see the script).
+            let script = root.join("infra/local/aws_emulator.py");
+            let command =
+                format!("{} {} -H 127.0.0.1 -p {port}", python.display(), script.display());
             start_for_this_process("the AWS emulator (moto)", &command, &workspace_root(), port);
         })
     })

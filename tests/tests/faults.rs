@@ -169,11 +169,9 @@ async fn faulty_case(proxy: &Proxy, direct: &App, op: Op, arm: &dyn Fn(&Proxy), 
     assert_eq!(alike(&snapshot(direct, &id).await), after, "{op:?} retried");
 }
 
-/// A fresh table of this suite's own DynamoDB Local, and a fault proxy in
-/// front of it.
-/// The app straight on this suite's DynamoDB Local (patient: it prepares and
-/// checks, and a slow DynamoDB Local is not the fault under test) and a fault
-/// proxy in front of it.
+/// A fresh table of this suite's own DynamoDB Local, its app patient (it
+/// prepares and checks, and a slow DynamoDB Local is not the fault under
+/// test), and a fault proxy in front of it.
 async fn proxied() -> (App, Proxy) {
     (patient_app_of_own().await, Proxy::start(own_dynamodb_endpoint()).await)
 }

@@ -287,6 +287,33 @@ pub fn render_seats_exhausted(r: &SeatsExhausted) -> Mail {
     compose(Language::En, subject, "Hello,", &first, sign_in, second, "Kind regards")
 }
 
+/// To the buyer (v3): a linked group's members wait for a seat of the
+/// licence; at most one a licence a day (in English, as the buyers'
+/// reminders are).
+#[derive(Clone, Debug)]
+pub struct PeopleWaiting<'a> {
+    pub product_name: &'a str,
+    pub invoice_number: &'a str,
+    pub waiting: u32,
+    pub portal_url: &'a str,
+}
+
+pub fn render_people_waiting(r: &PeopleWaiting) -> Mail {
+    let subject = format!("People are waiting for a seat of {}", r.product_name);
+    let who = if r.waiting == 1 {
+        "1 person is".to_string()
+    } else {
+        format!("{} people are", r.waiting)
+    };
+    let first = format!(
+        "{who} waiting for a seat of your licence of {} (invoice {}): members of a group linked to it, for whom no seat was free. They get seats, first come first, as seats free up.",
+        r.product_name, r.invoice_number
+    );
+    let second = "To seat them now, buy more seats, or revoke seats nobody needs.";
+    let sign_in = ("See the waiting list in the portal:", r.portal_url);
+    compose(Language::En, subject, "Hello,", &first, sign_in, second, "Kind regards")
+}
+
 /// The buyers' mail when deliveries disabled a webhook endpoint (v3).
 pub fn render_webhook_disabled(w: &crate::model::WebhookDisabled, portal_url: &str) -> Mail {
     let subject = "A webhook endpoint was disabled".to_string();

@@ -394,7 +394,8 @@ async fn a_group_is_linked_shown_given_another_language_and_unlinked_with_its_hi
         (&shown["groupId"], &shown["displayName"], &shown["members"], &shown["language"]),
         (&json!(sales), &json!("Sales"), &json!(2), &json!("en"))
     );
-    assert_eq!((&shown["assigned"], &shown["waiting"]), (&json!(0), &json!(0)));
+    // 5 seats, the buyer's and 4 free: both members hold one.
+    assert_eq!((&shown["assigned"], &shown["waiting"]), (&json!(2), &json!(0)));
     let linked_at = shown["linkedAt"].clone();
     assert!(linked_at.is_string());
     let read = admin.send("GET", &format!("/licenses/{license}/groups"), None).await;
@@ -561,4 +562,285 @@ async fn a_link_made_while_the_identity_provider_changes_the_group_is_kept_on_bo
     assert_eq!((g.licenses, g.member_count), (vec![license.clone()], ids.len()));
     let l = app.store.license(CUSTOMER, &license).await.unwrap().unwrap();
     assert_eq!(l.groups.iter().map(|g| g.group_id.as_str()).collect::<Vec<_>>(), [sales.as_str()]);
+}
+
+// ---- The group rule: seats, the waiting list, exclusions (v3) ----
+
+/// What `notify` does for a licence's stream record (and the minute's run):
+/// its rule's run written, free seats given to those who wait.
+async fn settle(app: &App, license: &str) {
+    licensing::usecase::rule::settle(app, CUSTOMER, license).await.unwrap();
+}
+
+/// The addresses of a licence's current seats a group's rule gave, and who
+/// gave the others (`hand`), as listed.
+async fn rule_seats(admin: &Client<'_>, license: &str) -> Vec<(String, String)> {
+    let mut seats: Vec<(String, String)> = admin
+        .all_assignments(license)
+        .await
+        .into_iter()
+        .filter(|a| a["status"] != "revoked")
+        .map(|a| {
+            let by = a["assignedBy"].as_str().unwrap();
+            let by = if by.starts_with("group:") { by.to_string() } else { "hand".into() };
+            (a["email"].as_str().unwrap().to_string(), by)
+        })
+        .collect();
+    seats.sort();
+    seats
+}
+
+async fn waiting_list(admin: &Client<'_>, license: &str) -> Vec<String> {
+    let answer = admin.send("GET", &format!("/licenses/{license}/waiting"), None).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    strings_of(&answer.body["waiting"], "email").into_iter().map(String::from).collect()
+}
+
+fn address(id: &str) -> String {
+    format!("{id}@example.com")
+}
+
+#[tokio::test]
+async fn members_hold_seats_who_does_not_fit_waits_and_a_freed_seat_goes_to_the_first() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    // 4 seats: the buyer holds one, 3 are free.
+    let license = licence(&app, CUSTOMER, 4).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "r", 6).await;
+    let team = group(&app, &token, "Team", &ids[..2]).await;
+    let by = format!("group:{team}");
+
+    let linked = link(&admin, &license, &team, Some(json!({"language": "de"}))).await;
+    assert_eq!(linked.status, 200, "{:?}", linked.body);
+    assert_eq!(
+        (&linked.body["groups"][0]["assigned"], &linked.body["groups"][0]["waiting"]),
+        (&json!(2), &json!(0))
+    );
+    let a = admin.assignment(&license, &address(&ids[0])).await.unwrap();
+    assert_eq!((&a["assignedBy"], &a["invitation"]["status"]), (&json!(by), &json!("pending")));
+    let stored = app.store.license_and_assignments(CUSTOMER, &license, &[address(&ids[0])]).await;
+    let language = stored.unwrap().1[&address(&ids[0])].language;
+    assert_eq!(language, licensing::model::Language::De, "the link's language");
+
+    // Three join, in this order; one seat is free: the other two wait, in order.
+    let path = format!("{GROUPS}/{team}");
+    let add =
+        |who: &[String]| patch(json!([{"op": "add", "path": "members", "value": members(who)}]));
+    let order = [ids[4].clone(), ids[2].clone(), ids[3].clone()];
+    let added = scim_with(&app, "PATCH", &path, t, Some(add(&order))).await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    settle(&app, &license).await;
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[2]), address(&ids[3])]);
+    let seats = rule_seats(&admin, &license).await;
+    assert_eq!(seats.iter().filter(|(_, b)| *b == by).count(), 3);
+    assert!(seats.contains(&(address(&ids[4]), by.clone())), "the first to join got the seat");
+    let shown = admin.send("GET", &format!("/licenses/{license}/groups"), None).await.body;
+    assert_eq!(
+        (&shown["groups"][0]["assigned"], &shown["groups"][0]["waiting"]),
+        (&json!(3), &json!(2))
+    );
+    let counts = admin.license(&license).await.body;
+    assert_eq!(counts["availableSeats"], 0);
+    let history = admin.all_history(&license, &format!("email={}", address(&ids[2])), 100).await;
+    assert_eq!(history[0]["action"], "waiting.added");
+    assert_eq!(history[0]["actor"], json!(by));
+
+    // A member leaves: the seat the rule gave is revoked, and the first who waits gets it.
+    let leave =
+        patch(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}]));
+    assert_eq!(scim_with(&app, "PATCH", &path, t, Some(leave)).await.status, 200);
+    settle(&app, &license).await;
+    let gone = admin.assignment(&license, &address(&ids[0])).await.unwrap();
+    assert_eq!(gone["status"], "revoked");
+    let entries = admin.all_history(&license, &format!("email={}", address(&ids[0])), 100).await;
+    assert_eq!(
+        (&entries[0]["action"], &entries[0]["reason"]),
+        (&json!("assignment.revoked"), &json!("group-left"))
+    );
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[3])]);
+    assert_eq!(
+        admin.assignment(&license, &address(&ids[2])).await.unwrap()["assignedBy"],
+        json!(by)
+    );
+
+    // An admin revokes a rule's seat: the person is out of the rules, the seat goes to the next.
+    assert_eq!(admin.revoke(&license, &address(&ids[1])).await.status, 200);
+    settle(&app, &license).await;
+    assert!(waiting_list(&admin, &license).await.is_empty());
+    assert_eq!(admin.assignment(&license, &address(&ids[3])).await.unwrap()["status"], "active");
+    assert_eq!(admin.assignment(&license, &address(&ids[1])).await.unwrap()["status"], "revoked");
+
+    // A seat given by hand is left alone when its person leaves.
+    assert_eq!(admin.revoke(&license, &address(&ids[4])).await.status, 200);
+    settle(&app, &license).await;
+    assert_eq!(admin.assign(&license, address(&ids[5])).await.status, 201);
+    let join5 = scim_with(&app, "PATCH", &path, t, Some(add(&ids[5..6]))).await;
+    assert_eq!(join5.status, 200);
+    let leave5 =
+        patch(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[5])}]));
+    assert_eq!(scim_with(&app, "PATCH", &path, t, Some(leave5)).await.status, 200);
+    settle(&app, &license).await;
+    let hand = admin.assignment(&license, &address(&ids[5])).await.unwrap();
+    assert_eq!(
+        (&hand["status"], &hand["assignedBy"]),
+        (&json!("active"), &json!(format!("admin@{CUSTOMER}.example.com")))
+    );
+
+    // Unlinking ends every seat the rule gave, and the waiting list.
+    assert_eq!(unlink(&admin, &license, &team).await.status, 200);
+    settle(&app, &license).await;
+    let seats = rule_seats(&admin, &license).await;
+    assert!(seats.iter().all(|(_, b)| b == "hand"), "{seats:?}");
+}
+
+#[tokio::test]
+async fn an_excluded_person_stays_out_until_they_leave_and_join_again() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let license = licence(&app, CUSTOMER, 10).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "x", 1).await;
+    let team = group(&app, &token, "Team", &ids).await;
+    assert_eq!(link(&admin, &license, &team, None).await.status, 200);
+    let who = address(&ids[0]);
+    assert_eq!(admin.revoke(&license, &who).await.status, 200);
+    // Another member's join runs the rule: the excluded person is not seated again.
+    let more = people(&app, CUSTOMER, "y", 1).await;
+    let path = format!("{GROUPS}/{team}");
+    let add =
+        |who: &[String]| patch(json!([{"op": "add", "path": "members", "value": members(who)}]));
+    assert_eq!(scim_with(&app, "PATCH", &path, t, Some(add(&more))).await.status, 200);
+    settle(&app, &license).await;
+    assert_eq!(admin.assignment(&license, &who).await.unwrap()["status"], "revoked");
+    // They leave and join again: back in the rules, with a seat.
+    let leave =
+        patch(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}]));
+    assert_eq!(scim_with(&app, "PATCH", &path, t, Some(leave)).await.status, 200);
+    assert_eq!(scim_with(&app, "PATCH", &path, t, Some(add(&ids))).await.status, 200);
+    settle(&app, &license).await;
+    let back = admin.assignment(&license, &who).await.unwrap();
+    assert_eq!(
+        (&back["status"], &back["assignedBy"]),
+        (&json!("active"), &json!(format!("group:{team}")))
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_members_joining_three_licences_end_as_one_by_one() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    // 501 seats each: the buyer's and 500 free.
+    let mut licenses = Vec::new();
+    for _ in 0..3 {
+        licenses.push(licence(&app, CUSTOMER, 501).await);
+    }
+    let admin = Client::admin(&app, CUSTOMER);
+    let team = group(&app, &token, "Everyone", &[]).await;
+    for license in &licenses {
+        assert_eq!(link(&admin, license, &team, None).await.status, 200);
+    }
+    let mut ids = people(&app, CUSTOMER, "k", 1000).await;
+    // Not in id order: the order given is the order they join in.
+    ids.reverse();
+    let path = format!("{GROUPS}/{team}");
+    let add = patch(json!([{"op": "add", "path": "members", "value": members(&ids)}]));
+    let added = scim_with(&app, "PATCH", &path, t, Some(add)).await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    for license in &licenses {
+        settle(&app, license).await;
+        let counts = admin.license(license).await.body;
+        assert_eq!((&counts["assignedSeats"], &counts["availableSeats"]), (&json!(501), &json!(0)));
+        let seated: std::collections::BTreeSet<String> = rule_seats(&admin, license)
+            .await
+            .into_iter()
+            .filter(|(_, b)| b.starts_with("group:"))
+            .map(|(e, _)| e)
+            .collect();
+        let first: std::collections::BTreeSet<String> =
+            ids[..500].iter().map(|i| address(i)).collect();
+        assert_eq!(seated, first, "the first 500 given hold the seats");
+        let expected: Vec<String> = ids[500..].iter().map(|i| address(i)).collect();
+        assert_eq!(
+            waiting_list(&admin, license).await,
+            expected,
+            "the other 500 wait, in the order given"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deactivated_member_stops_waiting_and_waits_again_when_active() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    // 2 seats: the buyer's and one free.
+    let license = licence(&app, CUSTOMER, 2).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "d", 3).await;
+    let team = group(&app, &token, "Team", &ids).await;
+    assert_eq!(link(&admin, &license, &team, None).await.status, 200);
+    settle(&app, &license).await;
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[1]), address(&ids[2])]);
+    let active = |on: bool| patch(json!([{"op": "replace", "path": "active", "value": on}]));
+    let user = format!("/scim/v2/Users/{}", ids[1]);
+    assert_eq!(scim_with(&app, "PATCH", &user, t, Some(active(false))).await.status, 200);
+    settle(&app, &license).await;
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[2])]);
+    // The seat holder is deactivated: their seat goes to the one still waiting.
+    let holder = format!("/scim/v2/Users/{}", ids[0]);
+    assert_eq!(scim_with(&app, "PATCH", &holder, t, Some(active(false))).await.status, 200);
+    settle(&app, &license).await;
+    assert!(waiting_list(&admin, &license).await.is_empty());
+    assert_eq!(admin.assignment(&license, &address(&ids[2])).await.unwrap()["status"], "active");
+    // Active again: they wait again, last.
+    assert_eq!(scim_with(&app, "PATCH", &user, t, Some(active(true))).await.status, 200);
+    settle(&app, &license).await;
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[1])]);
+}
+
+#[tokio::test]
+async fn seats_a_lifecycle_event_frees_go_to_the_waiting_within_the_minutes_run_and_the_buyer_hears_once_a_day()
+ {
+    let (app, _, token) = with_scim_token().await;
+    let buyer = unique("buyer");
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let event = purchase(&order, CUSTOMER, &buyer, 2, days_from_today(-30), days_from_today(300));
+    let license = provision(&app, event).await.expect("provision").license_id;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "q", 3).await;
+    let team = group(&app, &token, "Team", &ids).await;
+    assert_eq!(link(&admin, &license, &team, None).await.status, 200);
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[1]), address(&ids[2])]);
+
+    // Two people started waiting: the buyer hears once that day.
+    let entries = admin.all_history(&license, "", 100).await;
+    let records: Vec<Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "waiting.added")
+        .enumerate()
+        .map(|(i, e)| {
+            let image = json!({"type": {"S": "HistoryEntry"}, "customerId": {"S": CUSTOMER},
+                "licenseId": {"S": license}, "id": {"S": format!("e{i}")},
+                "action": {"S": "waiting.added"}, "at": {"S": e["at"]}, "email": {"S": e["email"]}});
+            json!({"eventID": format!("w{i}"), "eventName": "INSERT",
+                   "dynamodb": {"SequenceNumber": format!("{i}"), "NewImage": image}})
+        })
+        .collect();
+    assert_eq!(records.len(), 2);
+    let n = notifier(&app, ses_endpoint());
+    assert_eq!(n.handle(&json!({"Records": records})).await, json!({"batchItemFailures": []}));
+    let told: Vec<Value> = mails_to(&buyer)
+        .into_iter()
+        .filter(|m| m["subject"].as_str().unwrap().starts_with("People are waiting for a seat"))
+        .collect();
+    assert_eq!(told.len(), 1, "one mail a licence a day");
+    assert!(told[0]["body"]["text"].as_str().unwrap().contains("2 people are waiting"));
+
+    // A higher quantity frees a seat; the minute's run gives it to the first who waits.
+    deliver(&app, quantity_change(&order, "CHG-1", 3)).await.expect("applied");
+    let swept = n.every_minute(chrono::Utc::now()).await.unwrap();
+    assert_eq!(swept.settled, 1, "{swept:?}");
+    assert_eq!(waiting_list(&admin, &license).await, [address(&ids[2])]);
+    let seated = admin.assignment(&license, &address(&ids[1])).await.unwrap();
+    assert_eq!(seated["assignedBy"], json!(format!("group:{team}")));
 }

@@ -287,6 +287,8 @@ fn completing(db: &Db, license: License, own: bool) -> Pc {
         // Not modelled: a reclaim policy's rekeying changes nothing a seat
         // count or a reader depends on.
         Some(Operation::Rekey(_)) => unreachable!("the model makes no rekeying"),
+        // A group rule's run is the model below (`RuleWorld`).
+        Some(Operation::Rule(_)) => unreachable!("this model makes no rule runs"),
         None => return after(own),
     };
     if left.is_empty() {

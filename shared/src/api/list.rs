@@ -1,7 +1,8 @@
 //! The `list` function: `GET /licenses`, `GET /licenses/{id}`,
 //! `GET /licenses/{id}/assignments`, `GET /licenses/{id}/history`,
 //! `GET /licenses/{id}/usage`, `GET /me/licenses`, and (v3) `GET /groups`,
-//! `GET /licenses/{id}/groups`, `GET /licenses/{id}/reclaim/preview`.
+//! `GET /licenses/{id}/groups`, `GET /licenses/{id}/waiting`,
+//! `GET /licenses/{id}/reclaim/preview`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +11,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use super::csv;
 use super::views::{
     AssignmentPage, AssignmentView, EntryView, GroupsView, HistoryView, LicenseView, Licenses,
-    LinksView, MyLicenseView, ReclaimPreviewView, UsageView,
+    LinksView, MyLicenseView, ReclaimPreviewView, UsageView, WaitingView,
 };
 use crate::App;
 use crate::emails;
@@ -78,6 +79,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             Route::LicenseGroups(id) => {
                 let linked = links::links(app, &caller.admin()?, &id).await?;
                 Ok(json(StatusCode::OK, &LinksView::of(&linked)))
+            }
+            Route::Waiting(id) => {
+                let waiting = links::waiting(app, &caller.admin()?, &id).await?;
+                Ok(json(StatusCode::OK, &WaitingView::of(&waiting)))
             }
             Route::MyLicenses => {
                 let seats = query::my_seats(app, caller.verified_email()?).await?;

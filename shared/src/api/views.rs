@@ -268,6 +268,34 @@ impl GroupsView {
     }
 }
 
+/// `GET /licenses/{id}/waiting` (v3): who waits for a seat, first first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaitingView {
+    pub waiting: Vec<WaiterView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaiterView {
+    pub email: String,
+    pub since: DateTime<Utc>,
+    pub group_id: String,
+}
+
+impl WaitingView {
+    pub fn of(waiting: &[crate::model::WaitingEntry]) -> Self {
+        let waiting = waiting
+            .iter()
+            .map(|w| WaiterView {
+                email: w.email.clone(),
+                since: w.since,
+                group_id: w.group_id.clone(),
+            })
+            .collect();
+        Self { waiting }
+    }
+}
+
 /// `GET /licenses/{id}/groups` (v3), and the answer of a link's change: the
 /// licence's linked groups in the order they were linked.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -282,8 +310,8 @@ pub struct LinkView {
     pub display_name: String,
     /// How many members the group has.
     pub members: usize,
-    /// How many of them hold a seat of the licence by its group rule, and
-    /// how many wait for one. (The rule is not applied yet: both 0.)
+    /// How many hold a seat of the licence that this group's rule gave
+    /// (named by it), and how many wait for one named by it.
     pub assigned: u32,
     pub waiting: u32,
     pub language: Language,
@@ -298,8 +326,8 @@ impl LinksView {
                 group_id: l.group.id.clone(),
                 display_name: l.group.display_name.clone(),
                 members: l.group.member_count,
-                assigned: 0,
-                waiting: 0,
+                assigned: l.assigned,
+                waiting: l.waiting,
                 language: l.link.language,
                 linked_at: l.link.linked_at,
             })

@@ -208,7 +208,7 @@ impl Pending {
 
 /// A history entry inserted that someone hears of (v3): a seat the daily run
 /// warned or revoked for inactivity (its person), a licence whose seats ran
-/// out (its buyer).
+/// out, or someone who started waiting for one of its seats (its buyer).
 fn entry_notice(record: &Value) -> Option<EntryNotice> {
     if record.get("eventName")?.as_str()? != "INSERT" {
         return None;
@@ -221,10 +221,12 @@ fn entry_notice(record: &Value) -> Option<EntryNotice> {
         ("assignment.reclaim-warned", _) => Told::ReclaimWarned,
         ("assignment.revoked", Some(crate::idle::INACTIVE)) => Told::Reclaimed,
         ("license.seats-exhausted", _) => Told::SeatsExhausted,
+        ("waiting.added", _) => Told::PeopleWaiting,
         _ => return None,
     };
     let email = s(image, "email").map(str::to_string);
-    if told != Told::SeatsExhausted && email.is_none() {
+    let to_buyer = matches!(told, Told::SeatsExhausted | Told::PeopleWaiting);
+    if !to_buyer && email.is_none() {
         return None;
     }
     Some(EntryNotice {

@@ -23,6 +23,8 @@ pub enum Route {
     ListGroups,
     /// `GET /licenses/{id}/groups` (v3).
     LicenseGroups(String),
+    /// `GET /licenses/{id}/waiting` (v3): who waits for a seat, in order.
+    Waiting(String),
     /// `PUT` and `DELETE /licenses/{id}/groups/{groupId}` (v3).
     LinkGroup(String, String),
     UnlinkGroup(String, String),
@@ -62,6 +64,7 @@ impl Route {
             Route::ReclaimPreview(_) => "reclaim-preview",
             Route::ListGroups => "list-groups",
             Route::LicenseGroups(_) => "license-groups",
+            Route::Waiting(_) => "waiting",
             Route::LinkGroup(..) => "link-group",
             Route::UnlinkGroup(..) => "unlink-group",
             Route::Assign(_) => "assign",
@@ -110,6 +113,7 @@ impl Route {
             | Route::SetReclaim(id)
             | Route::ReclaimPreview(id)
             | Route::LicenseGroups(id)
+            | Route::Waiting(id)
             | Route::LinkGroup(id, _)
             | Route::UnlinkGroup(id, _)
             | Route::Assign(id)
@@ -199,6 +203,10 @@ fn licence_route(segments: &[&str], method: &Method) -> Result<Routed> {
         ["licenses", id, "groups"] if !id.is_empty() => {
             let id = decode_segment(id)?;
             (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::LicenseGroups(id)))
+        }
+        ["licenses", id, "waiting"] if !id.is_empty() => {
+            let id = decode_segment(id)?;
+            (&["GET", "OPTIONS"], (m == Method::GET).then_some(Route::Waiting(id)))
         }
         ["licenses", id, "groups", group] if !id.is_empty() && !group.is_empty() => {
             let (id, group) = (decode_segment(id)?, decode_segment(group)?);
@@ -317,6 +325,10 @@ mod tests {
         assert_eq!(
             route_of(&Method::GET, "/licenses/lic_1/groups"),
             Ok(Route::LicenseGroups("lic_1".into()))
+        );
+        assert_eq!(
+            route_of(&Method::GET, "/licenses/lic_1/waiting"),
+            Ok(Route::Waiting("lic_1".into()))
         );
         assert_eq!(
             route_of(&Method::PUT, "/licenses/lic_1/groups/grp_2"),

@@ -52,11 +52,17 @@ pub enum Action {
     /// v3: the person's first use of the product (an entitlement check).
     #[serde(rename = "invitation.accepted")]
     InvitationAccepted,
+    /// v3: a linked group's member found no seat free: they wait.
+    #[serde(rename = "waiting.added")]
+    WaitingAdded,
+    /// v3: the person no longer waits (seated, or no longer covered).
+    #[serde(rename = "waiting.removed")]
+    WaitingRemoved,
 }
 
 impl Action {
     /// Every action, in the contract's order.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::LicensePurchased,
         Action::LicenseRenewed,
         Action::LicenseQuantityChanged,
@@ -73,6 +79,8 @@ impl Action {
         Action::InvitationFailed,
         Action::InvitationResent,
         Action::InvitationAccepted,
+        Action::WaitingAdded,
+        Action::WaitingRemoved,
     ];
 
     /// Its name in the contract (`assignment.revoked`), as serde writes it.
@@ -94,6 +102,8 @@ impl Action {
             Action::InvitationFailed => "invitation.failed",
             Action::InvitationResent => "invitation.resent",
             Action::InvitationAccepted => "invitation.accepted",
+            Action::WaitingAdded => "waiting.added",
+            Action::WaitingRemoved => "waiting.removed",
         }
     }
 }
@@ -120,6 +130,8 @@ pub enum Told {
     Reclaimed,
     /// The buyer: every seat is in use.
     SeatsExhausted,
+    /// The buyer: people wait for a seat (at most once a licence a day).
+    PeopleWaiting,
 }
 
 /// An assignment's period and status, as an entry shows it before and after.

@@ -87,6 +87,16 @@ pub struct License {
     /// v3: the groups linked to it, in the order they were linked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupLink>,
+    /// v3: how many people wait for a seat of it (see `model::rule`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waiting: u32,
+    /// v3: the number the next person to wait gets: the waiting list's order.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waiting_seq: u64,
+}
+
+fn is_zero<N: Default + PartialEq>(n: &N) -> bool {
+    *n == N::default()
 }
 
 impl License {
@@ -134,6 +144,7 @@ impl License {
         let mut visible = self.clone();
         match visible.operation.take() {
             Some(Operation::Fanout(fanout)) => *fanout.before,
+            Some(Operation::Rule(run)) => *run.before,
             // Rewrites only what the idle index reads: nothing shown changes.
             Some(Operation::Rekey(_)) => visible,
             Some(Operation::Batch(batch)) => {
@@ -205,6 +216,8 @@ impl License {
             lifecycle_sequence: 0,
             reclaim: ReclaimPolicy::default(),
             groups: Vec::new(),
+            waiting: 0,
+            waiting_seq: 0,
         }
     }
 }

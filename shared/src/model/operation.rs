@@ -20,6 +20,8 @@ pub enum Operation {
     Fanout(Fanout),
     #[serde(rename = "rekey")]
     Rekey(Rekey),
+    #[serde(rename = "rule")]
+    Rule(RuleRun),
 }
 
 impl Operation {
@@ -29,6 +31,7 @@ impl Operation {
             Self::Batch(batch) => &batch.id,
             Self::Fanout(fanout) => &fanout.id,
             Self::Rekey(rekey) => &rekey.id,
+            Self::Rule(run) => &run.id,
         }
     }
 
@@ -38,6 +41,7 @@ impl Operation {
             Self::Batch(batch) => batch.assigned_at,
             Self::Fanout(fanout) => fanout.at,
             Self::Rekey(rekey) => rekey.at,
+            Self::Rule(run) => run.at,
         }
     }
 }
@@ -87,6 +91,24 @@ pub struct Fanout {
 pub struct Rekey {
     pub id: String,
     pub at: DateTime<Utc>,
+}
+
+/// v3: what the group rule does to a licence at once (a linked group's
+/// membership change, a link made or ended, seats freed for those who
+/// wait): decided and committed with the marker, the licence already
+/// counting its seats and waiting list; the changes themselves, too many
+/// for one item, are stored in `parts` numbered parts beside it, one
+/// transaction's worth each, and written part by part. Readers see
+/// `before` and the items as they were until it is complete.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleRun {
+    /// A ULID: the entries it writes are ordered at its time.
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub parts: u32,
+    /// The licence before the change, as readers see it meanwhile.
+    pub before: Box<License>,
 }
 
 /// What a lifecycle event does to the assignments' periods.

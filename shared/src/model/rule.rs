@@ -10,11 +10,14 @@
 //! exactly as the same steps one by one (it is their fold), which is what
 //! lets a change of 1,000 members be applied in one operation.
 //!
-//! Not wired yet: the store and the pending operation that apply it come
-//! with the links of groups to licences.
+//! What a store writes is the net of a batch ([`Standing::changes`]): who
+//! gains or loses a rule's seat, starts or stops waiting, or is readmitted,
+//! between the standing before and the fold after; `usecase::rule` commits
+//! it as one pending operation.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What a person is to the licence's rules.
@@ -63,6 +66,93 @@ pub struct Effects {
     pub readmitted: Vec<String>,
 }
 
+/// One person on a licence's waiting list, as stored: ordered by `seq`.
+/// The rule's operation that put them there (`op`, committed at licence
+/// version `op_version`) hides them from readers until it is complete, and
+/// the one that took them off (`gone`) shows them until it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitingEntry {
+    pub customer_id: String,
+    pub license_id: String,
+    pub email: String,
+    pub group_id: String,
+    pub since: DateTime<Utc>,
+    pub seq: u64,
+    pub op: String,
+    pub op_version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone: Option<OpRef>,
+}
+
+/// An operation, and the licence version that committed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpRef {
+    pub op: String,
+    pub version: u64,
+}
+
+impl WaitingEntry {
+    /// Whether a reader of `license` sees this person waiting.
+    pub fn shown_with(&self, license: &super::License) -> bool {
+        !license.hides(&self.op, self.op_version)
+            && self.gone.as_ref().is_none_or(|g| license.hides(&g.op, g.version))
+    }
+}
+
+/// A person an admin (or a reclaim) took a rule's seat from: out of the
+/// licence's rules until they are assigned by hand after `at`, or no linked
+/// group covers them any more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exclusion {
+    pub customer_id: String,
+    pub license_id: String,
+    pub email: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The actor of a rule's seat and its history entries: `group:<groupId>`.
+pub fn group_actor(group_id: &str) -> String {
+    format!("{GROUP_ACTOR_PREFIX}{group_id}")
+}
+
+/// What a rule's `assignedBy` starts with.
+pub const GROUP_ACTOR_PREFIX: &str = "group:";
+
+/// The group a rule's seat names, if `assigned_by` is a rule's.
+pub fn rule_group(assigned_by: &str) -> Option<&str> {
+    assigned_by.strip_prefix(GROUP_ACTOR_PREFIX)
+}
+
+/// One net change a batch of steps makes to a licence (see
+/// [`Standing::changes`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "change")]
+pub enum Change {
+    /// A seat the rule gives, naming the group.
+    Seat { person: String, group: String },
+    /// A rule's seat revoked.
+    Revoke { person: String },
+    /// The person starts waiting, last in line.
+    Wait(Waiter),
+    /// The person no longer waits (seated, or no longer covered).
+    Unwait { person: String },
+    /// The person's exclusion ends.
+    Readmit { person: String },
+}
+
+/// A change as a run stores it: with the waiting list's number of the
+/// person who starts or stops waiting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleWork {
+    pub change: Change,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+}
+
 /// The licence as its rules see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Standing {
@@ -81,10 +171,12 @@ impl Standing {
         self.waiting.iter().any(|w| w.person == person)
     }
 
-    /// Applies `steps` one by one, each followed by seating whoever waits
-    /// while seats are free; answers what changed.
+    /// Seats whoever waits while seats are free (seats freed since the
+    /// last step go to those who came first), then applies `steps` one by
+    /// one, each followed by the same; answers what changed.
     pub fn apply(&mut self, steps: &[RuleStep]) -> Effects {
         let mut effects = Effects::default();
+        self.fill(&mut effects);
         for step in steps {
             self.step(step, &mut effects);
             self.fill(&mut effects);
@@ -156,6 +248,55 @@ impl Standing {
                 }
             }
         }
+    }
+
+    /// What `steps` change, net, from this standing to their fold (which
+    /// it answers too): seats revoked, seats given (in the order given),
+    /// people who stop waiting, who start (in the order they started), and
+    /// exclusions ended. A person seated and gone again within the batch
+    /// changes nothing; a seat named by another group as someone's first
+    /// cover leaves keeps its item as it is (the rules see one seat).
+    pub fn changes(&self, steps: &[RuleStep]) -> (Standing, Vec<Change>) {
+        let mut after = self.clone();
+        let effects = after.apply(steps);
+        let held =
+            |s: &Standing, p: &str| matches!(s.people.get(p), Some(Holding::RuleSeat { .. }));
+        let mut out = Vec::new();
+        let before_people = self.people.keys().chain(after.people.keys());
+        let mut seen = BTreeSet::new();
+        for person in before_people {
+            if seen.insert(person.clone()) && held(self, person) && !held(&after, person) {
+                out.push(Change::Revoke { person: person.clone() });
+            }
+        }
+        let mut given = BTreeSet::new();
+        for (person, _) in &effects.seated {
+            if !held(self, person) && given.insert(person.clone()) {
+                if let Some(Holding::RuleSeat { group }) = after.people.get(person) {
+                    out.push(Change::Seat { person: person.clone(), group: group.clone() });
+                }
+            }
+        }
+        let still: BTreeSet<&str> = after.waiting.iter().map(|w| w.person.as_str()).collect();
+        let was: BTreeSet<&str> = self.waiting.iter().map(|w| w.person.as_str()).collect();
+        for w in &self.waiting {
+            if !still.contains(w.person.as_str()) {
+                out.push(Change::Unwait { person: w.person.clone() });
+            }
+        }
+        for w in &after.waiting {
+            if !was.contains(w.person.as_str()) {
+                out.push(Change::Wait(w.clone()));
+            }
+        }
+        for person in &effects.readmitted {
+            if self.people.get(person) == Some(&Holding::Excluded)
+                && after.people.get(person) != Some(&Holding::Excluded)
+            {
+                out.push(Change::Readmit { person: person.clone() });
+            }
+        }
+        (after, out)
     }
 
     /// Everyone who holds a seat the rules gave.

@@ -128,11 +128,13 @@ impl Expr {
     }
 
     /// The licence still has this operation pending: a bulk batch, a
-    /// renewal's or cancellation's fan-out, or a reclaim policy's rekeying.
+    /// renewal's or cancellation's fan-out, a reclaim policy's rekeying, or
+    /// a group rule's run.
     pub fn op_pending(op: &str) -> Self {
         Self::field_is(attr::PENDING, attr::ID, s(op))
             .or(Self::field_is(attr::FANOUT, attr::ID, s(op)))
             .or(Self::field_is(attr::REKEY, attr::ID, s(op)))
+            .or(Self::field_is(attr::RULE, attr::ID, s(op)))
     }
 
     /// The assignment's period still ends on `until`.

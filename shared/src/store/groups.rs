@@ -163,12 +163,14 @@ impl Store {
     /// Writes `new` in place of `old` (`None`: a new group) with the member
     /// pages that changed, each marked with `new`'s version (as `new`'s
     /// record says): the record under `old`'s version, the name's item
-    /// moved with it, all in one transaction.
+    /// moved with it, and `licenses` (its linked licences under their
+    /// versions, with their rules' runs), all in one transaction.
     pub async fn save_group(
         &self,
         old: Option<&Group>,
         new: &Group,
         pages: &[(u32, Vec<Member>)],
+        licenses: &[Write],
     ) -> Result<(), GroupConflictOr> {
         let table = &self.table;
         let customer = &new.customer_id;
@@ -187,6 +189,7 @@ impl Store {
                 TransactWriteItem::builder().put(expr::put(table, item, None)?).build(),
             ));
         }
+        steps.extend(self.license_steps(licenses)?);
         self.commit_refusable(steps, GroupConflict::Changed).await
     }
 
@@ -266,6 +269,24 @@ impl Store {
         }
         steps.extend(self.license_steps(licenses)?);
         self.commit_refusable(steps, GroupConflict::Changed).await
+    }
+
+    /// Which of `groups` (one customer's) have `user_id` as a member: one
+    /// BatchGetItem of the one page of each that would hold them.
+    pub async fn groups_of_member(&self, groups: &[Group], user_id: &str) -> Result<Vec<Group>> {
+        let page = crate::model::member_page(user_id);
+        let keys = groups.iter().map(|g| page_key(&g.customer_id, &g.id, page)).collect();
+        let mut holding = std::collections::BTreeSet::new();
+        for item in self.batch_get(keys, true).await? {
+            let sk = item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let Some((id, _)) = keys::group_members_page(&sk) else { continue };
+            let id = id.to_string();
+            let stored: Page = from_item(item)?;
+            if stored.members.iter().any(|m| m.value == user_id) {
+                holding.insert(id);
+            }
+        }
+        Ok(groups.iter().filter(|g| holding.contains(&g.id)).cloned().collect())
     }
 
     /// The people of a customer's directory with these ids (those not

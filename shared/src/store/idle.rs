@@ -34,4 +34,19 @@ impl Store {
         due.dedup();
         Ok(due)
     }
+
+    /// Every licence that has people waiting for a seat or a group rule's
+    /// run being written (v3), by (customer,
+    /// licence id), as GSI3 finds them (eventually consistent: read each
+    /// again before deciding).
+    pub async fn licenses_with_waiting(&self) -> Result<Vec<(String, String)>> {
+        let query = self.query(KeyRange::gsi3(keys::WAITING_LICENSES));
+        let text = |item: &Item, name: &str| Some(item.get(name)?.as_s().ok()?.clone());
+        Ok(self
+            .query_all(query)
+            .await?
+            .iter()
+            .filter_map(|i| Some((text(i, attr::CUSTOMER_ID)?, text(i, attr::LICENSE_ID)?)))
+            .collect())
+    }
 }

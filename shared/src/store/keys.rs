@@ -24,6 +24,9 @@
 //! | token by digest | `DIGEST#<sha-256 hex>` | `TOKEN` (while usable; TTL after its last day) |  |               |
 //! | webhook endpoint | `CUSTOMER#<customer>` | `WEBHOOK#<webhookId>`        |                |                     |
 //! | a customer's endpoint set | `CUSTOMER#<customer>` | `WEBHOOKS` (its version) |          |                     |
+//! | waiting person (v3) | `CUSTOMER#<customer>` | `WAITING#<licenseId>#<seq, 20 digits>` (TTL a day after it is taken off) | | |
+//! | out of the rules (v3) | `CUSTOMER#<customer>` | `RULEOUT#<licenseId>#<email>` |  |                     |
+//! | part of a rule's run (v3) | `CUSTOMER#<customer>` | `RULEPART#<licenseId>#<op>#<n, 5 digits>` (TTL a day) | |  |
 //! | webhook delivery | `WEBHOOK#<webhookId>` | `DELIVERY#<eventId>` (TTL 30 days) |          |                     |
 //!
 //! GSI2 (sparse, keys and the attributes a reminder run needs) finds what may
@@ -35,6 +38,12 @@
 //! whose licence has an invitation waiting for it carries
 //! `GSI2PK = INVITATIONS-WAITING`, `GSI2SK = <when it may go, RFC 3339>`:
 //! the minute's sweep reads what is due, and nothing else.
+//!
+//! GSI3 also finds, in one partition `WAITING-LICENSES` (sort key
+//! `<customer>#<licenseId>`), every licence that has people waiting for a
+//! seat (v3, `waiting` above 0) or a group rule's run being written: the
+//! minute's run settles each (writes the run, gives free seats to those who
+//! wait).
 //!
 //! GSI3 (sparse, keys and the attributes that name an assignment) is the
 //! idle index of reclaim (v3): a non-revoked, non-exempt assignment of a
@@ -82,6 +91,7 @@ pub mod attr {
     pub const PENDING: &str = "pending";
     pub const FANOUT: &str = "fanout";
     pub const REKEY: &str = "rekey";
+    pub const RULE: &str = "rule";
     pub const UNDO: &str = "undo";
     pub const ID: &str = "id";
     pub const AT: &str = "at";
@@ -166,6 +176,9 @@ pub mod kind {
     pub const GROUP: &str = "Group";
     pub const GROUP_NAME: &str = "GroupName";
     pub const GROUP_MEMBERS: &str = "GroupMembers";
+    pub const WAITING: &str = "Waiting";
+    pub const EXCLUSION: &str = "RuleExclusion";
+    pub const RULE_PART: &str = "RulePart";
     pub const WEBHOOK: &str = "Webhook";
     pub const WEBHOOK_SET: &str = "WebhookSet";
     pub const DELIVERY: &str = "WebhookDelivery";
@@ -364,6 +377,39 @@ pub fn directory_seat(address: &str) -> String {
 }
 
 /// A group of a customer's directory (SCIM), by our id.
+/// GSI3's partition of the licences that have people waiting for a seat,
+/// or a group rule's run being written.
+pub const WAITING_LICENSES: &str = "WAITING-LICENSES";
+
+/// GSI3's sort key of a licence that has people waiting.
+pub fn waiting_license(customer_id: &str, license_id: &str) -> String {
+    format!("{customer_id}#{license_id}")
+}
+
+pub fn waiting_of(license_id: &str) -> String {
+    format!("WAITING#{license_id}#")
+}
+
+pub fn waiting(license_id: &str, seq: u64) -> String {
+    format!("{}{seq:020}", waiting_of(license_id))
+}
+
+pub fn exclusions_of(license_id: &str) -> String {
+    format!("RULEOUT#{license_id}#")
+}
+
+pub fn exclusion(license_id: &str, email: &str) -> String {
+    format!("{}{email}", exclusions_of(license_id))
+}
+
+pub fn rule_parts_of(license_id: &str, op: &str) -> String {
+    format!("RULEPART#{license_id}#{op}#")
+}
+
+pub fn rule_part(license_id: &str, op: &str, n: u32) -> String {
+    format!("{}{n:05}", rule_parts_of(license_id, op))
+}
+
 pub fn group(id: &str) -> String {
     format!("GROUP#{id}")
 }

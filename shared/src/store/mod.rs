@@ -1,7 +1,7 @@
 //! The single-table DynamoDB store, split one way: one file per record
 //! family (`licenses`, `activity`, `history`, `orders`, `reminders`, `invitations`,
 //! `recipients`, `idempotency`, `budget`, `tokens`, `directory`, `groups`,
-//! `webhooks`), over the mechanics they share.
+//! `rules`, `webhooks`), over the mechanics they share.
 //! Items are (de)serialised with serde_dynamo (`items`); every key and
 //! attribute name comes from [`keys`]; every condition, update and key
 //! condition is built by name (`expr`); the calls are in `access`. All
@@ -24,6 +24,7 @@ mod licenses;
 mod orders;
 mod recipients;
 mod reminders;
+mod rules;
 mod table;
 mod tokens;
 mod transaction;

@@ -12,8 +12,8 @@ use super::keys::{self, attr};
 use super::{OnRevoke, Order, OrderEvent, ParkedEvent, Store, sdk};
 use crate::error::{Error, Result};
 use crate::model::{
-    Assignment, Entry, IdleRule, Invitation, InvitationError, InvitationStatus, License, Period,
-    Undo,
+    Assignment, Entry, Exclusion, IdleRule, Invitation, InvitationError, InvitationStatus, License,
+    Period, Undo, WaitingEntry,
 };
 
 /// An assignment's `lastActiveOn` as a reader saw it.
@@ -136,6 +136,23 @@ pub enum Write {
     /// Fails the transaction once the order is known (a purchase came).
     OrderUnknown {
         order_id: String,
+    },
+    /// v3: a person on a licence's waiting list, put or taken off (`gone`).
+    Waiting(WaitingEntry),
+    /// v3: a person out of a licence's rules.
+    Exclude(Exclusion),
+    /// v3: a person back in a licence's rules.
+    Readmit {
+        customer_id: String,
+        license_id: String,
+        email: String,
+    },
+    /// v3: a part of a rule's run written (fails if another writer wrote it).
+    PartDone {
+        customer_id: String,
+        license_id: String,
+        op: String,
+        part: u32,
     },
     /// Fails the transaction unless the licence is still at this version.
     LicenseAt {
@@ -292,6 +309,10 @@ impl Store {
             | Write::OrderEvent(_)
             | Write::Parked(_)
             | Write::OrderUnknown { .. }) => self.order_write(item, order)?,
+            rule @ (Write::Waiting(_)
+            | Write::Exclude(_)
+            | Write::Readmit { .. }
+            | Write::PartDone { .. }) => self.rule_write(item, rule)?,
         }
         .build())
     }

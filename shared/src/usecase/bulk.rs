@@ -82,7 +82,7 @@ impl Feed for Batch<'_> {
 
 /// The history entry of a batch item: the same one however often its chunk
 /// is written.
-fn created(license: &License, op: &str, a: &Assignment) -> Entry {
+pub(crate) fn created(license: &License, op: &str, a: &Assignment) -> Entry {
     let (at, by) = (a.assigned_at, &a.assigned_by);
     let state = State::Assignment(AssignmentState::of(a, at.date_naive()));
     Entry::of_op(license, op, at, by, Action::AssignmentCreated, &a.email).after(state)

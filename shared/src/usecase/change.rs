@@ -84,7 +84,12 @@ pub async fn change(
             Write::Entry(entry),
         ]);
         writes.extend(exhausted);
-        Ok(committed(app.store.transact(&writes).await)?.map(|()| changed))
+        let done = committed(app.store.transact(&writes).await)?;
+        if let (Step::Done(()), true) = (&done, period != old) {
+            // A shorter period frees a seat for those who wait.
+            Box::pin(super::rule::seats_freed(app, &license)).await;
+        }
+        Ok(done.map(|()| changed))
     })
     .await
 }

@@ -16,6 +16,7 @@ use chrono::SubsecRound;
 
 use super::deprovision::{deprovision, move_seats};
 use super::retry::{Step, retry_on_conflict};
+use super::rule;
 use super::tokens::Machine;
 use crate::App;
 use crate::error::{Error, Result};
@@ -93,11 +94,13 @@ where
         new.moving_from = None;
         let from = old.active_seat_address();
         if !new.is_active() {
-            // Whatever the request changed, an inactive person holds no seat.
+            // Whatever the request changed, an inactive person holds no seat,
+            // and waits for none (v3).
             if let Some(address) = &from {
                 deprovision(app, m, address).await?;
+                Box::pin(rule::person(app, &m.customer_id, &old.id, address, false)).await?;
             }
-        } else if let Some(from) = from.filter(|f| new.seat_address().as_ref() != Some(f)) {
+        } else if let Some(from) = from.clone().filter(|f| new.seat_address().as_ref() != Some(f)) {
             new.moving_from = Some(from);
             return match step(
                 app.store.save_directory_user(Some(&old), &new).await,
@@ -108,6 +111,10 @@ where
             };
         }
         let saved = step(app.store.save_directory_user(Some(&old), &new).await, &new.user_name)?;
+        if let (Step::Done(()), None, Some(address)) = (&saved, &from, new.active_seat_address()) {
+            // Active again (or able to hold a seat at last): their linked groups' rules seat them.
+            Box::pin(rule::person(app, &m.customer_id, &new.id, &address, true)).await?;
+        }
         Ok(saved.map(|()| new.clone()))
     })
     .await
@@ -133,6 +140,7 @@ pub async fn remove(app: &App, m: &Machine, id: &str) -> Result<()> {
         }
         if let Some(address) = old.active_seat_address() {
             deprovision(app, m, &address).await?;
+            Box::pin(rule::person(app, &m.customer_id, &old.id, &address, false)).await?;
         }
         step(app.store.delete_directory_user(&old).await, &old.user_name)
     })

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{bulk, fanout, pending, reclaim};
+use super::{bulk, fanout, pending, reclaim, rule};
 use crate::App;
 use crate::error::{Error, Result};
 use crate::model::{License, Operation};
@@ -21,6 +21,9 @@ pub(crate) async fn finish(app: &App, license: &License) -> Result<()> {
             pending::drive(app, license, fanout::Moves::read(license, f)).await
         }
         Some(Operation::Rekey(_)) => pending::drive(app, license, reclaim::Seats { license }).await,
+        Some(Operation::Rule(run)) => {
+            pending::drive(app, license, rule::Run::read(license, run)).await
+        }
         None => Ok(()),
     }
 }

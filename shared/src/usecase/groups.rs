@@ -41,8 +41,8 @@ pub async fn create(app: &App, m: &Machine, edits: &[GroupEdit]) -> Result<(Grou
         last_modified: now,
         ..Group::default()
     };
-    let (group, members, pages) = decide(app, m, &blank, &Members::default(), edits).await?;
-    match step(app.store.save_group(None, &group, &pages).await, &group.display_name)? {
+    let (group, members, pages, _) = decide(app, m, &blank, &Members::default(), edits).await?;
+    match step(app.store.save_group(None, &group, &pages, &[]).await, &group.display_name)? {
         Step::Done(()) => Ok((group, members)),
         Step::Again => Err(Error::Uniqueness(format!("the id {}", group.id))),
     }
@@ -58,7 +58,9 @@ pub async fn get(app: &App, m: &Machine, id: &str) -> Result<(Group, Members)> {
 }
 
 /// Changes a group as `edits` say (a PUT's replacement, a PATCH's
-/// operations), under the version read.
+/// operations), under the version read; its linked licences' rules run in
+/// the same transaction (`usecase::rule`), so the change and what it does
+/// to seats commit together, and seats follow as the runs are written.
 pub async fn change(
     app: &App,
     m: &Machine,
@@ -67,9 +69,16 @@ pub async fn change(
 ) -> Result<(Group, Members)> {
     retry_on_conflict("scim group change", || async {
         let (old, members) = get(app, m, id).await?;
-        let (mut new, after, pages) = decide(app, m, &old, &members, edits).await?;
+        let (mut new, after, pages, steps) = decide(app, m, &old, &members, edits).await?;
         new.last_modified = app.now().trunc_subsecs(0);
-        let saved = step(app.store.save_group(Some(&old), &new, &pages).await, &new.display_name)?;
+        let Some(licenses) = Box::pin(super::rule::on_members(app, &old, &steps)).await? else {
+            return Ok(Step::Again);
+        };
+        let saved = app.store.save_group(Some(&old), &new, &pages, &licenses).await;
+        let saved = step(saved, &new.display_name)?;
+        if let Step::Done(()) = saved {
+            Box::pin(super::rule::follow(app, &licenses)).await;
+        }
         Ok(saved.map(|()| (new.clone(), after.clone())))
     })
     .await
@@ -83,15 +92,21 @@ pub async fn remove(app: &App, m: &Machine, id: &str) -> Result<()> {
     }
     retry_on_conflict("scim group delete", || async {
         let group = app.store.group(&m.customer_id, id).await?.ok_or(Error::GroupNotFound)?;
-        let Some(unlinks) = super::links::unlink_all(app, &group, &m.actor()).await? else {
+        let Some(unlinks) = Box::pin(super::links::unlink_all(app, &group, &m.actor())).await?
+        else {
             return Ok(Step::Again);
         };
-        step(app.store.delete_group(&group, &unlinks).await, &group.display_name)
+        let deleted = step(app.store.delete_group(&group, &unlinks).await, &group.display_name)?;
+        if let Step::Done(()) = deleted {
+            Box::pin(super::rule::follow(app, &unlinks)).await;
+        }
+        Ok(deleted)
     })
     .await
 }
 
-/// The group after `edits`, its members, and the pages to write. Everyone
+/// The group after `edits`, its members, the pages to write, and what
+/// the change did to each person in order. Everyone
 /// who joins must be a person of the customer's directory (one read of
 /// them all); one who comes without a `display` is shown by their
 /// `displayName`, else their `userName`.
@@ -101,7 +116,7 @@ async fn decide(
     group: &Group,
     members: &Members,
     edits: &[GroupEdit],
-) -> Result<(Group, Members, Vec<(u32, Vec<Member>)>)> {
+) -> Result<(Group, Members, Vec<(u32, Vec<Member>)>, Vec<MemberStep>)> {
     let mut new = renamed(group, edits);
     if new.display_name.trim().is_empty() {
         return Err(Error::field("displayName", "is required"));
@@ -111,7 +126,8 @@ async fn decide(
         return Err(Error::field("members", format!("a group has at most {MAX_MEMBERS} members")));
     }
     let joined: Vec<String> = steps
-        .into_iter()
+        .iter()
+        .cloned()
         .filter_map(|s| match s {
             MemberStep::Join(id) => Some(id),
             MemberStep::Leave(_) => None,
@@ -135,5 +151,5 @@ async fn decide(
     let pages = members.changed_pages(&after);
     new.version = group.version + 1;
     new.wrote_pages(pages.iter().map(|(n, _)| *n), new.version);
-    Ok((new, after, pages))
+    Ok((new, after, pages, steps))
 }

@@ -207,8 +207,8 @@ impl Notifier {
         if seats.is_empty() {
             return Ok(seats);
         }
-        if 2 * seats.len() < MAX_TRANSACTION_ITEMS {
-            let writes = revocations(license, &seats, now);
+        let writes = revocations(license, &seats, now);
+        if writes.len() <= MAX_TRANSACTION_ITEMS {
             match self.store.transact(&writes).await {
                 Ok(()) => {
                     report.revoked += seats.len();
@@ -250,7 +250,8 @@ impl Notifier {
 
 /// The writes that revoke `seats` of `license` for inactivity: the licence
 /// once (its seats freed from today), each seat only while still unused,
-/// with its history entry.
+/// with its history entry (and, for a rule's seat, its person out of the
+/// licence's rules).
 fn revocations(license: &License, seats: &[Assignment], now: DateTime<Utc>) -> Vec<Write> {
     let mut after = license.clone();
     let mut writes = Vec::with_capacity(1 + 2 * seats.len());
@@ -265,6 +266,8 @@ fn revocations(license: &License, seats: &[Assignment], now: DateTime<Utc>) -> V
             }
             other => other,
         }));
+        // A rule's seat reclaimed: its person is out of the licence's rules.
+        writes.extend(super::rule::exclusion(a, now));
     }
     writes.insert(0, Write::License { license: after, expected_version: Some(license.version) });
     writes

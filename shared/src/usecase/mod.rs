@@ -31,6 +31,7 @@ pub mod remind;
 pub mod resend;
 pub mod retry;
 pub mod revoke;
+pub mod rule;
 pub mod tokens;
 pub mod webhooks;
 

@@ -4,7 +4,8 @@
 //! brings its creation and its revocation to `notify`, and each buyer gets
 //! each mail at most once (`super::once`). Likewise history entries that
 //! someone hears of (v3): a seat the daily run warned or revoked for
-//! inactivity (its person), a licence whose seats ran out (its buyer).
+//! inactivity (its person), a licence whose seats ran out, or people
+//! waiting for its seats (its buyer, at most once a licence a day).
 
 use std::collections::BTreeSet;
 
@@ -100,6 +101,16 @@ impl Notifier {
                 });
                 (buyer, mail)
             }
+            (Told::PeopleWaiting, _) => {
+                let Some(buyer) = license.buyer.clone() else { return Ok(()) };
+                let mail = mail::render_people_waiting(&mail::PeopleWaiting {
+                    product_name: &license.product_name,
+                    invoice_number: license.invoice_on(n.at.date_naive()),
+                    waiting: license.waiting.max(1),
+                    portal_url: &self.portal_url,
+                });
+                (buyer, mail)
+            }
             (told, Some(email)) => {
                 let Some(seat) = seat else { return Ok(()) };
                 let grace = license.reclaim.grace_days.unwrap_or(crate::model::DEFAULT_GRACE_DAYS);
@@ -122,8 +133,13 @@ impl Notifier {
             Told::ReclaimWarned => "idle-warned",
             Told::Reclaimed => "idle-revoked",
             Told::SeatsExhausted => "seats-exhausted",
+            Told::PeopleWaiting => "people-waiting",
         };
-        let id = format!("{kind}#{}#{to}", n.entry_id);
+        // People waiting: one mail a licence a day, whoever started waiting.
+        let id = match n.told {
+            Told::PeopleWaiting => format!("{kind}#{}#{to}", n.at.date_naive()),
+            _ => format!("{kind}#{}#{to}", n.entry_id),
+        };
         let record = MailRecord { customer_id: &n.customer_id, about: &n.license_id, id: &id };
         match self.send_once(&record, &to, &mail).await.map_err(|e| e.to_string())? {
             Once::Deferred => Err(format!("{kind} mail to {to} not sent yet")),

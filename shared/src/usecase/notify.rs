@@ -49,6 +49,8 @@ pub struct Swept {
     pub retry: u32,
     /// Operations (bulk batches, fan-outs) their writer left, finished.
     pub finished: u32,
+    /// Licences with a rule's run or people waiting, settled (v3).
+    pub settled: u32,
 }
 
 /// Records how a claimed invitation ended, with its history entry, only
@@ -206,12 +208,14 @@ impl Notifier {
     }
 
     /// The minute's run: finishes the operations their writers left (so a
-    /// renewal's fan-out never waits for the next request), then sends the
-    /// invitations whose window has passed by `now`.
+    /// renewal's fan-out never waits for the next request), gives the seats
+    /// that are free to those who wait (v3), then sends the invitations
+    /// whose window has passed by `now`.
     pub async fn every_minute(&self, now: DateTime<Utc>) -> crate::error::Result<Swept> {
         let app = crate::App::new(self.store.clone(), crate::http::identity::AuthMode::Verified);
         let finished = super::finish::finish_stalled(&app, now).await?;
-        Ok(Swept { finished, ..self.send_waiting(now).await? })
+        let settled = super::rule::settle_waiting(&app).await?;
+        Ok(Swept { finished, settled, ..self.send_waiting(now).await? })
     }
 
     /// Sends the invitations whose window has passed by `now` (each claimed

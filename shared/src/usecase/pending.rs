@@ -29,6 +29,8 @@ pub const CHUNK: usize = (MAX_TRANSACTION_ITEMS - 1) / 2;
 /// What one kind of operation feeds the driver.
 pub(crate) trait Feed {
     type Item;
+    /// How many items one chunk writes (each with its history entry).
+    const PER_CHUNK: usize = CHUNK;
     /// What is left to write, as far as this writer can tell: read strongly
     /// unless the writer that committed it still knows it.
     async fn left(&mut self, app: &App) -> Result<Vec<Self::Item>>;
@@ -66,7 +68,7 @@ pub(crate) async fn drive<F: Feed>(app: &App, license: &License, mut feed: F) ->
 /// One pass over what is left; `false` when a chunk was refused.
 async fn wrote_all<F: Feed>(app: &App, license: &License, op: &str, feed: &mut F) -> Result<bool> {
     let left = feed.left(app).await?;
-    for chunk in left.chunks(CHUNK) {
+    for chunk in left.chunks(F::PER_CHUNK) {
         let mut writes = Vec::with_capacity(MAX_TRANSACTION_ITEMS);
         writes.push(Write::StillPending {
             customer_id: license.customer_id.clone(),

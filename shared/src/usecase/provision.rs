@@ -200,6 +200,8 @@ impl Purchase {
             lifecycle_sequence: 0,
             reclaim: Default::default(),
             groups: Vec::new(),
+            waiting: 0,
+            waiting_seq: 0,
         }
     }
 }

@@ -34,6 +34,10 @@ pub async fn revoke_because(
         let now = app.now();
         let by = &target.admin.name;
         let (revoked, mut writes) = revoking(&license, &a, now, by, reason);
+        if reason.is_none() {
+            // An admin's own revoke of a rule's seat: out of the licence's rules.
+            writes.extend(super::rule::exclusion(&a, now));
+        }
         writes.insert(
             0,
             Write::License {
@@ -41,7 +45,11 @@ pub async fn revoke_because(
                 expected_version: Some(license.version),
             },
         );
-        Ok(committed(app.store.transact(&writes).await)?.map(|()| revoked))
+        let done = committed(app.store.transact(&writes).await)?;
+        if let Step::Done(()) = done {
+            Box::pin(super::rule::seats_freed(app, &license)).await;
+        }
+        Ok(done.map(|()| revoked))
     })
     .await
 }

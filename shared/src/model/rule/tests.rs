@@ -119,3 +119,88 @@ proptest! {
         prop_assert!(!e1.revoked.contains(&"p4".to_string()) && !e2.revoked.contains(&"p4".to_string()));
     }
 }
+
+#[test]
+fn the_net_changes_of_a_batch_leave_out_what_came_and_went() {
+    let mut s = Standing { free: 1, ..Standing::default() };
+    s.people.insert("gone".into(), Holding::RuleSeat { group: "g".into() });
+    s.people.insert("out".into(), Holding::Excluded);
+    s.covered_by.insert("gone".into(), vec!["g".into()]);
+    s.covered_by.insert("out".into(), vec!["g".into()]);
+    s.waiting.push(Waiter { person: "w".into(), group: "g".into() });
+    s.covered_by.insert("w".into(), vec!["g".into()]);
+    let steps = [
+        join("a", "g"),
+        leave("a", "g"),
+        leave("gone", "g"),
+        join("b", "g"),
+        join("c", "g"),
+        leave("out", "g"),
+    ];
+    let (after, changes) = s.changes(&steps);
+    assert_eq!(
+        changes,
+        [
+            Change::Revoke { person: "gone".into() },
+            Change::Seat { person: "w".into(), group: "g".into() },
+            Change::Seat { person: "b".into(), group: "g".into() },
+            Change::Unwait { person: "w".into() },
+            Change::Wait(Waiter { person: "c".into(), group: "g".into() }),
+            Change::Readmit { person: "out".into() },
+        ]
+    );
+    assert_eq!(after.rule_seats(), ["b", "w"].into_iter().collect());
+    assert_eq!(s.free, 1, "the standing itself is left as it was");
+}
+
+proptest! {
+    /// Applying the net changes to the standing before gives the fold's seats
+    /// and waiting list: what the store writes is what one by one would be.
+    #[test]
+    fn net_changes_replayed_give_the_fold(
+        free in 0u32..4,
+        steps in proptest::collection::vec((0usize..5, 0usize..2, any::<bool>()), 0..30),
+    ) {
+        let people = ["a", "b", "c", "d", "e"];
+        let groups = ["g", "h"];
+        let steps: Vec<RuleStep> = steps
+            .into_iter()
+            .map(|(p, g, j)| if j { join(people[p], groups[g]) } else { leave(people[p], groups[g]) })
+            .collect();
+        let s = Standing { free, ..Standing::default() };
+        let (after, changes) = s.changes(&steps);
+        let mut seats: BTreeSet<String> = BTreeSet::new();
+        let mut waiting: Vec<String> = Vec::new();
+        for c in changes {
+            match c {
+                Change::Seat { person, .. } => prop_assert!(seats.insert(person)),
+                Change::Revoke { person } => prop_assert!(seats.remove(&person)),
+                Change::Wait(w) => waiting.push(w.person),
+                Change::Unwait { person } => waiting.retain(|p| *p != person),
+                Change::Readmit { .. } => {}
+            }
+        }
+        let fold: BTreeSet<String> = after.rule_seats().into_iter().map(str::to_string).collect();
+        prop_assert_eq!(seats, fold);
+        let fold_waiting: Vec<String> = after.waiting.iter().map(|w| w.person.clone()).collect();
+        prop_assert_eq!(waiting, fold_waiting);
+        prop_assert!(after.rule_seats().len() as u32 <= free);
+    }
+}
+
+#[test]
+fn seats_freed_outside_the_rules_go_to_those_who_wait_before_anyone_new() {
+    let mut s = Standing { free: 1, ..Standing::default() };
+    s.waiting.push(Waiter { person: "w".into(), group: "g".into() });
+    let (_, changes) = s.changes(&[]);
+    assert_eq!(
+        changes,
+        [
+            Change::Seat { person: "w".into(), group: "g".into() },
+            Change::Unwait { person: "w".into() }
+        ]
+    );
+    let e = s.apply(&[join("new", "g")]);
+    assert_eq!(e.seated, [("w".into(), "g".into())], "the one who waited first");
+    assert_eq!(waiting(&s), ["new"]);
+}

@@ -25,7 +25,8 @@ fn conditions_name_their_attributes_and_values() {
     let pending = Expr::op_pending("b1");
     assert_eq!(
         pending.text,
-        "((#pending.#id = :pending_id) OR (#fanout.#id = :fanout_id)) OR (#rekey.#id = :rekey_id)"
+        "(((#pending.#id = :pending_id) OR (#fanout.#id = :fanout_id)) OR (#rekey.#id = :rekey_id)) \
+         OR (#rule.#id = :rule_id)"
     );
     assert_eq!(pending.values[":pending_id"], AttributeValue::S("b1".into()));
     assert_eq!(pending.values[":fanout_id"], AttributeValue::S("b1".into()));

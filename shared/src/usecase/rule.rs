@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::pending::{CHUNK, Feed};
 use super::retry::{Step, committed, retry_on_conflict};
@@ -38,7 +38,7 @@ pub const GROUP_LEFT: &str = "group-left";
 
 /// Whom a licence's linked groups cover: for each seat address, the groups
 /// in the order they were linked.
-pub(crate) type Cover = BTreeMap<String, Vec<String>>;
+pub type Cover = BTreeMap<String, Vec<String>>;
 
 /// The seat address of each of these people of a customer's directory who
 /// can hold a seat (active, with a valid address); the others are left out.
@@ -84,23 +84,31 @@ async fn coverage(app: &App, license: &License) -> Result<Cover> {
     Ok(cover)
 }
 
-/// What the rules know of a licence that has nothing pending: its
-/// standing, and its waiting list as stored (to take people off it).
-async fn standing(
-    app: &App,
-    license: &License,
-    cover: Cover,
-    today: chrono::NaiveDate,
-) -> Result<(Standing, Vec<WaitingEntry>)> {
+/// What the rules know of a licence, read as a writer decides on it:
+/// every assignment, the waiting list as stored, and who is out of the
+/// rules (after the licence: what changed since fails the commit).
+pub struct Read {
+    pub assignments: Vec<Assignment>,
+    pub entries: Vec<WaitingEntry>,
+    pub exclusions: Vec<Exclusion>,
+}
+
+async fn read(app: &App, license: &License) -> Result<Read> {
     let (customer, id) = (&license.customer_id, &license.license_id);
     let (assignments, entries, exclusions) = tokio::try_join!(
         app.store.all_assignments(customer, id),
         app.store.waiting_entries(customer, id),
         app.store.exclusions(customer, id),
     )?;
+    Ok(Read { assignments, entries, exclusions })
+}
+
+/// The standing of a licence that has nothing pending, from what was read
+/// and whom its linked groups cover (pure).
+pub fn standing_of(license: &License, read: &Read, cover: Cover, today: NaiveDate) -> Standing {
     let mut people = BTreeMap::new();
     let mut assigned_at = HashMap::new();
-    for a in &assignments {
+    for a in &read.assignments {
         assigned_at.insert(a.email.as_str(), a.assigned_at);
         if a.is_current(today) {
             let holding = match rule_group(&a.assigned_by) {
@@ -110,72 +118,58 @@ async fn standing(
             people.insert(a.email.clone(), holding);
         }
     }
-    for x in exclusions {
+    for x in &read.exclusions {
         // Assigned by hand since: back in the rules.
         let since = assigned_at.get(x.email.as_str()).is_some_and(|at| *at > x.at);
         if !since && !people.contains_key(&x.email) {
-            people.insert(x.email, Holding::Excluded);
+            people.insert(x.email.clone(), Holding::Excluded);
         }
     }
-    let entries: Vec<WaitingEntry> = entries.into_iter().filter(|e| e.gone.is_none()).collect();
-    let waiting =
-        entries.iter().map(|e| Waiter { person: e.email.clone(), group: e.group_id.clone() });
-    let period = license.default_period(today);
-    let standing = Standing {
-        free: license.seats.room(&license.quantities(), period),
+    let waiting = read
+        .entries
+        .iter()
+        .filter(|e| e.gone.is_none())
+        .map(|e| Waiter { person: e.email.clone(), group: e.group_id.clone() });
+    Standing {
+        free: license.seats.room(&license.quantities(), license.default_period(today)),
         waiting: waiting.collect(),
         people,
         covered_by: cover,
-    };
-    Ok((standing, entries))
+    }
 }
 
-/// Decides what `steps` do to `read` (a licence with nothing pending) and
-/// answers `into` (the licence as the caller writes it: `read`, or with a
-/// link made or ended) under the next version, with its new seats and
-/// waiting count and, when anything changes, the run's marker; the run's
-/// parts are stored first. `steps` empty: those who wait get the seats
-/// that are free.
-pub(crate) async fn decide(
-    app: &App,
-    read: &License,
+/// The decision of a run (pure): `into` (the licence as the caller writes
+/// it, from `license` as read) under the next version, with its seats and
+/// waiting count after the net changes of `steps` and, when anything
+/// changes, the marker of run `id`; and the run's parts of `part` changes
+/// each.
+pub fn decided(
+    license: &License,
     into: License,
+    read: &Read,
+    standing: &Standing,
     steps: &[RuleStep],
-    now: DateTime<Utc>,
-) -> Result<License> {
-    debug_assert!(!read.is_pending(), "a writer finishes what is pending first");
+    (id, now, part): (String, DateTime<Utc>, usize),
+) -> (License, Vec<Vec<RuleWork>>) {
     let today = now.date_naive();
-    let cover = if steps.is_empty() { Cover::new() } else { coverage(app, read).await? };
-    let (standing, entries) = standing(app, read, cover, today).await?;
     let (_, changes) = standing.changes(steps);
-    let mut after = License { version: read.version + 1, ..into };
+    let mut after = License { version: license.version + 1, ..into };
     if changes.is_empty() {
-        return Ok(after);
+        return (after, Vec::new());
     }
     let before = Box::new(License { operation: None, ..after.clone() });
-    let period = read.default_period(today);
-    let seats: Vec<&str> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::Revoke { person } => Some(person.as_str()),
-            _ => None,
-        })
-        .collect();
-    let revoked = if seats.is_empty() {
-        Vec::new()
-    } else {
-        let emails: Vec<&str> = seats.to_vec();
-        let ids = [read.license_id.clone()];
-        app.store.assignments_of_each(&read.customer_id, &ids, &emails).await?
-    };
-    for a in &revoked {
-        after = License { version: after.version, ..plan::revoke(&after, a, today) };
-    }
+    let period = license.default_period(today);
     let mut work = Vec::with_capacity(changes.len());
     for change in changes {
         let seq = match &change {
             Change::Seat { .. } => {
                 after.seats.add(period, 1);
+                None
+            }
+            Change::Revoke { person } => {
+                if let Some(a) = read.assignments.iter().find(|a| a.email == *person) {
+                    after = License { version: after.version, ..plan::revoke(&after, a, today) };
+                }
                 None
             }
             Change::Wait(_) => {
@@ -185,18 +179,42 @@ pub(crate) async fn decide(
             }
             Change::Unwait { person } => {
                 after.waiting = after.waiting.saturating_sub(1);
-                entries.iter().find(|e| e.email == *person).map(|e| e.seq)
+                let current = read.entries.iter().filter(|e| e.gone.is_none());
+                current.into_iter().find(|e| e.email == *person).map(|e| e.seq)
             }
-            Change::Revoke { .. } | Change::Readmit { .. } => None,
+            Change::Readmit { .. } => None,
         };
         work.push(RuleWork { change, seq });
     }
-    let id = ulid::Ulid::new().to_string();
-    let parts: Vec<Vec<RuleWork>> = work.chunks(CHUNK).map(<[RuleWork]>::to_vec).collect();
-    let (customer, license_id) = (&read.customer_id, &read.license_id);
-    app.store.put_rule_parts(customer, license_id, &id, &parts, now.timestamp()).await?;
+    let parts: Vec<Vec<RuleWork>> = work.chunks(part).map(<[RuleWork]>::to_vec).collect();
     after.operation =
         Some(Operation::Rule(RuleRun { id, at: now, parts: parts.len() as u32, before }));
+    (after, parts)
+}
+
+/// Decides what `steps` do to `license` (read, with nothing pending) and
+/// answers `into` (the licence as the caller writes it: as read, or with a
+/// link made or ended) under the next version, with its new seats and
+/// waiting count and, when anything changes, the run's marker; the run's
+/// parts are stored first. `steps` empty: those who wait get the seats
+/// that are free.
+pub(crate) async fn decide(
+    app: &App,
+    license: &License,
+    into: License,
+    steps: &[RuleStep],
+    now: DateTime<Utc>,
+) -> Result<License> {
+    debug_assert!(!license.is_pending(), "a writer finishes what is pending first");
+    let cover = if steps.is_empty() { Cover::new() } else { coverage(app, license).await? };
+    let read = read(app, license).await?;
+    let standing = standing_of(license, &read, cover, now.date_naive());
+    let id = ulid::Ulid::new().to_string();
+    let (after, parts) = decided(license, into, &read, &standing, steps, (id, now, CHUNK));
+    if let Some(Operation::Rule(run)) = &after.operation {
+        let (customer, license_id) = (&license.customer_id, &license.license_id);
+        app.store.put_rule_parts(customer, license_id, &run.id, &parts, now.timestamp()).await?;
+    }
     Ok(after)
 }
 
@@ -209,66 +227,6 @@ pub(crate) struct Run<'a> {
 impl<'a> Run<'a> {
     pub fn read(license: &'a License, run: &'a RuleRun) -> Self {
         Self { license, run }
-    }
-
-    fn actor(&self, group: &str) -> String {
-        group_actor(group)
-    }
-
-    fn entry(&self, action: Action, email: &str, actor: &str) -> Entry {
-        Entry::of_op(self.license, &self.run.id, self.run.at, actor, action, email)
-    }
-
-    /// The language of the invitations of `group`'s seats.
-    fn language(&self, group: &str) -> Language {
-        let link = self.license.groups.iter().find(|l| l.group_id == group);
-        link.map_or(Language::En, |l| l.language)
-    }
-
-    /// A seat the rule gives (taking over a revoked or ended item of the
-    /// address), hidden with the run while it is pending.
-    fn seat(&self, email: &str, group: &str, existing: Option<Assignment>) -> [Write; 2] {
-        let (license, run) = (self.license, self.run);
-        let period = license.default_period(run.at.date_naive());
-        let actor = self.actor(group);
-        let mut a = Assignment::new(
-            license,
-            email,
-            period,
-            run.at,
-            &actor,
-            self.language(group),
-            InvitationStatus::Pending,
-        );
-        a.batch = Some(run.id.clone());
-        a.batch_version = Some(license.version);
-        let item = plan::batch_item(a, existing);
-        [Write::Entry(bulk::created(license, &run.id, &item)), Write::Assignment(item)]
-    }
-
-    /// The revoke of a rule's seat, hidden with the run while it is pending.
-    fn revoke(&self, a: &Assignment) -> Vec<Write> {
-        let (license, run) = (self.license, self.run);
-        let actor = rule_group(&a.assigned_by).map_or_else(|| a.assigned_by.clone(), group_actor);
-        let (_, mut writes) = revoke::revoking(license, a, run.at, &actor, Some(GROUP_LEFT));
-        for w in &mut writes {
-            match w {
-                Write::Revoke { undo, .. } => {
-                    *undo = Some(Undo {
-                        op: run.id.clone(),
-                        version: license.version,
-                        valid_until: a.valid_until,
-                        invitation: Some(a.invitation.clone()),
-                    })
-                }
-                Write::Entry(e) => {
-                    e.op = Some(run.id.clone());
-                    e.op_version = Some(license.version);
-                }
-                _ => {}
-            }
-        }
-        writes
     }
 }
 
@@ -301,61 +259,141 @@ impl Feed for Run<'_> {
             let unwaits = work.iter().any(|w| matches!(w.change, Change::Unwait { .. }));
             let entries =
                 if unwaits { app.store.waiting_entries(customer, id).await? } else { Vec::new() };
-            for w in work {
-                match &w.change {
-                    Change::Seat { person, group } => {
-                        writes.extend(self.seat(person, group, items.remove(person)))
-                    }
-                    Change::Revoke { person } => {
-                        let today = self.run.at.date_naive();
-                        if let Some(a) = items.remove(person).filter(|a| a.is_current(today)) {
-                            writes.extend(self.revoke(&a));
-                        }
-                    }
-                    Change::Wait(waiter) => {
-                        let entry = WaitingEntry {
-                            customer_id: customer.clone(),
-                            license_id: id.clone(),
-                            email: waiter.person.clone(),
-                            group_id: waiter.group.clone(),
-                            since: self.run.at,
-                            seq: w.seq.unwrap_or_default(),
-                            op: self.run.id.clone(),
-                            op_version: license.version,
-                            gone: None,
-                        };
-                        let actor = self.actor(&waiter.group);
-                        let added = self.entry(Action::WaitingAdded, &waiter.person, &actor);
-                        writes.extend([Write::Waiting(entry), Write::Entry(added)]);
-                    }
-                    Change::Unwait { person } => {
-                        let Some(mut entry) =
-                            entries.iter().find(|e| Some(e.seq) == w.seq).cloned()
-                        else {
-                            continue;
-                        };
-                        entry.gone =
-                            Some(OpRef { op: self.run.id.clone(), version: license.version });
-                        let actor = self.actor(&entry.group_id);
-                        let removed = self.entry(Action::WaitingRemoved, person, &actor);
-                        writes.extend([Write::Waiting(entry), Write::Entry(removed)]);
-                    }
-                    Change::Readmit { person } => writes.push(Write::Readmit {
-                        customer_id: customer.clone(),
-                        license_id: id.clone(),
-                        email: person.clone(),
-                    }),
-                }
-            }
-            writes.push(Write::PartDone {
-                customer_id: customer.clone(),
-                license_id: id.clone(),
-                op: self.run.id.clone(),
-                part: *part,
-            });
+            writes.extend(part_writes(license, self.run, *part, work, &mut items, &entries));
         }
         Ok(writes)
     }
+}
+
+/// The writes of one part of a run (pure), from the items of its people
+/// and the waiting list as read: each change with its history entry, all
+/// hidden with the run while it is pending, and the part's removal, so
+/// the part is written once.
+pub fn part_writes(
+    license: &License,
+    run: &RuleRun,
+    part: u32,
+    work: &[RuleWork],
+    items: &mut HashMap<String, Assignment>,
+    entries: &[WaitingEntry],
+) -> Vec<Write> {
+    let (customer, id) = (&license.customer_id, &license.license_id);
+    let entry = |action: Action, email: &str, actor: &str| {
+        Write::Entry(Entry::of_op(license, &run.id, run.at, actor, action, email))
+    };
+    let mut writes = Vec::with_capacity(2 * work.len() + 1);
+    for w in work {
+        match &w.change {
+            Change::Seat { person, group } => {
+                writes.extend(seat(license, run, person, group, items.remove(person)))
+            }
+            Change::Revoke { person } => {
+                let today = run.at.date_naive();
+                if let Some(a) = items.remove(person).filter(|a| a.is_current(today)) {
+                    writes.extend(revoke_seat(license, run, &a));
+                }
+            }
+            Change::Wait(waiter) => {
+                let stored = WaitingEntry {
+                    customer_id: customer.clone(),
+                    license_id: id.clone(),
+                    email: waiter.person.clone(),
+                    group_id: waiter.group.clone(),
+                    since: run.at,
+                    seq: w.seq.unwrap_or_default(),
+                    op: run.id.clone(),
+                    op_version: license.version,
+                    gone: None,
+                };
+                let actor = group_actor(&waiter.group);
+                writes.extend([
+                    Write::Waiting(stored),
+                    entry(Action::WaitingAdded, &waiter.person, &actor),
+                ]);
+            }
+            Change::Unwait { person } => {
+                let Some(mut stored) = entries.iter().find(|e| Some(e.seq) == w.seq).cloned()
+                else {
+                    continue;
+                };
+                stored.gone = Some(OpRef { op: run.id.clone(), version: license.version });
+                let actor = group_actor(&stored.group_id);
+                writes.extend([
+                    Write::Waiting(stored),
+                    entry(Action::WaitingRemoved, person, &actor),
+                ]);
+            }
+            Change::Readmit { person } => writes.push(Write::Readmit {
+                customer_id: customer.clone(),
+                license_id: id.clone(),
+                email: person.clone(),
+            }),
+        }
+    }
+    writes.push(Write::PartDone {
+        customer_id: customer.clone(),
+        license_id: id.clone(),
+        op: run.id.clone(),
+        part,
+    });
+    writes
+}
+
+/// The language of the invitations of `group`'s seats on `license`.
+fn language(license: &License, group: &str) -> Language {
+    let link = license.groups.iter().find(|l| l.group_id == group);
+    link.map_or(Language::En, |l| l.language)
+}
+
+/// A seat the rule gives (taking over a revoked or ended item of the
+/// address), hidden with the run while it is pending.
+fn seat(
+    license: &License,
+    run: &RuleRun,
+    email: &str,
+    group: &str,
+    existing: Option<Assignment>,
+) -> [Write; 2] {
+    let period = license.default_period(run.at.date_naive());
+    let actor = group_actor(group);
+    let language = language(license, group);
+    let mut a = Assignment::new(
+        license,
+        email,
+        period,
+        run.at,
+        &actor,
+        language,
+        InvitationStatus::Pending,
+    );
+    a.batch = Some(run.id.clone());
+    a.batch_version = Some(license.version);
+    let item = plan::batch_item(a, existing);
+    [Write::Entry(bulk::created(license, &run.id, &item)), Write::Assignment(item)]
+}
+
+/// The revoke of a rule's seat, hidden with the run while it is pending.
+fn revoke_seat(license: &License, run: &RuleRun, a: &Assignment) -> Vec<Write> {
+    let actor = rule_group(&a.assigned_by).map_or_else(|| a.assigned_by.clone(), group_actor);
+    let (_, mut writes) = revoke::revoking(license, a, run.at, &actor, Some(GROUP_LEFT));
+    for w in &mut writes {
+        match w {
+            Write::Revoke { undo, .. } => {
+                *undo = Some(Undo {
+                    op: run.id.clone(),
+                    version: license.version,
+                    valid_until: a.valid_until,
+                    invitation: Some(a.invitation.clone()),
+                })
+            }
+            Write::Entry(e) => {
+                e.op = Some(run.id.clone());
+                e.op_version = Some(license.version);
+            }
+            _ => {}
+        }
+    }
+    writes
 }
 
 /// The exclusion an admin's revoke (or a reclaim) of a rule's seat writes:

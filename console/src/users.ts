@@ -1,10 +1,12 @@
-// User Management of one licence: its assignments (paged), the actions on them (actions.ts),
-// Export CSV and Import CSV (csv.ts, csv-import.ts), the seat usage chart and the latest
+// User Management of one licence: its assignments (paged; a seat a group's rule gave says
+// so), the actions on them (actions.ts), Export CSV and Import CSV (csv.ts, csv-import.ts),
+// its linked groups and waiting list (groups.ts), the seat usage chart and the latest
 // history in words (history.ts).
 import { client, type License } from "./api";
 import { assignDialog, changeDialog, exemptToggle, resend, revokeDialog, type Scope } from "./actions";
 import { usageChart } from "./chart";
 import { exportCsv } from "./csv";
+import { assignedByText, groupsSection, linkedGroups, type GroupNames } from "./groups";
 import { importDialog } from "./csv-import";
 import { reclaimDialog } from "./reclaim";
 import { el } from "./dom";
@@ -37,10 +39,11 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
   const api = client(ctx.token);
   const cursor = cursors[cursors.length - 1] ?? null;
   const path = { licenseId: license.licenseId };
-  const [page, history, usage] = await Promise.all([
+  const [page, history, usage, linked] = await Promise.all([
     api.GET("/licenses/{licenseId}/assignments", { params: { path, query: cursor ? { limit: 20, cursor } : { limit: 20 } } }),
     api.GET("/licenses/{licenseId}/history", { params: { path, query: { limit: 10 } } }),
     api.GET("/licenses/{licenseId}/usage", { params: { path } }),
+    linkedGroups({ api, license }),
   ]);
   const status = el("p", { role: "status", class: "status" });
   const scope: Scope = { lang, license, api, status, reload: (text) => void usersView(ctx, cursors, text) };
@@ -51,14 +54,17 @@ export async function usersView(ctx: Context, cursors: (string | null)[] = [null
     return;
   }
   const exported = el("div", { class: "notice" });
+  const names: GroupNames = new Map(linked.map((g) => [g.groupId, g.displayName]));
+  const groups = await groupsSection(scope, linked);
   ctx.show(
     back,
     heading,
     toolbar(scope, exported),
     exported,
     status,
-    assignmentsTable(scope, page.data),
+    assignmentsTable(scope, page.data, names),
     paging(ctx, cursors, page.data.nextCursor),
+    groups,
     usage.data ? usageChart(lang, usage.data.steps, new Date().toISOString().slice(0, 10)) : refusal(lang, usage.error),
     el("h2", {}, tx.history),
     historyList(lang, history.data?.entries ?? []),
@@ -86,7 +92,7 @@ function toolbar(s: Scope, exported: HTMLElement): HTMLElement {
   );
 }
 
-function assignmentsTable(s: Scope, page: AssignmentPage): HTMLElement {
+function assignmentsTable(s: Scope, page: AssignmentPage, names: GroupNames): HTMLElement {
   const tx = t(s.lang);
   if (!page.assignments.length) return el("p", {}, tx.noAssignments);
   const head = [tx.email, tx.period, tx.status, tx.invitation, tx.lastActive, tx.exempt, tx.actions].map((h) =>
@@ -97,11 +103,11 @@ function assignmentsTable(s: Scope, page: AssignmentPage): HTMLElement {
     { class: "assignments" },
     el("caption", {}, tx.manage(s.license.productName)),
     el("thead", {}, el("tr", {}, ...head)),
-    el("tbody", {}, ...page.assignments.map((a) => assignmentRow(s, a))),
+    el("tbody", {}, ...page.assignments.map((a) => assignmentRow(s, a, names))),
   );
 }
 
-function assignmentRow(s: Scope, a: Assignment): HTMLTableRowElement {
+function assignmentRow(s: Scope, a: Assignment, names: GroupNames): HTMLTableRowElement {
   const tx = t(s.lang);
   const actions = el("td", { class: "actions" });
   const exempt = el("td", { class: "exempt" });
@@ -113,10 +119,11 @@ function assignmentRow(s: Scope, a: Assignment): HTMLTableRowElement {
       button(tx.resend, (b) => resend(s, a, b), `${tx.resend}: ${a.email}`),
     );
   }
+  const byRule = assignedByText(s, a.assignedBy, names);
   return el(
     "tr",
     { "data-email": a.email },
-    el("th", { scope: "row" }, a.email),
+    el("th", { scope: "row" }, a.email, ...(byRule ? [el("span", { class: "by-rule" }, byRule)] : [])),
     el("td", {}, period(s.lang, a.validFrom, a.validUntil)),
     el("td", {}, tx.statusOf[a.status]),
     el("td", {}, tx.invitationOf[a.invitation.status]),

@@ -383,6 +383,7 @@ async function flows(page, signIn, signOut, accessible) {
   await webhooks(page, accessible);
   await page.getByRole("button", { name: "My Licenses" }).click();
   await table.waitFor();
+  await groups(page, table, accessible);
 
   await page.getByLabel("Status").selectOption("expired");
   await table.getByRole("row").filter({ hasText: "Parts Archive" }).waitFor();
@@ -434,6 +435,51 @@ async function flows(page, signIn, signOut, accessible) {
  * (5 seats, INV-2027-0081). Until 2027 begins, its current term is 2026's and the renewal is
  * its next term, each cell with the next term's figure under today's; in 2027 the renewal is
  * the current term and there is no next one. */
+/** Groups on User Management (v3): the directory's Sales (Ann, Ben and Cat) linked to Team
+ * Suite, which has 2 free seats: two seats by the group, Cat waiting; Ann's seat revoked by
+ * hand goes to Cat; the group unlinked after a confirmation. Ends on My Licenses. */
+async function groups(page, table, accessible) {
+  await table.getByRole("row").filter({ hasText: "Team Suite" }).getByRole("button", { name: "Team Suite" }).click();
+  await page.getByRole("heading", { name: "User Management: Team Suite" }).waitFor();
+  await page.getByText("No group is linked to this licence.").waitFor();
+  await page.getByLabel("Group", { exact: true }).selectOption({ label: "Sales (3 members)" });
+  await page.getByRole("button", { name: "Link group" }).click();
+  await page.getByText("Sales linked: 2 seats given, 1 waiting.").waitFor();
+  const linked = page.getByRole("table", { name: "Linked groups" });
+  const cells = await linked.getByRole("row").filter({ hasText: "Sales" }).getByRole("cell").allTextContents();
+  // Members, assigned, waiting, language.
+  assert.deepEqual(cells.slice(0, 4), ["3", "2", "1", "English"], `the linked group's counts: ${cells}`);
+  const users = page.getByRole("table", { name: "User Management: Team Suite" });
+  const seat = (email) => users.getByRole("row").filter({ hasText: email });
+  for (const email of ["ann@team.example", "ben@team.example"]) {
+    await seat(email).filter({ hasText: "by group Sales" }).waitFor();
+  }
+  const waiting = () => page.locator("ol.waiting li").evaluateAll((items) => items.map((li) => li.dataset.email));
+  assert.deepEqual(await waiting(), ["cat@team.example"], "Cat waits");
+  await accessible("groups");
+  step("groups: Sales linked; Ann and Ben hold seats by the group, Cat waits");
+
+  await page.getByRole("button", { name: "Revoke: ann@team.example" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await page.getByText("Nobody is waiting.").waitFor();
+  await seat("cat@team.example").filter({ hasText: "by group Sales" }).waitFor();
+  await seat("ann@team.example").filter({ hasText: "Revoked" }).waitFor();
+  step("groups: a seat revoked by hand goes to the first who waits");
+
+  await page.getByRole("button", { name: "Unlink: Sales" }).click();
+  await page.getByRole("dialog").getByText("Unlink Sales? The 2 seats its members hold by the group are revoked", { exact: false }).waitFor();
+  await accessible("unlink-group");
+  await page.getByRole("dialog").getByRole("button", { name: "Unlink" }).click();
+  await page.getByText("Sales unlinked.").waitFor();
+  await page.getByText("No group is linked to this licence.").waitFor();
+  for (const email of ["ben@team.example", "cat@team.example"]) {
+    await seat(email).filter({ hasText: "Revoked" }).waitFor();
+  }
+  step("groups: unlinked after a confirmation; the seats the group gave are revoked");
+  await page.getByRole("button", { name: "← Back to My Licenses" }).click();
+  await table.waitFor();
+}
+
 /** Provisioning: the SCIM base URL, a token created (its secret shown once, copied), listed
  * without its secret, and revoked after a confirmation. */
 async function provisioning(page, accessible) {

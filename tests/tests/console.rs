@@ -63,10 +63,48 @@ fn every_flow_in_headless_chromium() {
         let a = Client::admin(&app, CUSTOMER);
         assert_eq!(a.assign(&id, "x@example.com, y@example.com").await.status, 201);
         deliver(&app, quantity_change(&order, "CHG-1", 1)).await.expect("applied");
+        team_suite(&app).await;
     });
     // With the stream relay: the invitations reach the SES emulator.
     let watch = start_watch(app.store.table(), true);
     browse(&watch.base, &["flows"]);
+
+    // The Groups flow: Sales linked to Team Suite and unlinked again; Ann's seat (revoked by
+    // hand) went to Cat, who waited; the unlink revoked what the group gave.
+    let team = rt.block_on(a_licence_named(&app, "Team Suite"));
+    let a = Client::admin(&app, CUSTOMER);
+    for (email, status) in [
+        ("ann@team.example", "revoked"),
+        ("ben@team.example", "revoked"),
+        ("cat@team.example", "revoked"),
+    ] {
+        let seat = rt.block_on(a.assignment(&team, email)).unwrap_or_else(|| panic!("{email}"));
+        assert_eq!(
+            (seat["status"].as_str(), seat["assignedBy"].as_str().map(|b| b.starts_with("group:"))),
+            (Some(status), Some(true)),
+            "{seat}"
+        );
+    }
+    let cat = rt.block_on(a.all_history(&team, "email=cat@team.example", 50));
+    let actions: Vec<&str> = cat
+        .iter()
+        .rev()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| !a.starts_with("invitation."))
+        .collect();
+    // The seat and the end of the wait are one run's entries, of one instant, in either order.
+    let mut middle = actions.get(1..3).map(<[&str]>::to_vec).unwrap_or_default();
+    middle.sort();
+    assert_eq!(
+        (actions.first(), middle, actions.get(3), actions.len()),
+        (
+            Some(&"waiting.added"),
+            vec!["assignment.created", "waiting.removed"],
+            Some(&"assignment.revoked"),
+            4
+        ),
+        "{cat:?}"
+    );
 
     // What the browser did, through the API and the mails.
     let a = Client::admin(&app, CUSTOMER);
@@ -112,6 +150,50 @@ fn every_flow_in_headless_chromium() {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// Team Suite: 3 seats (the buyer's and 2 free), and the directory's group Sales of Ann, Ben
+/// and Cat, made over SCIM (in this order: their ids, and so the order they join a licence
+/// the group is linked to, follow it).
+async fn team_suite(app: &licensing::App) {
+    use licensing_tests::scim::scim_with;
+    use serde_json::json;
+    let mut event = purchase(
+        "ORD-TEAM-SUITE",
+        CUSTOMER,
+        "buyer@example.com",
+        3,
+        days_from_today(-10),
+        days_from_today(300),
+    );
+    event["detail"]["productName"] = json!("Team Suite");
+    provision_event(app, event).await;
+    let created = Client::admin(app, CUSTOMER)
+        .send("POST", "/tokens", Some(json!({"name": "Entra ID", "scopes": ["scim"]})))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let token = created.body["token"].as_str().unwrap().to_string();
+    let mut members = Vec::new();
+    for name in ["ann", "ben", "cat"] {
+        let email = format!("{name}@team.example");
+        let body = json!({"userName": email, "emails": [{"value": email, "primary": true}]});
+        let person = scim_with(app, "POST", "/scim/v2/Users", Some(&token), Some(body)).await;
+        assert_eq!(person.status, 201, "{:?}", person.body);
+        members.push(json!({"value": person.body["id"]}));
+        // Ids are ULIDs: a millisecond apart, they sort in the order made.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let body = json!({"displayName": "Sales", "members": members});
+    let group = scim_with(app, "POST", "/scim/v2/Groups", Some(&token), Some(body)).await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+}
+
+/// The id of [`CUSTOMER`]'s licence of this product.
+async fn a_licence_named(app: &licensing::App, product: &str) -> String {
+    let all = Client::admin(app, CUSTOMER).send("GET", "/licenses?status=all", None).await;
+    let found =
+        all.body["licenses"].as_array().unwrap().iter().find(|l| l["productName"] == product);
+    found.unwrap_or_else(|| panic!("{product}"))["licenseId"].as_str().unwrap().to_string()
 }
 
 /// The other demo customer with 200 licences, one of them with 10,000 assignments: the

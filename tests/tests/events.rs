@@ -157,6 +157,9 @@ fn every_event_file_invokes_its_function() {
     // v3: the directory's groups, to link to licences (the demo has none).
     let (status, groups) = http("list", "events/list-groups.json");
     assert_eq!((status, groups), (200, serde_json::json!({"groups": []})));
+    // v3: the licence's waiting list (nobody: no group is linked to it).
+    let (status, waiting) = http("list", "events/list-waiting.json");
+    assert_eq!((status, waiting), (200, serde_json::json!({"waiting": []})));
     let warned = invoke("notify", "events/notify-reclaim-warned.json");
     assert_eq!(warned["batchItemFailures"], serde_json::json!([]));
     let mails = mails_to("carl@example.com");

@@ -11,6 +11,7 @@
 mod budgets;
 mod cold;
 mod fixtures;
+mod groups;
 mod idle;
 mod measure;
 mod pending;
@@ -115,8 +116,15 @@ async fn run(opts: Opts) {
     } else {
         None
     };
+    // The group rule (v3): its own customer, `--only groups` alone.
+    let only_groups = opts.only.as_deref() == Some("groups");
+    let group_rule = if opts.warm && (opts.only.is_none() || only_groups) {
+        Some(groups::run(app, &probe, &endpoint, opts.cold).await)
+    } else {
+        None
+    };
     let mut meets_fanout = None;
-    let (rows, exports) = if opts.warm && !only_hooks {
+    let (rows, exports) = if opts.warm && !only_hooks && !only_groups {
         let fixture = Fixture::set_up(app, opts.quick).await;
         probe.take();
         let mut table = scenarios::table(&fixture, opts.quick);
@@ -166,6 +174,9 @@ async fn run(opts: Opts) {
     }
     if let Some(h) = &hooks {
         h.print();
+    }
+    if let Some(g) = &group_rule {
+        g.print();
     }
     run.write_json(&budgets, &opts.json);
     if budgets.failed(opts.strict) {

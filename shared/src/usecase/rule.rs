@@ -251,10 +251,15 @@ impl Feed for Run<'_> {
                     _ => None,
                 })
                 .collect();
-            let mut items = if people.is_empty() {
+            // The licence is the one read with the marker: only the items (a
+            // refused chunk reads it again).
+            let mut items: HashMap<String, Assignment> = if people.is_empty() {
                 HashMap::new()
             } else {
-                app.store.license_and_assignments(customer, id, &people).await?.1
+                let emails: Vec<&str> = people.iter().map(String::as_str).collect();
+                let ids = std::slice::from_ref(id);
+                let found = app.store.assignments_of_each(customer, ids, &emails).await?;
+                found.into_iter().map(|a| (a.email.clone(), a)).collect()
             };
             let unwaits = work.iter().any(|w| matches!(w.change, Change::Unwait { .. }));
             let entries =

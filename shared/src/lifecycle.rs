@@ -148,6 +148,11 @@ pub fn renew(license: &License, r: &Renewal, all: &[Assignment]) -> Result<Decid
     let room = after.seats.room(&quantities, Period::new(next(old_end), r.term.end)) as usize;
     let followers = eligible.len().min(room);
     let first_staying = eligible.get(followers).map(|a| (a.assigned_at, a.email.clone()));
+    if first_staying.is_some() && !license.groups.is_empty() {
+        // Seats that do not follow end with the old term: the day after, the
+        // group rules run again for those they gave (`usecase::rule`).
+        after.rule_recheck_on = Some(next(old_end));
+    }
     let change = PeriodChange::Follow { old_end, new_end: r.term.end, first_staying };
     Ok(decided(after, change, all, eligible.len() - followers))
 }

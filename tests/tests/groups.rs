@@ -844,3 +844,92 @@ async fn seats_a_lifecycle_event_frees_go_to_the_waiting_within_the_minutes_run_
     let seated = admin.assignment(&license, &address(&ids[1])).await.unwrap();
     assert_eq!(seated["assignedBy"], json!(format!("group:{team}")));
 }
+
+#[tokio::test]
+async fn a_rule_seat_that_does_not_follow_a_renewal_puts_its_person_on_the_waiting_list_when_it_ends()
+ {
+    let (app, _, token) = with_scim_token().await;
+    // 3 seats until the end of the term: the buyer's and two for the group; the renewal has 2.
+    let order = format!("ORD-{}", ulid::Ulid::new());
+    let end = days_from_today(30);
+    let event = purchase(&order, CUSTOMER, &unique("buyer"), 3, days_from_today(-30), end);
+    let license = provision(&app, event).await.expect("provision").license_id;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "n", 2).await;
+    let team = group(&app, &token, "Team", &ids).await;
+    assert_eq!(link(&admin, &license, &team, None).await.status, 200);
+    let next = end.succ_opt().unwrap();
+    let renewed = renewal(&order, "REN-1", next, next + chrono::Duration::days(364), Some(2));
+    deliver(&app, renewed).await.expect("renewed");
+    settle(&app, &license).await;
+    // Until the old term ends, both hold their seats and nobody waits.
+    assert!(waiting_list(&admin, &license).await.is_empty());
+    let stays: Vec<String> = admin
+        .all_assignments(&license)
+        .await
+        .into_iter()
+        .filter(|a| a["validUntil"] != json!(end.to_string()) && a["status"] != "revoked")
+        .filter_map(|a| a["email"].as_str().map(String::from))
+        .collect();
+    let left = if stays.contains(&address(&ids[0])) { address(&ids[1]) } else { address(&ids[0]) };
+    assert!(!stays.contains(&left), "one of the two rule seats ends with the old term: {stays:?}");
+
+    // The day after: the minute's run puts that person on the waiting list.
+    let later = app.later(86_400 * 31);
+    let swept = notifier(&later, ses_endpoint()).every_minute(later.now()).await.unwrap();
+    assert_eq!(swept.settled, 1, "{swept:?}");
+    let later_admin = Client::admin(&later, CUSTOMER);
+    assert_eq!(waiting_list(&later_admin, &license).await, std::slice::from_ref(&left));
+    // Once: the licence is no longer on the minute's list.
+    let again = notifier(&later, ses_endpoint()).every_minute(later.now()).await.unwrap();
+    assert_eq!(again.settled, 1, "it still has someone waiting: {again:?}");
+    assert_eq!(waiting_list(&later_admin, &license).await, [left]);
+}
+
+#[tokio::test]
+async fn two_groups_cover_a_person_and_a_reclaimed_rule_seat_takes_its_person_out_of_the_rules() {
+    let (app, _, token) = with_scim_token().await;
+    let t = Some(token.as_str());
+    let license = licence(&app, CUSTOMER, 10).await;
+    let admin = Client::admin(&app, CUSTOMER);
+    let ids = people(&app, CUSTOMER, "t", 2).await;
+    let first = group(&app, &token, "First", &ids[..1]).await;
+    let second = group(&app, &token, "Second", &ids).await;
+    assert_eq!(link(&admin, &license, &first, None).await.status, 200);
+    assert_eq!(link(&admin, &license, &second, None).await.status, 200);
+    let shared = address(&ids[0]);
+    let seat = admin.assignment(&license, &shared).await.unwrap();
+    assert_eq!(
+        seat["assignedBy"],
+        json!(format!("group:{first}")),
+        "the one linked first is named"
+    );
+    // Leaving the first keeps the seat: the second still covers them.
+    let leave =
+        patch(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}]));
+    assert_eq!(
+        scim_with(&app, "PATCH", &format!("{GROUPS}/{first}"), t, Some(leave)).await.status,
+        200
+    );
+    settle(&app, &license).await;
+    assert_eq!(admin.assignment(&license, &shared).await.unwrap()["status"], "active");
+
+    // The daily run reclaims the idle rule seat of the other: out of the rules, though
+    // the second group covers them and seats are free.
+    let other = address(&ids[1]);
+    let body = json!({"enabled": true, "inactiveDays": 14, "graceDays": 7});
+    let set = admin.send("PUT", &format!("/licenses/{license}/reclaim"), Some(body)).await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let n = notifier(&app, ses_endpoint());
+    assert!(n.remind(days_from_today(14)).await.unwrap().reclaim.warned >= 1);
+    assert!(n.remind(days_from_today(21)).await.unwrap().reclaim.revoked >= 1);
+    assert_eq!(admin.assignment(&license, &other).await.unwrap()["status"], "revoked");
+    let join = patch(json!([{"op": "add", "path": "members", "value": members(&ids[..1])}]));
+    assert_eq!(
+        scim_with(&app, "PATCH", &format!("{GROUPS}/{first}"), t, Some(join)).await.status,
+        200
+    );
+    settle(&app, &license).await;
+    assert_eq!(admin.assignment(&license, &other).await.unwrap()["status"], "revoked", "still out");
+    assert!(waiting_list(&admin, &license).await.is_empty());
+}

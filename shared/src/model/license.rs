@@ -93,6 +93,11 @@ pub struct License {
     /// v3: the number the next person to wait gets: the waiting list's order.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub waiting_seq: u64,
+    /// v3: the day the group rules run again for everyone their linked
+    /// groups cover (a renewal left rule seats behind that end the day
+    /// before: their people get a seat again or wait).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_recheck_on: Option<NaiveDate>,
 }
 
 fn is_zero<N: Default + PartialEq>(n: &N) -> bool {
@@ -218,6 +223,7 @@ impl License {
             groups: Vec::new(),
             waiting: 0,
             waiting_seq: 0,
+            rule_recheck_on: None,
         }
     }
 }

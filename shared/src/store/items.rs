@@ -85,9 +85,10 @@ pub fn license_item(license: &License) -> Result<Item> {
         item.insert(keys::GSI1PK.into(), s(keys::PENDING_OPERATIONS));
         item.insert(keys::GSI1SK.into(), s(since));
     }
-    // While people wait for a seat, or a rule's run is being written, the
-    // minute's run finds it (v3).
-    if license.waiting > 0 || matches!(license.operation, Some(crate::model::Operation::Rule(_))) {
+    // While people wait for a seat, a rule's run is being written, or the
+    // rules are to run again on a day, the minute's run finds it (v3).
+    let run = matches!(license.operation, Some(crate::model::Operation::Rule(_)));
+    if license.waiting > 0 || run || license.rule_recheck_on.is_some() {
         let id = keys::waiting_license(&license.customer_id, &license.license_id);
         item.insert(keys::GSI3PK.into(), s(keys::WAITING_LICENSES));
         item.insert(keys::GSI3SK.into(), s(id));

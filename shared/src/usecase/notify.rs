@@ -213,6 +213,8 @@ impl Notifier {
     /// whose window has passed by `now`.
     pub async fn every_minute(&self, now: DateTime<Utc>) -> crate::error::Result<Swept> {
         let app = crate::App::new(self.store.clone(), crate::http::identity::AuthMode::Verified);
+        // Acting at `now`, the run's time (the use cases read the app's clock).
+        let app = app.later((now - chrono::Utc::now()).num_seconds());
         let finished = super::finish::finish_stalled(&app, now).await?;
         let settled = super::rule::settle_waiting(&app).await?;
         Ok(Swept { finished, settled, ..self.send_waiting(now).await? })

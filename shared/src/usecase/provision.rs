@@ -202,6 +202,7 @@ impl Purchase {
             groups: Vec::new(),
             waiting: 0,
             waiting_seq: 0,
+            rule_recheck_on: None,
         }
     }
 }

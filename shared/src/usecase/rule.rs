@@ -430,12 +430,19 @@ pub async fn settle(app: &App, customer_id: &str, license_id: &str) -> Result<()
             continue;
         }
         let now = app.now();
-        let period = license.default_period(now.date_naive());
-        if license.waiting == 0 || license.seats.room(&license.quantities(), period) == 0 {
+        let today = now.date_naive();
+        let period = license.default_period(today);
+        let due = license.rule_recheck_on.is_some_and(|day| day <= today);
+        if !due && (license.waiting == 0 || license.seats.room(&license.quantities(), period) == 0)
+        {
             return Ok(());
         }
-        let filled = decide(app, &license, license.clone(), &[], now).await?;
-        if filled.operation.is_none() {
+        // Due: everyone the linked groups cover joins again (a no-op for
+        // those who hold a seat or wait); else the seats free go to those who wait.
+        let steps = if due { everyone_covered(app, &license).await? } else { Vec::new() };
+        let into = License { rule_recheck_on: None, ..license.clone() };
+        let filled = decide(app, &license, into, &steps, now).await?;
+        if filled.operation.is_none() && !due {
             // Nobody who waits could take a seat (their seats are gone).
             return Ok(());
         }
@@ -459,6 +466,19 @@ pub async fn settle_waiting(app: &App) -> Result<u32> {
         }
     }
     Ok(settled)
+}
+
+/// Every person the licence's linked groups cover, joining in link order
+/// and each group's member order: the rules applied afresh.
+async fn everyone_covered(app: &App, license: &License) -> Result<Vec<RuleStep>> {
+    let ids: Vec<String> = license.groups.iter().map(|l| l.group_id.clone()).collect();
+    let groups = app.store.groups_with_members(&license.customer_id, &ids).await?;
+    let mut steps = Vec::new();
+    for (group, members) in &groups {
+        let joining: Vec<MemberStep> = members.iter().map(|m| MemberStep::Join(m.value)).collect();
+        steps.extend(steps_of(app, group, &joining).await?);
+    }
+    Ok(steps)
 }
 
 /// The rule's steps of a membership change of `group` (its people who can

@@ -456,27 +456,13 @@ impl Model for Protocols {
     fn properties(&self) -> Vec<Property<Self>> {
         vec![
             Property::always("no day over the quantity in force", |_, s: &World| {
-                let license = &s.db.license;
-                let visible = license.visible();
-                license.seats.over(&license.quantities(), all_days()) == 0
-                    && visible.seats.over(&visible.quantities(), all_days()) == 0
+                within_quantity(&s.db.license)
             }),
             Property::always(
                 "the licence's seats are its items, as readers see both",
                 |_, s: &World| {
-                    let visible = s.db.license.visible();
-                    let mut items = Timeline::default();
-                    for a in
-                        s.db.items.values().cloned().filter_map(|a| a.into_visible(&s.db.license))
-                    {
-                        match a.revoked_at {
-                            None => items.add(a.period(), 1),
-                            Some(at) => items.extend_used(&a, at.date_naive()),
-                        }
-                    }
-                    // The same periods (a timeline is the multiset of their
-                    // first and last days), so the same count on every day.
-                    items == visible.seats
+                    visible_seats(&s.db.license, s.db.items.values())
+                        == s.db.license.visible().seats
                 },
             ),
             Property::always("a reader sees each change whole or not at all", |_, s: &World| {
@@ -497,6 +483,28 @@ impl Model for Protocols {
             ),
         ]
     }
+}
+
+/// No day over the quantity in force, in the licence as stored and as readers see it.
+fn within_quantity(license: &License) -> bool {
+    let visible = license.visible();
+    license.seats.over(&license.quantities(), all_days()) == 0
+        && visible.seats.over(&visible.quantities(), all_days()) == 0
+}
+
+/// The timeline of `items` as a reader of `license` sees them: what the
+/// licence's visible seats must be (a timeline is the multiset of the
+/// periods' first and last days, so equal timelines count the same on
+/// every day).
+fn visible_seats<'a>(license: &License, items: impl Iterator<Item = &'a Assignment>) -> Timeline {
+    let mut seats = Timeline::default();
+    for a in items.cloned().filter_map(|a| a.into_visible(license)) {
+        match a.revoked_at {
+            None => seats.add(a.period(), 1),
+            Some(at) => seats.extend_used(&a, at.date_naive()),
+        }
+    }
+    seats
 }
 
 /// The timeline counts a revoked assignment's days before its revocation.
@@ -1000,28 +1008,13 @@ mod rule_run {
         fn properties(&self) -> Vec<Property<Self>> {
             vec![
                 Property::always("no day over the quantity in force", |_, s: &World| {
-                    let license = &s.db.license;
-                    let visible = license.visible();
-                    license.seats.over(&license.quantities(), all_days()) == 0
-                        && visible.seats.over(&visible.quantities(), all_days()) == 0
+                    within_quantity(&s.db.license)
                 }),
                 Property::always(
                     "the licence's seats and waiting count are its items, as readers see them",
                     |_, s: &World| {
                         let visible = s.db.license.visible();
-                        let mut items = Timeline::default();
-                        for a in
-                            s.db.items
-                                .values()
-                                .cloned()
-                                .filter_map(|a| a.into_visible(&s.db.license))
-                        {
-                            match a.revoked_at {
-                                None => items.add(a.period(), 1),
-                                Some(at) => items.extend_used(&a, at.date_naive()),
-                            }
-                        }
-                        items == visible.seats
+                        visible_seats(&s.db.license, s.db.items.values()) == visible.seats
                             && visible.waiting as usize == shown_waiting(&s.db).len()
                     },
                 ),

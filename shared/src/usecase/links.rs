@@ -134,13 +134,7 @@ pub(crate) async fn unlink_all(
     if group.licenses.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let ids: Vec<(String, String)> =
-        group.licenses.iter().map(|l| (group.customer_id.clone(), l.clone())).collect();
-    let licenses = app.store.licenses_by_id(&ids, true).await?;
-    if let Some(pending) = licenses.iter().find(|l| l.is_pending()) {
-        finish::finish_for_request(app, pending).await?;
-        return Ok(None);
-    }
+    let Some(licenses) = rule::licenses_of(app, group).await? else { return Ok(None) };
     let now = app.now();
     let steps = rule::all_members(app, group, false).await?;
     let mut writes = Vec::new();

@@ -524,6 +524,20 @@ pub(crate) async fn all_members(app: &App, group: &Group, join: bool) -> Result<
     steps_of(app, group, &steps).await
 }
 
+/// The licences `group` is linked to, strongly consistent, for a writer of
+/// them all: `None` when one had an operation pending (finished now: read
+/// again).
+pub(crate) async fn licenses_of(app: &App, group: &Group) -> Result<Option<Vec<License>>> {
+    let ids: Vec<(String, String)> =
+        group.licenses.iter().map(|l| (group.customer_id.clone(), l.clone())).collect();
+    let licenses = app.store.licenses_by_id(&ids, true).await?;
+    if let Some(pending) = licenses.iter().find(|l| l.is_pending()) {
+        finish::finish_for_request(app, pending).await?;
+        return Ok(None);
+    }
+    Ok(Some(licenses))
+}
+
 /// The licence writes of a membership change of `group` (its licences,
 /// each under its version with its rule's run), to commit with the group.
 /// `None`: a licence had an operation pending (finished now: decide again).
@@ -535,13 +549,7 @@ pub(crate) async fn on_members(
     if group.licenses.is_empty() || steps.is_empty() {
         return Ok(Some(Vec::new()));
     }
-    let ids: Vec<(String, String)> =
-        group.licenses.iter().map(|l| (group.customer_id.clone(), l.clone())).collect();
-    let licenses = app.store.licenses_by_id(&ids, true).await?;
-    if let Some(pending) = licenses.iter().find(|l| l.is_pending()) {
-        finish::finish_for_request(app, pending).await?;
-        return Ok(None);
-    }
+    let Some(licenses) = licenses_of(app, group).await? else { return Ok(None) };
     let steps = steps_of(app, group, steps).await?;
     let now = app.now();
     let mut writes = Vec::new();
